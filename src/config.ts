@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { parseDuration } from './domain/duration';
+import { parseRetrySchedule } from './domain/schedule';
+import type { Environment } from './domain/schemas';
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((text, ctx) => {
+      try {
+        return parseDuration(text);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    });
+
+const schedule = z
+  .string()
+  .default('rejected-information')
+  .transform((text, ctx) => {
+    try {
+      parseRetrySchedule(text);
+      return text;
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .default('false')
+  .transform((v) => ['true', '1', 'yes'].includes(v));
+
+const ConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  ADMIN_API_KEY: z
+    .string()
+    .min(16, 'ADMIN_API_KEY must be at least 16 characters')
+    .default('local-admin-key-change-me'),
+  TEMPORAL_ADDRESS: z.string().default('localhost:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  TASK_QUEUE: z.string().default('webhook-delivery'),
+  S3_ENDPOINT: z.string().url().default('http://localhost:7070'),
+  S3_REGION: z.string().default('us-east-1'),
+  S3_ACCESS_KEY_ID: z.string().default('local-access-key'),
+  S3_SECRET_ACCESS_KEY: z.string().default('local-secret-key'),
+  BUCKET_SANDBOX: z.string().default('documents-sandbox'),
+  BUCKET_PRODUCTION: z.string().default('documents-production'),
+  RETRY_SCHEDULE_SANDBOX: schedule,
+  RETRY_SCHEDULE_PRODUCTION: schedule,
+  RETENTION_SANDBOX: duration('3d'),
+  RETENTION_PRODUCTION: duration('10d'),
+  DELIVERY_TIMEOUT: duration('15s'),
+  SMTP_URL: z.string().default('smtp://localhost:1025'),
+  MAIL_FROM: z.string().default('Webhooks <webhooks@localhost>'),
+  ALLOW_PRIVATE_URLS: bool,
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(256 * 1024),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type RawConfig = z.infer<typeof ConfigSchema>;
+
+export interface Config extends RawConfig {
+  buckets: Record<Environment, string>;
+  retrySchedules: Record<Environment, string>;
+  retentionMs: Record<Environment, number>;
+}
+
+/** The only reader of `process.env`: everything else receives a Config. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  const raw = parsed.data;
+  return {
+    ...raw,
+    buckets: { sandbox: raw.BUCKET_SANDBOX, production: raw.BUCKET_PRODUCTION },
+    retrySchedules: { sandbox: raw.RETRY_SCHEDULE_SANDBOX, production: raw.RETRY_SCHEDULE_PRODUCTION },
+    retentionMs: { sandbox: raw.RETENTION_SANDBOX, production: raw.RETENTION_PRODUCTION },
+  };
+}
+
+/** Loads an optional `.env` in the working directory before parsing, for `npm start` and the worker/API scripts. */
+export function loadConfigFromProcess(): Config {
+  try {
+    process.loadEnvFile?.();
+  } catch {
+    // No .env file: defaults and the real environment apply.
+  }
+  return loadConfig(process.env);
+}

@@ -1,0 +1,40 @@
+import { formatDuration, parseDuration } from './duration';
+
+/**
+ * Retry schedules are intervals between attempts. `rejected-information` retries 2 h, 24 h and 48 h after the first
+ * attempt; `suspension-8` is the eight-step preset some customers use.
+ */
+export const RETRY_PRESETS = {
+  'rejected-information': '2h,22h,24h',
+  'suspension-8': '5m,10m,15m,30m,5h,18h,72h,72h',
+} as const;
+
+export type RetryPresetName = keyof typeof RETRY_PRESETS;
+export const DEFAULT_RETRY_PRESET: RetryPresetName = 'rejected-information';
+export const MAX_SCHEDULE_STEPS = 20;
+
+/** A preset name or a comma-separated list of intervals, e.g. `2h,22h,24h`; returns intervals in milliseconds. */
+export function parseRetrySchedule(text: string): number[] {
+  const spec = (RETRY_PRESETS as Record<string, string>)[text.trim()] ?? text;
+  const intervals = spec.split(',').map((part) => parseDuration(part));
+  if (intervals.length === 0 || intervals.length > MAX_SCHEDULE_STEPS) {
+    throw new Error(`a retry schedule has 1 to ${MAX_SCHEDULE_STEPS} intervals`);
+  }
+  if (intervals.some((ms) => ms <= 0)) throw new Error('retry intervals must be positive');
+  return intervals;
+}
+
+export function formatRetrySchedule(intervals: number[]): string {
+  return intervals.map(formatDuration).join(',');
+}
+
+/** Offsets of each retry from the first attempt: intervals 2h,22h,24h give 2h, 24h, 48h. */
+export function retryOffsets(intervals: number[]): number[] {
+  let total = 0;
+  return intervals.map((ms) => (total += ms));
+}
+
+/** Jitter never moves an attempt earlier than its schedule, and stays small: 10% of the interval, at most 5 minutes. */
+export function jitterMs(intervalMs: number, random: number): number {
+  return Math.floor(random * Math.min(intervalMs * 0.1, 5 * 60_000));
+}

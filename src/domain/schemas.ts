@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { parseRetrySchedule } from './schedule';
+
+export const EnvironmentSchema = z.enum(['sandbox', 'production']);
+export type Environment = z.infer<typeof EnvironmentSchema>;
+export const ENVIRONMENTS: readonly Environment[] = EnvironmentSchema.options;
+
+// Ids become parts of workflow ids and S3 keys, so they exclude ':' and '/' (the separators of both).
+export const IdSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only, starting with a letter or digit');
+
+export const DocumentTypeSchema = z.enum(['event', 'summary']);
+export type DocumentType = z.infer<typeof DocumentTypeSchema>;
+
+export const DocumentStatusSchema = z.enum(['sending', 'retrying', 'delivered', 'pending', 'acknowledged', 'expired']);
+export type DocumentStatus = z.infer<typeof DocumentStatusSchema>;
+
+export const CreateCustomerSchema = z.object({ id: IdSchema, name: z.string().min(1).max(200) });
+export type CreateCustomer = z.infer<typeof CreateCustomerSchema>;
+
+export const SubmitDocumentSchema = z.object({
+  customerId: IdSchema,
+  id: IdSchema,
+  type: DocumentTypeSchema,
+  data: z.json(),
+});
+export type SubmitDocument = z.infer<typeof SubmitDocumentSchema>;
+
+/** What a document workflow is started with; `createdAt` is stamped by the API when it is first submitted. */
+export type DocumentInput = SubmitDocument & { environment: Environment; createdAt: string };
+
+export const RetryScheduleSchema = z.string().superRefine((text, ctx) => {
+  try {
+    parseRetrySchedule(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+const HttpUrlSchema = z
+  .string()
+  .max(2048)
+  .url()
+  .refine((url) => /^https?:$/.test(new URL(url).protocol), 'must be an http or https URL');
+
+export const PutWebhookSchema = z.object({
+  url: HttpUrlSchema,
+  notificationUrl: HttpUrlSchema.nullish(),
+  suspensionEmail: z.string().email().nullish(),
+  retrySchedule: RetryScheduleSchema.nullish(),
+});
+export type PutWebhook = z.infer<typeof PutWebhookSchema>;
+
+export const AttemptSchema = z.object({
+  attemptNumber: z.number().int().positive(),
+  at: z.string(),
+  trigger: z.enum(['scheduled', 'manual']),
+  url: z.string().optional(),
+  responseStatusCode: z.number().int().optional(),
+  error: z.string().optional(),
+  responseDurationMs: z.number().int(),
+});
+export type Attempt = z.infer<typeof AttemptSchema>;
+
+/** The state a document workflow answers to its status query. */
+export interface DocumentState {
+  id: string;
+  customerId: string;
+  environment: Environment;
+  type: DocumentType;
+  createdAt: string;
+  status: DocumentStatus;
+  attempts: Attempt[];
+  nextAttemptAt?: string;
+  retriesExhaustedAt?: string;
+  pendingSince?: string;
+  expiresAt?: string;
+  objectKey?: string;
+}
+
+/** The endpoint as the entity workflow holds it; `secret` and `apiKeyHash` never leave the server. */
+export interface EndpointState {
+  customerId: string;
+  customerName: string;
+  environment: Environment;
+  apiKeyHash: string;
+  url?: string;
+  notificationUrl?: string;
+  suspensionEmail?: string;
+  /** A preset name or intervals; absent means the environment's default. */
+  retrySchedule?: string;
+  secret?: string;
+  status: 'active' | 'suspended';
+  retriesExhausted: number;
+  lastError?: string;
+  updatedAt: string;
+}
