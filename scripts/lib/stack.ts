@@ -1,0 +1,156 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer, Socket } from 'node:net';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { toolPath } from './tools';
+
+export const ROOT = path.resolve(__dirname, '../..');
+const SEARCH_ATTRIBUTES = ['CustomerId', 'Environment', 'DocumentType', 'DeliveryStatus'];
+
+export interface Child {
+  name: string;
+  process: ChildProcess;
+  /** SIGTERM, then SIGKILL if it has not exited in time. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export interface ChildOutput {
+  /** 'inherit' prefixes each line with the child's name on our stdout; a path appends to that log file. */
+  output: 'inherit' | string;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      return await probe();
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}: ${String(lastError)}`);
+}
+
+export function portOpen(port: number, host = '127.0.0.1'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = new Socket();
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('error', (err) => {
+      socket.destroy();
+      reject(err);
+    });
+    socket.connect(port, host);
+  });
+}
+
+export function startChild(
+  name: string,
+  command: string,
+  args: string[],
+  { output, env }: ChildOutput & { env?: NodeJS.ProcessEnv },
+): Child {
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  if (output === 'inherit') {
+    for (const stream of [child.stdout, child.stderr]) {
+      let buffered = '';
+      stream.on('data', (chunk: Buffer) => {
+        const lines = (buffered + chunk.toString()).split('\n');
+        buffered = lines.pop() ?? '';
+        for (const line of lines) process.stdout.write(`[${name}] ${line}\n`);
+      });
+    }
+  } else {
+    const log = createWriteStream(output, { flags: 'a' });
+    child.stdout.pipe(log);
+    child.stderr.pipe(log);
+  }
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    name,
+    process: child,
+    async stop(signal: NodeJS.Signals = 'SIGTERM') {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+export interface TemporalOptions extends ChildOutput {
+  port: number;
+  uiPort?: number;
+  dbFile: string;
+  namespace?: string;
+}
+
+/** The Temporal CLI dev server: a real server on a SQLite file, with the Web UI unless no uiPort is given. */
+export async function startTemporal({ port, uiPort, dbFile, namespace = 'default', output }: TemporalOptions) {
+  mkdirSync(path.dirname(dbFile), { recursive: true });
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--db-filename', dbFile];
+  args.push('--log-level', 'warn', '--namespace', namespace);
+  args.push(...(uiPort ? ['--ui-port', String(uiPort)] : ['--headless']));
+  for (const name of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${name}=Keyword`);
+  const child = startChild('temporal', toolPath('temporal'), args, { output });
+  await waitFor('the Temporal server', async () => {
+    if (child.process.exitCode !== null) throw new Error('temporal exited');
+    const connection = await Connection.connect({ address: `127.0.0.1:${port}`, connectTimeout: 1_000 });
+    try {
+      await connection.workflowService.describeNamespace({ namespace });
+    } finally {
+      await connection.close();
+    }
+  });
+  return child;
+}
+
+export interface S3Options extends ChildOutput {
+  port: number;
+  dataDir: string;
+  accessKey: string;
+  secretKey: string;
+}
+
+/** versitygw on a POSIX directory: a real S3 API, path-style, on loopback. */
+export async function startS3({ port, dataDir, accessKey, secretKey, output }: S3Options) {
+  mkdirSync(dataDir, { recursive: true });
+  const args = ['--port', `127.0.0.1:${port}`, '--quiet', 'posix', dataDir];
+  const child = startChild('s3', toolPath('versitygw'), args, {
+    output,
+    env: { ROOT_ACCESS_KEY_ID: accessKey, ROOT_SECRET_ACCESS_KEY: secretKey },
+  });
+  await waitFor('the S3 server', () => portOpen(port));
+  return child;
+}
+
+/** Runs one of our TypeScript entry points (worker, API) as its own Node process. */
+export function startNodeScript(
+  name: string,
+  script: string,
+  { output, env }: ChildOutput & { env: NodeJS.ProcessEnv },
+) {
+  return startChild(name, process.execPath, ['--import', 'tsx', path.join(ROOT, script)], { output, env });
+}

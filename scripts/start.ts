@@ -1,0 +1,97 @@
+import path from 'node:path';
+import { loadConfigFromProcess } from '../src/config';
+import { startMailSink } from './lib/mail-sink';
+import { ROOT, startNodeScript, startS3, startTemporal, waitFor, type Child } from './lib/stack';
+import { toolPath } from './lib/tools';
+
+// `npm start`: the whole local stack in one process tree. Data lives in .data/ and survives restarts.
+const DATA = path.join(ROOT, '.data');
+const TEMPORAL_PORT = 7233;
+const TEMPORAL_UI_PORT = 8233;
+const SMTP_PORT = 1025;
+
+async function main(): Promise<void> {
+  // The local stack delivers to receivers on this machine; production defaults keep private URLs refused.
+  process.env.ALLOW_PRIVATE_URLS ??= 'true';
+  const config = loadConfigFromProcess();
+  const s3Port = Number(new URL(config.S3_ENDPOINT).port || 80);
+  for (const tool of ['temporal', 'versitygw'] as const) toolPath(tool);
+
+  const mail = await startMailSink({
+    port: SMTP_PORT,
+    dir: path.join(DATA, 'mail'),
+    onMail: (m) =>
+      console.log(
+        `[mail] to ${[m.to]
+          .flat()
+          .map((a) => a?.text)
+          .join(', ')}: ${m.subject}`,
+      ),
+  });
+  const children: Child[] = [];
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nstopping the local stack...');
+    for (const child of [...children].reverse()) await child.stop();
+    await mail.close();
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stopAll(0));
+  process.on('SIGTERM', () => void stopAll(0));
+
+  children.push(
+    await startTemporal({
+      port: TEMPORAL_PORT,
+      uiPort: TEMPORAL_UI_PORT,
+      dbFile: path.join(DATA, 'temporal.sqlite'),
+      namespace: config.TEMPORAL_NAMESPACE,
+      output: 'inherit',
+    }),
+  );
+  children.push(
+    await startS3({
+      port: s3Port,
+      dataDir: path.join(DATA, 's3'),
+      accessKey: config.S3_ACCESS_KEY_ID,
+      secretKey: config.S3_SECRET_ACCESS_KEY,
+      output: 'inherit',
+    }),
+  );
+  const env = {
+    TEMPORAL_ADDRESS: `127.0.0.1:${TEMPORAL_PORT}`,
+    SMTP_URL: `smtp://127.0.0.1:${SMTP_PORT}`,
+  };
+  children.push(startNodeScript('worker', 'src/worker.ts', { output: 'inherit', env }));
+  children.push(startNodeScript('api', 'src/api/server.ts', { output: 'inherit', env }));
+  for (const child of children) {
+    child.process.once('exit', (code) => {
+      if (!stopping) {
+        console.error(`${child.name} exited (${code}); stopping the stack`);
+        void stopAll(1);
+      }
+    });
+  }
+
+  const api = `http://localhost:${config.PORT}`;
+  await waitFor('the API', async () => {
+    const res = await fetch(`${api}/healthz`);
+    if (!res.ok) throw new Error(`healthz ${res.status}`);
+  });
+  console.log(`
+  Local stack is up.
+    API              ${api}
+    Temporal Web UI  http://localhost:${TEMPORAL_UI_PORT}
+    Temporal gRPC    127.0.0.1:${TEMPORAL_PORT}
+    S3 (versitygw)   ${config.S3_ENDPOINT}  buckets ${config.BUCKET_SANDBOX}, ${config.BUCKET_PRODUCTION}
+    SMTP sink        127.0.0.1:${SMTP_PORT}  (mail saved in .data/mail)
+    Operator key     ${config.ADMIN_API_KEY}
+  Ctrl-C stops everything.
+`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
