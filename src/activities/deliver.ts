@@ -1,0 +1,105 @@
+import { request, type Dispatcher } from 'undici';
+import type { Config } from '../config';
+import type { Attempt, DocumentInput, EndpointState, Environment } from '../domain/schemas';
+import { parseRetrySchedule } from '../domain/schedule';
+import { isPrivateAddress } from '../lib/private-address';
+import { webhookHeaders } from '../lib/signature';
+
+export interface EndpointReader {
+  /** The endpoint's current configuration, or undefined when the customer has none in that environment. */
+  get(environment: Environment, customerId: string): Promise<EndpointState | undefined>;
+}
+
+export interface AttemptDeliveryInput {
+  document: DocumentInput;
+  attemptNumber: number;
+  trigger: Attempt['trigger'];
+}
+
+export interface DeliveryOutcome {
+  attempt: Attempt;
+  delivered: boolean;
+  /** 410 Gone: the receiver asked us to stop sending to this URL. */
+  gone: boolean;
+  /** From `Retry-After` on 429/503: the next attempt waits at least this long. */
+  retryAfterMs?: number;
+  /** The endpoint's schedule as configured at this attempt (intervals in ms). */
+  retryScheduleMs: number[];
+}
+
+const MAX_RETRY_AFTER_MS = 7 * 24 * 3_600_000;
+
+/** Seconds or an HTTP date; anything unparseable is ignored rather than trusted. */
+export function parseRetryAfter(header: string | string[] | undefined, now: Date): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return undefined;
+  const ms = /^\d+$/.test(value.trim()) ? Number(value.trim()) * 1000 : Date.parse(value) - now.getTime();
+  if (!Number.isFinite(ms) || ms <= 0) return undefined;
+  return Math.min(ms, MAX_RETRY_AFTER_MS);
+}
+
+export function deliveryBody(document: DocumentInput): string {
+  const { id, type, environment, createdAt, data } = document;
+  return JSON.stringify({ id, type, environment, createdAt, data });
+}
+
+function describeError(err: unknown): string {
+  const error = err as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (error.name === 'TimeoutError' || error.name === 'AbortError')
+    return 'timeout: no answer within the delivery timeout';
+  const code = error.code ?? error.cause?.code;
+  const message = error.cause?.message ?? error.message ?? String(err);
+  return code ? `${code}: ${message}` : message;
+}
+
+export function createDeliverActivities(deps: { http: Dispatcher; endpoints: EndpointReader; config: Config }) {
+  const { http, endpoints, config } = deps;
+
+  return {
+    /** One POST to the customer's current URL. HTTP failures are outcomes, not errors: the workflow owns retries. */
+    async attemptDelivery({ document, attemptNumber, trigger }: AttemptDeliveryInput): Promise<DeliveryOutcome> {
+      const endpoint = await endpoints.get(document.environment, document.customerId);
+      const retryScheduleMs = parseRetrySchedule(
+        endpoint?.retrySchedule ?? config.retrySchedules[document.environment],
+      );
+      const started = new Date();
+      const attempt: Attempt = { attemptNumber, at: started.toISOString(), trigger, responseDurationMs: 0 };
+      if (!endpoint?.url || !endpoint.secret) {
+        attempt.error = 'no webhook URL is configured for this environment';
+        return { attempt, delivered: false, gone: false, retryScheduleMs };
+      }
+      attempt.url = endpoint.url;
+      // The agent's lookup guards names; an IP literal skips DNS, so it is checked here.
+      if (!config.ALLOW_PRIVATE_URLS && isPrivateAddress(new URL(endpoint.url).hostname.replace(/^\[|\]$/g, ''))) {
+        attempt.error = 'EPRIVATEADDRESS: the webhook URL points at a private address';
+        return { attempt, delivered: false, gone: false, retryScheduleMs };
+      }
+      const body = deliveryBody(document);
+      try {
+        const response = await request(endpoint.url, {
+          method: 'POST',
+          dispatcher: http,
+          headers: webhookHeaders(endpoint.secret, document.id, body, started),
+          body,
+          headersTimeout: config.DELIVERY_TIMEOUT,
+          bodyTimeout: config.DELIVERY_TIMEOUT,
+          signal: AbortSignal.timeout(config.DELIVERY_TIMEOUT),
+        });
+        // The answer's body is not used; reading it frees the connection for reuse.
+        await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+        const status = response.statusCode;
+        attempt.responseStatusCode = status;
+        attempt.responseDurationMs = Date.now() - started.getTime();
+        const delivered = status >= 200 && status < 300;
+        if (!delivered) attempt.error = `HTTP ${status}`;
+        const retryAfterMs =
+          status === 429 || status === 503 ? parseRetryAfter(response.headers['retry-after'], started) : undefined;
+        return { attempt, delivered, gone: status === 410, retryAfterMs, retryScheduleMs };
+      } catch (err) {
+        attempt.error = describeError(err);
+        attempt.responseDurationMs = Date.now() - started.getTime();
+        return { attempt, delivered: false, gone: false, retryScheduleMs };
+      }
+    },
+  };
+}

@@ -1,0 +1,31 @@
+import type { Config } from '../config';
+import type { DocumentState, EndpointState } from '../domain/schemas';
+import { formatRetrySchedule, parseRetrySchedule } from '../domain/schedule';
+
+// What customers see: the secret only when they set the webhook, never the key hash or internal fields.
+
+export function presentWebhook(endpoint: EndpointState, config: Config, withSecret = false) {
+  const schedule = endpoint.retrySchedule ?? config.retrySchedules[endpoint.environment];
+  return {
+    url: endpoint.url ?? null,
+    notificationUrl: endpoint.notificationUrl ?? null,
+    suspensionEmail: endpoint.suspensionEmail ?? null,
+    status: endpoint.status,
+    lastError: endpoint.lastError,
+    retrySchedule: formatRetrySchedule(parseRetrySchedule(schedule)),
+    ...(withSecret ? { secret: endpoint.secret } : {}),
+  };
+}
+
+export function presentDocument(state: DocumentState) {
+  return {
+    id: state.id,
+    type: state.type,
+    status: state.status,
+    createdAt: state.createdAt,
+    attempts: state.attempts.map(({ url: _url, ...attempt }) => attempt),
+    nextAttemptAt: state.nextAttemptAt,
+    pendingSince: state.pendingSince,
+    expiresAt: state.expiresAt,
+  };
+}

@@ -1,0 +1,61 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { Config } from '../../config';
+import { EnvironmentSchema, IdSchema, PutWebhookSchema } from '../../domain/schemas';
+import { isPrivateAddress } from '../../lib/private-address';
+import { customerOf, requireCustomer } from '../auth';
+import { AppError } from '../errors';
+import { handle } from '../handle';
+import { presentDocument, presentWebhook } from '../present';
+import type { DeliveryService } from '../service';
+
+const EnvParams = z.object({ env: EnvironmentSchema });
+
+/** Outside the local stack a webhook may not point at this network (SSRF); delivery re-checks after DNS. */
+function assertPublicUrls(urls: (string | null | undefined)[], config: Config): void {
+  if (config.ALLOW_PRIVATE_URLS) return;
+  for (const [index, url] of urls.entries()) {
+    if (!url) continue;
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+    if (host === 'localhost' || host.endsWith('.localhost') || isPrivateAddress(host)) {
+      const field = index === 0 ? 'url' : 'notificationUrl';
+      throw new AppError('validation_failed', `body.${field}: must not point at a private address`, 400, [
+        { path: `body.${field}`, message: 'must not point at a private address', code: 'custom' },
+      ]);
+    }
+  }
+}
+
+export function customerRoutes(service: DeliveryService, config: Config): Router {
+  const router = Router();
+  router.use('/v1/:env', requireCustomer(service));
+
+  router.put(
+    '/v1/:env/webhook',
+    handle({ params: EnvParams, body: PutWebhookSchema }, async ({ body }, _req, res) => {
+      assertPublicUrls([body.url, body.notificationUrl], config);
+      const { customerId, environment } = customerOf(res);
+      res.json(presentWebhook(await service.configureWebhook(environment, customerId, body), config, true));
+    }),
+  );
+
+  router.get(
+    '/v1/:env/webhook',
+    handle({ params: EnvParams }, async (_input, _req, res) => {
+      const { customerId, environment } = customerOf(res);
+      const endpoint = await service.findEndpoint(environment, customerId);
+      if (!endpoint) throw AppError.notFound('webhook');
+      res.json(presentWebhook(endpoint, config));
+    }),
+  );
+
+  router.get(
+    '/v1/:env/documents/:id',
+    handle({ params: EnvParams.extend({ id: IdSchema }) }, async ({ params }, _req, res) => {
+      const { customerId, environment } = customerOf(res);
+      res.json(presentDocument(await service.getDocument(environment, customerId, params.id)));
+    }),
+  );
+
+  return router;
+}

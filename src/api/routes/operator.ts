@@ -1,0 +1,47 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import type { Config } from '../../config';
+import { CreateCustomerSchema, EnvironmentSchema, IdSchema, SubmitDocumentSchema } from '../../domain/schemas';
+import { requireOperator } from '../auth';
+import { handle } from '../handle';
+import { presentDocument } from '../present';
+import type { DeliveryService } from '../service';
+
+export function operatorRoutes(service: DeliveryService, config: Config): Router {
+  const router = Router();
+  const operator = requireOperator(config);
+
+  router.post(
+    '/v1/customers',
+    operator,
+    handle({ body: CreateCustomerSchema }, async ({ body }, _req, res) => {
+      const apiKeys = await service.createCustomer(body);
+      res.status(201).json({ id: body.id, name: body.name, apiKeys });
+    }),
+  );
+
+  router.post(
+    '/v1/:env/documents',
+    operator,
+    handle(
+      { params: z.object({ env: EnvironmentSchema }), body: SubmitDocumentSchema },
+      async ({ params, body }, _req, res) => {
+        const status = await service.submitDocument(params.env, body);
+        res.status(202).json({ id: body.id, status });
+      },
+    ),
+  );
+
+  router.get(
+    '/v1/:env/customers/:customerId/documents/:id',
+    operator,
+    handle(
+      { params: z.object({ env: EnvironmentSchema, customerId: IdSchema, id: IdSchema }) },
+      async ({ params }, _req, res) => {
+        res.json(presentDocument(await service.getDocument(params.env, params.customerId, params.id)));
+      },
+    ),
+  );
+
+  return router;
+}

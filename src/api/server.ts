@@ -1,0 +1,37 @@
+import type { AddressInfo } from 'node:net';
+import { loadConfigFromProcess } from '../config';
+import { logger } from '../lib/logger';
+import { createS3Client, ensureBuckets } from '../lib/s3';
+import { createTemporalClient } from '../lib/temporal';
+import { createApp } from './app';
+import { createDeliveryService } from './service';
+
+async function main(): Promise<void> {
+  const config = loadConfigFromProcess();
+  logger.level = config.LOG_LEVEL;
+  const s3 = createS3Client(config);
+  const client = createTemporalClient(config);
+  const app = createApp({ service: createDeliveryService({ client, s3, config }), config });
+
+  const server = app.listen(config.PORT, () => {
+    const { port } = server.address() as AddressInfo;
+    logger.info({ port }, `API listening on http://localhost:${port}`);
+  });
+  // Buckets are created in the background: /healthz answers 503 until they exist.
+  ensureBuckets(s3, config).catch((err) => logger.warn({ err }, 'could not create buckets yet'));
+
+  const shutdown = (signal: string) => {
+    logger.info({ signal }, 'API shutting down');
+    server.close(() => {
+      void client.connection.close().finally(() => process.exit(0));
+    });
+    setTimeout(() => process.exit(0), 5_000).unref();
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err) => {
+  logger.fatal({ err }, 'API failed to start');
+  process.exit(1);
+});

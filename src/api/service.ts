@@ -1,0 +1,144 @@
+import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  ApplicationFailure,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowUpdateFailedError,
+  WorkflowNotFoundError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import type { Config } from '../config';
+import { deliveryWorkflowId, endpointWorkflowId } from '../domain/ids';
+import type {
+  CreateCustomer,
+  DocumentState,
+  EndpointState,
+  Environment,
+  PutWebhook,
+  SubmitDocument,
+} from '../domain/schemas';
+import { ENVIRONMENTS } from '../domain/schemas';
+import { CustomerIdKey, DeliveryStatusKey, DocumentTypeKey, EnvironmentKey } from '../domain/search-attributes';
+import { generateApiKey, hashApiKey } from '../lib/api-keys';
+import { generateWebhookSecret } from '../lib/signature';
+import { createEndpointReader } from '../lib/temporal';
+import type { deliverDocument, endpointEntity } from '../workflows';
+import { configureEndpointUpdate, documentStatusQuery } from '../workflows/messages';
+import { AppError } from './errors';
+
+// Starting a workflow whose id exists (running or closed) fails instead of creating a second one.
+const START_ONCE = {
+  workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+  workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+} as const;
+
+/** The API's only door to Temporal and S3: routes call these and never touch the clients themselves. */
+export function createDeliveryService({ client, s3, config }: { client: Client; s3: S3Client; config: Config }) {
+  const endpoints = createEndpointReader(client);
+
+  async function documentState(handle: WorkflowHandle<typeof deliverDocument>): Promise<DocumentState> {
+    const description = await handle.describe();
+    // A closed workflow's result is its final state and needs no worker to answer; a running one is queried.
+    if (description.status.name === 'COMPLETED') return handle.result();
+    return handle.query(documentStatusQuery);
+  }
+
+  return {
+    findEndpoint: (environment: Environment, customerId: string) => endpoints.get(environment, customerId),
+
+    async createCustomer({ id, name }: CreateCustomer): Promise<Record<Environment, string>> {
+      const apiKeys = {} as Record<Environment, string>;
+      for (const environment of ENVIRONMENTS) {
+        const apiKey = generateApiKey(environment, id);
+        const initial: EndpointState = {
+          customerId: id,
+          customerName: name,
+          environment,
+          apiKeyHash: hashApiKey(apiKey),
+          status: 'active',
+          retriesExhausted: 0,
+          updatedAt: new Date().toISOString(),
+        };
+        try {
+          await client.workflow.start<typeof endpointEntity>('endpointEntity', {
+            workflowId: endpointWorkflowId(environment, id),
+            taskQueue: config.TASK_QUEUE,
+            args: [initial],
+            typedSearchAttributes: [
+              { key: CustomerIdKey, value: id },
+              { key: EnvironmentKey, value: environment },
+            ],
+            ...START_ONCE,
+          });
+        } catch (err) {
+          if (err instanceof WorkflowExecutionAlreadyStartedError) {
+            throw new AppError('conflict', `customer ${id} already exists`, 409);
+          }
+          throw err;
+        }
+        apiKeys[environment] = apiKey;
+      }
+      return apiKeys;
+    },
+
+    async configureWebhook(environment: Environment, customerId: string, webhook: PutWebhook): Promise<EndpointState> {
+      const handle = client.workflow.getHandle(endpointWorkflowId(environment, customerId));
+      try {
+        return await handle.executeUpdate(configureEndpointUpdate, {
+          args: [{ ...webhook, newSecret: generateWebhookSecret() }],
+        });
+      } catch (err) {
+        // The entity's validator is the last line of defence; its rejection is the caller's bad input.
+        if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+          throw new AppError('validation_failed', err.cause.message, 400);
+        }
+        throw err;
+      }
+    },
+
+    /** Starts delivery once per (environment, customer, id); a repeat returns the existing document's status. */
+    async submitDocument(environment: Environment, doc: SubmitDocument): Promise<DocumentState['status']> {
+      if (!(await endpoints.get(environment, doc.customerId))) throw AppError.notFound(`customer ${doc.customerId}`);
+      const workflowId = deliveryWorkflowId(environment, doc.customerId, doc.id);
+      try {
+        await client.workflow.start<typeof deliverDocument>('deliverDocument', {
+          workflowId,
+          taskQueue: config.TASK_QUEUE,
+          args: [{ ...doc, environment, createdAt: new Date().toISOString() }],
+          typedSearchAttributes: [
+            { key: CustomerIdKey, value: doc.customerId },
+            { key: EnvironmentKey, value: environment },
+            { key: DocumentTypeKey, value: doc.type },
+            { key: DeliveryStatusKey, value: 'sending' },
+          ],
+          ...START_ONCE,
+        });
+        return 'sending';
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        return (await documentState(client.workflow.getHandle(workflowId))).status;
+      }
+    },
+
+    async getDocument(environment: Environment, customerId: string, id: string): Promise<DocumentState> {
+      try {
+        return await documentState(client.workflow.getHandle(deliveryWorkflowId(environment, customerId, id)));
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw AppError.notFound(`document ${id}`);
+        throw err;
+      }
+    },
+
+    /** Healthy when Temporal answers and both buckets exist. */
+    async checkHealth(): Promise<void> {
+      await client.connection.ensureConnected();
+      await client.workflowService.getSystemInfo({});
+      for (const environment of ENVIRONMENTS) {
+        await s3.send(new HeadBucketCommand({ Bucket: config.buckets[environment] }));
+      }
+    },
+  };
+}
+
+export type DeliveryService = ReturnType<typeof createDeliveryService>;

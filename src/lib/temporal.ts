@@ -1,0 +1,27 @@
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import type { EndpointReader } from '../activities';
+import type { Config } from '../config';
+import { endpointWorkflowId } from '../domain/ids';
+import { endpointStateQuery } from '../workflows/messages';
+
+/** A client whose connection opens on first use, so the API can start (and answer 503) before Temporal is up. */
+export function createTemporalClient(config: Config): Client {
+  return new Client({
+    connection: Connection.lazy({ address: config.TEMPORAL_ADDRESS }),
+    namespace: config.TEMPORAL_NAMESPACE,
+  });
+}
+
+/** Reads endpoints from their entity workflows: the one place their state lives, for every process. */
+export function createEndpointReader(client: Client): EndpointReader {
+  return {
+    async get(environment, customerId) {
+      try {
+        return await client.workflow.getHandle(endpointWorkflowId(environment, customerId)).query(endpointStateQuery);
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return undefined;
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { deliverDocument } from './deliver-document';
+export { endpointEntity } from './endpoint-entity';

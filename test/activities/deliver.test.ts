@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Webhook } from 'standardwebhooks';
+import { createDeliverActivities, type EndpointReader } from '../../src/activities/deliver';
+import type { DocumentInput, EndpointState } from '../../src/domain/schemas';
+import { createDeliveryAgent } from '../../src/lib/http-agent';
+import { generateWebhookSecret } from '../../src/lib/signature';
+import { freePort } from '../../scripts/lib/stack';
+import { testConfig } from '../helpers/config';
+import { always, startReceiver, type Receiver } from '../helpers/receiver';
+
+const secret = generateWebhookSecret();
+const document: DocumentInput = {
+  customerId: 'acme',
+  id: 'evt_1',
+  type: 'event',
+  environment: 'production',
+  createdAt: '2026-11-23T08:00:00.000Z',
+  data: { amount: 42, note: 'héllo' },
+};
+
+/** The endpoint as the entity would answer it; the activity reads it at every attempt. */
+function endpointAt(url: string | undefined, extra: Partial<EndpointState> = {}): EndpointReader {
+  const endpoint: EndpointState = {
+    customerId: 'acme',
+    customerName: 'Acme',
+    environment: 'production',
+    apiKeyHash: 'x',
+    url,
+    secret,
+    status: 'active',
+    retriesExhausted: 0,
+    updatedAt: '',
+    ...extra,
+  };
+  return { get: async () => endpoint };
+}
+
+describe('attemptDelivery against a real HTTP receiver', () => {
+  let receiver: Receiver;
+  const config = testConfig({ DELIVERY_TIMEOUT: '500ms', RETRY_SCHEDULE_PRODUCTION: '1s,2s' });
+  const http = createDeliveryAgent(config);
+  const attempt = (url: string | undefined, extra?: Partial<EndpointState>) =>
+    createDeliverActivities({ http, endpoints: endpointAt(url, extra), config }).attemptDelivery({
+      document,
+      attemptNumber: 1,
+      trigger: 'scheduled',
+    });
+
+  before(async () => {
+    receiver = await startReceiver(always(200));
+  });
+  after(async () => {
+    await receiver.close();
+    await http.close();
+  });
+
+  it('delivers the body with Standard Webhooks headers that an independent verifier accepts', async () => {
+    receiver.setBehaviour(always(204));
+    const outcome = await attempt(receiver.url);
+    assert.equal(outcome.delivered, true);
+    assert.equal(outcome.attempt.responseStatusCode, 204);
+    const got = receiver.received.at(-1)!;
+    const verified = new Webhook(secret).verify(got.body, got.headers as Record<string, string>);
+    assert.deepEqual(verified, {
+      id: 'evt_1',
+      type: 'event',
+      environment: 'production',
+      createdAt: document.createdAt,
+      data: document.data,
+    });
+    assert.equal(got.headers['webhook-id'], 'evt_1');
+    assert.throws(() => new Webhook(generateWebhookSecret()).verify(got.body, got.headers as Record<string, string>));
+  });
+
+  it('answers the schedule configured on the endpoint, else the environment default', async () => {
+    assert.deepEqual((await attempt(receiver.url)).retryScheduleMs, [1000, 2000]);
+    assert.deepEqual((await attempt(receiver.url, { retrySchedule: 'suspension-8' })).retryScheduleMs.length, 8);
+  });
+
+  for (const status of [500, 404, 302, 301]) {
+    it(`records HTTP ${status} as a failed attempt and does not follow redirects`, async () => {
+      const before = receiver.received.length;
+      receiver.setBehaviour(() => ({ status, headers: { location: receiver.url + '?redirected' } }));
+      const outcome = await attempt(receiver.url);
+      assert.equal(outcome.delivered, false);
+      assert.equal(outcome.attempt.responseStatusCode, status);
+      assert.equal(outcome.attempt.error, `HTTP ${status}`);
+      assert.equal(receiver.received.length, before + 1, 'exactly one request, no redirect followed');
+    });
+  }
+
+  it('410 Gone says stop', async () => {
+    receiver.setBehaviour(always(410));
+    const outcome = await attempt(receiver.url);
+    assert.equal(outcome.gone, true);
+    assert.equal(outcome.delivered, false);
+  });
+
+  it('takes Retry-After in seconds or as a date on 429 and 503, and ignores it elsewhere', async () => {
+    receiver.setBehaviour(() => ({ status: 429, headers: { 'retry-after': '120' } }));
+    assert.equal((await attempt(receiver.url)).retryAfterMs, 120_000);
+    const date = new Date(Date.now() + 3_600_000).toUTCString();
+    receiver.setBehaviour(() => ({ status: 503, headers: { 'retry-after': date } }));
+    const ms = (await attempt(receiver.url)).retryAfterMs!;
+    assert.ok(ms > 3_590_000 && ms <= 3_600_000, `${ms}`);
+    receiver.setBehaviour(() => ({ status: 500, headers: { 'retry-after': '120' } }));
+    assert.equal((await attempt(receiver.url)).retryAfterMs, undefined);
+  });
+
+  it('a receiver that does not answer within DELIVERY_TIMEOUT is a timeout', async () => {
+    receiver.setBehaviour(() => 'hang');
+    const started = Date.now();
+    const outcome = await attempt(receiver.url);
+    assert.equal(outcome.delivered, false);
+    assert.match(outcome.attempt.error!, /timeout/i);
+    assert.ok(Date.now() - started < 3_000, 'gave up near the 500 ms timeout');
+    assert.ok(outcome.attempt.responseDurationMs >= 450);
+  });
+
+  it('a reset connection, a refused port and an unknown host are failed attempts with their cause', async () => {
+    receiver.setBehaviour(() => 'reset');
+    assert.match((await attempt(receiver.url)).attempt.error!, /socket|ECONNRESET|closed/i);
+    const closed = await freePort();
+    assert.match((await attempt(`http://127.0.0.1:${closed}/hook`)).attempt.error!, /ECONNREFUSED/);
+    assert.match((await attempt('http://no-such-host.invalid/hook')).attempt.error!, /ENOTFOUND|EAI_AGAIN/);
+  });
+
+  it('no URL configured is a failed attempt, not an error', async () => {
+    const outcome = await attempt(undefined);
+    assert.equal(outcome.delivered, false);
+    assert.match(outcome.attempt.error!, /no webhook URL/);
+  });
+
+  it('outside the local stack, private addresses are refused without a request', async () => {
+    const strict = testConfig({ ALLOW_PRIVATE_URLS: 'false' });
+    const agent = createDeliveryAgent(strict);
+    const before = receiver.received.length;
+    const run = (url: string) =>
+      createDeliverActivities({ http: agent, endpoints: endpointAt(url), config: strict }).attemptDelivery({
+        document,
+        attemptNumber: 1,
+        trigger: 'scheduled',
+      });
+    assert.match((await run(receiver.url)).attempt.error!, /EPRIVATEADDRESS/);
+    const port = new URL(receiver.url).port;
+    assert.match((await run(`http://localhost:${port}/hook`)).attempt.error!, /EPRIVATEADDRESS/);
+    assert.equal(receiver.received.length, before);
+    await agent.close();
+  });
+});

@@ -1,0 +1,55 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface ReceivedRequest {
+  headers: IncomingMessage['headers'];
+  body: string;
+  /** When it arrived, on the clock the test chooses (the time-skipping server's clock in workflow tests). */
+  at: number;
+}
+
+/** What the receiver does with the n-th request (1-based): answer a status, hang, or reset the connection. */
+export type Behaviour = (
+  n: number,
+  req: IncomingMessage,
+) => { status: number; headers?: Record<string, string>; body?: string } | 'hang' | 'reset';
+
+/** A real HTTP server standing in for a customer's endpoint; it records every request it sees. */
+export async function startReceiver(behaviour: Behaviour, clock: () => Promise<number> | number = Date.now) {
+  const received: ReceivedRequest[] = [];
+  let current = behaviour;
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const at = await clock();
+      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString(), at });
+      const action = current(received.length, req);
+      if (action === 'hang') return;
+      if (action === 'reset') {
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(action.status, action.headers);
+      res.end(action.body ?? '');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hook`,
+    received,
+    setBehaviour(next: Behaviour) {
+      current = next;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
+export const always =
+  (status: number): Behaviour =>
+  () => ({ status });

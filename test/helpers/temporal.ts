@@ -1,0 +1,61 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import { createDeliveryService } from '../../src/api/service';
+import type { Config } from '../../src/config';
+import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
+import { createS3Client, ensureBuckets } from '../../src/lib/s3';
+import { createWorker } from '../../src/worker';
+import { toolPath } from '../../scripts/lib/tools';
+
+let runtimeInstalled = false;
+
+/** The time-skipping test server (obtained from the registries by scripts/install-tools.sh), real workflow code. */
+export async function startTimeSkipping(config: Config) {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN') });
+    runtimeInstalled = true;
+  }
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: {
+      executable: { type: 'existing-path', path: toolPath('temporal-test-server') },
+    },
+  });
+  // The time-skipping server knows no custom search attributes until they are added, as on a real cluster.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      SEARCH_ATTRIBUTES.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
+    ),
+  });
+  const workflowBundle = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../../src/workflows'),
+    logger: new DefaultLogger('WARN'),
+  });
+  const worker: Worker = await createWorker({
+    connection: env.nativeConnection,
+    client: env.client,
+    config,
+    options: { workflowBundle, workflowsPath: undefined },
+  });
+  const running = worker.run();
+  const s3: S3Client = createS3Client(config);
+  await ensureBuckets(s3, config);
+  const service = createDeliveryService({ client: env.client, s3, config });
+  return {
+    env,
+    s3,
+    service,
+    /** The server's clock, which time skipping moves: what a receiver should record attempts by. */
+    now: () => env.currentTimeMs(),
+    async stop() {
+      worker.shutdown();
+      await running;
+      await env.teardown();
+      s3.destroy();
+    },
+  };
+}
+
+export type TimeSkipping = Awaited<ReturnType<typeof startTimeSkipping>>;
