@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# One-shot setup run by the `temporal-admin-tools` compose service (temporalio/admin-tools image).
+# Waits for the Temporal frontend and the app's namespace, then registers the custom search attributes
+# the app writes (all Keyword). Idempotent: re-running it against an already set-up cluster succeeds.
+set -euo pipefail
+
+TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-temporal:7233}"
+NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
+RETENTION="${NAMESPACE_RETENTION:-168h}"
+MAX_ATTEMPTS="${MAX_ATTEMPTS:-90}"
+SLEEP_SECONDS="${SLEEP_SECONDS:-2}"
+ATTRIBUTES=(CustomerId Environment DocumentType DeliveryStatus)
+
+t() { temporal "$@" --address "$TEMPORAL_ADDRESS"; }
+
+retry() {
+  local what="$1"; shift
+  local attempt=1
+  until "$@"; do
+    if ((attempt >= MAX_ATTEMPTS)); then
+      echo "gave up: ${what} (after ${MAX_ATTEMPTS} attempts)" >&2
+      return 1
+    fi
+    echo "waiting: ${what} (${attempt}/${MAX_ATTEMPTS})"
+    attempt=$((attempt + 1))
+    sleep "$SLEEP_SECONDS"
+  done
+}
+
+echo "Temporal at ${TEMPORAL_ADDRESS}, namespace ${NAMESPACE}"
+retry "Temporal frontend" t operator cluster health
+
+# auto-setup creates the namespace (DEFAULT_NAMESPACE); create it here too if it is still missing.
+ensure_namespace() {
+  t operator namespace describe --namespace "$NAMESPACE" >/dev/null 2>&1 && return 0
+  t operator namespace create --namespace "$NAMESPACE" --retention "$RETENTION" >/dev/null 2>&1 || true
+  return 1
+}
+retry "namespace ${NAMESPACE}" ensure_namespace
+
+create_args=()
+for name in "${ATTRIBUTES[@]}"; do
+  create_args+=(--name "$name" --type Keyword)
+done
+
+all_registered() {
+  local listing
+  listing="$(t operator search-attribute list --namespace "$NAMESPACE" 2>/dev/null)" || return 1
+  for name in "${ATTRIBUTES[@]}"; do
+    grep -Eq "(^|[[:space:]])${name}([[:space:]]|$)" <<<"$listing" || return 1
+  done
+}
+
+register() {
+  all_registered && return 0
+  t operator search-attribute create --namespace "$NAMESPACE" "${create_args[@]}" || true
+  all_registered
+}
+retry "search attributes ${ATTRIBUTES[*]}" register
+
+t operator search-attribute list --namespace "$NAMESPACE"
+echo "Search attributes registered: ${ATTRIBUTES[*]} (Keyword) in namespace ${NAMESPACE}"
