@@ -65,6 +65,7 @@ export function createDeliveryService({ client, s3, config }: { client: Client; 
             workflowId: endpointWorkflowId(environment, id),
             taskQueue: config.TASK_QUEUE,
             args: [initial],
+            memo: { endpoint: initial },
             typedSearchAttributes: [
               { key: CustomerIdKey, value: id },
               { key: EnvironmentKey, value: environment },

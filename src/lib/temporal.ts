@@ -2,7 +2,7 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import type { EndpointReader } from '../activities';
 import type { Config } from '../config';
 import { endpointWorkflowId } from '../domain/ids';
-import { endpointStateQuery } from '../workflows/messages';
+import type { EndpointState } from '../domain/schemas';
 
 /** A client whose connection opens on first use, so the API can start (and answer 503) before Temporal is up. */
 export function createTemporalClient(config: Config): Client {
@@ -12,12 +12,16 @@ export function createTemporalClient(config: Config): Client {
   });
 }
 
-/** Reads endpoints from their entity workflows: the one place their state lives, for every process. */
+/**
+ * Reads endpoints from their entity workflows, the one place their state lives for every process, through the memo
+ * the entity keeps current (a describe is served by the cluster; a query would queue behind the entity's other work).
+ */
 export function createEndpointReader(client: Client): EndpointReader {
   return {
     async get(environment, customerId) {
       try {
-        return await client.workflow.getHandle(endpointWorkflowId(environment, customerId)).query(endpointStateQuery);
+        const description = await client.workflow.getHandle(endpointWorkflowId(environment, customerId)).describe();
+        return description.memo?.endpoint as EndpointState | undefined;
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return undefined;
         throw err;

@@ -4,6 +4,7 @@ import {
   condition,
   continueAsNew,
   setHandler,
+  upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { EndpointState } from '../domain/schemas';
@@ -45,6 +46,10 @@ function validateConfiguration(input: ConfigureEndpointInput): void {
  */
 export async function endpointEntity(initial: EndpointState): Promise<void> {
   const state: EndpointState = { ...initial };
+  // The state is mirrored into the memo, which DescribeWorkflowExecution serves without involving a worker: every
+  // delivery attempt and API request reads the endpoint, and queries on one entity would be answered one at a time.
+  const publish = () => upsertMemo({ endpoint: state });
+  publish();
 
   setHandler(endpointStateQuery, () => state);
 
@@ -57,6 +62,7 @@ export async function endpointEntity(initial: EndpointState): Promise<void> {
       state.retrySchedule = input.retrySchedule ?? undefined;
       state.secret ??= input.newSecret;
       state.updatedAt = new Date().toISOString();
+      publish();
       return state;
     },
     { validator: validateConfiguration },
@@ -66,6 +72,7 @@ export async function endpointEntity(initial: EndpointState): Promise<void> {
     state.retriesExhausted += 1;
     state.lastError = input.lastError;
     state.updatedAt = input.at;
+    publish();
   });
 
   // Continue-as-new keeps history small for an entity that lives for years.

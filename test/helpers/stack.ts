@@ -53,6 +53,7 @@ export async function startTestStack(overrides: Record<string, string> = {}) {
     async restartWorker() {
       worker = startWorker();
     },
+    workerPid: () => worker.process.pid,
     logs: (name: string) => readFileSync(path.join(dir, `${name}.log`), 'utf8'),
     async stop() {
       await Promise.all([api.stop(), worker.stop()]);

@@ -19,7 +19,11 @@ export async function startTimeSkipping(config: Config) {
   }
   const env = await TestWorkflowEnvironment.createTimeSkipping({
     server: {
-      executable: { type: 'existing-path', path: toolPath('temporal-test-server') },
+      // With internet and no Java/Python, TEMPORAL_USE_SDK_DOWNLOAD=1 lets the SDK fetch the server itself.
+      executable:
+        process.env.TEMPORAL_USE_SDK_DOWNLOAD === '1'
+          ? { type: 'cached-download' }
+          : { type: 'existing-path', path: toolPath('temporal-test-server') },
     },
   });
   // The time-skipping server knows no custom search attributes until they are added, as on a real cluster.
