@@ -57,6 +57,14 @@ const ConfigSchema = z.object({
   SMTP_URL: z.string().default('smtp://localhost:1025'),
   MAIL_FROM: z.string().default('Webhooks <webhooks@localhost>'),
   ALLOW_PRIVATE_URLS: bool,
+  /** Where customers reach the API and its webhook page; used in emails. */
+  PUBLIC_URL: z.string().url().optional(),
+  /** How many pending documents a reactivated endpoint receives at once. */
+  REPLAY_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
+  /** Documents entering the bucket within this window share one notification. */
+  NOTIFICATION_WINDOW: duration('1m'),
+  /** The reminder notification goes this long before the oldest pending document expires. */
+  NOTIFICATION_REMINDER: duration('24h'),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()
@@ -68,6 +76,7 @@ const ConfigSchema = z.object({
 export type RawConfig = z.infer<typeof ConfigSchema>;
 
 export interface Config extends RawConfig {
+  publicUrl: string;
   buckets: Record<Environment, string>;
   retrySchedules: Record<Environment, string>;
   retentionMs: Record<Environment, number>;
@@ -83,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const raw = parsed.data;
   return {
     ...raw,
+    publicUrl: raw.PUBLIC_URL ?? `http://localhost:${raw.PORT}`,
     buckets: { sandbox: raw.BUCKET_SANDBOX, production: raw.BUCKET_PRODUCTION },
     retrySchedules: { sandbox: raw.RETRY_SCHEDULE_SANDBOX, production: raw.RETRY_SCHEDULE_PRODUCTION },
     retentionMs: { sandbox: raw.RETENTION_SANDBOX, production: raw.RETENTION_PRODUCTION },

@@ -1,5 +1,6 @@
 import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import nodemailer from 'nodemailer';
 import { createActivities } from './activities';
 import { loadConfigFromProcess, type Config } from './config';
 import { createDeliveryAgent } from './lib/http-agent';
@@ -20,6 +21,7 @@ export async function createWorker({ connection, client, config, options }: Work
     s3: createS3Client(config),
     http: createDeliveryAgent(config),
     endpoints: createEndpointReader(client),
+    mailer: nodemailer.createTransport(config.SMTP_URL),
     config,
   });
   return Worker.create({

@@ -14,6 +14,8 @@ export interface AttemptDeliveryInput {
   document: DocumentInput;
   attemptNumber: number;
   trigger: Attempt['trigger'];
+  /** Attempt even while the endpoint is suspended: a probe, a replay or a resend the customer asked for. */
+  force?: boolean;
 }
 
 export interface DeliveryOutcome {
@@ -25,6 +27,8 @@ export interface DeliveryOutcome {
   retryAfterMs?: number;
   /** The endpoint's schedule as configured at this attempt (intervals in ms). */
   retryScheduleMs: number[];
+  /** The endpoint is suspended: nothing was sent, the document goes straight to the bucket. */
+  suspended?: boolean;
 }
 
 const MAX_RETRY_AFTER_MS = 7 * 24 * 3_600_000;
@@ -57,13 +61,16 @@ export function createDeliverActivities(deps: { http: Dispatcher; endpoints: End
 
   return {
     /** One POST to the customer's current URL. HTTP failures are outcomes, not errors: the workflow owns retries. */
-    async attemptDelivery({ document, attemptNumber, trigger }: AttemptDeliveryInput): Promise<DeliveryOutcome> {
+    async attemptDelivery({ document, attemptNumber, trigger, force }: AttemptDeliveryInput): Promise<DeliveryOutcome> {
       const endpoint = await endpoints.get(document.environment, document.customerId);
       const retryScheduleMs = parseRetrySchedule(
         endpoint?.retrySchedule ?? config.retrySchedules[document.environment],
       );
       const started = new Date();
       const attempt: Attempt = { attemptNumber, at: started.toISOString(), trigger, responseDurationMs: 0 };
+      if (endpoint?.status === 'suspended' && !force) {
+        return { attempt, delivered: false, gone: false, retryScheduleMs, suspended: true };
+      }
       if (!endpoint?.url || !endpoint.secret) {
         attempt.error = 'no webhook URL is configured for this environment';
         return { attempt, delivered: false, gone: false, retryScheduleMs };

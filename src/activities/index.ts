@@ -1,13 +1,16 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { Transporter } from 'nodemailer';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
 import { createArchiveActivities } from './archive';
 import { createDeliverActivities, type EndpointReader } from './deliver';
+import { createEndpointActivities } from './endpoint';
 
 export interface ActivityDeps {
   s3: S3Client;
   http: Dispatcher;
   endpoints: EndpointReader;
+  mailer: Transporter;
   config: Config;
 }
 
@@ -16,6 +19,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createDeliverActivities(deps),
     ...createArchiveActivities(deps),
+    ...createEndpointActivities(deps),
   };
 }
 

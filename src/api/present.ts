@@ -11,7 +11,10 @@ export function presentWebhook(endpoint: EndpointState, config: Config, withSecr
     notificationUrl: endpoint.notificationUrl ?? null,
     suspensionEmail: endpoint.suspensionEmail ?? null,
     status: endpoint.status,
+    suspendedAt: endpoint.suspension?.at,
+    suspensionReason: endpoint.suspension?.reason,
     lastError: endpoint.lastError,
+    pendingCount: endpoint.pendingCount,
     retrySchedule: formatRetrySchedule(parseRetrySchedule(schedule)),
     ...(withSecret ? { secret: endpoint.secret } : {}),
   };

@@ -15,6 +15,7 @@ import type {
   DocumentState,
   EndpointState,
   Environment,
+  Preferences,
   PutWebhook,
   SubmitDocument,
 } from '../domain/schemas';
@@ -24,7 +25,12 @@ import { generateApiKey, hashApiKey } from '../lib/api-keys';
 import { generateWebhookSecret } from '../lib/signature';
 import { createEndpointReader } from '../lib/temporal';
 import type { deliverDocument, endpointEntity } from '../workflows';
-import { configureEndpointUpdate, documentStatusQuery } from '../workflows/messages';
+import {
+  configureEndpointUpdate,
+  documentStatusQuery,
+  setActiveUpdate,
+  updatePreferencesUpdate,
+} from '../workflows/messages';
 import { AppError } from './errors';
 
 // Starting a workflow whose id exists (running or closed) fails instead of creating a second one.
@@ -57,14 +63,16 @@ export function createDeliveryService({ client, s3, config }: { client: Client; 
           environment,
           apiKeyHash: hashApiKey(apiKey),
           status: 'active',
-          retriesExhausted: 0,
+          preferences: { pendingNotifications: true },
+          counters: { retriesExhausted: 0, suspensions: 0, consecutiveExhausted: 0 },
+          pendingCount: 0,
           updatedAt: new Date().toISOString(),
         };
         try {
           await client.workflow.start<typeof endpointEntity>('endpointEntity', {
             workflowId: endpointWorkflowId(environment, id),
             taskQueue: config.TASK_QUEUE,
-            args: [initial],
+            args: [{ state: initial }],
             memo: { endpoint: initial },
             typedSearchAttributes: [
               { key: CustomerIdKey, value: id },
@@ -96,6 +104,18 @@ export function createDeliveryService({ client, s3, config }: { client: Client; 
         }
         throw err;
       }
+    },
+
+    async setActive(environment: Environment, customerId: string, active: boolean): Promise<EndpointState> {
+      return client.workflow
+        .getHandle(endpointWorkflowId(environment, customerId))
+        .executeUpdate(setActiveUpdate, { args: [active] });
+    },
+
+    async updatePreferences(environment: Environment, customerId: string, preferences: Preferences) {
+      return client.workflow
+        .getHandle(endpointWorkflowId(environment, customerId))
+        .executeUpdate(updatePreferencesUpdate, { args: [preferences] });
     },
 
     /** Starts delivery once per (environment, customer, id); a repeat returns the existing document's status. */

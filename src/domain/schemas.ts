@@ -94,7 +94,24 @@ export interface EndpointState {
   retrySchedule?: string;
   secret?: string;
   status: 'active' | 'suspended';
-  retriesExhausted: number;
+  /** `failing`: suspended by exhausted retries or 410, probed until it recovers; `manual`: the customer turned it off. */
+  suspension?: { kind: 'failing' | 'manual'; at: string; reason: string };
   lastError?: string;
+  preferences: Preferences;
+  counters: { retriesExhausted: number; suspensions: number; consecutiveExhausted: number };
+  pendingCount: number;
   updatedAt: string;
+}
+
+export const PreferencesSchema = z.object({ pendingNotifications: z.boolean() });
+export type Preferences = z.infer<typeof PreferencesSchema>;
+
+export const PatchWebhookSchema = z.object({ active: z.boolean() });
+
+/** A document waiting in the bucket, as the endpoint entity tracks it for probes, replay and notifications. */
+export interface PendingEntry {
+  id: string;
+  type: DocumentType;
+  pendingSince: string;
+  expiresAt: string;
 }

@@ -1,17 +1,28 @@
 import {
+  condition,
   getExternalWorkflowHandle,
   log,
   proxyActivities,
   setHandler,
   sleep,
   upsertSearchAttributes,
+  type SignalDefinition,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { DeliveryOutcome } from '../activities/deliver';
 import { endpointWorkflowId } from '../domain/ids';
 import { jitterMs, retryOffsets } from '../domain/schedule';
 import type { DocumentInput, DocumentState, DocumentStatus } from '../domain/schemas';
 import { DeliveryStatusKey } from '../domain/search-attributes';
-import { documentStatusQuery, retriesExhaustedSignal } from './messages';
+import {
+  documentPendingSignal,
+  documentSettledSignal,
+  documentStatusQuery,
+  redeliverSignal,
+  redeliveryFailedSignal,
+  retriesExhaustedSignal,
+  type RedeliverInput,
+} from './messages';
 
 // Activity retries cover infrastructure faults (worker crash, S3 or Temporal briefly down) and never give up:
 // the document must not be lost. Delivery failures are outcomes the workflow schedules itself.
@@ -25,8 +36,9 @@ const { archiveDocument, deleteArchivedDocument } = proxyActivities<Activities>(
 });
 
 /**
- * One workflow per document: attempts delivery on the endpoint's schedule (measured from the first attempt), and
- * when the retries run out stores the document in its environment's bucket until it expires.
+ * One workflow per document: attempts delivery on the endpoint's schedule (measured from the first attempt); when
+ * the retries run out, or the endpoint is suspended, stores it in its environment's bucket, where it waits for a
+ * redelivery (probe, replay, resend) until it expires.
  */
 export async function deliverDocument(input: DocumentInput): Promise<DocumentState> {
   const state: DocumentState = {
@@ -38,28 +50,55 @@ export async function deliverDocument(input: DocumentInput): Promise<DocumentSta
     status: 'sending',
     attempts: [],
   };
+  const redeliveries: RedeliverInput[] = [];
   setHandler(documentStatusQuery, () => state);
+  setHandler(redeliverSignal, (request) => void redeliveries.push(request));
 
   const setStatus = (status: DocumentStatus) => {
     state.status = status;
     upsertSearchAttributes([{ key: DeliveryStatusKey, value: status }]);
   };
-
-  const firstAttemptAt = Date.now();
-  for (let retry = 0; ; retry++) {
+  const endpoint = getExternalWorkflowHandle(endpointWorkflowId(input.environment, input.customerId));
+  const tellEndpoint = async <T>(signal: SignalDefinition<[T]>, arg: T) => {
+    try {
+      await endpoint.signal(signal, arg);
+    } catch (err) {
+      // The document's own fate never depends on the endpoint record.
+      log.warn('could not signal the endpoint', { signal: signal.name, error: String(err) });
+    }
+  };
+  const attempt = async (trigger: 'scheduled' | 'manual', force: boolean): Promise<DeliveryOutcome> => {
     const outcome = await attemptDelivery({
       document: input,
       attemptNumber: state.attempts.length + 1,
-      trigger: 'scheduled',
+      trigger,
+      force,
     });
-    state.attempts.push(outcome.attempt);
+    if (!outcome.suspended) state.attempts.push(outcome.attempt);
+    return outcome;
+  };
+
+  const firstAttemptAt = Date.now();
+  for (let retry = 0; ; retry++) {
+    const outcome = await attempt('scheduled', false);
     state.nextAttemptAt = undefined;
     if (outcome.delivered) {
       setStatus('delivered');
       return state;
     }
+    // While the endpoint is suspended nothing is sent: the document goes straight to the bucket.
+    if (outcome.suspended) break;
     const schedule = outcome.retryScheduleMs;
-    if (outcome.gone || retry >= schedule.length) break;
+    if (outcome.gone || retry >= schedule.length) {
+      state.retriesExhaustedAt = new Date().toISOString();
+      await tellEndpoint(retriesExhaustedSignal, {
+        documentId: input.id,
+        at: state.retriesExhaustedAt,
+        lastError: outcome.attempt.error,
+        gone: outcome.gone,
+      });
+      break;
+    }
 
     let next = firstAttemptAt + retryOffsets(schedule)[retry] + jitterMs(schedule[retry], Math.random());
     if (outcome.retryAfterMs) next = Math.max(next, Date.now() + outcome.retryAfterMs);
@@ -68,27 +107,37 @@ export async function deliverDocument(input: DocumentInput): Promise<DocumentSta
     await sleep(Math.max(next - Date.now(), 1));
   }
 
-  const lastError = state.attempts[state.attempts.length - 1]?.error;
-  state.retriesExhaustedAt = new Date().toISOString();
-  try {
-    await getExternalWorkflowHandle(endpointWorkflowId(input.environment, input.customerId)).signal(
-      retriesExhaustedSignal,
-      { documentId: input.id, at: state.retriesExhaustedAt, lastError },
-    );
-  } catch (err) {
-    // The document is archived whatever happens to the endpoint record.
-    log.warn('could not record exhausted retries on the endpoint', { error: String(err) });
-  }
-
-  const archived = await archiveDocument({ document: input, pendingSince: state.retriesExhaustedAt });
+  const archived = await archiveDocument({ document: input, pendingSince: new Date().toISOString() });
   state.pendingSince = archived.pendingSince;
   state.expiresAt = archived.expiresAt;
   state.objectKey = archived.objectKey;
   setStatus('pending');
+  await tellEndpoint(documentPendingSignal, {
+    id: input.id,
+    type: input.type,
+    pendingSince: archived.pendingSince,
+    expiresAt: archived.expiresAt,
+  });
 
-  await sleep(Math.max(Date.parse(archived.expiresAt) - Date.now(), 1));
-  await deleteArchivedDocument({ environment: input.environment, objectKey: archived.objectKey });
-  state.objectKey = undefined;
-  setStatus('expired');
+  const leaveBucket = async (status: 'delivered' | 'expired') => {
+    await deleteArchivedDocument({ environment: input.environment, objectKey: archived.objectKey });
+    state.objectKey = undefined;
+    setStatus(status);
+    await tellEndpoint(documentSettledSignal, { documentId: input.id, status });
+  };
+
+  // Pending: a redelivery attempts now (even while suspended); a failure leaves it pending, expiry unchanged.
+  for (;;) {
+    const remaining = Date.parse(archived.expiresAt) - Date.now();
+    if (remaining <= 0 || !(await condition(() => redeliveries.length > 0, remaining))) break;
+    const request = redeliveries.shift()!;
+    const outcome = await attempt(request.trigger, true);
+    if (outcome.delivered) {
+      await leaveBucket('delivered');
+      return state;
+    }
+    await tellEndpoint(redeliveryFailedSignal, { documentId: input.id, error: outcome.attempt.error });
+  }
+  await leaveBucket('expired');
   return state;
 }

@@ -1,11 +1,12 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { DocumentState, EndpointState } from '../domain/schemas';
+import type { Attempt, DocumentState, EndpointState, PendingEntry, Preferences } from '../domain/schemas';
 
 // Message definitions only: the API imports this file without pulling workflow code in.
 
 export const documentStatusQuery = defineQuery<DocumentState>('documentStatus');
 
 export const endpointStateQuery = defineQuery<EndpointState>('endpointState');
+export const pendingDocumentsQuery = defineQuery<PendingEntry[]>('pendingDocuments');
 
 export interface ConfigureEndpointInput {
   url: string;
@@ -17,10 +18,43 @@ export interface ConfigureEndpointInput {
 }
 export const configureEndpointUpdate = defineUpdate<EndpointState, [ConfigureEndpointInput]>('configureEndpoint');
 
+/** `true` reactivates (and replays everything pending); `false` suspends until the customer turns it back on. */
+export const setActiveUpdate = defineUpdate<EndpointState, [boolean]>('setActive');
+
+export const updatePreferencesUpdate = defineUpdate<EndpointState, [Preferences]>('updatePreferences');
+
+// Document workflow -> endpoint entity.
+
 export interface RetriesExhaustedInput {
   documentId: string;
   at: string;
   lastError?: string;
+  /** The receiver answered 410 Gone. */
+  gone?: boolean;
 }
-/** Sent by a document workflow to its endpoint when its retries run out. */
+/** Retries ran out (or 410): the entity suspends the endpoint, once however many documents report it. */
 export const retriesExhaustedSignal = defineSignal<[RetriesExhaustedInput]>('retriesExhausted');
+
+export const documentPendingSignal = defineSignal<[PendingEntry]>('documentPending');
+
+export interface DocumentSettledInput {
+  documentId: string;
+  status: 'delivered' | 'acknowledged' | 'expired';
+}
+/** The document left the bucket; `delivered` by a probe or replay tells the entity the endpoint works again. */
+export const documentSettledSignal = defineSignal<[DocumentSettledInput]>('documentSettled');
+
+export interface RedeliveryFailedInput {
+  documentId: string;
+  error?: string;
+}
+export const redeliveryFailedSignal = defineSignal<[RedeliveryFailedInput]>('redeliveryFailed');
+
+// Endpoint entity (or the API, for a resend) -> document workflow.
+
+export interface RedeliverInput {
+  trigger: Attempt['trigger'];
+  reason: 'probe' | 'replay' | 'resend';
+}
+/** Attempt a pending document now, even while the endpoint is suspended. */
+export const redeliverSignal = defineSignal<[RedeliverInput]>('redeliver');

@@ -29,7 +29,9 @@ function endpointAt(url: string | undefined, extra: Partial<EndpointState> = {})
     url,
     secret,
     status: 'active',
-    retriesExhausted: 0,
+    preferences: { pendingNotifications: true },
+    counters: { retriesExhausted: 0, suspensions: 0, consecutiveExhausted: 0 },
+    pendingCount: 0,
     updatedAt: '',
     ...extra,
   };

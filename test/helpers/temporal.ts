@@ -1,4 +1,5 @@
 import { S3Client } from '@aws-sdk/client-s3';
+import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
@@ -37,16 +38,19 @@ export async function startTimeSkipping(config: Config) {
     workflowsPath: require.resolve('../../src/workflows'),
     logger: new DefaultLogger('WARN'),
   });
+  // A plain client: the SDK's time-skipping client unlocks skipping while it waits, and an Update to an entity with no
+  // timer would then jump the clock to its 10-year execution timeout. Time moves only through env.sleep here.
+  const client = new Client({ connection: env.connection, namespace: env.namespace });
   const worker: Worker = await createWorker({
     connection: env.nativeConnection,
-    client: env.client,
+    client,
     config,
     options: { workflowBundle, workflowsPath: undefined },
   });
   const running = worker.run();
   const s3: S3Client = createS3Client(config);
   await ensureBuckets(s3, config);
-  const service = createDeliveryService({ client: env.client, s3, config });
+  const service = createDeliveryService({ client, s3, config });
   return {
     env,
     s3,

@@ -1,7 +1,13 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config';
-import { EnvironmentSchema, IdSchema, PutWebhookSchema } from '../../domain/schemas';
+import {
+  EnvironmentSchema,
+  IdSchema,
+  PatchWebhookSchema,
+  PreferencesSchema,
+  PutWebhookSchema,
+} from '../../domain/schemas';
 import { isPrivateAddress } from '../../lib/private-address';
 import { customerOf, requireCustomer } from '../auth';
 import { AppError } from '../errors';
@@ -46,6 +52,32 @@ export function customerRoutes(service: DeliveryService, config: Config): Router
       const endpoint = await service.findEndpoint(environment, customerId);
       if (!endpoint) throw AppError.notFound('webhook');
       res.json(presentWebhook(endpoint, config));
+    }),
+  );
+
+  router.patch(
+    '/v1/:env/webhook',
+    handle({ params: EnvParams, body: PatchWebhookSchema }, async ({ body }, _req, res) => {
+      const { customerId, environment } = customerOf(res);
+      res.json(presentWebhook(await service.setActive(environment, customerId, body.active), config));
+    }),
+  );
+
+  router.get(
+    '/v1/:env/preferences',
+    handle({ params: EnvParams }, async (_input, _req, res) => {
+      const { customerId, environment } = customerOf(res);
+      const endpoint = await service.findEndpoint(environment, customerId);
+      if (!endpoint) throw AppError.notFound('preferences');
+      res.json(endpoint.preferences);
+    }),
+  );
+
+  router.put(
+    '/v1/:env/preferences',
+    handle({ params: EnvParams, body: PreferencesSchema }, async ({ body }, _req, res) => {
+      const { customerId, environment } = customerOf(res);
+      res.json((await service.updatePreferences(environment, customerId, body)).preferences);
     }),
   );
 

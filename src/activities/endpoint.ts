@@ -1,0 +1,121 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Transporter } from 'nodemailer';
+import { request, type Dispatcher } from 'undici';
+import type { Config } from '../config';
+import type { EndpointState, Environment } from '../domain/schemas';
+import { webhookHeaders } from '../lib/signature';
+import type { EndpointReader } from './deliver';
+
+export interface EndpointSettings {
+  defaultRetrySchedule: string;
+  replayConcurrency: number;
+  notificationWindowMs: number;
+  reminderBeforeExpiryMs: number;
+}
+
+export interface PendingNotification {
+  type: 'documents.pending';
+  environment: Environment;
+  pending: { events: number; summaries: number };
+  documentIds: string[];
+  oldestExpiresAt: string | null;
+  reminder: boolean;
+}
+
+export interface EndpointEmailInput {
+  kind: 'suspended' | 'recovered';
+  endpoint: EndpointState;
+}
+
+function suspensionEmail({ endpoint }: EndpointEmailInput, config: Config): { subject: string; text: string } {
+  const env = endpoint.environment;
+  return {
+    subject: `[${env}] Webhook suspended for ${endpoint.customerName}: ${endpoint.url}`,
+    text: [
+      `Your ${env} webhook endpoint has been suspended.`,
+      '',
+      `Customer:      ${endpoint.customerName} (${endpoint.customerId})`,
+      `Environment:   ${env}`,
+      `URL:           ${endpoint.url}`,
+      `Suspended at:  ${endpoint.suspension?.at ?? 'earlier (it has been reactivated since)'}`,
+      `Reason:        ${endpoint.suspension?.reason}`,
+      `Last error:    ${endpoint.lastError ?? 'none recorded'}`,
+      `Pending:       ${endpoint.pendingCount} document(s) are kept for you and can be pulled through the API.`,
+      '',
+      'While suspended, new documents are stored instead of sent. We keep probing the endpoint with the oldest',
+      'pending document on its retry schedule; when it answers 2xx it is reactivated and everything is redelivered.',
+      '',
+      'To reactivate it yourself once it is fixed:',
+      `  - open ${config.publicUrl}/webhook and switch "Active" on, or`,
+      `  - curl -X PATCH ${config.publicUrl}/v1/${env}/webhook -H "authorization: Bearer <your ${env} key>" \\`,
+      `      -H 'content-type: application/json' -d '{"active":true}'`,
+    ].join('\n'),
+  };
+}
+
+function recoveryEmail({ endpoint }: EndpointEmailInput): { subject: string; text: string } {
+  return {
+    subject: `[${endpoint.environment}] Webhook recovered for ${endpoint.customerName}: ${endpoint.url}`,
+    text: [
+      `Your ${endpoint.environment} webhook endpoint ${endpoint.url} answered again and has been reactivated.`,
+      `${endpoint.pendingCount} pending document(s) are being redelivered, oldest first.`,
+    ].join('\n'),
+  };
+}
+
+export function createEndpointActivities(deps: {
+  http: Dispatcher;
+  endpoints: EndpointReader;
+  mailer: Transporter;
+  config: Config;
+}) {
+  const { http, endpoints, mailer, config } = deps;
+
+  return {
+    /** Configuration the entity workflow needs; read per run so a redeployed config applies. */
+    async endpointSettings(environment: Environment): Promise<EndpointSettings> {
+      return {
+        defaultRetrySchedule: config.retrySchedules[environment],
+        replayConcurrency: config.REPLAY_CONCURRENCY,
+        notificationWindowMs: config.NOTIFICATION_WINDOW,
+        reminderBeforeExpiryMs: config.NOTIFICATION_REMINDER,
+      };
+    },
+
+    async sendEndpointEmail(input: EndpointEmailInput): Promise<void> {
+      const to = input.endpoint.suspensionEmail;
+      if (!to) return;
+      const { subject, text } = input.kind === 'suspended' ? suspensionEmail(input, config) : recoveryEmail(input);
+      await mailer.sendMail({ from: config.MAIL_FROM, to, subject, text });
+    },
+
+    /** One signed POST to the notification URL; failures throw so Temporal retries a few times, then gives up. */
+    async notifyPending(input: {
+      environment: Environment;
+      customerId: string;
+      notificationId: string;
+      notification: PendingNotification;
+    }): Promise<'sent' | 'no-url'> {
+      const endpoint = await endpoints.get(input.environment, input.customerId);
+      if (!endpoint?.notificationUrl || !endpoint.secret) return 'no-url';
+      const body = JSON.stringify(input.notification);
+      const response = await request(endpoint.notificationUrl, {
+        method: 'POST',
+        dispatcher: http,
+        headers: webhookHeaders(endpoint.secret, input.notificationId, body, new Date()),
+        body,
+        headersTimeout: config.DELIVERY_TIMEOUT,
+        bodyTimeout: config.DELIVERY_TIMEOUT,
+        signal: AbortSignal.timeout(config.DELIVERY_TIMEOUT),
+      });
+      await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+      if (response.statusCode < 200 || response.statusCode >= 300) {
+        throw ApplicationFailure.retryable(
+          `notification URL answered HTTP ${response.statusCode}`,
+          'NotificationFailed',
+        );
+      }
+      return 'sent';
+    },
+  };
+}
