@@ -4,6 +4,7 @@ import path from 'node:path';
 import { loadConfig } from '../../src/config';
 import { createS3Client } from '../../src/lib/s3';
 import { freePort, startNodeScript, startTemporal, waitFor, type Child } from '../../scripts/lib/stack';
+import { startMailSink } from '../../scripts/lib/mail-sink';
 import { startTestS3 } from './s3';
 
 export const ADMIN_KEY = 'e2e-admin-key-0123456789';
@@ -22,8 +23,10 @@ export async function startTestStack(overrides: Record<string, string> = {}) {
     output: path.join(dir, 'temporal.log'),
   });
   const s3 = await startTestS3();
+  const mail = await startMailSink({ port: await freePort() });
   const env: Record<string, string> = {
     ...s3.env,
+    SMTP_URL: `smtp://127.0.0.1:${mail.port}`,
     PORT: String(apiPort),
     ADMIN_API_KEY: ADMIN_KEY,
     TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
@@ -46,6 +49,8 @@ export async function startTestStack(overrides: Record<string, string> = {}) {
     baseUrl,
     config,
     s3: createS3Client(config),
+    /** Every email the worker sent, received by a real SMTP server. */
+    mail,
     /** SIGKILL: the worker gets no chance to finish anything. */
     async killWorker() {
       await worker.stop('SIGKILL');
@@ -59,6 +64,7 @@ export async function startTestStack(overrides: Record<string, string> = {}) {
       await Promise.all([api.stop(), worker.stop()]);
       await temporal.stop();
       await s3.stop();
+      await mail.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
