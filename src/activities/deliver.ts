@@ -56,6 +56,26 @@ function describeError(err: unknown): string {
   return code ? `${code}: ${message}` : message;
 }
 
+/** One signed POST (Standard Webhooks headers) within DELIVERY_TIMEOUT; redirects are not followed. */
+export async function postSigned(
+  http: Dispatcher,
+  config: Config,
+  message: { url: string; secret: string; id: string; body: string; now: Date },
+) {
+  const response = await request(message.url, {
+    method: 'POST',
+    dispatcher: http,
+    headers: webhookHeaders(message.secret, message.id, message.body, message.now),
+    body: message.body,
+    headersTimeout: config.DELIVERY_TIMEOUT,
+    bodyTimeout: config.DELIVERY_TIMEOUT,
+    signal: AbortSignal.timeout(config.DELIVERY_TIMEOUT),
+  });
+  // The answer's body is not used; reading it frees the connection for reuse.
+  await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+  return { statusCode: response.statusCode, headers: response.headers };
+}
+
 export function createDeliverActivities(deps: { http: Dispatcher; endpoints: EndpointReader; config: Config }) {
   const { http, endpoints, config } = deps;
 
@@ -83,17 +103,13 @@ export function createDeliverActivities(deps: { http: Dispatcher; endpoints: End
       }
       const body = deliveryBody(document);
       try {
-        const response = await request(endpoint.url, {
-          method: 'POST',
-          dispatcher: http,
-          headers: webhookHeaders(endpoint.secret, document.id, body, started),
+        const response = await postSigned(http, config, {
+          url: endpoint.url,
+          secret: endpoint.secret,
+          id: document.id,
           body,
-          headersTimeout: config.DELIVERY_TIMEOUT,
-          bodyTimeout: config.DELIVERY_TIMEOUT,
-          signal: AbortSignal.timeout(config.DELIVERY_TIMEOUT),
+          now: started,
         });
-        // The answer's body is not used; reading it frees the connection for reuse.
-        await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
         const status = response.statusCode;
         attempt.responseStatusCode = status;
         attempt.responseDurationMs = Date.now() - started.getTime();

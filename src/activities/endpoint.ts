@@ -1,10 +1,9 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
-import { request, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
 import type { EndpointState, Environment } from '../domain/schemas';
-import { webhookHeaders } from '../lib/signature';
-import type { EndpointReader } from './deliver';
+import { postSigned, type EndpointReader } from './deliver';
 
 export interface EndpointSettings {
   defaultRetrySchedule: string;
@@ -98,17 +97,13 @@ export function createEndpointActivities(deps: {
     }): Promise<'sent' | 'no-url'> {
       const endpoint = await endpoints.get(input.environment, input.customerId);
       if (!endpoint?.notificationUrl || !endpoint.secret) return 'no-url';
-      const body = JSON.stringify(input.notification);
-      const response = await request(endpoint.notificationUrl, {
-        method: 'POST',
-        dispatcher: http,
-        headers: webhookHeaders(endpoint.secret, input.notificationId, body, new Date()),
-        body,
-        headersTimeout: config.DELIVERY_TIMEOUT,
-        bodyTimeout: config.DELIVERY_TIMEOUT,
-        signal: AbortSignal.timeout(config.DELIVERY_TIMEOUT),
+      const response = await postSigned(http, config, {
+        url: endpoint.notificationUrl,
+        secret: endpoint.secret,
+        id: input.notificationId,
+        body: JSON.stringify(input.notification),
+        now: new Date(),
       });
-      await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
       if (response.statusCode < 200 || response.statusCode >= 300) {
         throw ApplicationFailure.retryable(
           `notification URL answered HTTP ${response.statusCode}`,
