@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import { AppError, errorHandler } from './errors';
 import { customerRoutes } from './routes/customer';
 import { operatorRoutes } from './routes/operator';
+import { pageRoutes } from './routes/page';
 import type { DeliveryService } from './service';
 
 /** The Express app without a listening socket, so tests drive it directly. */
@@ -20,6 +21,7 @@ export function createApp({ service, config }: { service: DeliveryService; confi
     }
   });
 
+  app.use(pageRoutes());
   app.use(operatorRoutes(service, config));
   app.use(customerRoutes(service, config));
   app.use((req, _res, next) => next(new AppError('not_found', `no route for ${req.method} ${req.path}`, 404)));

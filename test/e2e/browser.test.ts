@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { ROOT, waitFor } from '../../scripts/lib/stack';
+import { always, startReceiver, type Receiver } from '../helpers/receiver';
+import { ADMIN_KEY, apiClient, startTestStack, type TestStack } from '../helpers/stack';
+
+const CHROMIUM = '/usr/bin/chromium';
+const SCREENSHOT = path.join(ROOT, 'docs', 'webhook-page.png');
+
+/** Waits until the element's whole text is `text`, then asserts it (so a failure names what was there instead). */
+async function expectText(page: Page, selector: string, text: string, timeout = 15_000) {
+  const exact = new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
+  await page
+    .locator(selector)
+    .filter({ hasText: exact })
+    .waitFor({ timeout })
+    .catch(() => undefined);
+  assert.equal((await page.locator(selector).textContent())?.trim(), text, selector);
+}
+
+describe('the webhook page in headless Chromium against the real stack', () => {
+  let stack: TestStack;
+  let api: ReturnType<typeof apiClient>;
+  let browser: Browser;
+  let receiver: Receiver;
+  let notifications: Receiver;
+
+  before(async () => {
+    // Debian's chromium; a fresh machine gets it here (root and apt-get needed), an equipped one in no time.
+    if (!existsSync(CHROMIUM))
+      execFileSync('bash', [path.join(ROOT, 'scripts/install-browser.sh')], { stdio: ['ignore', 2, 2] });
+    [stack, receiver, notifications] = await Promise.all([
+      // One replay at a time, so "oldest first" is the order the receiver sees.
+      startTestStack({ RETRY_SCHEDULE_PRODUCTION: '1s', DELIVERY_TIMEOUT: '2s', REPLAY_CONCURRENCY: '1' }),
+      startReceiver(always(500)),
+      startReceiver(always(200)),
+    ]);
+    api = apiClient(stack.baseUrl);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await Promise.all([receiver?.close(), notifications?.close()]);
+    await stack?.stop();
+  });
+
+  it('serves the page at / and /webhook as HTML with a strict Content-Security-Policy', async () => {
+    for (const route of ['/', '/webhook']) {
+      const res = await fetch(`${stack.baseUrl}${route}`);
+      assert.equal(res.status, 200, route);
+      assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      assert.match(csp, /default-src 'none'/);
+      assert.match(csp, /connect-src 'self'/);
+      assert.doesNotMatch(csp, /https?:|\*|unsafe-eval/, 'no external origins, no eval');
+      const html = await res.text();
+      for (const id of ['key', 'load', 'status', 'pending-count', 'last-error', 'suspended-at', 'active-toggle']) {
+        assert.match(html, new RegExp(`id="${id}"`), `#${id}`);
+      }
+    }
+  });
+
+  it('shows a suspended endpoint; Activate reactivates it and replays the pending documents oldest first', async () => {
+    const created = await api('POST', '/v1/customers', ADMIN_KEY, { id: 'browser-co', name: 'Browser Co' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const key = created.body.apiKeys.production as string;
+    const put = await api('PUT', '/v1/production/webhook', key, {
+      url: receiver.url,
+      notificationUrl: notifications.url,
+      suspensionEmail: 'ops@browser-co.example',
+      retrySchedule: '1s',
+    });
+    assert.equal(put.status, 200, JSON.stringify(put.body));
+
+    const submit = async (id: string) => {
+      const res = await api('POST', '/v1/production/documents', ADMIN_KEY, {
+        customerId: 'browser-co',
+        id,
+        type: 'event',
+        data: { id },
+      });
+      assert.equal(res.status, 202, JSON.stringify(res.body));
+    };
+    const documentStatus = (id: string, wanted: string) =>
+      waitFor(`document ${id} to be ${wanted}`, async () => {
+        const res = await api('GET', `/v1/production/documents/${id}`, key);
+        if (res.body?.status !== wanted) throw new Error(JSON.stringify(res.body));
+        return res.body;
+      });
+    const seen = (requests: Receiver['received'], id: string) => requests.some((r) => r.headers['webhook-id'] === id);
+
+    // doc_1 runs out of retries (first attempt + one after 1 s) and suspends the endpoint.
+    await submit('doc_1');
+    await waitFor('the endpoint to be suspended', async () => {
+      const res = await api('GET', '/v1/production/webhook', key);
+      if (res.body?.status !== 'suspended') throw new Error(JSON.stringify(res.body));
+    });
+    await documentStatus('doc_1', 'pending');
+    // doc_2 arrives while suspended: straight to the bucket, never attempted.
+    await submit('doc_2');
+    const doc2 = await documentStatus('doc_2', 'pending');
+    assert.equal(doc2.attempts.length, 0, JSON.stringify(doc2));
+    assert.ok(!seen(receiver.received, 'doc_2'), 'a document submitted while suspended is not attempted');
+
+    const page = await browser.newPage({ viewport: { width: 900, height: 720 }, locale: 'en-US', timezoneId: 'UTC' });
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('console', (msg) => {
+      if (/Content Security Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
+    });
+    const requestedUrls: string[] = [];
+    page.on('request', (req) => requestedUrls.push(req.url()));
+
+    // The receiver comes back exactly when the customer flips the switch: until then the suspended endpoint's probes
+    // still fail, so the reactivation seen below is the toggle's, not a probe's.
+    let receivedBefore = -1;
+    await page.route('**/v1/production/webhook', async (route) => {
+      if (route.request().method() === 'PATCH' && receivedBefore < 0) {
+        receivedBefore = receiver.received.length;
+        receiver.setBehaviour(always(200));
+      }
+      await route.continue();
+    });
+
+    await page.goto(`${stack.baseUrl}/webhook`);
+    await page.fill('#key', key);
+    await page.click('#load');
+    await expectText(page, '#status', 'suspended');
+    const toggle = page.getByRole('switch', { name: 'Active' });
+    assert.equal(await toggle.getAttribute('id'), 'active-toggle');
+    assert.equal(await toggle.isChecked(), false);
+    await expectText(page, '#pending-count', '2');
+    assert.match((await page.locator('#last-error').textContent()) ?? '', /500/);
+    assert.ok(await page.locator('#suspended-at').getAttribute('datetime'), 'suspended since is shown');
+    await expectText(page, '#suspension-email', 'ops@browser-co.example');
+    if (process.env.UPDATE_SCREENSHOT === '1') {
+      mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    }
+
+    await page.click('#active-toggle');
+    await expectText(page, '#status', 'active');
+    assert.equal(await toggle.isChecked(), true);
+    assert.ok(receivedBefore >= 0, 'the toggle sent a PATCH');
+
+    const replayed = await waitFor('the receiver to get both pending documents', async () => {
+      const ids = receiver.received.slice(receivedBefore).map((r) => String(r.headers['webhook-id']));
+      if (!ids.includes('doc_1') || !ids.includes('doc_2')) throw new Error(`received ${JSON.stringify(ids)}`);
+      return ids;
+    });
+    assert.ok(replayed.indexOf('doc_1') < replayed.indexOf('doc_2'), `oldest first: ${JSON.stringify(replayed)}`);
+    await documentStatus('doc_1', 'delivered');
+    await documentStatus('doc_2', 'delivered');
+
+    // The page's Refresh shows the emptied bucket.
+    await waitFor('the page to show no pending document', async () => {
+      await page.click('#refresh');
+      await expectText(page, '#pending-count', '0', 2_000);
+    });
+    await expectText(page, '#status', 'active');
+
+    assert.deepEqual(problems, [], 'no script error and no CSP violation');
+    assert.ok(!page.url().includes(key) && !requestedUrls.some((u) => u.includes(key)), 'the key never is in a URL');
+    await page.close();
+  });
+});
