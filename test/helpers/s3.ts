@@ -10,14 +10,17 @@ export async function startTestS3() {
   const port = await freePort();
   const accessKey = 'test-access-key';
   const secretKey = 'test-secret-key';
-  const child = await startS3({
-    port,
-    dataDir: path.join(dir, 'data'),
-    accessKey,
-    secretKey,
-    output: path.join(dir, 'versitygw.log'),
-  });
+  const start = () =>
+    startS3({ port, dataDir: path.join(dir, 'data'), accessKey, secretKey, output: path.join(dir, 'versitygw.log') });
+  let child = await start();
   return {
+    /** Takes S3 away (SIGKILL) and brings it back on the same port and data, to prove nothing is lost meanwhile. */
+    async kill() {
+      await child.stop('SIGKILL');
+    },
+    async restart() {
+      child = await start();
+    },
     env: {
       S3_ENDPOINT: `http://127.0.0.1:${port}`,
       S3_ACCESS_KEY_ID: accessKey,

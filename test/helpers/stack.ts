@@ -17,11 +17,13 @@ export async function startTestStack(overrides: Record<string, string> = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), 'webhooks-e2e-'));
   const temporalPort = await freePort();
   const apiPort = await freePort();
-  const temporal = await startTemporal({
-    port: temporalPort,
-    dbFile: path.join(dir, 'temporal.sqlite'),
-    output: path.join(dir, 'temporal.log'),
-  });
+  const startServer = () =>
+    startTemporal({
+      port: temporalPort,
+      dbFile: path.join(dir, 'temporal.sqlite'),
+      output: path.join(dir, 'temporal.log'),
+    });
+  let temporal = await startServer();
   const s3 = await startTestS3();
   const mail = await startMailSink({ port: await freePort() });
   const env: Record<string, string> = {
@@ -58,6 +60,15 @@ export async function startTestStack(overrides: Record<string, string> = {}) {
     async restartWorker() {
       worker = startWorker();
     },
+    /** The Temporal server goes down hard and comes back on the same SQLite file and port. */
+    async killTemporal() {
+      await temporal.stop('SIGKILL');
+    },
+    async restartTemporal() {
+      temporal = await startServer();
+    },
+    killS3: () => s3.kill(),
+    restartS3: () => s3.restart(),
     workerPid: () => worker.process.pid,
     logs: (name: string) => readFileSync(path.join(dir, `${name}.log`), 'utf8'),
     async stop() {
