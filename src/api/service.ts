@@ -1,4 +1,4 @@
-import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   ApplicationFailure,
   WorkflowExecutionAlreadyStartedError,
@@ -12,10 +12,13 @@ import type { Config } from '../config';
 import { deliveryWorkflowId, endpointWorkflowId } from '../domain/ids';
 import type {
   CreateCustomer,
+  DocumentInput,
   DocumentState,
+  DocumentType,
   EndpointState,
   Environment,
   Preferences,
+  PendingEntry,
   PutWebhook,
   SubmitDocument,
 } from '../domain/schemas';
@@ -26,8 +29,11 @@ import { generateWebhookSecret } from '../lib/signature';
 import { createEndpointReader } from '../lib/temporal';
 import type { deliverDocument, endpointEntity } from '../workflows';
 import {
+  acknowledgeUpdate,
   configureEndpointUpdate,
   documentStatusQuery,
+  pendingDocumentsQuery,
+  redeliverSignal,
   setActiveUpdate,
   updatePreferencesUpdate,
 } from '../workflows/messages';
@@ -38,6 +44,28 @@ const START_ONCE = {
   workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
   workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
 } as const;
+
+type PendingPosition = Pick<PendingEntry, 'pendingSince' | 'id'>;
+
+function byPendingOrder(a: PendingPosition, b: PendingPosition): number {
+  return a.pendingSince === b.pendingSince ? a.id.localeCompare(b.id) : a.pendingSince < b.pendingSince ? -1 : 1;
+}
+
+function encodeCursor({ pendingSince, id }: PendingPosition): string {
+  return Buffer.from(JSON.stringify([pendingSince, id])).toString('base64url');
+}
+
+function decodeCursor(cursor: string): PendingPosition {
+  try {
+    const [pendingSince, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
+    if (typeof pendingSince === 'string' && typeof id === 'string') return { pendingSince, id };
+  } catch {
+    // Falls through to the 400 below.
+  }
+  throw new AppError('validation_failed', 'query.cursor: not a cursor this API returned', 400, [
+    { path: 'query.cursor', message: 'not a cursor this API returned', code: 'custom' },
+  ]);
+}
 
 /** The API's only door to Temporal and S3: routes call these and never touch the clients themselves. */
 export function createDeliveryService({ client, s3, config }: { client: Client; s3: S3Client; config: Config }) {
@@ -149,6 +177,85 @@ export function createDeliveryService({ client, s3, config }: { client: Client; 
         if (err instanceof WorkflowNotFoundError) throw AppError.notFound(`document ${id}`);
         throw err;
       }
+    },
+
+    /** The customer's pending documents in the order they became pending; the cursor is the last one returned. */
+    async listPending(
+      environment: Environment,
+      customerId: string,
+      { type, limit, cursor }: { type?: DocumentType; limit: number; cursor?: string },
+    ) {
+      const entries = await client.workflow
+        .getHandle(endpointWorkflowId(environment, customerId))
+        .query(pendingDocumentsQuery);
+      const sorted = [...entries].sort((a, b) => byPendingOrder(a, b));
+      const after = cursor ? decodeCursor(cursor) : undefined;
+      const matching = sorted.filter((e) => (!type || e.type === type) && (!after || byPendingOrder(e, after) > 0));
+      const page = matching.slice(0, limit);
+      const last = page.at(-1);
+      return {
+        data: page.map(({ id, type, createdAt, pendingSince, expiresAt }) => ({
+          id,
+          type,
+          createdAt,
+          pendingSince,
+          expiresAt,
+        })),
+        nextCursor: matching.length > limit && last ? encodeCursor(last) : null,
+      };
+    },
+
+    /** The stored document, as the receiver would have got it. */
+    async pullPending(environment: Environment, customerId: string, id: string) {
+      const state = await this.getDocument(environment, customerId, id);
+      if (state.status !== 'pending' || !state.objectKey) throw AppError.notFound(`pending document ${id}`);
+      const object = await s3.send(new GetObjectCommand({ Bucket: config.buckets[environment], Key: state.objectKey }));
+      const stored = JSON.parse(await object.Body!.transformToString()) as DocumentInput;
+      return { id: stored.id, type: stored.type, createdAt: stored.createdAt, data: stored.data };
+    },
+
+    async acknowledge(environment: Environment, customerId: string, id: string): Promise<DocumentState> {
+      try {
+        return await client.workflow
+          .getHandle(deliveryWorkflowId(environment, customerId, id))
+          .executeUpdate(acknowledgeUpdate);
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError || err instanceof WorkflowUpdateFailedError) {
+          throw AppError.notFound(`pending document ${id}`);
+        }
+        throw err;
+      }
+    },
+
+    /** Attempts a pending document now, even while the endpoint is suspended; 404 unless it is pending. */
+    async resend(environment: Environment, customerId: string, id: string): Promise<void> {
+      const handle = client.workflow.getHandle(deliveryWorkflowId(environment, customerId, id));
+      const state = await this.getDocument(environment, customerId, id);
+      if (state.status !== 'pending') throw AppError.notFound(`pending document ${id}`);
+      try {
+        await handle.signal(redeliverSignal, { trigger: 'manual', reason: 'resend' });
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw AppError.notFound(`pending document ${id}`);
+        throw err;
+      }
+    },
+
+    async resendMany(environment: Environment, customerId: string, ids?: string[]) {
+      const targets =
+        ids ??
+        (await client.workflow.getHandle(endpointWorkflowId(environment, customerId)).query(pendingDocumentsQuery)).map(
+          (e) => e.id,
+        );
+      const skipped: string[] = [];
+      for (const id of targets) {
+        try {
+          await this.resend(environment, customerId, id);
+        } catch (err) {
+          if (!(err instanceof AppError) || err.httpStatus !== 404) throw err;
+          skipped.push(id);
+        }
+      }
+      return { count: targets.length - skipped.length, skipped };
     },
 
     /** Healthy when Temporal answers and both buckets exist. */

@@ -106,12 +106,21 @@ export interface EndpointState {
 export const PreferencesSchema = z.object({ pendingNotifications: z.boolean() });
 export type Preferences = z.infer<typeof PreferencesSchema>;
 
+export const ListPendingQuerySchema = z.object({
+  type: DocumentTypeSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().max(512).optional(),
+});
+
+export const ResendManySchema = z.object({ ids: z.array(IdSchema).min(1).max(1000).optional() });
+
 export const PatchWebhookSchema = z.object({ active: z.boolean() });
 
 /** A document waiting in the bucket, as the endpoint entity tracks it for probes, replay and notifications. */
 export interface PendingEntry {
   id: string;
   type: DocumentType;
+  createdAt: string;
   pendingSince: string;
   expiresAt: string;
 }

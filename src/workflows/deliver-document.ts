@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   condition,
   getExternalWorkflowHandle,
   log,
@@ -15,6 +16,7 @@ import { jitterMs, retryOffsets } from '../domain/schedule';
 import type { DocumentInput, DocumentState, DocumentStatus } from '../domain/schemas';
 import { DeliveryStatusKey } from '../domain/search-attributes';
 import {
+  acknowledgeUpdate,
   documentPendingSignal,
   documentSettledSignal,
   documentStatusQuery,
@@ -51,8 +53,23 @@ export async function deliverDocument(input: DocumentInput): Promise<DocumentSta
     attempts: [],
   };
   const redeliveries: RedeliverInput[] = [];
+  let acknowledgeRequested = false;
   setHandler(documentStatusQuery, () => state);
   setHandler(redeliverSignal, (request) => void redeliveries.push(request));
+  // Answers once the document has left the bucket: acknowledged, or delivered by a resend already under way.
+  setHandler(
+    acknowledgeUpdate,
+    async () => {
+      acknowledgeRequested = true;
+      await condition(() => state.status !== 'pending');
+      return state;
+    },
+    {
+      validator: () => {
+        if (state.status !== 'pending') throw ApplicationFailure.nonRetryable('not pending', 'NotPending');
+      },
+    },
+  );
 
   const setStatus = (status: DocumentStatus) => {
     state.status = status;
@@ -115,11 +132,12 @@ export async function deliverDocument(input: DocumentInput): Promise<DocumentSta
   await tellEndpoint(documentPendingSignal, {
     id: input.id,
     type: input.type,
+    createdAt: input.createdAt,
     pendingSince: archived.pendingSince,
     expiresAt: archived.expiresAt,
   });
 
-  const leaveBucket = async (status: 'delivered' | 'expired') => {
+  const leaveBucket = async (status: 'delivered' | 'acknowledged' | 'expired') => {
     await deleteArchivedDocument({ environment: input.environment, objectKey: archived.objectKey });
     state.objectKey = undefined;
     setStatus(status);
@@ -129,7 +147,12 @@ export async function deliverDocument(input: DocumentInput): Promise<DocumentSta
   // Pending: a redelivery attempts now (even while suspended); a failure leaves it pending, expiry unchanged.
   for (;;) {
     const remaining = Date.parse(archived.expiresAt) - Date.now();
-    if (remaining <= 0 || !(await condition(() => redeliveries.length > 0, remaining))) break;
+    const woken = remaining > 0 && (await condition(() => redeliveries.length > 0 || acknowledgeRequested, remaining));
+    if (!woken) break;
+    if (acknowledgeRequested) {
+      await leaveBucket('acknowledged');
+      return state;
+    }
     const request = redeliveries.shift()!;
     const outcome = await attempt(request.trigger, true);
     if (outcome.delivered) {

@@ -56,5 +56,8 @@ export interface RedeliverInput {
   trigger: Attempt['trigger'];
   reason: 'probe' | 'replay' | 'resend';
 }
+/** The customer took the document: it leaves the bucket and the workflow ends. Rejected unless pending. */
+export const acknowledgeUpdate = defineUpdate<DocumentState, []>('acknowledge');
+
 /** Attempt a pending document now, even while the endpoint is suspended. */
 export const redeliverSignal = defineSignal<[RedeliverInput]>('redeliver');

@@ -4,9 +4,11 @@ import type { Config } from '../../config';
 import {
   EnvironmentSchema,
   IdSchema,
+  ListPendingQuerySchema,
   PatchWebhookSchema,
   PreferencesSchema,
   PutWebhookSchema,
+  ResendManySchema,
 } from '../../domain/schemas';
 import { isPrivateAddress } from '../../lib/private-address';
 import { customerOf, requireCustomer } from '../auth';
@@ -78,6 +80,50 @@ export function customerRoutes(service: DeliveryService, config: Config): Router
     handle({ params: EnvParams, body: PreferencesSchema }, async ({ body }, _req, res) => {
       const { customerId, environment } = customerOf(res);
       res.json((await service.updatePreferences(environment, customerId, body)).preferences);
+    }),
+  );
+
+  router.get(
+    '/v1/:env/pending',
+    handle({ params: EnvParams, query: ListPendingQuerySchema }, async ({ query }, _req, res) => {
+      const { customerId, environment } = customerOf(res);
+      res.json(await service.listPending(environment, customerId, query));
+    }),
+  );
+
+  router.post(
+    '/v1/:env/pending/resend',
+    handle({ params: EnvParams, body: ResendManySchema }, async ({ body }, _req, res) => {
+      const { customerId, environment } = customerOf(res);
+      res.status(202).json(await service.resendMany(environment, customerId, body.ids));
+    }),
+  );
+
+  const PendingParams = EnvParams.extend({ id: IdSchema });
+
+  router.get(
+    '/v1/:env/pending/:id',
+    handle({ params: PendingParams }, async ({ params }, _req, res) => {
+      const { customerId, environment } = customerOf(res);
+      res.json(await service.pullPending(environment, customerId, params.id));
+    }),
+  );
+
+  router.delete(
+    '/v1/:env/pending/:id',
+    handle({ params: PendingParams }, async ({ params }, _req, res) => {
+      const { customerId, environment } = customerOf(res);
+      await service.acknowledge(environment, customerId, params.id);
+      res.status(204).end();
+    }),
+  );
+
+  router.post(
+    '/v1/:env/pending/:id/resend',
+    handle({ params: PendingParams }, async ({ params }, _req, res) => {
+      const { customerId, environment } = customerOf(res);
+      await service.resend(environment, customerId, params.id);
+      res.status(202).json({ id: params.id, status: 'pending' });
     }),
   );
 
