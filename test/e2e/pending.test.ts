@@ -145,4 +145,35 @@ describe('pending documents over HTTP: list, pull, acknowledge, resend', () => {
     );
     assert.deepEqual(await listKeys(stack.s3, stack.config.BUCKET_PRODUCTION, 'pending/stark/'), []);
   });
+
+  it('acknowledge and resend of the same document at once leave one consistent outcome', async () => {
+    receiver.setBehaviour((_n) => ({ status: 200 }));
+    for (const id of ['c1', 'c2', 'c3']) {
+      await api('POST', '/v1/production/documents', ADMIN_KEY, { customerId: 'stark', id, type: 'event', data: id });
+      await waitFor(`${id} pending`, async () =>
+        assert.equal((await api('GET', `/v1/production/documents/${id}`, key)).body.status, 'pending'),
+      );
+      const [ack, resend] = await Promise.all([
+        api('DELETE', `/v1/production/pending/${id}`, key),
+        api('POST', `/v1/production/pending/${id}/resend`, key),
+      ]);
+      assert.ok([204, 404].includes(ack.status), `ack ${ack.status}`);
+      assert.ok([202, 404].includes(resend.status), `resend ${resend.status}`);
+      const final = await waitFor(`${id} settled`, async () => {
+        const body = (await api('GET', `/v1/production/documents/${id}`, key)).body;
+        assert.ok(['acknowledged', 'delivered'].includes(body.status), body.status);
+        return body;
+      });
+      if (ack.status === 204 && final.status === 'delivered') {
+        assert.ok(
+          final.attempts.some((a: { trigger: string }) => a.trigger === 'manual'),
+          'delivered by the resend',
+        );
+      }
+      assert.ok(
+        !(await listKeys(stack.s3, stack.config.BUCKET_PRODUCTION, 'pending/stark/')).some((k) => k.includes(id)),
+      );
+      assert.equal((await api('GET', `/v1/production/pending/${id}`, key)).status, 404);
+    }
+  });
 });
