@@ -1,6 +1,13 @@
-import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  type S3Client,
+  type S3ServiceException,
+} from '@aws-sdk/client-s3';
 import type { Config } from '../config';
-import { pendingObjectKey } from '../domain/ids';
+import { expiredObjectKey, pendingObjectKey } from '../domain/ids';
 import type { DocumentInput, Environment } from '../domain/schemas';
 import { deliveryBody } from './deliver';
 
@@ -45,6 +52,22 @@ export function createArchiveActivities(deps: { s3: S3Client; config: Config }) 
         }),
       );
       return { bucket, objectKey, pendingSince, expiresAt };
+    },
+
+    /** Moves an expired document to the cold store (copy, then delete), so an operator can still restore it. */
+    async expireDocument(input: { document: DocumentInput; objectKey: string }): Promise<string> {
+      const Bucket = config.buckets[input.document.environment];
+      const coldKey = expiredObjectKey(input.document.customerId, input.document.id);
+      const source = `${Bucket}/${input.objectKey.split('/').map(encodeURIComponent).join('/')}`;
+      try {
+        await s3.send(new CopyObjectCommand({ Bucket, Key: coldKey, CopySource: source, MetadataDirective: 'COPY' }));
+      } catch (err) {
+        // A retry after the delete below finds no source: fine when the cold copy is already there.
+        if ((err as S3ServiceException).name !== 'NoSuchKey') throw err;
+        await s3.send(new HeadObjectCommand({ Bucket, Key: coldKey }));
+      }
+      await s3.send(new DeleteObjectCommand({ Bucket, Key: input.objectKey }));
+      return coldKey;
     },
 
     /** Deleting a missing object succeeds in S3, so a retried delete is harmless. */

@@ -1,4 +1,10 @@
-import { GetObjectCommand, HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadBucketCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import {
   ApplicationFailure,
   WorkflowExecutionAlreadyStartedError,
@@ -256,6 +262,64 @@ export function createDeliveryService({ client, s3, config }: { client: Client; 
         }
       }
       return { count: targets.length - skipped.length, skipped };
+    },
+
+    /**
+     * The account-manager path: expired documents come back from the cold store as pending, with a new retention
+     * window. Each restore is recorded (who, when, which) next to the cold store, for billing.
+     */
+    async restore(environment: Environment, customerId: string, { ids, since }: { ids?: string[]; since?: string }) {
+      if (!(await endpoints.get(environment, customerId))) throw AppError.notFound(`customer ${customerId}`);
+      const Bucket = config.buckets[environment];
+      const cold: { key: string; id: string }[] = [];
+      let token: string | undefined;
+      do {
+        const page = await s3.send(
+          new ListObjectsV2Command({ Bucket, Prefix: `expired/${customerId}/`, ContinuationToken: token }),
+        );
+        for (const object of page.Contents ?? []) {
+          const id = object.Key!.slice(`expired/${customerId}/`.length, -'.json'.length);
+          if (ids && !ids.includes(id)) continue;
+          if (since && object.LastModified && object.LastModified < new Date(since)) continue;
+          cold.push({ key: object.Key!, id });
+        }
+        token = page.NextContinuationToken;
+      } while (token);
+
+      const restored: string[] = [];
+      for (const { key, id } of cold) {
+        const object = await s3.send(new GetObjectCommand({ Bucket, Key: key }));
+        const stored = JSON.parse(await object.Body!.transformToString()) as Omit<DocumentInput, 'customerId'>;
+        try {
+          await client.workflow.start<typeof deliverDocument>('deliverDocument', {
+            workflowId: deliveryWorkflowId(environment, customerId, id),
+            taskQueue: config.TASK_QUEUE,
+            args: [{ ...stored, customerId, environment, restoredFrom: key }],
+            typedSearchAttributes: [
+              { key: CustomerIdKey, value: customerId },
+              { key: EnvironmentKey, value: environment },
+              { key: DocumentTypeKey, value: stored.type },
+              { key: DeliveryStatusKey, value: 'pending' },
+            ],
+            // The expired run is closed; a new run of the same id takes its place.
+            workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+            workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+          });
+          restored.push(id);
+        } catch (err) {
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        }
+      }
+      const at = new Date().toISOString();
+      await s3.send(
+        new PutObjectCommand({
+          Bucket,
+          Key: `restores/${customerId}/${at}.json`,
+          ContentType: 'application/json',
+          Body: JSON.stringify({ by: 'operator', at, environment, customerId, count: restored.length, ids: restored }),
+        }),
+      );
+      return { count: restored.length, ids: restored };
     },
 
     /** Healthy when Temporal answers and both buckets exist. */

@@ -28,3 +28,8 @@ export function parseEndpointWorkflowId(
 export function pendingObjectKey(customerId: string, pendingSince: Date, documentId: string): string {
   return `pending/${customerId}/${pendingSince.toISOString()}_${documentId}.json`;
 }
+
+/** Expired documents, kept for an operator restore; customers have no route to this prefix. */
+export function expiredObjectKey(customerId: string, documentId: string): string {
+  return `expired/${customerId}/${documentId}.json`;
+}

@@ -30,7 +30,12 @@ export const SubmitDocumentSchema = z.object({
 export type SubmitDocument = z.infer<typeof SubmitDocumentSchema>;
 
 /** What a document workflow is started with; `createdAt` is stamped by the API when it is first submitted. */
-export type DocumentInput = SubmitDocument & { environment: Environment; createdAt: string };
+export type DocumentInput = SubmitDocument & {
+  environment: Environment;
+  createdAt: string;
+  /** Set by an operator restore: the cold-store key to bring back as pending, without attempting delivery first. */
+  restoredFrom?: string;
+};
 
 export const RetryScheduleSchema = z.string().superRefine((text, ctx) => {
   try {
@@ -79,6 +84,9 @@ export interface DocumentState {
   pendingSince?: string;
   expiresAt?: string;
   objectKey?: string;
+  /** Where an expired document is kept for an operator restore. */
+  coldObjectKey?: string;
+  restoredAt?: string;
 }
 
 /** The endpoint as the entity workflow holds it; `secret` and `apiKeyHash` never leave the server. */
@@ -113,6 +121,11 @@ export const ListPendingQuerySchema = z.object({
 });
 
 export const ResendManySchema = z.object({ ids: z.array(IdSchema).min(1).max(1000).optional() });
+
+export const RestoreSchema = z.object({
+  ids: z.array(IdSchema).min(1).max(1000).optional(),
+  since: z.iso.datetime().optional(),
+});
 
 export const PatchWebhookSchema = z.object({ active: z.boolean() });
 

@@ -32,7 +32,7 @@ const { attemptDelivery } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
-const { archiveDocument, deleteArchivedDocument } = proxyActivities<Activities>({
+const { archiveDocument, deleteArchivedDocument, expireDocument } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
 });
@@ -96,7 +96,8 @@ export async function deliverDocument(input: DocumentInput): Promise<DocumentSta
   };
 
   const firstAttemptAt = Date.now();
-  for (let retry = 0; ; retry++) {
+  // A restored document goes straight back to the bucket with a new retention window.
+  for (let retry = 0; !input.restoredFrom; retry++) {
     const outcome = await attempt('scheduled', false);
     state.nextAttemptAt = undefined;
     if (outcome.delivered) {
@@ -128,6 +129,10 @@ export async function deliverDocument(input: DocumentInput): Promise<DocumentSta
   state.pendingSince = archived.pendingSince;
   state.expiresAt = archived.expiresAt;
   state.objectKey = archived.objectKey;
+  if (input.restoredFrom) {
+    await deleteArchivedDocument({ environment: input.environment, objectKey: input.restoredFrom });
+    state.restoredAt = archived.pendingSince;
+  }
   setStatus('pending');
   await tellEndpoint(documentPendingSignal, {
     id: input.id,
@@ -138,7 +143,11 @@ export async function deliverDocument(input: DocumentInput): Promise<DocumentSta
   });
 
   const leaveBucket = async (status: 'delivered' | 'acknowledged' | 'expired') => {
-    await deleteArchivedDocument({ environment: input.environment, objectKey: archived.objectKey });
+    if (status === 'expired') {
+      state.coldObjectKey = await expireDocument({ document: input, objectKey: archived.objectKey });
+    } else {
+      await deleteArchivedDocument({ environment: input.environment, objectKey: archived.objectKey });
+    }
     state.objectKey = undefined;
     setStatus(status);
     await tellEndpoint(documentSettledSignal, { documentId: input.id, status });

@@ -1,7 +1,13 @@
 import { Router } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config';
-import { CreateCustomerSchema, EnvironmentSchema, IdSchema, SubmitDocumentSchema } from '../../domain/schemas';
+import {
+  CreateCustomerSchema,
+  EnvironmentSchema,
+  IdSchema,
+  RestoreSchema,
+  SubmitDocumentSchema,
+} from '../../domain/schemas';
 import { requireOperator } from '../auth';
 import { handle } from '../handle';
 import { presentDocument } from '../present';
@@ -39,6 +45,17 @@ export function operatorRoutes(service: DeliveryService, config: Config): Router
       { params: z.object({ env: EnvironmentSchema, customerId: IdSchema, id: IdSchema }) },
       async ({ params }, _req, res) => {
         res.json(presentDocument(await service.getDocument(params.env, params.customerId, params.id)));
+      },
+    ),
+  );
+
+  router.post(
+    '/v1/:env/customers/:customerId/restore',
+    operator,
+    handle(
+      { params: z.object({ env: EnvironmentSchema, customerId: IdSchema }), body: RestoreSchema },
+      async ({ params, body }, _req, res) => {
+        res.json(await service.restore(params.env, params.customerId, body));
       },
     ),
   );

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Config } from '../../src/config';
+import { testConfig } from '../helpers/config';
+import { always, startReceiver, type Receiver } from '../helpers/receiver';
+import { listKeys, readObject, startTestS3 } from '../helpers/s3';
+import { startTimeSkipping, type TimeSkipping } from '../helpers/temporal';
+
+const M = 60_000;
+const H = 60 * M;
+const D = 24 * H;
+
+describe('retention, the cold store and the operator restore, with time skipping', () => {
+  let s3: Awaited<ReturnType<typeof startTestS3>>;
+  let ts: TimeSkipping;
+  let config: Config;
+  let receiver: Receiver;
+
+  before(async () => {
+    s3 = await startTestS3();
+    config = testConfig({ ...s3.env, DELIVERY_TIMEOUT: '2s' });
+    ts = await startTimeSkipping(config);
+    receiver = await startReceiver(always(500), ts.now);
+  });
+  after(async () => {
+    await receiver?.close();
+    await ts?.stop();
+    await s3?.stop();
+  });
+
+  it('a sandbox document expires after exactly 3 days pending, goes to the cold store, and a restore brings it back for 3 more days', async () => {
+    await ts.service.createCustomer({ id: 'cold', name: 'Cold' });
+    await ts.service.configureWebhook('sandbox', 'cold', { url: receiver.url, retrySchedule: '1m' });
+    await ts.service.submitDocument('sandbox', {
+      customerId: 'cold',
+      id: 'old',
+      type: 'summary',
+      data: { keep: 'me' },
+    });
+    await ts.env.sleep(2 * M);
+    // Turned off by hand: no probes through three simulated days.
+    await ts.service.setActive('sandbox', 'cold', false);
+    const pending = await ts.service.getDocument('sandbox', 'cold', 'old');
+    assert.equal(pending.status, 'pending');
+    assert.equal(Date.parse(pending.expiresAt!) - Date.parse(pending.pendingSince!), 3 * D);
+
+    await ts.env.sleep(3 * D - 2 * M - 1 * H);
+    assert.equal((await ts.service.getDocument('sandbox', 'cold', 'old')).status, 'pending', 'not a moment early');
+    await ts.env.sleep(2 * H);
+    const expired = await ts.service.getDocument('sandbox', 'cold', 'old');
+    assert.equal(expired.status, 'expired');
+    assert.deepEqual(await listKeys(ts.s3, config.BUCKET_SANDBOX, 'pending/cold/'), []);
+    assert.deepEqual(await listKeys(ts.s3, config.BUCKET_SANDBOX, 'expired/cold/'), ['expired/cold/old.json']);
+    assert.equal((await ts.service.findEndpoint('sandbox', 'cold'))!.pendingCount, 0);
+
+    const restored = await ts.service.restore('sandbox', 'cold', { ids: ['old'] });
+    assert.deepEqual(restored, { count: 1, ids: ['old'] });
+    await ts.env.sleep(1 * M);
+    const back = await ts.service.getDocument('sandbox', 'cold', 'old');
+    assert.equal(back.status, 'pending');
+    assert.ok(back.restoredAt);
+    assert.equal(Date.parse(back.expiresAt!) - Date.parse(back.pendingSince!), 3 * D, 'a new retention window');
+    assert.ok(Date.parse(back.pendingSince!) > Date.parse(expired.expiresAt!));
+    const keys = await listKeys(ts.s3, config.BUCKET_SANDBOX, 'pending/cold/');
+    assert.equal(keys.length, 1);
+    assert.deepEqual(JSON.parse((await readObject(ts.s3, config.BUCKET_SANDBOX, keys[0])).body).data, { keep: 'me' });
+    assert.deepEqual(await listKeys(ts.s3, config.BUCKET_SANDBOX, 'expired/cold/'), [], 'taken out of the cold store');
+    assert.equal((await ts.service.findEndpoint('sandbox', 'cold'))!.pendingCount, 1);
+
+    const records = await listKeys(ts.s3, config.BUCKET_SANDBOX, 'restores/cold/');
+    assert.equal(records.length, 1, 'the restore is recorded for billing');
+    const record = JSON.parse((await readObject(ts.s3, config.BUCKET_SANDBOX, records[0])).body);
+    assert.deepEqual([record.by, record.count, record.ids], ['operator', 1, ['old']]);
+
+    assert.deepEqual(await ts.service.restore('sandbox', 'cold', {}), { count: 0, ids: [] }, 'nothing left to restore');
+    await ts.env.sleep(3 * D);
+    assert.equal((await ts.service.getDocument('sandbox', 'cold', 'old')).status, 'expired', 'expires again');
+  });
+});
