@@ -53,6 +53,8 @@ const ConfigSchema = z.object({
   RETRY_SCHEDULE_PRODUCTION: schedule,
   RETENTION_SANDBOX: duration('3d'),
   RETENTION_PRODUCTION: duration('10d'),
+  /** How long expired documents stay in the cold store for an operator restore. */
+  COLD_RETENTION: duration('90d'),
   DELIVERY_TIMEOUT: duration('15s'),
   SMTP_URL: z.string().default('smtp://localhost:1025'),
   MAIL_FROM: z.string().default('Webhooks <webhooks@localhost>'),

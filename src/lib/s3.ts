@@ -1,6 +1,13 @@
-import { CreateBucketCommand, HeadBucketCommand, S3Client, type S3ServiceException } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  HeadBucketCommand,
+  PutBucketLifecycleConfigurationCommand,
+  S3Client,
+  type S3ServiceException,
+} from '@aws-sdk/client-s3';
 import type { Config } from '../config';
 import { ENVIRONMENTS } from '../domain/schemas';
+import { logger } from './logger';
 
 export function createS3Client(config: Config): S3Client {
   return new S3Client({
@@ -9,6 +16,42 @@ export function createS3Client(config: Config): S3Client {
     forcePathStyle: true,
     credentials: { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY },
   });
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Backstop expiry rules, a day past each retention: the workflows delete objects on time, this catches anything a
+ * lost workflow would leave behind. Servers without lifecycle support (versitygw's posix backend) just skip it.
+ */
+async function applyLifecycle(s3: S3Client, Bucket: string, config: Config, retentionMs: number): Promise<void> {
+  const days = (ms: number) => Math.ceil(ms / DAY_MS) + 1;
+  try {
+    await s3.send(
+      new PutBucketLifecycleConfigurationCommand({
+        Bucket,
+        LifecycleConfiguration: {
+          Rules: [
+            {
+              ID: 'pending-backstop',
+              Status: 'Enabled',
+              Filter: { Prefix: 'pending/' },
+              Expiration: { Days: days(retentionMs) },
+            },
+            {
+              ID: 'cold-store',
+              Status: 'Enabled',
+              Filter: { Prefix: 'expired/' },
+              Expiration: { Days: days(config.COLD_RETENTION) },
+            },
+          ],
+        },
+      }),
+    );
+  } catch (err) {
+    if ((err as S3ServiceException).$metadata?.httpStatusCode !== 501) throw err;
+    logger.warn({ bucket: Bucket }, 'this S3 server has no lifecycle rules; the workflows alone enforce retention');
+  }
 }
 
 /** Creates each environment's bucket if it is missing; safe to run from every process at start. */
@@ -27,5 +70,6 @@ export async function ensureBuckets(s3: S3Client, config: Config): Promise<void>
         if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw createErr;
       }
     }
+    await applyLifecycle(s3, Bucket, config, config.retentionMs[environment]);
   }
 }
