@@ -55,7 +55,7 @@ export function createArchiveActivities(deps: { s3: S3Client; config: Config }) 
     },
 
     /** Moves an expired document to the cold store (copy, then delete), so an operator can still restore it. */
-    async expireDocument(input: { document: DocumentInput; objectKey: string }): Promise<string> {
+    async expireDocument(input: { document: DocumentInput; objectKey: string }): Promise<string | undefined> {
       const Bucket = config.buckets[input.document.environment];
       const coldKey = expiredObjectKey(input.document.customerId, input.document.id);
       const source = `${Bucket}/${input.objectKey.split('/').map(encodeURIComponent).join('/')}`;
@@ -64,7 +64,13 @@ export function createArchiveActivities(deps: { s3: S3Client; config: Config }) 
       } catch (err) {
         // A retry after the delete below finds no source: fine when the cold copy is already there.
         if ((err as S3ServiceException).name !== 'NoSuchKey') throw err;
-        await s3.send(new HeadObjectCommand({ Bucket, Key: coldKey }));
+        try {
+          await s3.send(new HeadObjectCommand({ Bucket, Key: coldKey }));
+        } catch (headErr) {
+          // Neither copy exists (e.g. the lifecycle backstop removed it during a long outage): nothing to keep.
+          if ((headErr as S3ServiceException).$metadata?.httpStatusCode === 404) return undefined;
+          throw headErr;
+        }
       }
       await s3.send(new DeleteObjectCommand({ Bucket, Key: input.objectKey }));
       return coldKey;

@@ -1,5 +1,6 @@
 import express, { type Express } from 'express';
 import type { Config } from '../config';
+import { logger } from '../lib/logger';
 import { AppError, errorHandler } from './errors';
 import { customerRoutes } from './routes/customer';
 import { operatorRoutes } from './routes/operator';
@@ -17,7 +18,11 @@ export function createApp({ service, config }: { service: DeliveryService; confi
       await service.checkHealth();
       res.json({ status: 'ok' });
     } catch (err) {
-      res.status(503).json({ status: 'unavailable', error: { code: 'unavailable', message: String(err) } });
+      // The cause is logged, not answered: it can name internal hosts.
+      logger.warn({ err }, 'health check failed');
+      res
+        .status(503)
+        .json({ status: 'unavailable', error: { code: 'unavailable', message: 'Temporal or S3 unreachable' } });
     }
   });
 

@@ -4,6 +4,7 @@ import {
   ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
+  type S3ServiceException,
 } from '@aws-sdk/client-s3';
 import {
   ApplicationFailure,
@@ -215,16 +216,25 @@ export function createDeliveryService({ client, s3, config }: { client: Client; 
     async pullPending(environment: Environment, customerId: string, id: string) {
       const state = await this.getDocument(environment, customerId, id);
       if (state.status !== 'pending' || !state.objectKey) throw AppError.notFound(`pending document ${id}`);
-      const object = await s3.send(new GetObjectCommand({ Bucket: config.buckets[environment], Key: state.objectKey }));
+      const object = await s3
+        .send(new GetObjectCommand({ Bucket: config.buckets[environment], Key: state.objectKey }))
+        .catch((err: S3ServiceException) => {
+          // Acknowledged, delivered or expired between the status read and this one.
+          if (err.name === 'NoSuchKey') throw AppError.notFound(`pending document ${id}`);
+          throw err;
+        });
       const stored = JSON.parse(await object.Body!.transformToString()) as DocumentInput;
       return { id: stored.id, type: stored.type, createdAt: stored.createdAt, data: stored.data };
     },
 
     async acknowledge(environment: Environment, customerId: string, id: string): Promise<DocumentState> {
       try {
-        return await client.workflow
+        const state = await client.workflow
           .getHandle(deliveryWorkflowId(environment, customerId, id))
           .executeUpdate(acknowledgeUpdate);
+        // It expired while the acknowledge was on its way: not pending any more.
+        if (state.status === 'expired') throw AppError.notFound(`pending document ${id}`);
+        return state;
       } catch (err) {
         if (err instanceof WorkflowNotFoundError || err instanceof WorkflowUpdateFailedError) {
           throw AppError.notFound(`pending document ${id}`);

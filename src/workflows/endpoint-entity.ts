@@ -75,6 +75,8 @@ export interface EndpointEntityInput {
   /** Carried across continue-as-new. */
   pending?: PendingEntry[];
   replayQueue?: string[];
+  newlyPending?: number;
+  remindedFor?: string;
 }
 
 /**
@@ -89,7 +91,9 @@ export async function endpointEntity(input: EndpointEntityInput): Promise<void> 
   const inFlight = new Set<string>();
   /** Answers from documents we asked to redeliver: true when delivered. */
   const answers = new Map<string, boolean>();
-  let newlyPending = 0;
+  let newlyPending = input.newlyPending ?? 0;
+  let remindedFor = input.remindedFor;
+  let settingsLoaded = false;
   let background = 0;
   // Loaded after the handlers are registered: an Update arriving with the first task must find its handler.
   const settings = {} as EndpointSettings;
@@ -114,7 +118,12 @@ export async function endpointEntity(input: EndpointEntityInput): Promise<void> 
   const email = (kind: 'suspended' | 'recovered') => {
     if (!state.suspensionEmail) return;
     spawn(async () => {
-      if (kind === 'suspended') await sleep(settings.notificationWindowMs);
+      await condition(() => settingsLoaded);
+      if (kind === 'suspended') {
+        await sleep(settings.notificationWindowMs);
+        // Recovered within the window: the customer never needs to hear about it.
+        if (state.status === 'active') return;
+      }
       await sendEndpointEmail({ kind, endpoint: { ...state } });
     });
   };
@@ -199,7 +208,8 @@ export async function endpointEntity(input: EndpointEntityInput): Promise<void> 
     const at = pending.findIndex((p) => p.pendingSince > entry.pendingSince);
     pending.splice(at < 0 ? pending.length : at, 0, entry);
     newlyPending += 1;
-    if (state.status === 'active' && replayQueue.length > 0) replayQueue.push(entry.id);
+    // Became pending while the endpoint is (again) active, e.g. reactivated after its attempt saw a suspension.
+    if (state.status === 'active') replayQueue.push(entry.id);
     publish();
   });
 
@@ -238,15 +248,19 @@ export async function endpointEntity(input: EndpointEntityInput): Promise<void> 
     for (;;) {
       await condition(() => state.status === 'suspended' && state.suspension?.kind === 'failing' && pending.length > 0);
       const schedule = parseRetrySchedule(state.retrySchedule ?? settings.defaultRetrySchedule);
+      const probing = () => state.status === 'suspended' && state.suspension?.kind === 'failing';
       for (let step = 0; ; step++) {
         const wait = schedule[Math.min(step, schedule.length - 1)];
-        const probing = () => state.status === 'suspended' && state.suspension?.kind === 'failing';
         if (await condition(() => !probing(), wait)) break;
         const oldest = pending[0];
         if (!oldest) break;
-        if (await redeliver(oldest.id, { trigger: 'scheduled', reason: 'probe' })) {
-          reactivate(true);
-        }
+        // Counted as background work so continue-as-new never drops a probe's answer.
+        background++;
+        const delivered = await redeliver(oldest.id, { trigger: 'scheduled', reason: 'probe' }).finally(
+          () => background--,
+        );
+        // Turned off by the customer while the probe was out: a success does not override that.
+        if (delivered && probing()) reactivate(true);
       }
     }
   }
@@ -304,19 +318,19 @@ export async function endpointEntity(input: EndpointEntityInput): Promise<void> 
 
   /** A reminder before the oldest pending document expires, once per oldest document. */
   async function reminderLoop(): Promise<void> {
-    let reminded: string | undefined;
     for (;;) {
-      await condition(() => pending.length > 0 && pending[0].id !== reminded);
+      await condition(() => pending.length > 0 && pending[0].id !== remindedFor);
       const oldest = pending[0];
       const due = Date.parse(oldest.expiresAt) - settings.reminderBeforeExpiryMs - Date.now();
       if (due > 0 && (await condition(() => pending[0]?.id !== oldest.id, due))) continue;
-      reminded = oldest.id;
+      remindedFor = oldest.id;
       background++;
       await notify(true).finally(() => background--);
     }
   }
 
   Object.assign(settings, await endpointSettings(state.environment));
+  settingsLoaded = true;
   void probeLoop();
   void replayLoop();
   void notificationLoop();
@@ -325,5 +339,5 @@ export async function endpointEntity(input: EndpointEntityInput): Promise<void> 
   // Continue-as-new keeps history small for an entity that lives for years; in-flight work finishes first.
   await condition(() => workflowInfo().continueAsNewSuggested);
   await condition(() => background === 0 && inFlight.size === 0 && allHandlersFinished());
-  await continueAsNew<typeof endpointEntity>({ state, pending, replayQueue });
+  await continueAsNew<typeof endpointEntity>({ state, pending, replayQueue, newlyPending, remindedFor });
 }
