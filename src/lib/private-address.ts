@@ -11,6 +11,7 @@ for (const [net, prefix] of [
   ['169.254.0.0', 16],
   ['172.16.0.0', 12],
   ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
 ] as const) {
   PRIVATE.addSubnet(net, prefix, 'ipv4');
 }
@@ -19,12 +20,18 @@ for (const [net, prefix] of [
   ['::1', 128],
   ['fc00::', 7],
   ['fe80::', 10],
-  ['::ffff:0:0', 96],
+  // NAT64 and 6to4 embed IPv4 addresses, private ones included.
+  ['64:ff9b::', 96],
+  ['2002::', 16],
 ] as const) {
   PRIVATE.addSubnet(net, prefix, 'ipv6');
 }
 
 export function isPrivateAddress(address: string): boolean {
+  // An IPv4-mapped IPv6 address is judged by its IPv4 part. (A ::ffff:0:0/96 rule in a BlockList would match every
+  // IPv4 address, since Node compares IPv4 addresses in their mapped form too.)
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return isPrivateAddress(mapped[1]);
   const family = isIP(address);
   if (family === 0) return false;
   return PRIVATE.check(address, family === 4 ? 'ipv4' : 'ipv6');
