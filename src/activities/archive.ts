@@ -55,7 +55,10 @@ export function createArchiveActivities(deps: { s3: S3Client; config: Config }) 
     },
 
     /** Moves an expired document to the cold store (copy, then delete), so an operator can still restore it. */
-    async expireDocument(input: { document: DocumentInput; objectKey: string }): Promise<string | undefined> {
+    async expireDocument(input: {
+      document: DocumentInput;
+      objectKey: string;
+    }): Promise<{ coldKey?: string; coldRetentionMs: number }> {
       const Bucket = config.buckets[input.document.environment];
       const coldKey = expiredObjectKey(input.document.customerId, input.document.id);
       const source = `${Bucket}/${input.objectKey.split('/').map(encodeURIComponent).join('/')}`;
@@ -68,12 +71,14 @@ export function createArchiveActivities(deps: { s3: S3Client; config: Config }) 
           await s3.send(new HeadObjectCommand({ Bucket, Key: coldKey }));
         } catch (headErr) {
           // Neither copy exists (e.g. the lifecycle backstop removed it during a long outage): nothing to keep.
-          if ((headErr as S3ServiceException).$metadata?.httpStatusCode === 404) return undefined;
+          if ((headErr as S3ServiceException).$metadata?.httpStatusCode === 404) {
+            return { coldRetentionMs: config.COLD_RETENTION };
+          }
           throw headErr;
         }
       }
       await s3.send(new DeleteObjectCommand({ Bucket, Key: input.objectKey }));
-      return coldKey;
+      return { coldKey, coldRetentionMs: config.COLD_RETENTION };
     },
 
     /** Deleting a missing object succeeds in S3, so a retried delete is harmless. */

@@ -41,6 +41,7 @@ import {
   documentStatusQuery,
   pendingDocumentsQuery,
   redeliverSignal,
+  restoreSignal,
   setActiveUpdate,
   updatePreferencesUpdate,
 } from '../workflows/messages';
@@ -298,6 +299,16 @@ export function createDeliveryService({ client, s3, config }: { client: Client; 
 
       const restored: string[] = [];
       for (const { key, id } of cold) {
+        const handle = client.workflow.getHandle(deliveryWorkflowId(environment, customerId, id));
+        try {
+          // Its workflow is keeping it in the cold store: it becomes pending again in place.
+          await handle.signal(restoreSignal);
+          restored.push(id);
+          continue;
+        } catch (err) {
+          if (!(err instanceof WorkflowNotFoundError)) throw err;
+        }
+        // Its workflow has ended (the cold copy outlived it): a new run brings the copy back.
         const object = await s3.send(new GetObjectCommand({ Bucket, Key: key }));
         const stored = JSON.parse(await object.Body!.transformToString()) as Omit<DocumentInput, 'customerId'>;
         try {
@@ -311,7 +322,6 @@ export function createDeliveryService({ client, s3, config }: { client: Client; 
               { key: DocumentTypeKey, value: stored.type },
               { key: DeliveryStatusKey, value: 'pending' },
             ],
-            // The expired run is closed; a new run of the same id takes its place.
             workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
             workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
           });

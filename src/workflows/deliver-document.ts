@@ -22,6 +22,7 @@ import {
   documentStatusQuery,
   redeliverSignal,
   redeliveryFailedSignal,
+  restoreSignal,
   retriesExhaustedSignal,
   type RedeliverInput,
 } from './messages';
@@ -54,8 +55,12 @@ export async function deliverDocument(input: DocumentInput): Promise<DocumentSta
   };
   const redeliveries: RedeliverInput[] = [];
   let acknowledgeRequested = false;
+  let restoreRequested = false;
   setHandler(documentStatusQuery, () => state);
   setHandler(redeliverSignal, (request) => void redeliveries.push(request));
+  setHandler(restoreSignal, () => {
+    if (state.status === 'expired' && state.coldObjectKey) restoreRequested = true;
+  });
   // Answers once the document has left the bucket: acknowledged, or delivered by a resend already under way.
   setHandler(
     acknowledgeUpdate,
@@ -125,51 +130,62 @@ export async function deliverDocument(input: DocumentInput): Promise<DocumentSta
     await sleep(Math.max(next - Date.now(), 1));
   }
 
-  const archived = await archiveDocument({ document: input, pendingSince: new Date().toISOString() });
-  state.pendingSince = archived.pendingSince;
-  state.expiresAt = archived.expiresAt;
-  state.objectKey = archived.objectKey;
-  if (input.restoredFrom) {
-    await deleteArchivedDocument({ environment: input.environment, objectKey: input.restoredFrom });
-    state.restoredAt = archived.pendingSince;
-  }
-  setStatus('pending');
-  await tellEndpoint(documentPendingSignal, {
-    id: input.id,
-    type: input.type,
-    createdAt: input.createdAt,
-    pendingSince: archived.pendingSince,
-    expiresAt: archived.expiresAt,
-  });
-
-  const leaveBucket = async (status: 'delivered' | 'acknowledged' | 'expired') => {
-    if (status === 'expired') {
-      state.coldObjectKey = await expireDocument({ document: input, objectKey: archived.objectKey });
-    } else {
-      await deleteArchivedDocument({ environment: input.environment, objectKey: archived.objectKey });
-    }
-    state.objectKey = undefined;
-    setStatus(status);
-    await tellEndpoint(documentSettledSignal, { documentId: input.id, status });
-  };
-
-  // Pending: a redelivery attempts now (even while suspended); a failure leaves it pending, expiry unchanged.
+  // Pending, then expired into the cold store, where an operator restore starts another pending period.
+  let restoredFrom = input.restoredFrom;
   for (;;) {
-    const remaining = Date.parse(archived.expiresAt) - Date.now();
-    const woken = remaining > 0 && (await condition(() => redeliveries.length > 0 || acknowledgeRequested, remaining));
-    if (!woken) break;
-    if (acknowledgeRequested) {
-      await leaveBucket('acknowledged');
+    const archived = await archiveDocument({ document: input, pendingSince: new Date().toISOString() });
+    state.pendingSince = archived.pendingSince;
+    state.expiresAt = archived.expiresAt;
+    state.objectKey = archived.objectKey;
+    if (restoredFrom) {
+      await deleteArchivedDocument({ environment: input.environment, objectKey: restoredFrom });
+      state.restoredAt = archived.pendingSince;
+      state.coldObjectKey = undefined;
+      restoredFrom = undefined;
+    }
+    setStatus('pending');
+    await tellEndpoint(documentPendingSignal, {
+      id: input.id,
+      type: input.type,
+      createdAt: input.createdAt,
+      pendingSince: archived.pendingSince,
+      expiresAt: archived.expiresAt,
+    });
+
+    const leaveBucket = async (status: 'delivered' | 'acknowledged') => {
+      await deleteArchivedDocument({ environment: input.environment, objectKey: archived.objectKey });
+      state.objectKey = undefined;
+      setStatus(status);
+      await tellEndpoint(documentSettledSignal, { documentId: input.id, status });
+      return state;
+    };
+
+    // A redelivery attempts now (even while suspended); a failure leaves it pending, expiry unchanged.
+    for (;;) {
+      const remaining = Date.parse(archived.expiresAt) - Date.now();
+      const woken =
+        remaining > 0 && (await condition(() => redeliveries.length > 0 || acknowledgeRequested, remaining));
+      if (!woken) break;
+      if (acknowledgeRequested) return leaveBucket('acknowledged');
+      const request = redeliveries.shift()!;
+      const outcome = await attempt(request.trigger, true);
+      if (outcome.delivered) return leaveBucket('delivered');
+      await tellEndpoint(redeliveryFailedSignal, { documentId: input.id, error: outcome.attempt.error });
+    }
+
+    const cold = await expireDocument({ document: input, objectKey: archived.objectKey });
+    state.objectKey = undefined;
+    state.coldObjectKey = cold.coldKey;
+    setStatus('expired');
+    await tellEndpoint(documentSettledSignal, { documentId: input.id, status: 'expired' });
+    if (!cold.coldKey) return state;
+    // The cold store keeps it for an operator restore, then it is gone for good.
+    if (!(await condition(() => restoreRequested, cold.coldRetentionMs))) {
+      await deleteArchivedDocument({ environment: input.environment, objectKey: cold.coldKey });
+      state.coldObjectKey = undefined;
       return state;
     }
-    const request = redeliveries.shift()!;
-    const outcome = await attempt(request.trigger, true);
-    if (outcome.delivered) {
-      await leaveBucket('delivered');
-      return state;
-    }
-    await tellEndpoint(redeliveryFailedSignal, { documentId: input.id, error: outcome.attempt.error });
+    restoreRequested = false;
+    restoredFrom = cold.coldKey;
   }
-  await leaveBucket('expired');
-  return state;
 }

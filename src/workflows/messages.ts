@@ -59,5 +59,8 @@ export interface RedeliverInput {
 /** The customer took the document: it leaves the bucket and the workflow ends. Rejected unless pending. */
 export const acknowledgeUpdate = defineUpdate<DocumentState, []>('acknowledge');
 
+/** An operator restore: an expired document in the cold store becomes pending again with a new window. */
+export const restoreSignal = defineSignal('restore');
+
 /** Attempt a pending document now, even while the endpoint is suspended. */
 export const redeliverSignal = defineSignal<[RedeliverInput]>('redeliver');

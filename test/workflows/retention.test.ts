@@ -75,5 +75,13 @@ describe('retention, the cold store and the operator restore, with time skipping
     assert.deepEqual(await ts.service.restore('sandbox', 'cold', {}), { count: 0, ids: [] }, 'nothing left to restore');
     await ts.env.sleep(3 * D);
     assert.equal((await ts.service.getDocument('sandbox', 'cold', 'old')).status, 'expired', 'expires again');
+    assert.deepEqual(await listKeys(ts.s3, config.BUCKET_SANDBOX, 'expired/cold/'), ['expired/cold/old.json']);
+
+    // The cold store keeps it COLD_RETENTION (90 days), then it is gone and there is nothing left to restore.
+    await ts.env.sleep(89 * D);
+    assert.equal((await listKeys(ts.s3, config.BUCKET_SANDBOX, 'expired/cold/')).length, 1, 'still restorable');
+    await ts.env.sleep(2 * D);
+    assert.deepEqual(await listKeys(ts.s3, config.BUCKET_SANDBOX, 'expired/cold/'), []);
+    assert.deepEqual(await ts.service.restore('sandbox', 'cold', {}), { count: 0, ids: [] });
   });
 });
