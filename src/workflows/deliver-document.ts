@@ -186,6 +186,8 @@ export async function deliverDocument(input: DocumentInput): Promise<DocumentSta
       return state;
     }
     restoreRequested = false;
+    // An acknowledge that raced the expiry was answered 404; it must not consume the restored document.
+    acknowledgeRequested = false;
     restoredFrom = cold.coldKey;
   }
 }
