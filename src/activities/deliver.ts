@@ -2,7 +2,7 @@ import { request, type Dispatcher } from 'undici';
 import type { Config } from '../config';
 import type { Attempt, DocumentInput, EndpointState, Environment } from '../domain/schemas';
 import { parseRetrySchedule } from '../domain/schedule';
-import { isPrivateAddress } from '../lib/private-address';
+import { isPrivateUrl } from '../lib/private-address';
 import { webhookHeaders } from '../lib/signature';
 
 export interface EndpointReader {
@@ -96,8 +96,7 @@ export function createDeliverActivities(deps: { http: Dispatcher; endpoints: End
         return { attempt, delivered: false, gone: false, retryScheduleMs };
       }
       attempt.url = endpoint.url;
-      // The agent's lookup guards names; an IP literal skips DNS, so it is checked here.
-      if (!config.ALLOW_PRIVATE_URLS && isPrivateAddress(new URL(endpoint.url).hostname.replace(/^\[|\]$/g, ''))) {
+      if (!config.ALLOW_PRIVATE_URLS && isPrivateUrl(endpoint.url)) {
         attempt.error = 'EPRIVATEADDRESS: the webhook URL points at a private address';
         return { attempt, delivered: false, gone: false, retryScheduleMs };
       }

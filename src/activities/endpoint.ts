@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
-import { isPrivateAddress } from '../lib/private-address';
+import { isPrivateUrl } from '../lib/private-address';
 import type { EndpointState, Environment } from '../domain/schemas';
 import { postSigned, type EndpointReader } from './deliver';
 
@@ -98,11 +98,7 @@ export function createEndpointActivities(deps: {
     }): Promise<'sent' | 'no-url'> {
       const endpoint = await endpoints.get(input.environment, input.customerId);
       if (!endpoint?.notificationUrl || !endpoint.secret) return 'no-url';
-      // The agent's lookup guards names; an IP literal skips DNS, so it is checked here as for deliveries.
-      if (
-        !config.ALLOW_PRIVATE_URLS &&
-        isPrivateAddress(new URL(endpoint.notificationUrl).hostname.replace(/^\[|\]$/g, ''))
-      ) {
+      if (!config.ALLOW_PRIVATE_URLS && isPrivateUrl(endpoint.notificationUrl)) {
         throw ApplicationFailure.nonRetryable('the notification URL points at a private address', 'PrivateAddress');
       }
       const response = await postSigned(http, config, {

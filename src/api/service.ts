@@ -13,6 +13,7 @@ import {
   WorkflowNotFoundError,
   type Client,
   type WorkflowHandle,
+  type WorkflowStartOptions,
 } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Config } from '../config';
@@ -78,6 +79,26 @@ function decodeCursor(cursor: string): PendingPosition {
 /** The API's only door to Temporal and S3: routes call these and never touch the clients themselves. */
 export function createDeliveryService({ client, s3, config }: { client: Client; s3: S3Client; config: Config }) {
   const endpoints = createEndpointReader(client);
+
+  /** One workflow per document, tagged so the Web UI can find it by customer, environment, type and status. */
+  function startDelivery(
+    document: DocumentInput,
+    status: DocumentState['status'],
+    idPolicies: Pick<WorkflowStartOptions, 'workflowIdConflictPolicy' | 'workflowIdReusePolicy'>,
+  ) {
+    return client.workflow.start<typeof deliverDocument>('deliverDocument', {
+      workflowId: deliveryWorkflowId(document.environment, document.customerId, document.id),
+      taskQueue: config.TASK_QUEUE,
+      args: [document],
+      typedSearchAttributes: [
+        { key: CustomerIdKey, value: document.customerId },
+        { key: EnvironmentKey, value: document.environment },
+        { key: DocumentTypeKey, value: document.type },
+        { key: DeliveryStatusKey, value: status },
+      ],
+      ...idPolicies,
+    });
+  }
 
   async function documentState(handle: WorkflowHandle<typeof deliverDocument>): Promise<DocumentState> {
     const description = await handle.describe();
@@ -159,18 +180,7 @@ export function createDeliveryService({ client, s3, config }: { client: Client; 
       if (!(await endpoints.get(environment, doc.customerId))) throw AppError.notFound(`customer ${doc.customerId}`);
       const workflowId = deliveryWorkflowId(environment, doc.customerId, doc.id);
       try {
-        await client.workflow.start<typeof deliverDocument>('deliverDocument', {
-          workflowId,
-          taskQueue: config.TASK_QUEUE,
-          args: [{ ...doc, environment, createdAt: new Date().toISOString() }],
-          typedSearchAttributes: [
-            { key: CustomerIdKey, value: doc.customerId },
-            { key: EnvironmentKey, value: environment },
-            { key: DocumentTypeKey, value: doc.type },
-            { key: DeliveryStatusKey, value: 'sending' },
-          ],
-          ...START_ONCE,
-        });
+        await startDelivery({ ...doc, environment, createdAt: new Date().toISOString() }, 'sending', START_ONCE);
         return 'sending';
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -312,16 +322,8 @@ export function createDeliveryService({ client, s3, config }: { client: Client; 
         const object = await s3.send(new GetObjectCommand({ Bucket, Key: key }));
         const stored = JSON.parse(await object.Body!.transformToString()) as Omit<DocumentInput, 'customerId'>;
         try {
-          await client.workflow.start<typeof deliverDocument>('deliverDocument', {
-            workflowId: deliveryWorkflowId(environment, customerId, id),
-            taskQueue: config.TASK_QUEUE,
-            args: [{ ...stored, customerId, environment, restoredFrom: key }],
-            typedSearchAttributes: [
-              { key: CustomerIdKey, value: customerId },
-              { key: EnvironmentKey, value: environment },
-              { key: DocumentTypeKey, value: stored.type },
-              { key: DeliveryStatusKey, value: 'pending' },
-            ],
+          // The ended run's id is reused: a new run takes its place.
+          await startDelivery({ ...stored, customerId, environment, restoredFrom: key }, 'pending', {
             workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
             workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
           });

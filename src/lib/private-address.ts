@@ -37,6 +37,15 @@ export function isPrivateAddress(address: string): boolean {
   return PRIVATE.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
+/**
+ * Whether a URL names this network by itself: `localhost` or a private IP literal. Names that resolve to private
+ * addresses are caught after DNS by `publicOnlyLookup`; an IP literal skips DNS, so it is checked here.
+ */
+export function isPrivateUrl(url: string): boolean {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host.endsWith('.localhost') || isPrivateAddress(host);
+}
+
 type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
 /** A `dns.lookup` for the HTTP agent that refuses private addresses, checked after resolution (no DNS rebinding). */

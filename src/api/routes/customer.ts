@@ -10,7 +10,7 @@ import {
   PutWebhookSchema,
   ResendManySchema,
 } from '../../domain/schemas';
-import { isPrivateAddress } from '../../lib/private-address';
+import { isPrivateUrl } from '../../lib/private-address';
 import { customerOf, requireCustomer } from '../auth';
 import { AppError } from '../errors';
 import { handle } from '../handle';
@@ -24,8 +24,7 @@ function assertPublicUrls(urls: (string | null | undefined)[], config: Config): 
   if (config.ALLOW_PRIVATE_URLS) return;
   for (const [index, url] of urls.entries()) {
     if (!url) continue;
-    const host = new URL(url).hostname.replace(/^\[|\]$/g, '');
-    if (host === 'localhost' || host.endsWith('.localhost') || isPrivateAddress(host)) {
+    if (isPrivateUrl(url)) {
       const field = index === 0 ? 'url' : 'notificationUrl';
       throw new AppError('validation_failed', `body.${field}: must not point at a private address`, 400, [
         { path: `body.${field}`, message: 'must not point at a private address', code: 'custom' },
