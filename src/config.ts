@@ -63,9 +63,11 @@ const ConfigSchema = z.object({
   PUBLIC_URL: z.string().url().optional(),
   /** How many pending documents a reactivated endpoint receives at once. */
   REPLAY_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
+  /** How many pending documents replay reads from the bucket at a time; the entity holds no more than this. */
+  REPLAY_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
   /** Documents entering the bucket within this window share one notification. */
   NOTIFICATION_WINDOW: duration('1m'),
-  /** The reminder notification goes this long before the oldest pending document expires. */
+  /** A reminder notification goes this long before pending documents expire (batched like the others). */
   NOTIFICATION_REMINDER: duration('24h'),
   MAX_BODY_BYTES: z.coerce
     .number()

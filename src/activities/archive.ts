@@ -9,7 +9,7 @@ import {
 import type { Config } from '../config';
 import { expiredObjectKey, pendingObjectKey } from '../domain/ids';
 import type { DocumentInput, Environment } from '../domain/schemas';
-import { deliveryBody } from './deliver';
+import { deliveryBody, type EndpointReader } from './deliver';
 
 export interface ArchiveDocumentInput {
   document: DocumentInput;
@@ -22,18 +22,27 @@ export interface ArchivedDocument {
   objectKey: string;
   pendingSince: string;
   expiresAt: string;
+  /** The endpoint was active once the document was stored: no replay pass may be coming for it. */
+  endpointActive: boolean;
+  /** No notification cycle is under way: the entity must be told that documents arrived. */
+  announce: boolean;
 }
 
-export function createArchiveActivities(deps: { s3: S3Client; config: Config }) {
-  const { s3, config } = deps;
+export function createArchiveActivities(deps: { s3: S3Client; endpoints: EndpointReader; config: Config }) {
+  const { s3, endpoints, config } = deps;
 
   return {
     /** Stores the document, as the customer would have received it, in its environment's bucket. */
     async archiveDocument({ document, pendingSince }: ArchiveDocumentInput): Promise<ArchivedDocument> {
-      const since = new Date(pendingSince);
-      const expiresAt = new Date(since.getTime() + config.retentionMs[document.environment]).toISOString();
+      const expiresAt = new Date(Date.parse(pendingSince) + config.retentionMs[document.environment]).toISOString();
       const bucket = config.buckets[document.environment];
-      const objectKey = pendingObjectKey(document.customerId, since, document.id);
+      const objectKey = pendingObjectKey(document.customerId, {
+        id: document.id,
+        type: document.type,
+        createdAt: document.createdAt,
+        pendingSince,
+        expiresAt,
+      });
       await s3.send(
         new PutObjectCommand({
           Bucket: bucket,
@@ -51,7 +60,17 @@ export function createArchiveActivities(deps: { s3: S3Client; config: Config }) 
           },
         }),
       );
-      return { bucket, objectKey, pendingSince, expiresAt };
+      // Read after the write: a reactivation or notification cycle that began before this read finds the object when
+      // it reads the bucket; one that began after is seen here.
+      const endpoint = await endpoints.get(document.environment, document.customerId);
+      return {
+        bucket,
+        objectKey,
+        pendingSince,
+        expiresAt,
+        endpointActive: endpoint?.status === 'active',
+        announce: !endpoint?.arrivalsAnnounced,
+      };
     },
 
     /** Moves an expired document to the cold store (copy, then delete), so an operator can still restore it. */

@@ -1,7 +1,9 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
+import { summarizePending } from '../lib/pending-store';
 import { isPrivateUrl } from '../lib/private-address';
 import type { EndpointState, Environment } from '../domain/schemas';
 import { postSigned, type EndpointReader } from './deliver';
@@ -9,6 +11,7 @@ import { postSigned, type EndpointReader } from './deliver';
 export interface EndpointSettings {
   defaultRetrySchedule: string;
   replayConcurrency: number;
+  replayPageSize: number;
   notificationWindowMs: number;
   reminderBeforeExpiryMs: number;
 }
@@ -27,7 +30,7 @@ export interface EndpointEmailInput {
   endpoint: EndpointState;
 }
 
-function suspensionEmail({ endpoint }: EndpointEmailInput, config: Config): { subject: string; text: string } {
+function suspensionEmail({ endpoint }: EndpointEmailInput, pending: number, config: Config) {
   const env = endpoint.environment;
   return {
     subject: `[${env}] Webhook suspended for ${endpoint.customerName}: ${endpoint.url}`,
@@ -40,7 +43,7 @@ function suspensionEmail({ endpoint }: EndpointEmailInput, config: Config): { su
       `Suspended at:  ${endpoint.suspension?.at ?? 'earlier (it has been reactivated since)'}`,
       `Reason:        ${endpoint.suspension?.reason}`,
       `Last error:    ${endpoint.lastError ?? 'none recorded'}`,
-      `Pending:       ${endpoint.pendingCount} document(s) are kept for you and can be pulled through the API.`,
+      `Pending:       ${pending} document(s) are kept for you and can be pulled through the API.`,
       '',
       'While suspended, new documents are stored instead of sent. We keep probing the endpoint with the oldest',
       'pending document on its retry schedule; when it answers 2xx it is reactivated and everything is redelivered.',
@@ -53,23 +56,33 @@ function suspensionEmail({ endpoint }: EndpointEmailInput, config: Config): { su
   };
 }
 
-function recoveryEmail({ endpoint }: EndpointEmailInput): { subject: string; text: string } {
+function recoveryEmail({ endpoint }: EndpointEmailInput, pending: number) {
   return {
     subject: `[${endpoint.environment}] Webhook recovered for ${endpoint.customerName}: ${endpoint.url}`,
     text: [
       `Your ${endpoint.environment} webhook endpoint ${endpoint.url} answered again and has been reactivated.`,
-      `${endpoint.pendingCount} pending document(s) are being redelivered, oldest first.`,
+      `${pending} pending document(s) are being redelivered, oldest first.`,
     ].join('\n'),
   };
 }
 
+/** A notification lists at most this many ids; the counts cover everything pending. */
+const NOTIFICATION_MAX_IDS = 1000;
+
 export function createEndpointActivities(deps: {
+  s3: S3Client;
   http: Dispatcher;
   endpoints: EndpointReader;
   mailer: Transporter;
   config: Config;
 }) {
-  const { http, endpoints, mailer, config } = deps;
+  const { s3, http, endpoints, mailer, config } = deps;
+  const summarize = (environment: Environment, customerId: string) =>
+    summarizePending(s3, { bucket: config.buckets[environment], customerId, maxIds: NOTIFICATION_MAX_IDS });
+  const countPending = async (environment: Environment, customerId: string) => {
+    const { pending } = await summarize(environment, customerId);
+    return pending.events + pending.summaries;
+  };
 
   return {
     /** Configuration the entity workflow needs; read per run so a redeployed config applies. */
@@ -77,6 +90,7 @@ export function createEndpointActivities(deps: {
       return {
         defaultRetrySchedule: config.retrySchedules[environment],
         replayConcurrency: config.REPLAY_CONCURRENCY,
+        replayPageSize: config.REPLAY_PAGE_SIZE,
         notificationWindowMs: config.NOTIFICATION_WINDOW,
         reminderBeforeExpiryMs: config.NOTIFICATION_REMINDER,
       };
@@ -85,27 +99,41 @@ export function createEndpointActivities(deps: {
     async sendEndpointEmail(input: EndpointEmailInput): Promise<void> {
       const to = input.endpoint.suspensionEmail;
       if (!to) return;
-      const { subject, text } = input.kind === 'suspended' ? suspensionEmail(input, config) : recoveryEmail(input);
+      const pending = await countPending(input.endpoint.environment, input.endpoint.customerId);
+      const { subject, text } =
+        input.kind === 'suspended' ? suspensionEmail(input, pending, config) : recoveryEmail(input, pending);
       await mailer.sendMail({ from: config.MAIL_FROM, to, subject, text });
     },
 
-    /** One signed POST to the notification URL; failures throw so Temporal retries a few times, then gives up. */
+    /**
+     * One signed POST to the notification URL, describing what is in the bucket now; failures throw so Temporal
+     * retries a few times, then gives up.
+     */
     async notifyPending(input: {
       environment: Environment;
       customerId: string;
       notificationId: string;
-      notification: PendingNotification;
-    }): Promise<'sent' | 'no-url'> {
+      reminder: boolean;
+    }): Promise<'sent' | 'no-url' | 'opted-out' | 'nothing-pending'> {
       const endpoint = await endpoints.get(input.environment, input.customerId);
       if (!endpoint?.notificationUrl || !endpoint.secret) return 'no-url';
       if (!config.ALLOW_PRIVATE_URLS && isPrivateUrl(endpoint.notificationUrl)) {
         throw ApplicationFailure.nonRetryable('the notification URL points at a private address', 'PrivateAddress');
       }
+      if (!endpoint.preferences.pendingNotifications) return 'opted-out';
+      const summary = await summarize(input.environment, input.customerId);
+      if (summary.documentIds.length === 0) return 'nothing-pending';
+      const notification: PendingNotification = {
+        type: 'documents.pending',
+        environment: input.environment,
+        ...summary,
+        reminder: input.reminder,
+      };
       const response = await postSigned(http, config, {
         url: endpoint.notificationUrl,
         secret: endpoint.secret,
         id: input.notificationId,
-        body: JSON.stringify(input.notification),
+        body: JSON.stringify(notification),
         now: new Date(),
       });
       if (response.statusCode < 200 || response.statusCode >= 300) {

@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import { createArchiveActivities } from './archive';
 import { createDeliverActivities, type EndpointReader } from './deliver';
 import { createEndpointActivities } from './endpoint';
+import { createPendingActivities } from './pending';
 
 export interface ActivityDeps {
   s3: S3Client;
@@ -20,6 +21,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDeliverActivities(deps),
     ...createArchiveActivities(deps),
     ...createEndpointActivities(deps),
+    ...createPendingActivities(deps),
   };
 }
 

@@ -4,7 +4,8 @@ import { formatRetrySchedule, parseRetrySchedule } from '../domain/schedule';
 
 // What customers see: the secret only when they set the webhook, never the key hash or internal fields.
 
-export function presentWebhook(endpoint: EndpointState, config: Config, withSecret = false) {
+/** `pendingCount` is read from the bucket: the entity keeps no list of pending documents. */
+export function presentWebhook(endpoint: EndpointState, pendingCount: number, config: Config, withSecret = false) {
   const schedule = endpoint.retrySchedule ?? config.retrySchedules[endpoint.environment];
   return {
     url: endpoint.url ?? null,
@@ -14,7 +15,7 @@ export function presentWebhook(endpoint: EndpointState, config: Config, withSecr
     suspendedAt: endpoint.suspension?.at,
     suspensionReason: endpoint.suspension?.reason,
     lastError: endpoint.lastError,
-    pendingCount: endpoint.pendingCount,
+    pendingCount,
     retrySchedule: formatRetrySchedule(parseRetrySchedule(schedule)),
     ...(withSecret ? { secret: endpoint.secret } : {}),
   };

@@ -17,7 +17,7 @@ import {
 } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Config } from '../config';
-import { deliveryWorkflowId, endpointWorkflowId } from '../domain/ids';
+import { deliveryWorkflowId, endpointWorkflowId, parsePendingKeyTail } from '../domain/ids';
 import type {
   CreateCustomer,
   DocumentInput,
@@ -26,7 +26,6 @@ import type {
   EndpointState,
   Environment,
   Preferences,
-  PendingEntry,
   PutWebhook,
   SubmitDocument,
 } from '../domain/schemas';
@@ -34,14 +33,16 @@ import { ENVIRONMENTS } from '../domain/schemas';
 import { CustomerIdKey, DeliveryStatusKey, DocumentTypeKey, EnvironmentKey } from '../domain/search-attributes';
 import { generateApiKey, hashApiKey } from '../lib/api-keys';
 import { generateWebhookSecret } from '../lib/signature';
+import { pendingObjects, pendingPage } from '../lib/pending-store';
 import { createEndpointReader } from '../lib/temporal';
 import type { deliverDocument, endpointEntity } from '../workflows';
 import {
   acknowledgeUpdate,
+  bucketChangedSignal,
   configureEndpointUpdate,
   documentStatusQuery,
-  pendingDocumentsQuery,
   redeliverSignal,
+  resendPendingUpdate,
   restoreSignal,
   setActiveUpdate,
   updatePreferencesUpdate,
@@ -54,23 +55,15 @@ const START_ONCE = {
   workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
 } as const;
 
-type PendingPosition = Pick<PendingEntry, 'pendingSince' | 'id'>;
-
-function byPendingOrder(a: PendingPosition, b: PendingPosition): number {
-  return a.pendingSince === b.pendingSince ? a.id.localeCompare(b.id) : a.pendingSince < b.pendingSince ? -1 : 1;
+// A cursor is the key tail of the last document a page returned: listing resumes after it in the bucket, so pages
+// neither repeat nor skip documents while new ones arrive (they sort after everything already pending).
+function encodeCursor(tail: string): string {
+  return Buffer.from(tail).toString('base64url');
 }
 
-function encodeCursor({ pendingSince, id }: PendingPosition): string {
-  return Buffer.from(JSON.stringify([pendingSince, id])).toString('base64url');
-}
-
-function decodeCursor(cursor: string): PendingPosition {
-  try {
-    const [pendingSince, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString()) as [string, string];
-    if (typeof pendingSince === 'string' && typeof id === 'string') return { pendingSince, id };
-  } catch {
-    // Falls through to the 400 below.
-  }
+function decodeCursor(cursor: string): string {
+  const tail = Buffer.from(cursor, 'base64url').toString();
+  if (parsePendingKeyTail(tail)) return tail;
   throw new AppError('validation_failed', 'query.cursor: not a cursor this API returned', 400, [
     { path: 'query.cursor', message: 'not a cursor this API returned', code: 'custom' },
   ]);
@@ -110,6 +103,13 @@ export function createDeliveryService({ client, s3, config }: { client: Client; 
   return {
     findEndpoint: (environment: Environment, customerId: string) => endpoints.get(environment, customerId),
 
+    /** How many documents wait in the customer's bucket prefix. */
+    async countPending(environment: Environment, customerId: string): Promise<number> {
+      let count = 0;
+      for await (const _ of pendingObjects(s3, { bucket: config.buckets[environment], customerId })) count++;
+      return count;
+    },
+
     async createCustomer({ id, name }: CreateCustomer): Promise<Record<Environment, string>> {
       const apiKeys = {} as Record<Environment, string>;
       for (const environment of ENVIRONMENTS) {
@@ -122,7 +122,6 @@ export function createDeliveryService({ client, s3, config }: { client: Client; 
           status: 'active',
           preferences: { pendingNotifications: true },
           counters: { retriesExhausted: 0, suspensions: 0, consecutiveExhausted: 0 },
-          pendingCount: 0,
           updatedAt: new Date().toISOString(),
         };
         try {
@@ -197,29 +196,29 @@ export function createDeliveryService({ client, s3, config }: { client: Client; 
       }
     },
 
-    /** The customer's pending documents in the order they became pending; the cursor is the last one returned. */
+    /** The customer's pending documents, read from the bucket in the order they became pending. */
     async listPending(
       environment: Environment,
       customerId: string,
       { type, limit, cursor }: { type?: DocumentType; limit: number; cursor?: string },
     ) {
-      const entries = await client.workflow
-        .getHandle(endpointWorkflowId(environment, customerId))
-        .query(pendingDocumentsQuery);
-      const sorted = [...entries].sort((a, b) => byPendingOrder(a, b));
-      const after = cursor ? decodeCursor(cursor) : undefined;
-      const matching = sorted.filter((e) => (!type || e.type === type) && (!after || byPendingOrder(e, after) > 0));
-      const page = matching.slice(0, limit);
-      const last = page.at(-1);
+      const page = await pendingPage(s3, {
+        bucket: config.buckets[environment],
+        customerId,
+        after: cursor ? decodeCursor(cursor) : undefined,
+        limit,
+        filter: type ? (o) => o.type === type : undefined,
+      });
+      const last = page.items.at(-1);
       return {
-        data: page.map(({ id, type, createdAt, pendingSince, expiresAt }) => ({
+        data: page.items.map(({ id, type, createdAt, pendingSince, expiresAt }) => ({
           id,
           type,
           createdAt,
           pendingSince,
           expiresAt,
         })),
-        nextCursor: matching.length > limit && last ? encodeCursor(last) : null,
+        nextCursor: page.more && last ? encodeCursor(last.tail) : null,
       };
     },
 
@@ -267,14 +266,15 @@ export function createDeliveryService({ client, s3, config }: { client: Client; 
       }
     },
 
+    /** Several ids: each is resent now, and the ones not pending are reported. None: the entity resends them all. */
     async resendMany(environment: Environment, customerId: string, ids?: string[]) {
-      const targets =
-        ids ??
-        (await client.workflow.getHandle(endpointWorkflowId(environment, customerId)).query(pendingDocumentsQuery)).map(
-          (e) => e.id,
-        );
+      if (!ids) {
+        const count = await this.countPending(environment, customerId);
+        await client.workflow.getHandle(endpointWorkflowId(environment, customerId)).executeUpdate(resendPendingUpdate);
+        return { count, skipped: [] };
+      }
       const skipped: string[] = [];
-      for (const id of targets) {
+      for (const id of ids) {
         try {
           await this.resend(environment, customerId, id);
         } catch (err) {
@@ -282,7 +282,7 @@ export function createDeliveryService({ client, s3, config }: { client: Client; 
           skipped.push(id);
         }
       }
-      return { count: targets.length - skipped.length, skipped };
+      return { count: ids.length - skipped.length, skipped };
     },
 
     /**
@@ -331,6 +331,10 @@ export function createDeliveryService({ client, s3, config }: { client: Client; 
         } catch (err) {
           if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
         }
+      }
+      // The restored documents wait for the customer; the entity tells them in its next notification.
+      if (restored.length > 0) {
+        await client.workflow.getHandle(endpointWorkflowId(environment, customerId)).signal(bucketChangedSignal, {});
       }
       const at = new Date().toISOString();
       await s3.send(

@@ -107,7 +107,11 @@ export interface EndpointState {
   lastError?: string;
   preferences: Preferences;
   counters: { retriesExhausted: number; suspensions: number; consecutiveExhausted: number };
-  pendingCount: number;
+  /**
+   * Documents entered the bucket and a notification cycle will read it: documents arriving meanwhile need not say so.
+   * This keeps a burst of thousands of documents from each signalling the entity.
+   */
+  arrivalsAnnounced?: boolean;
   updatedAt: string;
 }
 

@@ -17,14 +17,14 @@ import type { DocumentInput, DocumentState, DocumentStatus } from '../domain/sch
 import { DeliveryStatusKey } from '../domain/search-attributes';
 import {
   acknowledgeUpdate,
-  documentPendingSignal,
-  documentSettledSignal,
+  bucketChangedSignal,
   documentStatusQuery,
   redeliverSignal,
-  redeliveryFailedSignal,
+  redeliveryAnswerSignal,
   restoreSignal,
   retriesExhaustedSignal,
   type RedeliverInput,
+  type RedeliveryAnswerInput,
 } from './messages';
 
 // Activity retries cover infrastructure faults (worker crash, S3 or Temporal briefly down) and never give up:
@@ -144,19 +144,27 @@ export async function deliverDocument(input: DocumentInput): Promise<DocumentSta
       restoredFrom = undefined;
     }
     setStatus('pending');
-    await tellEndpoint(documentPendingSignal, {
-      id: input.id,
-      type: input.type,
-      createdAt: input.createdAt,
-      pendingSince: archived.pendingSince,
-      expiresAt: archived.expiresAt,
-    });
+    // A restored document waits for the customer, who hears of it through a notification (the API tells the entity).
+    if (!state.restoredAt && (archived.endpointActive || archived.announce)) {
+      await tellEndpoint(bucketChangedSignal, {
+        documentId: input.id,
+        // Pending on an active endpoint (reactivated while this was stored): the entity may need to replay it.
+        tail: archived.endpointActive ? archived.objectKey.slice(archived.objectKey.lastIndexOf('/') + 1) : undefined,
+      });
+    }
 
+    /** The entity waits for the answer to each redelivery it asked for; one that finds the document gone is told. */
+    const answer = async (request: RedeliverInput, outcome: RedeliveryAnswerInput['outcome'], error?: string) => {
+      if (request.answer) await tellEndpoint(redeliveryAnswerSignal, { documentId: input.id, outcome, error });
+    };
+    const answerQueued = async () => {
+      for (const request of redeliveries.splice(0)) await answer(request, 'gone');
+    };
     const leaveBucket = async (status: 'delivered' | 'acknowledged') => {
       await deleteArchivedDocument({ environment: input.environment, objectKey: archived.objectKey });
       state.objectKey = undefined;
       setStatus(status);
-      await tellEndpoint(documentSettledSignal, { documentId: input.id, status });
+      await answerQueued();
       return state;
     };
 
@@ -169,15 +177,18 @@ export async function deliverDocument(input: DocumentInput): Promise<DocumentSta
       if (acknowledgeRequested) return leaveBucket('acknowledged');
       const request = redeliveries.shift()!;
       const outcome = await attempt(request.trigger, true);
-      if (outcome.delivered) return leaveBucket('delivered');
-      await tellEndpoint(redeliveryFailedSignal, { documentId: input.id, error: outcome.attempt.error });
+      if (outcome.delivered) {
+        await answer(request, 'delivered');
+        return leaveBucket('delivered');
+      }
+      await answer(request, 'failed', outcome.attempt.error);
     }
 
     const cold = await expireDocument({ document: input, objectKey: archived.objectKey });
     state.objectKey = undefined;
     state.coldObjectKey = cold.coldKey;
     setStatus('expired');
-    await tellEndpoint(documentSettledSignal, { documentId: input.id, status: 'expired' });
+    await answerQueued();
     if (!cold.coldKey) return state;
     // The cold store keeps it for an operator restore, then it is gone for good.
     if (!(await condition(() => restoreRequested, cold.coldRetentionMs))) {

@@ -1,12 +1,11 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Attempt, DocumentState, EndpointState, PendingEntry, Preferences } from '../domain/schemas';
+import type { Attempt, DocumentState, EndpointState, Preferences } from '../domain/schemas';
 
 // Message definitions only: the API imports this file without pulling workflow code in.
 
 export const documentStatusQuery = defineQuery<DocumentState>('documentStatus');
 
 export const endpointStateQuery = defineQuery<EndpointState>('endpointState');
-export const pendingDocumentsQuery = defineQuery<PendingEntry[]>('pendingDocuments');
 
 export interface ConfigureEndpointInput {
   url: string;
@@ -23,6 +22,12 @@ export const setActiveUpdate = defineUpdate<EndpointState, [boolean]>('setActive
 
 export const updatePreferencesUpdate = defineUpdate<EndpointState, [Preferences]>('updatePreferences');
 
+/**
+ * The customer asked for every pending document again: the entity walks the bucket oldest first at the replay
+ * concurrency, even while suspended.
+ */
+export const resendPendingUpdate = defineUpdate<void, []>('resendPending');
+
 // Document workflow -> endpoint entity.
 
 export interface RetriesExhaustedInput {
@@ -35,26 +40,34 @@ export interface RetriesExhaustedInput {
 /** Retries ran out (or 410): the entity suspends the endpoint, once however many documents report it. */
 export const retriesExhaustedSignal = defineSignal<[RetriesExhaustedInput]>('retriesExhausted');
 
-export const documentPendingSignal = defineSignal<[PendingEntry]>('documentPending');
+// Documents do not report each arrival in or departure from the bucket: a burst of thousands of signals to one
+// entity would outrun its continue-as-new and hit the server's per-run signal limit. The bucket is the record; the
+// entity reads it. Only what the entity cannot see there is signalled.
 
-export interface DocumentSettledInput {
-  documentId: string;
-  status: 'delivered' | 'acknowledged' | 'expired';
+export interface BucketChangedInput {
+  /** The key tail of a document that became pending while the endpoint was active (it may need a replay). */
+  tail?: string;
+  documentId?: string;
 }
-/** The document left the bucket; `delivered` by a probe or replay tells the entity the endpoint works again. */
-export const documentSettledSignal = defineSignal<[DocumentSettledInput]>('documentSettled');
+/** Documents entered the bucket where the entity would not look for them: restored, or pending on an active endpoint. */
+export const bucketChangedSignal = defineSignal<[BucketChangedInput]>('bucketChanged');
 
-export interface RedeliveryFailedInput {
+export interface RedeliveryAnswerInput {
   documentId: string;
+  /** `delivered`: it left the bucket; `failed`: still pending; `gone`: acknowledged or expired before its turn. */
+  outcome: 'delivered' | 'failed' | 'gone';
   error?: string;
 }
-export const redeliveryFailedSignal = defineSignal<[RedeliveryFailedInput]>('redeliveryFailed');
+/** The answer to a redelivery the entity asked for (probe, replay, resend of everything). */
+export const redeliveryAnswerSignal = defineSignal<[RedeliveryAnswerInput]>('redeliveryAnswer');
 
 // Endpoint entity (or the API, for a resend) -> document workflow.
 
 export interface RedeliverInput {
   trigger: Attempt['trigger'];
   reason: 'probe' | 'replay' | 'resend';
+  /** Set by the entity, which waits for a redeliveryAnswer; a customer's single resend needs none. */
+  answer?: boolean;
 }
 /** The customer took the document: it leaves the bucket and the workflow ends. Rejected unless pending. */
 export const acknowledgeUpdate = defineUpdate<DocumentState, []>('acknowledge');

@@ -31,7 +31,6 @@ function endpointAt(url: string | undefined, extra: Partial<EndpointState> = {})
     status: 'active',
     preferences: { pendingNotifications: true },
     counters: { retriesExhausted: 0, suspensions: 0, consecutiveExhausted: 0 },
-    pendingCount: 0,
     updatedAt: '',
     ...extra,
   };

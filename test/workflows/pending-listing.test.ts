@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { after, before, describe, it } from 'node:test';
 import type { Config } from '../../src/config';
+import { parsePendingKeyTail } from '../../src/domain/ids';
 import { testConfig } from '../helpers/config';
 import { always, startReceiver, type Receiver } from '../helpers/receiver';
 import { listKeys, startTestS3 } from '../helpers/s3';
@@ -42,7 +43,7 @@ describe('2,500 pending documents over five customers on real S3', () => {
     }
     for (const customerId of CUSTOMERS) {
       for (let i = 0; i < 120; i++) {
-        if ((await ts.service.findEndpoint('production', customerId))!.pendingCount === PER_CUSTOMER) break;
+        if ((await ts.service.countPending('production', customerId)) === PER_CUSTOMER) break;
         await ts.env.sleep(1_000);
       }
     }
@@ -81,7 +82,7 @@ describe('2,500 pending documents over five customers on real S3', () => {
         token = out.NextContinuationToken;
       } while (token);
       assert.deepEqual(
-        keys.map((k) => /_([^_]+)\.json$/.exec(k)![1]),
+        keys.map((k) => parsePendingKeyTail(k.slice(`pending/${customerId}/`.length))!.id),
         seen,
       );
     }

@@ -51,7 +51,7 @@ describe('retention, the cold store and the operator restore, with time skipping
     assert.equal(expired.status, 'expired');
     assert.deepEqual(await listKeys(ts.s3, config.BUCKET_SANDBOX, 'pending/cold/'), []);
     assert.deepEqual(await listKeys(ts.s3, config.BUCKET_SANDBOX, 'expired/cold/'), ['expired/cold/old.json']);
-    assert.equal((await ts.service.findEndpoint('sandbox', 'cold'))!.pendingCount, 0);
+    assert.equal(await ts.service.countPending('sandbox', 'cold'), 0);
 
     const restored = await ts.service.restore('sandbox', 'cold', { ids: ['old'] });
     assert.deepEqual(restored, { count: 1, ids: ['old'] });
@@ -65,7 +65,7 @@ describe('retention, the cold store and the operator restore, with time skipping
     assert.equal(keys.length, 1);
     assert.deepEqual(JSON.parse((await readObject(ts.s3, config.BUCKET_SANDBOX, keys[0])).body).data, { keep: 'me' });
     assert.deepEqual(await listKeys(ts.s3, config.BUCKET_SANDBOX, 'expired/cold/'), [], 'taken out of the cold store');
-    assert.equal((await ts.service.findEndpoint('sandbox', 'cold'))!.pendingCount, 1);
+    assert.equal(await ts.service.countPending('sandbox', 'cold'), 1);
 
     const records = await listKeys(ts.s3, config.BUCKET_SANDBOX, 'restores/cold/');
     assert.equal(records.length, 1, 'the restore is recorded for billing');

@@ -42,7 +42,8 @@ export function customerRoutes(service: DeliveryService, config: Config): Router
     handle({ params: EnvParams, body: PutWebhookSchema }, async ({ body }, _req, res) => {
       assertPublicUrls([body.url, body.notificationUrl], config);
       const { customerId, environment } = customerOf(res);
-      res.json(presentWebhook(await service.configureWebhook(environment, customerId, body), config, true));
+      const endpoint = await service.configureWebhook(environment, customerId, body);
+      res.json(presentWebhook(endpoint, await service.countPending(environment, customerId), config, true));
     }),
   );
 
@@ -52,7 +53,7 @@ export function customerRoutes(service: DeliveryService, config: Config): Router
       const { customerId, environment } = customerOf(res);
       const endpoint = await service.findEndpoint(environment, customerId);
       if (!endpoint) throw AppError.notFound('webhook');
-      res.json(presentWebhook(endpoint, config));
+      res.json(presentWebhook(endpoint, await service.countPending(environment, customerId), config));
     }),
   );
 
@@ -60,7 +61,8 @@ export function customerRoutes(service: DeliveryService, config: Config): Router
     '/v1/:env/webhook',
     handle({ params: EnvParams, body: PatchWebhookSchema }, async ({ body }, _req, res) => {
       const { customerId, environment } = customerOf(res);
-      res.json(presentWebhook(await service.setActive(environment, customerId, body.active), config));
+      const endpoint = await service.setActive(environment, customerId, body.active);
+      res.json(presentWebhook(endpoint, await service.countPending(environment, customerId), config));
     }),
   );
 
