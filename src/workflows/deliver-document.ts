@@ -178,8 +178,10 @@ export async function deliverDocument(input: DocumentInput): Promise<DocumentSta
       const request = redeliveries.shift()!;
       const outcome = await attempt(request.trigger, true);
       if (outcome.delivered) {
+        // Out of the bucket before the entity hears of it: a replay that the answer starts will not list it again.
+        const delivered = await leaveBucket('delivered');
         await answer(request, 'delivered');
-        return leaveBucket('delivered');
+        return delivered;
       }
       await answer(request, 'failed', outcome.attempt.error);
     }
