@@ -133,7 +133,7 @@ export const RestoreSchema = z.object({
 
 export const PatchWebhookSchema = z.object({ active: z.boolean() });
 
-/** A document waiting in the bucket, as the endpoint entity tracks it for probes, replay and notifications. */
+/** A document waiting in the bucket, as its key describes it (see pendingObjectKey) and the pending list shows it. */
 export interface PendingEntry {
   id: string;
   type: DocumentType;
