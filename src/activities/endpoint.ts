@@ -3,7 +3,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
-import { summarizePending } from '../lib/pending-store';
+import { countPending, summarizePending } from '../lib/pending-store';
 import { isPrivateUrl } from '../lib/private-address';
 import type { EndpointState, Environment } from '../domain/schemas';
 import { postSigned, type EndpointReader } from './deliver';
@@ -79,10 +79,6 @@ export function createEndpointActivities(deps: {
   const { s3, http, endpoints, mailer, config } = deps;
   const summarize = (environment: Environment, customerId: string) =>
     summarizePending(s3, { bucket: config.buckets[environment], customerId, maxIds: NOTIFICATION_MAX_IDS });
-  const countPending = async (environment: Environment, customerId: string) => {
-    const { pending } = await summarize(environment, customerId);
-    return pending.events + pending.summaries;
-  };
 
   return {
     /** Configuration the entity workflow needs; read per run so a redeployed config applies. */
@@ -99,7 +95,8 @@ export function createEndpointActivities(deps: {
     async sendEndpointEmail(input: EndpointEmailInput): Promise<void> {
       const to = input.endpoint.suspensionEmail;
       if (!to) return;
-      const pending = await countPending(input.endpoint.environment, input.endpoint.customerId);
+      const { environment, customerId } = input.endpoint;
+      const pending = await countPending(s3, { bucket: config.buckets[environment], customerId });
       const { subject, text } =
         input.kind === 'suspended' ? suspensionEmail(input, pending, config) : recoveryEmail(input, pending);
       await mailer.sendMail({ from: config.MAIL_FROM, to, subject, text });

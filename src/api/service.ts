@@ -33,7 +33,7 @@ import { ENVIRONMENTS } from '../domain/schemas';
 import { CustomerIdKey, DeliveryStatusKey, DocumentTypeKey, EnvironmentKey } from '../domain/search-attributes';
 import { generateApiKey, hashApiKey } from '../lib/api-keys';
 import { generateWebhookSecret } from '../lib/signature';
-import { pendingObjects, pendingPage } from '../lib/pending-store';
+import { countPending, pendingPage } from '../lib/pending-store';
 import { createEndpointReader } from '../lib/temporal';
 import type { deliverDocument, endpointEntity } from '../workflows';
 import {
@@ -104,11 +104,8 @@ export function createDeliveryService({ client, s3, config }: { client: Client; 
     findEndpoint: (environment: Environment, customerId: string) => endpoints.get(environment, customerId),
 
     /** How many documents wait in the customer's bucket prefix. */
-    async countPending(environment: Environment, customerId: string): Promise<number> {
-      let count = 0;
-      for await (const _ of pendingObjects(s3, { bucket: config.buckets[environment], customerId })) count++;
-      return count;
-    },
+    countPending: (environment: Environment, customerId: string) =>
+      countPending(s3, { bucket: config.buckets[environment], customerId }),
 
     async createCustomer({ id, name }: CreateCustomer): Promise<Record<Environment, string>> {
       const apiKeys = {} as Record<Environment, string>;

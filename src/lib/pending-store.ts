@@ -62,6 +62,13 @@ export async function pendingPage(
   return { items, more: false };
 }
 
+/** How many documents wait under the customer's prefix. */
+export async function countPending(s3: S3Client, options: { bucket: string; customerId: string }): Promise<number> {
+  let count = 0;
+  for await (const _ of pendingObjects(s3, options)) count++;
+  return count;
+}
+
 /** What a notification tells the customer: counts by type, the first ids (oldest first), the earliest expiry. */
 export async function summarizePending(s3: S3Client, options: { bucket: string; customerId: string; maxIds: number }) {
   const pending = { events: 0, summaries: 0 };
