@@ -50,6 +50,11 @@ describe('end to end over HTTP: dev server, versitygw, worker and API processes'
       30_000,
     );
 
+  const recordedAttempts = (key: string, id: string, count: number) =>
+    waitFor(`${count} attempt(s) of ${id} recorded`, async () =>
+      assert.equal((await api('GET', `/v1/production/documents/${id}`, key)).body.attempts.length, count),
+    );
+
   it('answers /healthz once Temporal and S3 are reachable', async () => {
     assert.deepEqual(await api('GET', '/healthz'), { status: 200, body: { status: 'ok' } });
   });
@@ -205,6 +210,9 @@ describe('end to end over HTTP: dev server, versitygw, worker and API processes'
       data: 1,
     });
     await waitFor('the first attempt', async () => assert.equal(r.received.length, 1));
+    // Killed between attempts, as the test says: an attempt still running on the killed worker would only be retried
+    // after its activity timeout.
+    await recordedAttempts(keys.production, 'evt_k', 1);
     await stack.killWorker();
     await new Promise((resolve) => setTimeout(resolve, 4_000));
     assert.equal(r.received.length, 1, 'no attempt while the worker is down');
@@ -223,6 +231,7 @@ describe('end to end over HTTP: dev server, versitygw, worker and API processes'
       data: 7,
     });
     await waitFor('the second attempt', async () => assert.equal(r.received.length, 2));
+    await recordedAttempts(keys.production, 'evt_a', 2);
     await stack.killWorker();
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     await stack.restartWorker();
