@@ -7,7 +7,7 @@ import {
   type S3ServiceException,
 } from '@aws-sdk/client-s3';
 import type { Config } from '../config';
-import { expiredObjectKey, pendingObjectKey } from '../domain/ids';
+import { expiredObjectKey, pendingKeyTail, pendingObjectKey } from '../domain/ids';
 import type { DocumentInput, Environment } from '../domain/schemas';
 import { deliveryBody, type EndpointReader } from './deliver';
 
@@ -20,6 +20,8 @@ export interface ArchiveDocumentInput {
 export interface ArchivedDocument {
   bucket: string;
   objectKey: string;
+  /** The key without the customer prefix: the entity's position in the bucket. */
+  tail: string;
   pendingSince: string;
   expiresAt: string;
   /** The endpoint was active once the document was stored: no replay pass may be coming for it. */
@@ -36,13 +38,8 @@ export function createArchiveActivities(deps: { s3: S3Client; endpoints: Endpoin
     async archiveDocument({ document, pendingSince }: ArchiveDocumentInput): Promise<ArchivedDocument> {
       const expiresAt = new Date(Date.parse(pendingSince) + config.retentionMs[document.environment]).toISOString();
       const bucket = config.buckets[document.environment];
-      const objectKey = pendingObjectKey(document.customerId, {
-        id: document.id,
-        type: document.type,
-        createdAt: document.createdAt,
-        pendingSince,
-        expiresAt,
-      });
+      const entry = { id: document.id, type: document.type, createdAt: document.createdAt, pendingSince, expiresAt };
+      const objectKey = pendingObjectKey(document.customerId, entry);
       await s3.send(
         new PutObjectCommand({
           Bucket: bucket,
@@ -66,6 +63,7 @@ export function createArchiveActivities(deps: { s3: S3Client; endpoints: Endpoin
       return {
         bucket,
         objectKey,
+        tail: pendingKeyTail(entry),
         pendingSince,
         expiresAt,
         endpointActive: endpoint?.status === 'active',

@@ -149,7 +149,7 @@ export async function deliverDocument(input: DocumentInput): Promise<DocumentSta
       await tellEndpoint(bucketChangedSignal, {
         documentId: input.id,
         // Pending on an active endpoint (reactivated while this was stored): the entity may need to replay it.
-        tail: archived.endpointActive ? archived.objectKey.slice(archived.objectKey.lastIndexOf('/') + 1) : undefined,
+        tail: archived.endpointActive ? archived.tail : undefined,
       });
     }
 

@@ -150,13 +150,6 @@ export async function endpointEntity(input: EndpointEntityInput): Promise<void> 
   let changed = true;
   const publish = () => void (changed = true);
 
-  /** Runs work concurrently with the handlers; continue-as-new waits until none is left. */
-  const spawn = (work: () => Promise<void>) => {
-    background++;
-    void work()
-      .catch((err) => log.warn('endpoint background work failed', { error: String(err) }))
-      .finally(() => background--);
-  };
   /** Awaits work that continue-as-new must not cut off. */
   const guarded = async <T>(work: () => Promise<T>): Promise<T> => {
     background++;
@@ -166,6 +159,9 @@ export async function endpointEntity(input: EndpointEntityInput): Promise<void> 
       background--;
     }
   };
+  /** Runs work concurrently with the handlers; continue-as-new waits until none is left. */
+  const spawn = (work: () => Promise<void>) =>
+    void guarded(work).catch((err) => log.warn('endpoint background work failed', { error: String(err) }));
 
   /** The suspension email waits one notification window so documents failing together are counted in it. */
   const email = (kind: 'suspended' | 'recovered') => {
@@ -340,8 +336,8 @@ export async function endpointEntity(input: EndpointEntityInput): Promise<void> 
     }
   }
 
-  const replayRuns = (pass: ReplayPass | undefined): pass is ReplayPass =>
-    pass !== undefined && pass.stale && (pass.reason === 'resend' || state.status === 'active');
+  /** A replay needs an active endpoint; a resend was asked for and runs regardless. */
+  const mayRun = (pass: ReplayPass) => pass.reason === 'resend' || state.status === 'active';
 
   /** Hands one document to a bounded number of concurrent redeliveries. */
   async function handOut(documentId: string, reason: ReplayPass['reason'], stillWanted: () => boolean) {
@@ -358,7 +354,9 @@ export async function endpointEntity(input: EndpointEntityInput): Promise<void> 
   /** Redelivers pending documents oldest first, reading the bucket a page at a time. */
   async function replayLoop(): Promise<void> {
     for (;;) {
-      await condition(() => replayRuns(replay) || (state.status === 'active' && lateArrivals.length > 0));
+      await condition(
+        () => (!!replay?.stale && mayRun(replay)) || (state.status === 'active' && lateArrivals.length > 0),
+      );
       if (state.status === 'active' && lateArrivals.length > 0) {
         await handOut(lateArrivals.shift()!, 'replay', () => state.status === 'active');
         continue;
@@ -369,9 +367,7 @@ export async function endpointEntity(input: EndpointEntityInput): Promise<void> 
       pass.arrived = false;
       const page = await pendingBatch({ ...where, after: pass.after, limit: settings.replayPageSize });
       for (const item of page.items) {
-        if (!(await handOut(item.id, pass.reason, () => replay === pass && replayRuns({ ...pass, stale: true })))) {
-          break;
-        }
+        if (!(await handOut(item.id, pass.reason, () => replay === pass && mayRun(pass)))) break;
         pass.after = item.tail;
       }
       if (replay !== pass) continue;
