@@ -69,6 +69,12 @@ const ConfigSchema = z.object({
   NOTIFICATION_WINDOW: duration('1m'),
   /** A reminder notification goes this long before pending documents expire (batched like the others). */
   NOTIFICATION_REMINDER: duration('24h'),
+  /** How long the API reuses a customer's pending count (`pendingCount`, resend-all) before listing the bucket again. */
+  PENDING_COUNT_CACHE: duration('5s'),
+  /** An endpoint entity continues as new past this many history events, well before Temporal's limits. */
+  ENDPOINT_RUN_MAX_EVENTS: z.coerce.number().int().min(50).max(40_000).default(2_000),
+  /** How often the cold-store sweep (a Temporal Schedule) removes copies past COLD_RETENTION, for S3 servers without lifecycle rules. */
+  COLD_SWEEP_INTERVAL: duration('1h'),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()

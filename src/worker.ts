@@ -3,6 +3,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import nodemailer from 'nodemailer';
 import { createActivities } from './activities';
 import { loadConfigFromProcess, type Config } from './config';
+import { ensureColdStoreSweep } from './lib/cold-store-schedule';
 import { createDeliveryAgent } from './lib/http-agent';
 import { logger } from './lib/logger';
 import { createS3Client, ensureBuckets } from './lib/s3';
@@ -22,6 +23,7 @@ export async function createWorker({ connection, client, config, options }: Work
     http: createDeliveryAgent(config),
     endpoints: createEndpointReader(client),
     mailer: nodemailer.createTransport(config.SMTP_URL),
+    client,
     config,
   });
   return Worker.create({
@@ -41,6 +43,7 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
   const worker = await createWorker({ connection, client, config });
+  await ensureColdStoreSweep(client, config);
   logger.info({ taskQueue: config.TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker running');
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks are done.
   await worker.run();

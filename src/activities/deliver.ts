@@ -1,6 +1,7 @@
 import { request, type Dispatcher } from 'undici';
 import type { Config } from '../config';
 import type { Attempt, DocumentInput, EndpointState, Environment } from '../domain/schemas';
+import { deliveryBody } from '../domain/delivery-body';
 import { parseRetrySchedule } from '../domain/schedule';
 import { isPrivateUrl } from '../lib/private-address';
 import { webhookHeaders } from '../lib/signature';
@@ -40,11 +41,6 @@ export function parseRetryAfter(header: string | string[] | undefined, now: Date
   const ms = /^\d+$/.test(value.trim()) ? Number(value.trim()) * 1000 : Date.parse(value) - now.getTime();
   if (!Number.isFinite(ms) || ms <= 0) return undefined;
   return Math.min(ms, MAX_RETRY_AFTER_MS);
-}
-
-export function deliveryBody(document: DocumentInput): string {
-  const { id, type, environment, createdAt, data } = document;
-  return JSON.stringify({ id, type, environment, createdAt, data });
 }
 
 function describeError(err: unknown): string {

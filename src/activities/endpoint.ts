@@ -1,36 +1,43 @@
-import type { S3Client } from '@aws-sdk/client-s3';
 import { ApplicationFailure } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
-import { countPending, summarizePending } from '../lib/pending-store';
 import { isPrivateUrl } from '../lib/private-address';
 import type { EndpointState, Environment } from '../domain/schemas';
+import type { PendingStore } from '../pending/store';
 import { postSigned, type EndpointReader } from './deliver';
+import type { PendingSummary } from './pending';
 
 export interface EndpointSettings {
   defaultRetrySchedule: string;
+  maxRunEvents: number;
   replayConcurrency: number;
   replayPageSize: number;
   notificationWindowMs: number;
   reminderBeforeExpiryMs: number;
 }
 
-export interface PendingNotification {
+export interface PendingNotification extends PendingSummary {
   type: 'documents.pending';
   environment: Environment;
-  pending: { events: number; summaries: number };
-  documentIds: string[];
-  oldestExpiresAt: string | null;
   reminder: boolean;
 }
 
 export interface EndpointEmailInput {
   kind: 'suspended' | 'recovered';
+  environment: Environment;
+  customerId: string;
+  /** For a suspension email: the suspension it is about; none is sent once that suspension has ended. */
+  suspendedAt?: string;
+  /** When the entity decided to send it: with the kind, what names its workflow. */
+  at: string;
+}
+
+interface EmailContent {
   endpoint: EndpointState;
 }
 
-function suspensionEmail({ endpoint }: EndpointEmailInput, pending: number, config: Config) {
+function suspensionEmail({ endpoint }: EmailContent, pending: number, config: Config) {
   const env = endpoint.environment;
   return {
     subject: `[${env}] Webhook suspended for ${endpoint.customerName}: ${endpoint.url}`,
@@ -56,7 +63,7 @@ function suspensionEmail({ endpoint }: EndpointEmailInput, pending: number, conf
   };
 }
 
-function recoveryEmail({ endpoint }: EndpointEmailInput, pending: number) {
+function recoveryEmail({ endpoint }: EmailContent, pending: number) {
   return {
     subject: `[${endpoint.environment}] Webhook recovered for ${endpoint.customerName}: ${endpoint.url}`,
     text: [
@@ -66,25 +73,21 @@ function recoveryEmail({ endpoint }: EndpointEmailInput, pending: number) {
   };
 }
 
-/** A notification lists at most this many ids; the counts cover everything pending. */
-const NOTIFICATION_MAX_IDS = 1000;
-
 export function createEndpointActivities(deps: {
-  s3: S3Client;
+  store: PendingStore;
   http: Dispatcher;
   endpoints: EndpointReader;
   mailer: Transporter;
   config: Config;
 }) {
-  const { s3, http, endpoints, mailer, config } = deps;
-  const summarize = (environment: Environment, customerId: string) =>
-    summarizePending(s3, { bucket: config.buckets[environment], customerId, maxIds: NOTIFICATION_MAX_IDS });
+  const { store, http, endpoints, mailer, config } = deps;
 
   return {
     /** Configuration the entity workflow needs; read per run so a redeployed config applies. */
     async endpointSettings(environment: Environment): Promise<EndpointSettings> {
       return {
         defaultRetrySchedule: config.retrySchedules[environment],
+        maxRunEvents: config.ENDPOINT_RUN_MAX_EVENTS,
         replayConcurrency: config.REPLAY_CONCURRENCY,
         replayPageSize: config.REPLAY_PAGE_SIZE,
         notificationWindowMs: config.NOTIFICATION_WINDOW,
@@ -92,18 +95,24 @@ export function createEndpointActivities(deps: {
       };
     },
 
-    async sendEndpointEmail(input: EndpointEmailInput): Promise<void> {
-      const to = input.endpoint.suspensionEmail;
-      if (!to) return;
-      const { environment, customerId } = input.endpoint;
-      const pending = await countPending(s3, { bucket: config.buckets[environment], customerId });
+    /** Written from the endpoint as it is when sent; 'skipped' when there is nobody to tell or nothing to say. */
+    async sendEndpointEmail(input: EndpointEmailInput): Promise<'sent' | 'skipped'> {
+      const endpoint = await endpoints.get(input.environment, input.customerId);
+      const to = endpoint?.suspensionEmail;
+      if (!endpoint || !to) return 'skipped';
+      // Recovered (or suspended anew) since: the customer never needs to hear about that suspension.
+      if (input.kind === 'suspended' && endpoint.suspension?.at !== input.suspendedAt) return 'skipped';
+      const pending = await store.count(input.environment, input.customerId);
       const { subject, text } =
-        input.kind === 'suspended' ? suspensionEmail(input, pending, config) : recoveryEmail(input, pending);
+        input.kind === 'suspended'
+          ? suspensionEmail({ endpoint }, pending, config)
+          : recoveryEmail({ endpoint }, pending);
       await mailer.sendMail({ from: config.MAIL_FROM, to, subject, text });
+      return 'sent';
     },
 
     /**
-     * One signed POST to the notification URL, describing what is in the bucket now; failures throw so Temporal
+     * One signed POST to the notification URL with the summary of what is in the bucket; failures throw so Temporal
      * retries a few times, then gives up.
      */
     async notifyPending(input: {
@@ -111,6 +120,7 @@ export function createEndpointActivities(deps: {
       customerId: string;
       notificationId: string;
       reminder: boolean;
+      summary: PendingSummary;
     }): Promise<'sent' | 'no-url' | 'opted-out' | 'nothing-pending'> {
       const endpoint = await endpoints.get(input.environment, input.customerId);
       if (!endpoint?.notificationUrl || !endpoint.secret) return 'no-url';
@@ -118,12 +128,11 @@ export function createEndpointActivities(deps: {
         throw ApplicationFailure.nonRetryable('the notification URL points at a private address', 'PrivateAddress');
       }
       if (!endpoint.preferences.pendingNotifications) return 'opted-out';
-      const summary = await summarize(input.environment, input.customerId);
-      if (summary.documentIds.length === 0) return 'nothing-pending';
+      if (input.summary.documentIds.length === 0) return 'nothing-pending';
       const notification: PendingNotification = {
         type: 'documents.pending',
         environment: input.environment,
-        ...summary,
+        ...input.summary,
         reminder: input.reminder,
       };
       const response = await postSigned(http, config, {

@@ -1,27 +1,32 @@
 import type { S3Client } from '@aws-sdk/client-s3';
+import type { Client } from '@temporalio/client';
 import type { Transporter } from 'nodemailer';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
-import { createArchiveActivities } from './archive';
+import { createPendingStore } from '../pending/store';
 import { createDeliverActivities, type EndpointReader } from './deliver';
 import { createEndpointActivities } from './endpoint';
 import { createPendingActivities } from './pending';
+import { createRedeliverActivities } from './redeliver';
 
 export interface ActivityDeps {
   s3: S3Client;
   http: Dispatcher;
   endpoints: EndpointReader;
   mailer: Transporter;
+  /** Runs the protocol's Updates on other workflows (redeliveries, exhausted reports). */
+  client: Client;
   config: Config;
 }
 
 /** All activities, built from their clients so tests can hand in real servers on their own ports. */
 export function createActivities(deps: ActivityDeps) {
+  const store = createPendingStore(deps);
   return {
     ...createDeliverActivities(deps),
-    ...createArchiveActivities(deps),
-    ...createEndpointActivities(deps),
-    ...createPendingActivities(deps),
+    ...createPendingActivities({ ...deps, store }),
+    ...createEndpointActivities({ ...deps, store }),
+    ...createRedeliverActivities({ ...deps, store }),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Environment, PendingEntry } from './schemas';
+import type { Environment } from './schemas';
 
 // Workflow ids are derived, never stored: the same document always maps to the same workflow (idempotent submit).
 
@@ -24,37 +24,20 @@ export function parseEndpointWorkflowId(
   return match ? { environment: match[1] as Environment, customerId: match[2] } : undefined;
 }
 
-/**
- * Pending objects are keyed per customer so that a prefix listing is the queue, in the order documents became pending,
- * and each key carries what a listing shows, so neither the API nor the entity needs a read per document:
- * `pending/{customerId}/{pendingSince}_{expiresAt}_{createdAt}_{type}_{id}.json`. Timestamps are fixed-width ISO
- * strings (they sort as text) and contain no "_", so the id, which may, is everything after the fourth "_".
- */
-export function pendingObjectKey(customerId: string, entry: PendingEntry): string {
-  return `${pendingPrefix(customerId)}${pendingKeyTail(entry)}`;
+/** A suspension or recovery email, sent by its own short workflow so its retries never hold the entity back. */
+export function endpointEmailWorkflowId(
+  environment: Environment,
+  customerId: string,
+  kind: string,
+  key: string,
+): string {
+  return `endpoint-email:${environment}:${customerId}:${kind}:${key}`;
 }
 
-export function pendingPrefix(customerId: string): string {
-  return `pending/${customerId}/`;
+/** A pending-documents notification (or reminder), sent by its own short workflow. */
+export function notificationWorkflowId(environment: Environment, customerId: string, notificationId: string): string {
+  return `notification:${environment}:${customerId}:${notificationId}`;
 }
 
-/** The key without its customer prefix: what a listing cursor remembers. */
-export function pendingKeyTail({ pendingSince, expiresAt, createdAt, type, id }: PendingEntry): string {
-  return `${pendingSince}_${expiresAt}_${createdAt}_${type}_${id}.json`;
-}
-
-const ISO = '\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z';
-const KEY_TAIL = new RegExp(`^(${ISO})_(${ISO})_(${ISO})_(event|summary)_([A-Za-z0-9][A-Za-z0-9._-]*)\\.json$`);
-
-/** The entry a key tail describes, or undefined for anything that is not one (another layout, a stray object). */
-export function parsePendingKeyTail(tail: string): PendingEntry | undefined {
-  const match = KEY_TAIL.exec(tail);
-  if (!match) return undefined;
-  const [, pendingSince, expiresAt, createdAt, type, id] = match;
-  return { id, type: type as PendingEntry['type'], createdAt, pendingSince, expiresAt };
-}
-
-/** Expired documents, kept for an operator restore; customers have no route to this prefix. */
-export function expiredObjectKey(customerId: string, documentId: string): string {
-  return `expired/${customerId}/${documentId}.json`;
-}
+/** The Temporal Schedule that sweeps the cold store where S3 has no lifecycle rules. */
+export const COLD_STORE_SWEEP_SCHEDULE_ID = 'cold-store-sweep';

@@ -50,7 +50,10 @@ async function applyLifecycle(s3: S3Client, Bucket: string, config: Config, rete
     );
   } catch (err) {
     if ((err as S3ServiceException).$metadata?.httpStatusCode !== 501) throw err;
-    logger.warn({ bucket: Bucket }, 'this S3 server has no lifecycle rules; the workflows alone enforce retention');
+    logger.warn(
+      { bucket: Bucket },
+      'this S3 server has no lifecycle rules; the workflows and the cold-store sweep enforce retention',
+    );
   }
 }
 

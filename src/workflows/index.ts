@@ -1,2 +1,5 @@
-export { deliverDocument } from './deliver-document';
-export { endpointEntity } from './endpoint-entity';
+export { sweepColdStores } from './cold-store';
+export { deliverDocument } from './document';
+export { endpointEntity } from './endpoint';
+export { pendingNotification } from './notification';
+export { endpointEmail } from './suspension';

@@ -1,7 +1,18 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Attempt, DocumentState, EndpointState, Preferences } from '../domain/schemas';
 
-// Message definitions only: the API imports this file without pulling workflow code in.
+// The whole protocol between the API, document workflows and endpoint entities. Message definitions only: the API
+// and activities import this file without pulling workflow code in.
+//
+//   API ──Update──► entity      configureEndpoint, setActive, updatePreferences, resendPending
+//   API ──Update──► document    acknowledge, redeliver (a customer's resend)
+//   document ──activity: Update──► entity     reportExhausted (answered once the suspension is recorded)
+//   document ──Signal──► entity               documentsArrived (first of a notification window only)
+//   entity ──activity: Update──► document     redeliver (probe, replay, resend of everything), answered with the outcome
+//
+// Request/response is always an Update: the caller awaits the answer, no waiting map, no answer signal, no timeout.
+// Documents do not report each arrival in or departure from the bucket: a burst of thousands of signals to one entity
+// would outrun it and hit the server's per-run signal limit. The bucket is the record; the entity reads it.
 
 export const documentStatusQuery = defineQuery<DocumentState>('documentStatus');
 
@@ -28,8 +39,6 @@ export const updatePreferencesUpdate = defineUpdate<EndpointState, [Preferences]
  */
 export const resendPendingUpdate = defineUpdate<void, []>('resendPending');
 
-// Document workflow -> endpoint entity.
-
 export interface RetriesExhaustedInput {
   documentId: string;
   at: string;
@@ -37,43 +46,30 @@ export interface RetriesExhaustedInput {
   /** The receiver answered 410 Gone. */
   gone?: boolean;
 }
-/** Retries ran out (or 410): the entity suspends the endpoint, once however many documents report it. */
-export const retriesExhaustedSignal = defineSignal<[RetriesExhaustedInput]>('retriesExhausted');
+/**
+ * Retries ran out (or 410): the entity suspends the endpoint, once however many documents report it. An Update, so
+ * the document stores itself only after the suspension is recorded and can tell from the endpoint whether anything
+ * will come back for it.
+ */
+export const reportExhaustedUpdate = defineUpdate<void, [RetriesExhaustedInput]>('reportExhausted');
 
-// Documents do not report each arrival in or departure from the bucket: a burst of thousands of signals to one
-// entity would outrun its continue-as-new and hit the server's per-run signal limit. The bucket is the record; the
-// entity reads it. Only what the entity cannot see there is signalled.
-
-export interface BucketChangedInput {
-  /** The key tail of a document that became pending while the endpoint was active (it may need a replay). */
-  tail?: string;
-  documentId?: string;
-}
-/** Documents entered the bucket where the entity would not look for them: restored, or pending on an active endpoint. */
-export const bucketChangedSignal = defineSignal<[BucketChangedInput]>('bucketChanged');
-
-export interface RedeliveryAnswerInput {
-  documentId: string;
-  /** `delivered`: it left the bucket; `failed`: still pending; `gone`: acknowledged or expired before its turn. */
-  outcome: 'delivered' | 'failed' | 'gone';
-  error?: string;
-}
-/** The answer to a redelivery the entity asked for (probe, replay, resend of everything). */
-export const redeliveryAnswerSignal = defineSignal<[RedeliveryAnswerInput]>('redeliveryAnswer');
-
-// Endpoint entity (or the API, for a resend) -> document workflow.
+/**
+ * Documents entered the bucket and no notification window is open (the entity's memo says so): the entity opens one.
+ * Sent by the first document of a window and by an operator restore, never once per document.
+ */
+export const documentsArrivedSignal = defineSignal('documentsArrived');
 
 export interface RedeliverInput {
   trigger: Attempt['trigger'];
   reason: 'probe' | 'replay' | 'resend';
-  /** Set by the entity, which waits for a redeliveryAnswer; a customer's single resend needs none. */
-  answer?: boolean;
 }
+export interface RedeliveryOutcome {
+  /** `delivered`: it left the bucket; `failed`: still pending; `gone`: not pending (acknowledged, expired, unknown). */
+  outcome: 'delivered' | 'failed' | 'gone';
+  error?: string;
+}
+/** Attempt a pending document now, even while the endpoint is suspended; answers once the attempt is over. */
+export const redeliverUpdate = defineUpdate<RedeliveryOutcome, [RedeliverInput]>('redeliver');
+
 /** The customer took the document: it leaves the bucket and the workflow ends. Rejected unless pending. */
 export const acknowledgeUpdate = defineUpdate<DocumentState, []>('acknowledge');
-
-/** An operator restore: an expired document in the cold store becomes pending again with a new window. */
-export const restoreSignal = defineSignal('restore');
-
-/** Attempt a pending document now, even while the endpoint is suspended. */
-export const redeliverSignal = defineSignal<[RedeliverInput]>('redeliver');

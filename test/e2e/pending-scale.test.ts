@@ -4,7 +4,8 @@ import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { Client, Connection } from '@temporalio/client';
 import { Webhook } from 'standardwebhooks';
 import { waitFor } from '../../scripts/lib/stack';
-import { endpointWorkflowId, pendingObjectKey } from '../../src/domain/ids';
+import { endpointWorkflowId } from '../../src/domain/ids';
+import { pendingObjectKey } from '../../src/pending/keys';
 import type { PendingEntry } from '../../src/domain/schemas';
 import { always, startReceiver, type Receiver } from '../helpers/receiver';
 import { ADMIN_KEY, apiClient, startTestStack, type TestStack } from '../helpers/stack';
@@ -41,7 +42,14 @@ describe(`${COUNT.toLocaleString('en')} pending documents for one customer, on t
   const allIds = () => [...entries.map((e) => e.id), ...real];
 
   before(async () => {
-    stack = await startTestStack({ NOTIFICATION_WINDOW: '3s', REPLAY_CONCURRENCY: '50', REPLAY_PAGE_SIZE: '1000' });
+    // A replay step is one activity per page, so 12,000 documents take a few dozen events: short runs make the walk
+    // span several of them, as 12,000 documents would at the default with a busier entity.
+    stack = await startTestStack({
+      NOTIFICATION_WINDOW: '3s',
+      REPLAY_CONCURRENCY: '50',
+      REPLAY_PAGE_SIZE: '500',
+      ENDPOINT_RUN_MAX_EVENTS: '50',
+    });
     api = apiClient(stack.baseUrl);
     client = new Client({ connection: await Connection.connect({ address: stack.config.TEMPORAL_ADDRESS }) });
     hook = await startReceiver(always(200));

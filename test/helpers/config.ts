@@ -2,5 +2,6 @@ import { loadConfig, type Config } from '../../src/config';
 
 /** Test configuration: defaults plus overrides, never the developer's shell environment. */
 export function testConfig(overrides: Record<string, string> = {}): Config {
-  return loadConfig({ ALLOW_PRIVATE_URLS: 'true', LOG_LEVEL: 'silent', ...overrides });
+  // Counts are not reused: simulated minutes pass in real milliseconds, so a real-time cache would show old counts.
+  return loadConfig({ ALLOW_PRIVATE_URLS: 'true', LOG_LEVEL: 'silent', PENDING_COUNT_CACHE: '0s', ...overrides });
 }

@@ -2,7 +2,13 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, Runtime, DefaultLogger, type Worker } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  Runtime,
+  DefaultLogger,
+  type Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { createDeliveryService } from '../../src/api/service';
 import type { Config } from '../../src/config';
 import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
@@ -11,9 +17,10 @@ import { createWorker } from '../../src/worker';
 import { toolPath } from '../../scripts/lib/tools';
 
 let runtimeInstalled = false;
+let workflowBundle: WorkflowBundleWithSourceMap | undefined;
 
-/** The time-skipping test server (obtained from the registries by scripts/install-tools.sh), real workflow code. */
-export async function startTimeSkipping(config: Config) {
+/** The time-skipping test server (obtained from the registries by scripts/install-tools.sh) and the workflow bundle. */
+export async function startTestServer() {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
@@ -34,13 +41,19 @@ export async function startTimeSkipping(config: Config) {
       SEARCH_ATTRIBUTES.map((key) => [key.name, temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
     ),
   });
-  const workflowBundle = await bundleWorkflowCode({
+  workflowBundle ??= await bundleWorkflowCode({
     workflowsPath: require.resolve('../../src/workflows'),
     logger: new DefaultLogger('WARN'),
   });
   // A plain client: the SDK's time-skipping client unlocks skipping while it waits, and an Update to an entity with no
   // timer would then jump the clock to its 10-year execution timeout. Time moves only through env.sleep here.
   const client = new Client({ connection: env.connection, namespace: env.namespace });
+  return { env, client, workflowBundle };
+}
+
+/** The time-skipping test server with the real worker: real workflow code and real activities. */
+export async function startTimeSkipping(config: Config) {
+  const { env, client, workflowBundle } = await startTestServer();
   const worker: Worker = await createWorker({
     connection: env.nativeConnection,
     client,
@@ -53,6 +66,7 @@ export async function startTimeSkipping(config: Config) {
   const service = createDeliveryService({ client, s3, config });
   return {
     env,
+    client,
     s3,
     service,
     /** The server's clock, which time skipping moves: what a receiver should record attempts by. */

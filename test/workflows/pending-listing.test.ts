@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { after, before, describe, it } from 'node:test';
 import type { Config } from '../../src/config';
-import { parsePendingKeyTail } from '../../src/domain/ids';
+import { parsePendingKeyTail } from '../../src/pending/keys';
 import { testConfig } from '../helpers/config';
 import { always, startReceiver, type Receiver } from '../helpers/receiver';
 import { listKeys, startTestS3 } from '../helpers/s3';

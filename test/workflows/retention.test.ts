@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Config } from '../../src/config';
+import { deliveryWorkflowId } from '../../src/domain/ids';
+import { sweepColdStores } from '../../src/workflows';
 import { testConfig } from '../helpers/config';
 import { always, startReceiver, type Receiver } from '../helpers/receiver';
 import { listKeys, readObject, startTestS3 } from '../helpers/s3';
@@ -77,10 +79,19 @@ describe('retention, the cold store and the operator restore, with time skipping
     assert.equal((await ts.service.getDocument('sandbox', 'cold', 'old')).status, 'expired', 'expires again');
     assert.deepEqual(await listKeys(ts.s3, config.BUCKET_SANDBOX, 'expired/cold/'), ['expired/cold/old.json']);
 
-    // The cold store keeps it COLD_RETENTION (90 days), then it is gone and there is nothing left to restore.
+    // The document's workflow ends at expiry: nothing of ours lives through the cold retention.
+    const run = await ts.client.workflow.getHandle(deliveryWorkflowId('sandbox', 'cold', 'old')).describe();
+    assert.equal(run.status.name, 'COMPLETED');
+
+    // The cold store keeps it COLD_RETENTION (90 days): the sweep (a Temporal Schedule in the real stack) removes it
+    // after that, then there is nothing left to restore.
+    const sweep = () =>
+      ts.client.workflow.execute(sweepColdStores, { taskQueue: config.TASK_QUEUE, workflowId: `sweep-${Date.now()}` });
     await ts.env.sleep(89 * D);
+    assert.deepEqual(await sweep(), { sandbox: 0, production: 0 });
     assert.equal((await listKeys(ts.s3, config.BUCKET_SANDBOX, 'expired/cold/')).length, 1, 'still restorable');
     await ts.env.sleep(2 * D);
+    assert.deepEqual(await sweep(), { sandbox: 1, production: 0 });
     assert.deepEqual(await listKeys(ts.s3, config.BUCKET_SANDBOX, 'expired/cold/'), []);
     assert.deepEqual(await ts.service.restore('sandbox', 'cold', {}), { count: 0, ids: [] });
   });

@@ -43,7 +43,9 @@ export function customerRoutes(service: DeliveryService, config: Config): Router
       assertPublicUrls([body.url, body.notificationUrl], config);
       const { customerId, environment } = customerOf(res);
       const endpoint = await service.configureWebhook(environment, customerId, body);
-      res.json(presentWebhook(endpoint, await service.countPending(environment, customerId), config, true));
+      res.json(
+        presentWebhook(endpoint, await service.countPending(environment, customerId, endpoint.updatedAt), config, true),
+      );
     }),
   );
 
@@ -53,7 +55,9 @@ export function customerRoutes(service: DeliveryService, config: Config): Router
       const { customerId, environment } = customerOf(res);
       const endpoint = await service.findEndpoint(environment, customerId);
       if (!endpoint) throw AppError.notFound('webhook');
-      res.json(presentWebhook(endpoint, await service.countPending(environment, customerId), config));
+      res.json(
+        presentWebhook(endpoint, await service.countPending(environment, customerId, endpoint.updatedAt), config),
+      );
     }),
   );
 
@@ -62,7 +66,9 @@ export function customerRoutes(service: DeliveryService, config: Config): Router
     handle({ params: EnvParams, body: PatchWebhookSchema }, async ({ body }, _req, res) => {
       const { customerId, environment } = customerOf(res);
       const endpoint = await service.setActive(environment, customerId, body.active);
-      res.json(presentWebhook(endpoint, await service.countPending(environment, customerId), config));
+      res.json(
+        presentWebhook(endpoint, await service.countPending(environment, customerId, endpoint.updatedAt), config),
+      );
     }),
   );
 

@@ -1,0 +1,147 @@
+import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import type { Config } from '../config';
+import { deliveryWorkflowId, endpointWorkflowId } from '../domain/ids';
+import type { Environment } from '../domain/schemas';
+import type { PendingStore } from '../pending/store';
+import {
+  redeliverUpdate,
+  reportExhaustedUpdate,
+  type RedeliverInput,
+  type RedeliveryOutcome,
+  type RetriesExhaustedInput,
+} from '../workflows/messages';
+
+interface Where {
+  environment: Environment;
+  customerId: string;
+}
+
+export interface ReplayStepInput extends Where {
+  /** The key tail of the last document already handed out by this pass. */
+  after?: string;
+  reason: 'replay' | 'resend';
+  limit: number;
+  concurrency: number;
+}
+
+export interface ReplayStep {
+  /** Where the pass goes on: the tail of the last document handed out (all of them answered). */
+  after?: string;
+  /** Nothing after `after` was left in the bucket when it was read. */
+  done: boolean;
+  /** The error of the last redelivery that failed, for the endpoint's `lastError`. */
+  lastError?: string;
+}
+
+/** A replay step stops handing out documents after this long, so the entity can continue as new between steps. */
+const REPLAY_STEP_BUDGET_MS = 10_000;
+const HEARTBEAT_EVERY_MS = 5_000;
+
+/** Heartbeats while `work` runs: Updates can take a delivery timeout each, and a dead worker is noticed in a minute. */
+async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
+  const timer = setInterval(() => Context.current().heartbeat(), HEARTBEAT_EVERY_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/**
+ * The entity's side of the protocol, run as activities because a workflow cannot run an Update itself: each one runs
+ * Updates on other workflows and returns their answers.
+ */
+export function createRedeliverActivities(deps: { client: Client; store: PendingStore; config: Config }) {
+  const { client, store } = deps;
+
+  /**
+   * An Update awaited from an activity is given up when the activity is cancelled (the worker shutting down): the
+   * workflow task it waits for may need this very worker. A retried activity finds the same Update by its id.
+   */
+  const abortable = <T>(update: () => Promise<T>) =>
+    client.withAbortSignal(Context.current().cancellationSignal, update);
+
+  /**
+   * Asks a document to attempt now and waits for the outcome. The Update id is tied to this activity, so a retried
+   * activity finds the answer of the first try instead of asking for a second attempt.
+   */
+  async function redeliver(where: Where, documentId: string, request: RedeliverInput): Promise<RedeliveryOutcome> {
+    const { info } = Context.current();
+    try {
+      return await abortable(() =>
+        client.workflow
+          .getHandle(deliveryWorkflowId(where.environment, where.customerId, documentId))
+          .executeUpdate(redeliverUpdate, {
+            args: [request],
+            updateId: `${info.workflowExecution?.runId}/${info.activityId}/${documentId}`,
+          }),
+      );
+    } catch (err) {
+      // Its workflow has ended, or it is no longer pending (delivered, acknowledged or expired meanwhile).
+      if (err instanceof WorkflowNotFoundError || err instanceof WorkflowUpdateFailedError) return { outcome: 'gone' };
+      throw err;
+    }
+  }
+
+  return {
+    /** Tells the entity that a document's retries ran out; returns once the suspension is recorded. */
+    async reportExhausted(input: Where & { report: RetriesExhaustedInput }): Promise<void> {
+      try {
+        await abortable(() =>
+          client.workflow
+            .getHandle(endpointWorkflowId(input.environment, input.customerId))
+            .executeUpdate(reportExhaustedUpdate, {
+              args: [input.report],
+              updateId: `exhausted/${input.report.documentId}/${input.report.at}`,
+            }),
+        );
+      } catch (err) {
+        // No entity (the customer is gone): the document's own fate never depends on the endpoint record.
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+    },
+
+    /** Probes a suspended endpoint with its oldest pending document (the next one if that has just gone). */
+    async probePending(input: Where & { candidates: number }): Promise<RedeliveryOutcome> {
+      return heartbeating(async () => {
+        const { items } = await store.page(input.environment, input.customerId, { limit: input.candidates });
+        for (const { id } of items) {
+          const answer = await redeliver(input, id, { trigger: 'scheduled', reason: 'probe' });
+          if (answer.outcome !== 'gone') return answer;
+        }
+        return { outcome: 'gone' };
+      });
+    },
+
+    /**
+     * One step of a replay pass: redelivers up to `limit` documents after `after`, oldest first, `concurrency` at a
+     * time, and returns when all it handed out have answered.
+     */
+    async replayPending(input: ReplayStepInput): Promise<ReplayStep> {
+      return heartbeating(async () => {
+        const started = Date.now();
+        const { items, more } = await store.page(input.environment, input.customerId, {
+          after: input.after,
+          limit: input.limit,
+        });
+        let next = 0;
+        let lastError: string | undefined;
+        const request: RedeliverInput = { trigger: 'manual', reason: input.reason };
+        await Promise.all(
+          Array.from({ length: input.concurrency }, async () => {
+            while (next < items.length && Date.now() - started < REPLAY_STEP_BUDGET_MS) {
+              const answer = await redeliver(input, items[next++].id, request);
+              if (answer.outcome === 'failed') lastError = answer.error;
+            }
+          }),
+        );
+        return {
+          after: next > 0 ? items[next - 1].tail : input.after,
+          done: next === items.length && !more,
+          lastError,
+        };
+      });
+    },
+  };
+}

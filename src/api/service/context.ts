@@ -1,0 +1,14 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Client } from '@temporalio/client';
+import type { EndpointReader } from '../../activities';
+import type { Config } from '../../config';
+import type { PendingStore } from '../../pending/store';
+
+/** What every part of the service works with: one lazily connected Temporal client, the bucket, the config. */
+export interface ServiceContext {
+  client: Client;
+  s3: S3Client;
+  store: PendingStore;
+  endpoints: EndpointReader;
+  config: Config;
+}

@@ -1,0 +1,76 @@
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  type WorkflowHandle,
+  type WorkflowStartOptions,
+} from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { deliveryWorkflowId } from '../../domain/ids';
+import type { DocumentInput, DocumentState, Environment, SubmitDocument } from '../../domain/schemas';
+import { CustomerIdKey, DeliveryStatusKey, DocumentTypeKey, EnvironmentKey } from '../../domain/search-attributes';
+import type { deliverDocument } from '../../workflows';
+import { documentStatusQuery } from '../../workflows/messages';
+import { AppError } from '../errors';
+import type { ServiceContext } from './context';
+
+// Starting a workflow whose id exists (running or closed) fails instead of creating a second one.
+export const START_ONCE = {
+  workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+  workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+} as const;
+
+/** Documents: submit (one workflow per document, idempotent) and status. */
+export function createDocumentService({ client, endpoints, config }: ServiceContext) {
+  /** One workflow per document, tagged so the Web UI can find it by customer, environment, type and status. */
+  function startDelivery(
+    document: DocumentInput,
+    status: DocumentState['status'],
+    idPolicies: Pick<WorkflowStartOptions, 'workflowIdConflictPolicy' | 'workflowIdReusePolicy'>,
+  ) {
+    return client.workflow.start<typeof deliverDocument>('deliverDocument', {
+      workflowId: deliveryWorkflowId(document.environment, document.customerId, document.id),
+      taskQueue: config.TASK_QUEUE,
+      args: [document],
+      typedSearchAttributes: [
+        { key: CustomerIdKey, value: document.customerId },
+        { key: EnvironmentKey, value: document.environment },
+        { key: DocumentTypeKey, value: document.type },
+        { key: DeliveryStatusKey, value: status },
+      ],
+      ...idPolicies,
+    });
+  }
+
+  async function documentState(handle: WorkflowHandle<typeof deliverDocument>): Promise<DocumentState> {
+    const description = await handle.describe();
+    // A closed workflow's result is its final state and needs no worker to answer; a running one is queried.
+    if (description.status.name === 'COMPLETED') return handle.result();
+    return handle.query(documentStatusQuery);
+  }
+
+  async function getDocument(environment: Environment, customerId: string, id: string): Promise<DocumentState> {
+    try {
+      return await documentState(client.workflow.getHandle(deliveryWorkflowId(environment, customerId, id)));
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) throw AppError.notFound(`document ${id}`);
+      throw err;
+    }
+  }
+
+  return {
+    startDelivery,
+    getDocument,
+
+    /** Starts delivery once per (environment, customer, id); a repeat returns the existing document's status. */
+    async submitDocument(environment: Environment, doc: SubmitDocument): Promise<DocumentState['status']> {
+      if (!(await endpoints.get(environment, doc.customerId))) throw AppError.notFound(`customer ${doc.customerId}`);
+      try {
+        await startDelivery({ ...doc, environment, createdAt: new Date().toISOString() }, 'sending', START_ONCE);
+        return 'sending';
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        return (await getDocument(environment, doc.customerId, doc.id)).status;
+      }
+    },
+  };
+}

@@ -1,0 +1,42 @@
+import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import type { Client } from '@temporalio/client';
+import type { Config } from '../../config';
+import { ENVIRONMENTS } from '../../domain/schemas';
+import { createEndpointReader } from '../../lib/temporal';
+import { createPendingStore } from '../../pending/store';
+import type { ServiceContext } from './context';
+import { createCustomerService } from './customers';
+import { createDocumentService } from './documents';
+import { createPendingService } from './pending';
+import { createRestoreService } from './restore';
+import { createWebhookService } from './webhook';
+
+/** The API's only door to Temporal and S3: routes call these and never touch the clients themselves. */
+export function createDeliveryService({ client, s3, config }: { client: Client; s3: S3Client; config: Config }) {
+  const context: ServiceContext = {
+    client,
+    s3,
+    config,
+    store: createPendingStore({ s3, config }),
+    endpoints: createEndpointReader(client),
+  };
+  const documents = createDocumentService(context);
+  return {
+    ...createCustomerService(context),
+    ...createWebhookService(context),
+    ...documents,
+    ...createPendingService(context, documents),
+    ...createRestoreService(context, documents),
+
+    /** Healthy when Temporal answers and both buckets exist. */
+    async checkHealth(): Promise<void> {
+      await client.connection.ensureConnected();
+      await client.workflowService.getSystemInfo({});
+      for (const environment of ENVIRONMENTS) {
+        await s3.send(new HeadBucketCommand({ Bucket: config.buckets[environment] }));
+      }
+    },
+  };
+}
+
+export type DeliveryService = ReturnType<typeof createDeliveryService>;

@@ -1,0 +1,116 @@
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
+import { deliveryWorkflowId, endpointWorkflowId } from '../../domain/ids';
+import type { DocumentState, DocumentType, Environment } from '../../domain/schemas';
+import { parsePendingKeyTail } from '../../pending/keys';
+import { acknowledgeUpdate, redeliverUpdate, resendPendingUpdate } from '../../workflows/messages';
+import { AppError } from '../errors';
+import type { ServiceContext } from './context';
+import type { createDocumentService } from './documents';
+
+// A cursor is the key tail of the last document a page returned: listing resumes after it in the bucket, so pages
+// neither repeat nor skip documents while new ones arrive (they sort after everything already pending).
+function encodeCursor(tail: string): string {
+  return Buffer.from(tail).toString('base64url');
+}
+
+function decodeCursor(cursor: string): string {
+  const tail = Buffer.from(cursor, 'base64url').toString();
+  if (parsePendingKeyTail(tail)) return tail;
+  throw new AppError('validation_failed', 'query.cursor: not a cursor this API returned', 400, [
+    { path: 'query.cursor', message: 'not a cursor this API returned', code: 'custom' },
+  ]);
+}
+
+/** A document the caller cannot act on: unknown, or no longer pending (delivered, acknowledged, expired). */
+const notPending = (err: unknown) => err instanceof WorkflowNotFoundError || err instanceof WorkflowUpdateFailedError;
+
+/** Pending documents: listed from the bucket; pulled, acknowledged and resent through their workflows. */
+export function createPendingService(
+  { client, store }: ServiceContext,
+  documents: ReturnType<typeof createDocumentService>,
+) {
+  const documentHandle = (environment: Environment, customerId: string, id: string) =>
+    client.workflow.getHandle(deliveryWorkflowId(environment, customerId, id));
+
+  /** Attempts a pending document now, even while the endpoint is suspended; 404 unless it is pending. */
+  async function resend(environment: Environment, customerId: string, id: string): Promise<void> {
+    try {
+      // Answered once the document has taken the request (its validator checks it is pending), not after the attempt.
+      await documentHandle(environment, customerId, id).startUpdate(redeliverUpdate, {
+        args: [{ trigger: 'manual', reason: 'resend' }],
+        waitForStage: WorkflowUpdateStage.ACCEPTED,
+      });
+    } catch (err) {
+      if (notPending(err)) throw AppError.notFound(`pending document ${id}`);
+      throw err;
+    }
+    store.forgetCount(environment, customerId);
+  }
+
+  return {
+    resend,
+
+    /** The customer's pending documents, read from the bucket in the order they became pending. */
+    async listPending(
+      environment: Environment,
+      customerId: string,
+      { type, limit, cursor }: { type?: DocumentType; limit: number; cursor?: string },
+    ) {
+      const after = cursor ? decodeCursor(cursor) : undefined;
+      const page = await store.page(environment, customerId, { after, limit, type });
+      const last = page.items.at(-1);
+      return {
+        data: page.items.map(({ id, type, createdAt, pendingSince, expiresAt }) => ({
+          id,
+          type,
+          createdAt,
+          pendingSince,
+          expiresAt,
+        })),
+        nextCursor: page.more && last ? encodeCursor(last.tail) : null,
+      };
+    },
+
+    /** The stored document, as the receiver would have got it. */
+    async pullPending(environment: Environment, customerId: string, id: string) {
+      const state = await documents.getDocument(environment, customerId, id);
+      if (state.status !== 'pending' || !state.objectKey) throw AppError.notFound(`pending document ${id}`);
+      // Acknowledged, delivered or expired between the status read and this one: gone.
+      const stored = await store.read(environment, state.objectKey);
+      if (!stored) throw AppError.notFound(`pending document ${id}`);
+      return { id: stored.id, type: stored.type, createdAt: stored.createdAt, data: stored.data };
+    },
+
+    async acknowledge(environment: Environment, customerId: string, id: string): Promise<DocumentState> {
+      try {
+        const state = await documentHandle(environment, customerId, id).executeUpdate(acknowledgeUpdate);
+        // It expired while the acknowledge was on its way: not pending any more.
+        if (state.status === 'expired') throw AppError.notFound(`pending document ${id}`);
+        store.forgetCount(environment, customerId);
+        return state;
+      } catch (err) {
+        if (notPending(err)) throw AppError.notFound(`pending document ${id}`);
+        throw err;
+      }
+    },
+
+    /** Several ids: each is resent now, and the ones not pending are reported. None: the entity resends them all. */
+    async resendMany(environment: Environment, customerId: string, ids?: string[]) {
+      if (!ids) {
+        const count = await store.cachedCount(environment, customerId);
+        await client.workflow.getHandle(endpointWorkflowId(environment, customerId)).executeUpdate(resendPendingUpdate);
+        return { count, skipped: [] };
+      }
+      const skipped: string[] = [];
+      for (const id of ids) {
+        try {
+          await resend(environment, customerId, id);
+        } catch (err) {
+          if (!(err instanceof AppError) || err.httpStatus !== 404) throw err;
+          skipped.push(id);
+        }
+      }
+      return { count: ids.length - skipped.length, skipped };
+    },
+  };
+}

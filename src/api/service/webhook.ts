@@ -1,0 +1,43 @@
+import { ApplicationFailure, WorkflowUpdateFailedError } from '@temporalio/client';
+import { endpointWorkflowId } from '../../domain/ids';
+import type { EndpointState, Environment, Preferences, PutWebhook } from '../../domain/schemas';
+import { generateWebhookSecret } from '../../lib/signature';
+import { configureEndpointUpdate, setActiveUpdate, updatePreferencesUpdate } from '../../workflows/messages';
+import { AppError } from '../errors';
+import type { ServiceContext } from './context';
+
+/** The webhook: its configuration, activation and preferences live in the customer's endpoint entity. */
+export function createWebhookService({ client, store, endpoints }: ServiceContext) {
+  const entity = (environment: Environment, customerId: string) =>
+    client.workflow.getHandle(endpointWorkflowId(environment, customerId));
+
+  return {
+    findEndpoint: (environment: Environment, customerId: string) => endpoints.get(environment, customerId),
+
+    /** How many documents wait in the endpoint's bucket prefix, reused for PENDING_COUNT_CACHE while it is unchanged. */
+    countPending: (environment: Environment, customerId: string, version?: string) =>
+      store.cachedCount(environment, customerId, version),
+
+    async configureWebhook(environment: Environment, customerId: string, webhook: PutWebhook): Promise<EndpointState> {
+      try {
+        return await entity(environment, customerId).executeUpdate(configureEndpointUpdate, {
+          args: [{ ...webhook, newSecret: generateWebhookSecret() }],
+        });
+      } catch (err) {
+        // The entity's validator is the last line of defence; its rejection is the caller's bad input.
+        if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+          throw new AppError('validation_failed', err.cause.message, 400);
+        }
+        throw err;
+      }
+    },
+
+    async setActive(environment: Environment, customerId: string, active: boolean): Promise<EndpointState> {
+      return entity(environment, customerId).executeUpdate(setActiveUpdate, { args: [active] });
+    },
+
+    async updatePreferences(environment: Environment, customerId: string, preferences: Preferences) {
+      return entity(environment, customerId).executeUpdate(updatePreferencesUpdate, { args: [preferences] });
+    },
+  };
+}

@@ -1,0 +1,58 @@
+import type { PendingEntry } from '../domain/schemas';
+
+// The bucket's key layout, in one place. Each environment's bucket holds, per customer:
+//   pending/{customerId}/{pendingSince}_{expiresAt}_{createdAt}_{type}_{id}.json   waiting for the customer
+//   expired/{customerId}/{id}.json                                                 the cold store (operator restore)
+//   restores/{customerId}/{at}.json                                                a record of each restore (billing)
+
+/**
+ * Pending objects are keyed per customer so that a prefix listing is the queue, in the order documents became pending,
+ * and each key carries what a listing shows, so neither the API nor the entity needs a read per document. Timestamps
+ * are fixed-width ISO strings (they sort as text) and contain no "_", so the id, which may, is everything after the
+ * fourth "_".
+ */
+export function pendingObjectKey(customerId: string, entry: PendingEntry): string {
+  return `${pendingPrefix(customerId)}${pendingKeyTail(entry)}`;
+}
+
+export function pendingPrefix(customerId: string): string {
+  return `pending/${customerId}/`;
+}
+
+/** The key without its customer prefix: what a listing cursor and the entity's positions remember. */
+export function pendingKeyTail({ pendingSince, expiresAt, createdAt, type, id }: PendingEntry): string {
+  return `${pendingSince}_${expiresAt}_${createdAt}_${type}_${id}.json`;
+}
+
+const ISO = '\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z';
+const KEY_TAIL = new RegExp(`^(${ISO})_(${ISO})_(${ISO})_(event|summary)_([A-Za-z0-9][A-Za-z0-9._-]*)\\.json$`);
+
+/** The entry a key tail describes, or undefined for anything that is not one (another layout, a stray object). */
+export function parsePendingKeyTail(tail: string): PendingEntry | undefined {
+  const match = KEY_TAIL.exec(tail);
+  if (!match) return undefined;
+  const [, pendingSince, expiresAt, createdAt, type, id] = match;
+  return { id, type: type as PendingEntry['type'], createdAt, pendingSince, expiresAt };
+}
+
+export const COLD_STORE_ROOT = 'expired/';
+
+export function coldPrefix(customerId: string): string {
+  return `${COLD_STORE_ROOT}${customerId}/`;
+}
+
+/** Expired documents, kept for an operator restore; customers have no route to this prefix. */
+export function coldObjectKey(customerId: string, documentId: string): string {
+  return `${coldPrefix(customerId)}${documentId}.json`;
+}
+
+/** The document id of a cold-store key, or undefined for a key of another customer or layout. */
+export function parseColdObjectKey(customerId: string, key: string): string | undefined {
+  const prefix = coldPrefix(customerId);
+  if (!key.startsWith(prefix) || !key.endsWith('.json')) return undefined;
+  return key.slice(prefix.length, -'.json'.length);
+}
+
+export function restoreRecordKey(customerId: string, at: string): string {
+  return `restores/${customerId}/${at}.json`;
+}

@@ -1,0 +1,286 @@
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+  type S3ServiceException,
+} from '@aws-sdk/client-s3';
+import type { Config } from '../config';
+import { deliveryBody } from '../domain/delivery-body';
+import type { DocumentInput, Environment, PendingEntry } from '../domain/schemas';
+import { createCountCache } from './count-cache';
+import {
+  COLD_STORE_ROOT,
+  coldObjectKey,
+  coldPrefix,
+  parseColdObjectKey,
+  parsePendingKeyTail,
+  pendingKeyTail,
+  pendingObjectKey,
+  pendingPrefix,
+  restoreRecordKey,
+} from './keys';
+
+export interface PendingObject extends PendingEntry {
+  /** The key without the customer prefix; listing resumes after it. */
+  tail: string;
+}
+
+export interface StoredDocument {
+  objectKey: string;
+  tail: string;
+  pendingSince: string;
+  expiresAt: string;
+}
+
+/** What a stored object holds: the body a receiver would have got. */
+export type StoredBody = Pick<DocumentInput, 'id' | 'type' | 'environment' | 'createdAt' | 'data'>;
+
+export interface RestoreRecord {
+  by: string;
+  at: string;
+  environment: Environment;
+  customerId: string;
+  count: number;
+  ids: string[];
+}
+
+const isMissing = (err: unknown) =>
+  (err as S3ServiceException).name === 'NoSuchKey' || (err as S3ServiceException).$metadata?.httpStatusCode === 404;
+
+function metadata(document: DocumentInput, entry: { pendingSince: string; expiresAt: string }) {
+  return {
+    'customer-id': document.customerId,
+    environment: document.environment,
+    'document-id': document.id,
+    'document-type': document.type,
+    'created-at': document.createdAt,
+    'pending-since': entry.pendingSince,
+    'expires-at': entry.expiresAt,
+  };
+}
+
+/**
+ * The pending bucket: the only module that knows its keys, and the only one that writes, lists, counts or reads it.
+ * The bucket is the queue of pending documents: the API, notifications, probes and replay all read it here, so no
+ * process or workflow has to hold the list.
+ */
+export function createPendingStore({ s3, config }: { s3: S3Client; config: Config }) {
+  const bucketOf = (environment: Environment) => config.buckets[environment];
+
+  /** One listing request per page, oldest first, after `after` (a key tail); `pageSize` is what S3 is asked for. */
+  async function* pages(
+    environment: Environment,
+    customerId: string,
+    { after, pageSize = 1000 }: { after?: string; pageSize?: number } = {},
+  ): AsyncGenerator<PendingObject[]> {
+    const prefix = pendingPrefix(customerId);
+    let token: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({
+          Bucket: bucketOf(environment),
+          Prefix: prefix,
+          MaxKeys: Math.min(pageSize, 1000),
+          ...(token ? { ContinuationToken: token } : after ? { StartAfter: prefix + after } : {}),
+        }),
+      );
+      const objects: PendingObject[] = [];
+      for (const object of page.Contents ?? []) {
+        const tail = object.Key!.slice(prefix.length);
+        const entry = parsePendingKeyTail(tail);
+        if (entry) objects.push({ ...entry, tail });
+      }
+      yield objects;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async function count(environment: Environment, customerId: string): Promise<number> {
+    let total = 0;
+    for await (const page of pages(environment, customerId)) total += page.length;
+    return total;
+  }
+
+  const counts = createCountCache(config.PENDING_COUNT_CACHE, (key) => {
+    const [environment, customerId] = key.split(':') as [Environment, string];
+    return count(environment, customerId);
+  });
+
+  return {
+    pages,
+    count,
+
+    /** The count the API shows: at most PENDING_COUNT_CACHE old for one `version` of the endpoint, one listing however many ask at once. */
+    cachedCount: (environment: Environment, customerId: string, version?: string) =>
+      counts.get(`${environment}:${customerId}`, version),
+    forgetCount: (environment: Environment, customerId: string) => counts.forget(`${environment}:${customerId}`),
+
+    /** Up to `limit` pending objects after `after`, and whether more follow. */
+    async page(
+      environment: Environment,
+      customerId: string,
+      { after, limit, type }: { after?: string; limit: number; type?: PendingEntry['type'] },
+    ): Promise<{ items: PendingObject[]; more: boolean }> {
+      const items: PendingObject[] = [];
+      // One more than asked tells whether another page exists, without a second request for it later.
+      for await (const page of pages(environment, customerId, { after, pageSize: type ? 1000 : limit + 1 })) {
+        for (const object of page) {
+          if (type && object.type !== type) continue;
+          if (items.length === limit) return { items, more: true };
+          items.push(object);
+        }
+      }
+      return { items, more: false };
+    },
+
+    /**
+     * Stores the document, as the customer would have received it. `pendingSince` is chosen by the workflow, so a
+     * retried activity writes the same key instead of a second object.
+     */
+    async put(document: DocumentInput, pendingSince: string): Promise<StoredDocument> {
+      const expiresAt = new Date(Date.parse(pendingSince) + config.retentionMs[document.environment]).toISOString();
+      const entry = { id: document.id, type: document.type, createdAt: document.createdAt, pendingSince, expiresAt };
+      const objectKey = pendingObjectKey(document.customerId, entry);
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucketOf(document.environment),
+          Key: objectKey,
+          Body: deliveryBody(document),
+          ContentType: 'application/json',
+          Metadata: metadata(document, entry),
+        }),
+      );
+      return { objectKey, tail: pendingKeyTail(entry), pendingSince, expiresAt };
+    },
+
+    /** The stored body, or undefined once it has gone (acknowledged, delivered, expired). */
+    async read(environment: Environment, objectKey: string): Promise<StoredBody | undefined> {
+      try {
+        const object = await s3.send(new GetObjectCommand({ Bucket: bucketOf(environment), Key: objectKey }));
+        return JSON.parse(await object.Body!.transformToString()) as StoredBody;
+      } catch (err) {
+        if (isMissing(err)) return undefined;
+        throw err;
+      }
+    },
+
+    /** Deleting a missing object succeeds in S3, so a retried delete is harmless. */
+    async remove(environment: Environment, objectKey: string): Promise<void> {
+      await s3.send(new DeleteObjectCommand({ Bucket: bucketOf(environment), Key: objectKey }));
+    },
+
+    /**
+     * Moves an expired document to the cold store (copy, then delete), stamped with when it expired so the sweep
+     * knows when its cold retention ends. Returns the cold key, or undefined when neither copy exists any more.
+     */
+    async moveToCold(
+      document: DocumentInput,
+      stored: { objectKey: string; pendingSince: string; expiresAt: string },
+    ): Promise<string | undefined> {
+      const Bucket = bucketOf(document.environment);
+      const coldKey = coldObjectKey(document.customerId, document.id);
+      const source = `${Bucket}/${stored.objectKey.split('/').map(encodeURIComponent).join('/')}`;
+      try {
+        await s3.send(
+          new CopyObjectCommand({
+            Bucket,
+            Key: coldKey,
+            CopySource: source,
+            MetadataDirective: 'REPLACE',
+            ContentType: 'application/json',
+            Metadata: { ...metadata(document, stored), 'expired-at': stored.expiresAt },
+          }),
+        );
+      } catch (err) {
+        // A retry after the delete below finds no source: fine when the cold copy is already there.
+        if (!isMissing(err)) throw err;
+        try {
+          await s3.send(new HeadObjectCommand({ Bucket, Key: coldKey }));
+        } catch (headErr) {
+          // Neither copy exists (e.g. the lifecycle backstop removed it during a long outage): nothing to keep.
+          if (isMissing(headErr)) return undefined;
+          throw headErr;
+        }
+      }
+      await s3.send(new DeleteObjectCommand({ Bucket, Key: stored.objectKey }));
+      return coldKey;
+    },
+
+    /** A customer's cold store: ids and when each was moved there. */
+    async listCold(environment: Environment, customerId: string): Promise<{ key: string; id: string; at?: Date }[]> {
+      const cold: { key: string; id: string; at?: Date }[] = [];
+      let token: string | undefined;
+      do {
+        const page = await s3.send(
+          new ListObjectsV2Command({
+            Bucket: bucketOf(environment),
+            Prefix: coldPrefix(customerId),
+            ContinuationToken: token,
+          }),
+        );
+        for (const object of page.Contents ?? []) {
+          const id = parseColdObjectKey(customerId, object.Key!);
+          if (id) cold.push({ key: object.Key!, id, at: object.LastModified });
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return cold;
+    },
+
+    /**
+     * Deletes cold copies that expired before `cutoff`, a page at a time after `after` (a key), for servers without
+     * lifecycle rules. Calls `progress` with the last key looked at, so a retried sweep resumes there.
+     */
+    async sweepCold(
+      environment: Environment,
+      { cutoff, after, progress }: { cutoff: Date; after?: string; progress: (key: string) => void },
+    ): Promise<number> {
+      const Bucket = bucketOf(environment);
+      let removed = 0;
+      let token: string | undefined;
+      do {
+        const page = await s3.send(
+          new ListObjectsV2Command({
+            Bucket,
+            Prefix: COLD_STORE_ROOT,
+            ...(token ? { ContinuationToken: token } : after ? { StartAfter: after } : {}),
+          }),
+        );
+        for (const object of page.Contents ?? []) {
+          // The listing has no metadata: the expiry stamp needs a HEAD (the workflow's clock, not the server's).
+          const head = await s3.send(new HeadObjectCommand({ Bucket, Key: object.Key! })).catch((err: unknown) => {
+            if (isMissing(err)) return undefined;
+            throw err;
+          });
+          const stamp = head?.Metadata?.['expired-at'];
+          const expiredAt = stamp ? new Date(stamp) : object.LastModified;
+          if (head && expiredAt && expiredAt < cutoff) {
+            await s3.send(new DeleteObjectCommand({ Bucket, Key: object.Key! }));
+            removed++;
+          }
+          progress(object.Key!);
+        }
+        token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      } while (token);
+      return removed;
+    },
+
+    /** Who restored which documents, and when, next to the cold store, for billing. */
+    async recordRestore(record: RestoreRecord): Promise<void> {
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucketOf(record.environment),
+          Key: restoreRecordKey(record.customerId, record.at),
+          ContentType: 'application/json',
+          Body: JSON.stringify(record),
+        }),
+      );
+    },
+  };
+}
+
+export type PendingStore = ReturnType<typeof createPendingStore>;

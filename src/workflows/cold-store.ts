@@ -1,0 +1,21 @@
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { ENVIRONMENTS } from '../domain/schemas';
+
+const { sweepColdStore } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 hour',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+/**
+ * Run by a Temporal Schedule: removes cold-store copies older than COLD_RETENTION in both buckets. A bucket lifecycle
+ * rule does the same where S3 has one; this covers servers without (versitygw), so no document workflow has to live
+ * through the cold retention to delete its copy.
+ */
+export async function sweepColdStores(): Promise<Record<string, number>> {
+  const now = new Date().toISOString();
+  const removed: Record<string, number> = {};
+  for (const environment of ENVIRONMENTS) removed[environment] = await sweepColdStore({ environment, now });
+  return removed;
+}

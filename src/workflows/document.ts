@@ -1,0 +1,210 @@
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  getExternalWorkflowHandle,
+  log,
+  proxyActivities,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { DeliveryOutcome } from '../activities/deliver';
+import type { ArchivedDocument } from '../activities/pending';
+import { endpointWorkflowId } from '../domain/ids';
+import { jitterMs, retryOffsets } from '../domain/schedule';
+import type { DocumentInput, DocumentState, DocumentStatus } from '../domain/schemas';
+import { DeliveryStatusKey } from '../domain/search-attributes';
+import {
+  acknowledgeUpdate,
+  documentStatusQuery,
+  documentsArrivedSignal,
+  redeliverUpdate,
+  type RedeliverInput,
+  type RedeliveryOutcome,
+} from './messages';
+
+// Activity retries cover infrastructure faults (worker crash, S3 or Temporal briefly down) and never give up:
+// the document must not be lost. Delivery failures are outcomes the workflow schedules itself.
+const { attemptDelivery } = proxyActivities<Activities>({
+  startToCloseTimeout: '5 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+const { archiveDocument, deleteArchivedDocument, expireDocument, reportExhausted } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+interface Redelivery {
+  request: RedeliverInput;
+  outcome?: RedeliveryOutcome;
+}
+
+/**
+ * One workflow per document: attempts delivery on the endpoint's schedule (measured from the first attempt); when the
+ * retries run out, or the endpoint is suspended, stores it in its environment's bucket, where it waits for a
+ * redelivery (probe, replay, resend) or an acknowledgement until it expires to the cold store. Then it ends: the cold
+ * copy is the bucket's to keep (lifecycle rule or sweep), and an operator restore starts a new run.
+ */
+export async function deliverDocument(input: DocumentInput): Promise<DocumentState> {
+  const state: DocumentState = {
+    id: input.id,
+    customerId: input.customerId,
+    environment: input.environment,
+    type: input.type,
+    createdAt: input.createdAt,
+    status: 'sending',
+    attempts: [],
+  };
+  const redeliveries: Redelivery[] = [];
+  let acknowledgeRequested = false;
+  /** The object is being written: a redelivery asked for now (its key was just listed) is served once it is pending. */
+  let storing = false;
+
+  setHandler(documentStatusQuery, () => state);
+  setHandler(
+    redeliverUpdate,
+    async (request: RedeliverInput) => {
+      const redelivery: Redelivery = { request };
+      redeliveries.push(redelivery);
+      await condition(() => redelivery.outcome !== undefined);
+      return redelivery.outcome!;
+    },
+    {
+      validator: (_request: RedeliverInput) => {
+        if (state.status !== 'pending' && !storing) throw ApplicationFailure.nonRetryable('not pending', 'NotPending');
+      },
+    },
+  );
+  // Answers once the document has left the bucket: acknowledged, or delivered by a redelivery already under way.
+  setHandler(
+    acknowledgeUpdate,
+    async () => {
+      acknowledgeRequested = true;
+      await condition(() => state.status !== 'pending');
+      return state;
+    },
+    {
+      validator: () => {
+        if (state.status !== 'pending') throw ApplicationFailure.nonRetryable('not pending', 'NotPending');
+      },
+    },
+  );
+
+  const setStatus = (status: DocumentStatus) => {
+    state.status = status;
+    upsertSearchAttributes([{ key: DeliveryStatusKey, value: status }]);
+  };
+  const attempt = async (trigger: 'scheduled' | 'manual', force: boolean): Promise<DeliveryOutcome> => {
+    const outcome = await attemptDelivery({
+      document: input,
+      attemptNumber: state.attempts.length + 1,
+      trigger,
+      force,
+    });
+    if (!outcome.suspended) state.attempts.push(outcome.attempt);
+    return outcome;
+  };
+
+  /** Attempts on the schedule; true once delivered, false when the document goes to the bucket. */
+  async function attemptOnSchedule(): Promise<boolean> {
+    const firstAttemptAt = Date.now();
+    for (let retry = 0; ; retry++) {
+      const outcome = await attempt('scheduled', false);
+      state.nextAttemptAt = undefined;
+      if (outcome.delivered) return true;
+      // While the endpoint is suspended nothing is sent: the document goes straight to the bucket.
+      if (outcome.suspended) return false;
+      const schedule = outcome.retryScheduleMs;
+      if (outcome.gone || retry >= schedule.length) {
+        state.retriesExhaustedAt = new Date().toISOString();
+        await reportExhausted({
+          environment: input.environment,
+          customerId: input.customerId,
+          report: {
+            documentId: input.id,
+            at: state.retriesExhaustedAt,
+            lastError: outcome.attempt.error,
+            gone: outcome.gone,
+          },
+        });
+        return false;
+      }
+      let next = firstAttemptAt + retryOffsets(schedule)[retry] + jitterMs(schedule[retry], Math.random());
+      if (outcome.retryAfterMs) next = Math.max(next, Date.now() + outcome.retryAfterMs);
+      state.nextAttemptAt = new Date(next).toISOString();
+      setStatus('retrying');
+      await sleep(Math.max(next - Date.now(), 1));
+    }
+  }
+
+  async function store(): Promise<ArchivedDocument> {
+    storing = true;
+    const stored = await archiveDocument({ document: input, pendingSince: new Date().toISOString() });
+    storing = false;
+    state.pendingSince = stored.pendingSince;
+    state.expiresAt = stored.expiresAt;
+    state.objectKey = stored.objectKey;
+    if (input.restoredFrom) {
+      await deleteArchivedDocument({ environment: input.environment, objectKey: input.restoredFrom });
+      state.restoredAt = stored.pendingSince;
+    }
+    setStatus('pending');
+    return stored;
+  }
+
+  /** Waits in the bucket for redeliveries and an acknowledgement until it expires. */
+  async function waitPending(stored: ArchivedDocument): Promise<void> {
+    const leaveBucket = async (status: 'delivered' | 'acknowledged') => {
+      await deleteArchivedDocument({ environment: input.environment, objectKey: stored.objectKey });
+      state.objectKey = undefined;
+      setStatus(status);
+    };
+    for (;;) {
+      const remaining = Date.parse(stored.expiresAt) - Date.now();
+      const woken =
+        remaining > 0 && (await condition(() => redeliveries.length > 0 || acknowledgeRequested, remaining));
+      if (!woken) break;
+      if (acknowledgeRequested) return leaveBucket('acknowledged');
+      // A redelivery attempts now (even while suspended); a failure leaves it pending, expiry unchanged.
+      const outcome = await attempt(redeliveries[0].request.trigger, true);
+      // Out of the bucket before anyone hears of it (below): a replay the answer moves on will not list it again.
+      if (outcome.delivered) return leaveBucket('delivered');
+      redeliveries.shift()!.outcome = { outcome: 'failed', error: outcome.attempt.error };
+    }
+    const { coldKey } = await expireDocument({ document: input, stored });
+    state.objectKey = undefined;
+    state.coldObjectKey = coldKey;
+    setStatus('expired');
+  }
+
+  // A restored document goes straight back to the bucket with a new retention window.
+  const delivered = !input.restoredFrom && (await attemptOnSchedule());
+  if (delivered) {
+    setStatus('delivered');
+  } else {
+    const stored = await store();
+    if (!input.restoredFrom) {
+      // Reactivated while this was being stored: no replay will reach it, so it redelivers itself.
+      if (stored.endpointActive) redeliveries.push({ request: { trigger: 'manual', reason: 'replay' } });
+      if (stored.announce) {
+        try {
+          await getExternalWorkflowHandle(endpointWorkflowId(input.environment, input.customerId)).signal(
+            documentsArrivedSignal,
+          );
+        } catch (err) {
+          // The document's own fate never depends on the endpoint record.
+          log.warn('could not tell the endpoint about this document', { error: String(err) });
+        }
+      }
+    }
+    await waitPending(stored);
+  }
+  // Whoever still waits for a redelivery hears how the document ended.
+  for (const redelivery of redeliveries.splice(0)) {
+    redelivery.outcome = state.status === 'delivered' ? { outcome: 'delivered' } : { outcome: 'gone' };
+  }
+  await condition(allHandlersFinished);
+  return state;
+}

@@ -1,0 +1,323 @@
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  log,
+  ParentClosePolicy,
+  proxyLocalActivities,
+  setHandler,
+  startChild,
+  upsertMemo,
+  uuid4,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { Activities } from '../activities';
+import type { EndpointEmailInput, EndpointSettings } from '../activities/endpoint';
+import { endpointEmailWorkflowId, notificationWorkflowId } from '../domain/ids';
+import type { EndpointState } from '../domain/schemas';
+import { parseRetrySchedule } from '../domain/schedule';
+import {
+  configureEndpointUpdate,
+  documentsArrivedSignal,
+  endpointStateQuery,
+  reportExhaustedUpdate,
+  resendPendingUpdate,
+  setActiveUpdate,
+  updatePreferencesUpdate,
+  type ConfigureEndpointInput,
+} from './messages';
+import { notificationLoop, pendingNotification, reminderLoop } from './notification';
+import { replayLoop, type ReplayPass } from './replay';
+import { endpointEmail, probeLoop, type ProbeTime } from './suspension';
+
+const { endpointSettings } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
+
+const HTTP_URL = /^https?:\/\/[^\s/]+/i;
+
+/** Rejects a bad configuration before it enters history; the API validates the same fields with zod first. */
+function validateConfiguration(input: ConfigureEndpointInput): void {
+  for (const [field, value] of [
+    ['url', input.url],
+    ['notificationUrl', input.notificationUrl],
+  ] as const) {
+    if (value != null && !HTTP_URL.test(value)) {
+      throw ApplicationFailure.nonRetryable(`${field} must be an http(s) URL`, 'InvalidEndpoint');
+    }
+  }
+  if (input.retrySchedule != null) {
+    try {
+      parseRetrySchedule(input.retrySchedule);
+    } catch (err) {
+      throw ApplicationFailure.nonRetryable(`retrySchedule: ${(err as Error).message}`, 'InvalidEndpoint');
+    }
+  }
+  if (!input.newSecret.startsWith('whsec_')) {
+    throw ApplicationFailure.nonRetryable('newSecret must be a whsec_ secret', 'InvalidEndpoint');
+  }
+}
+
+/** A side effect that leaves the entity's critical path: it runs as its own short workflow, started from here. */
+export type OutboxMessage =
+  | { kind: 'email'; email: EndpointEmailInput; afterWindow: boolean }
+  | { kind: 'notification'; notificationId: string; reminder: boolean };
+
+export interface EndpointEntityInput {
+  state: EndpointState;
+  /** Carried across continue-as-new; all of it is small whatever the number of pending documents. */
+  replay?: ReplayPass;
+  /** Positions in the bucket: the newest document a notification covered, the last one a reminder covered. */
+  notifiedThrough?: string;
+  remindedThrough?: string;
+  /** The next probe of a failing endpoint: which step of its schedule, and when. */
+  probe?: ProbeTime;
+  /** When the open notification window closes, and until when reminders stay quiet. */
+  windowEndsAt?: string;
+  remindersQuietUntil?: string;
+  outbox?: OutboxMessage[];
+}
+
+/**
+ * One entity per customer and environment: the webhook configuration, the API key hash, suspension, and the work that
+ * follows from what waits in the bucket. Its loops (probe, replay, notifications, reminders, outbox) each stop at a
+ * safe point once a new run is due; the run then continues as new with their positions.
+ */
+export class EndpointEntity {
+  readonly state: EndpointState;
+  replay?: ReplayPass;
+  notifiedThrough?: string;
+  remindedThrough?: string;
+  probe?: ProbeTime;
+  windowEndsAt?: string;
+  remindersQuietUntil?: string;
+  readonly outbox: OutboxMessage[];
+  /** Bumped whenever the bucket is known to have new documents: the reminder loop looks again. */
+  arrivals = 0;
+  settings!: EndpointSettings;
+  private changed = true;
+
+  constructor(input: EndpointEntityInput) {
+    this.state = input.state;
+    this.replay = input.replay;
+    this.notifiedThrough = input.notifiedThrough;
+    this.remindedThrough = input.remindedThrough;
+    this.probe = input.probe;
+    this.windowEndsAt = input.windowEndsAt;
+    this.remindersQuietUntil = input.remindersQuietUntil;
+    this.outbox = input.outbox ?? [];
+  }
+
+  get where() {
+    return { environment: this.state.environment, customerId: this.state.customerId };
+  }
+
+  /** Once true, every loop stops at its next safe point and the entity continues as new. */
+  readonly draining = (): boolean =>
+    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > this.settings.maxRunEvents;
+
+  /** Reads go through the memo (a describe, no worker involved), written once per activation. */
+  publish(): void {
+    this.changed = true;
+  }
+
+  suspend(kind: 'failing' | 'manual', reason: string): void {
+    const { state } = this;
+    // Turned off by the customer while failing: it stays suspended but is no longer probed.
+    if (state.status === 'suspended' && kind === 'manual' && state.suspension?.kind === 'failing') {
+      state.suspension = { kind, at: state.suspension.at, reason };
+      this.publish();
+    }
+    if (state.status === 'suspended') return;
+    state.status = 'suspended';
+    state.suspension = { kind, at: new Date().toISOString(), reason };
+    state.counters.suspensions += 1;
+    if (this.replay?.reason === 'replay') this.replay = undefined;
+    this.publish();
+    // Sent one window later, so documents failing together are counted in it; not at all if it recovers by then.
+    if (kind === 'failing') this.email('suspended');
+  }
+
+  reactivate(recovered: boolean): void {
+    const { state } = this;
+    if (state.status === 'active') return;
+    state.status = 'active';
+    state.suspension = undefined;
+    state.counters.consecutiveExhausted = 0;
+    this.probe = undefined;
+    // Everything missed is redelivered, oldest first.
+    this.startPass('replay');
+    this.publish();
+    if (recovered) this.email('recovered');
+  }
+
+  /** Walks the whole bucket again from its oldest document. */
+  startPass(reason: ReplayPass['reason']): void {
+    this.replay = { reason };
+  }
+
+  private email(kind: EndpointEmailInput['kind']): void {
+    if (!this.state.suspensionEmail) return;
+    const email = { kind, ...this.where, suspendedAt: this.state.suspension?.at, at: new Date().toISOString() };
+    this.outbox.push({ kind: 'email', email, afterWindow: kind === 'suspended' });
+  }
+
+  /** A notification (or reminder) describing what is pending when it is sent, unless the customer opted out. */
+  notify(reminder: boolean): void {
+    if (!this.state.notificationUrl || !this.state.preferences.pendingNotifications) return;
+    this.outbox.push({ kind: 'notification', notificationId: `ntf_${uuid4()}`, reminder });
+  }
+
+  registerHandlers(): void {
+    const { state } = this;
+    setHandler(endpointStateQuery, () => state);
+
+    setHandler(
+      configureEndpointUpdate,
+      (config) => {
+        state.url = config.url;
+        state.notificationUrl = config.notificationUrl ?? undefined;
+        state.suspensionEmail = config.suspensionEmail ?? undefined;
+        state.retrySchedule = config.retrySchedule ?? undefined;
+        state.secret ??= config.newSecret;
+        this.publish();
+        return state;
+      },
+      { validator: validateConfiguration },
+    );
+
+    setHandler(setActiveUpdate, (active) => {
+      if (active) this.reactivate(false);
+      else this.suspend('manual', 'deactivated by the customer');
+      return state;
+    });
+
+    setHandler(updatePreferencesUpdate, (preferences) => {
+      state.preferences = { ...preferences };
+      this.publish();
+      return state;
+    });
+
+    setHandler(resendPendingUpdate, () => {
+      // On an active endpoint this is a replay like any other; a suspended one stays suspended.
+      this.startPass(state.status === 'active' ? 'replay' : 'resend');
+    });
+
+    setHandler(reportExhaustedUpdate, ({ documentId, lastError, gone }) => {
+      state.counters.retriesExhausted += 1;
+      state.counters.consecutiveExhausted += 1;
+      state.lastError = lastError;
+      this.suspend(
+        'failing',
+        gone ? `the endpoint answered 410 Gone (document ${documentId})` : `retries ran out for document ${documentId}`,
+      );
+      this.publish();
+    });
+
+    setHandler(documentsArrivedSignal, () => {
+      if (!state.arrivalsAnnounced) {
+        state.arrivalsAnnounced = true;
+        this.publish();
+      }
+      this.arrivals += 1;
+    });
+  }
+
+  async loadSettings(): Promise<void> {
+    this.settings = await endpointSettings(this.state.environment);
+  }
+
+  /** Writes the memo when something changed, once per activation, until the run drains. */
+  async publishLoop(): Promise<void> {
+    for (;;) {
+      await condition(() => this.changed || this.draining());
+      this.flushMemo();
+      if (this.draining()) return;
+    }
+  }
+
+  flushMemo(): void {
+    if (!this.changed) return;
+    this.changed = false;
+    this.state.updatedAt = new Date().toISOString();
+    upsertMemo({ endpoint: this.state });
+  }
+
+  /** Starts each queued email or notification as its own workflow; only the start is awaited. */
+  async outboxLoop(): Promise<void> {
+    for (;;) {
+      await condition(() => this.outbox.length > 0 || this.draining());
+      while (this.outbox.length > 0) {
+        await startMessage(this.outbox[0], this.state, this.settings);
+        this.outbox.shift();
+      }
+      if (this.draining()) return;
+    }
+  }
+
+  carried(): EndpointEntityInput {
+    const { state, replay, notifiedThrough, remindedThrough, probe, windowEndsAt, remindersQuietUntil, outbox } = this;
+    return { state, replay, notifiedThrough, remindedThrough, probe, windowEndsAt, remindersQuietUntil, outbox };
+  }
+}
+
+async function startMessage(message: OutboxMessage, state: EndpointState, settings: EndpointSettings): Promise<void> {
+  const { environment, customerId } = state;
+  const parentClosePolicy = ParentClosePolicy.ABANDON;
+  try {
+    if (message.kind === 'email') {
+      const { email } = message;
+      await startChild(endpointEmail, {
+        workflowId: endpointEmailWorkflowId(environment, customerId, email.kind, email.at),
+        parentClosePolicy,
+        args: [{ email, delayMs: message.afterWindow ? settings.notificationWindowMs : 0 }],
+      });
+    } else {
+      const { notificationId, reminder } = message;
+      await startChild(pendingNotification, {
+        workflowId: notificationWorkflowId(environment, customerId, notificationId),
+        parentClosePolicy,
+        args: [{ environment, customerId, notificationId, reminder }],
+      });
+    }
+  } catch (err) {
+    // Started before, by a run that did not get to see it start: it is under way.
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}
+
+/**
+ * Runs the entity's loops until each has stopped for a new run. A loop that throws fails the workflow task, not the
+ * workflow: Temporal retries it, the Web UI and the worker log show it, and the entity's state is kept.
+ */
+async function supervise(loops: Record<string, () => Promise<void>>): Promise<void> {
+  await Promise.all(
+    Object.entries(loops).map(async ([name, loop]) => {
+      try {
+        await loop();
+      } catch (err) {
+        log.error('endpoint loop failed', { loop: name, error: String(err) });
+        throw new Error(`the ${name} loop failed: ${String(err)}`);
+      }
+    }),
+  );
+}
+
+export async function endpointEntity(input: EndpointEntityInput): Promise<void> {
+  const entity = new EndpointEntity(input);
+  // Registered before anything is awaited: an Update arriving with the first task must find its handler.
+  entity.registerHandlers();
+  await entity.loadSettings();
+  await supervise({
+    publish: () => entity.publishLoop(),
+    outbox: () => entity.outboxLoop(),
+    probe: () => probeLoop(entity),
+    replay: () => replayLoop(entity),
+    notifications: () => notificationLoop(entity),
+    reminders: () => reminderLoop(entity),
+  });
+  // Continue-as-new keeps history small for an entity that lives for years; handlers under way finish first.
+  await condition(allHandlersFinished);
+  entity.flushMemo();
+  await continueAsNew<typeof endpointEntity>(entity.carried());
+}

@@ -1,0 +1,50 @@
+import { condition, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { EndpointEntity } from './endpoint';
+
+// A step waits for the documents it handed out (a delivery timeout each at most); the heartbeat notices a dead worker.
+const { replayPending } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+
+/**
+ * A walk through the bucket, oldest first, redelivering each pending document once. The bucket is the queue: the
+ * entity keeps only its position, so its state does not grow with the number of pending documents.
+ */
+export interface ReplayPass {
+  /** `replay` follows a reactivation and ends with a new suspension; `resend` was asked for and runs regardless. */
+  reason: 'replay' | 'resend';
+  /** The key tail of the last document handed out and answered; the bucket is read after it. */
+  after?: string;
+}
+
+/**
+ * Runs the replay pass a step at a time: each step is one activity that redelivers a page of documents at the replay
+ * concurrency and answers where it got to. Documents that become pending behind the pass on an active endpoint
+ * redeliver themselves (the document workflow sees the endpoint active when it stores itself).
+ */
+export async function replayLoop(entity: EndpointEntity): Promise<void> {
+  const mayRun = () => !!entity.replay && (entity.replay.reason === 'resend' || entity.state.status === 'active');
+  for (;;) {
+    await condition(() => mayRun() || entity.draining());
+    if (entity.draining()) return;
+    const pass = entity.replay!;
+    const step = await replayPending({
+      ...entity.where,
+      after: pass.after,
+      reason: pass.reason,
+      limit: entity.settings.replayPageSize,
+      concurrency: entity.settings.replayConcurrency,
+    });
+    if (step.lastError) {
+      entity.state.lastError = step.lastError;
+      entity.publish();
+    }
+    // Replaced by a new pass from the start, or ended by a suspension, while the step ran.
+    if (entity.replay !== pass) continue;
+    pass.after = step.after;
+    if (step.done) entity.replay = undefined;
+  }
+}

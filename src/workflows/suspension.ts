@@ -1,0 +1,65 @@
+import { condition, proxyActivities, sleep } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { EndpointEmailInput } from '../activities/endpoint';
+import { parseRetrySchedule } from '../domain/schedule';
+import type { EndpointEntity } from './endpoint';
+
+// A probe waits for a document's attempt (at most a delivery timeout each); the heartbeat notices a dead worker.
+const { probePending } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+});
+// Email must arrive, so it is retried for a long time: in its own workflow, never on the entity's critical path.
+const { sendEndpointEmail } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: { initialInterval: '5 seconds', maximumInterval: '10 minutes', maximumAttempts: 50 },
+});
+
+/** A probe tries the oldest document whose workflow still exists among this many. */
+const PROBE_CANDIDATES = 10;
+
+export interface ProbeTime {
+  step: number;
+  at: string;
+}
+
+/**
+ * A failing endpoint is probed with its oldest pending document on its schedule, restarting from the first step, and
+ * reactivated when a probe is delivered. The next probe time is carried across runs, so frequent continue-as-new
+ * never postpones a probe.
+ */
+export async function probeLoop(entity: EndpointEntity): Promise<void> {
+  const { state } = entity;
+  const probing = () => state.status === 'suspended' && state.suspension?.kind === 'failing';
+  for (;;) {
+    await condition(() => probing() || entity.draining());
+    if (entity.draining()) return;
+    const schedule = parseRetrySchedule(state.retrySchedule ?? entity.settings.defaultRetrySchedule);
+    const after = (step: number): ProbeTime => ({
+      step,
+      at: new Date(Date.now() + schedule[Math.min(step, schedule.length - 1)]).toISOString(),
+    });
+    entity.probe ??= after(0);
+    const wait = Date.parse(entity.probe.at) - Date.now();
+    if (wait > 0) {
+      await condition(() => !probing() || entity.draining(), wait);
+      if (!probing()) entity.probe = undefined;
+      continue;
+    }
+    const answer = await probePending({ ...entity.where, candidates: PROBE_CANDIDATES });
+    if (answer.outcome === 'failed' && answer.error) {
+      state.lastError = answer.error;
+      entity.publish();
+    }
+    // Turned off by the customer while the probe was out: a success does not override that.
+    if (answer.outcome === 'delivered' && probing()) entity.reactivate(true);
+    entity.probe = probing() ? after(entity.probe.step + 1) : undefined;
+  }
+}
+
+/** A suspension email waits one notification window (documents failing together are counted), then goes out. */
+export async function endpointEmail({ email, delayMs }: { email: EndpointEmailInput; delayMs: number }) {
+  if (delayMs > 0) await sleep(delayMs);
+  return sendEndpointEmail(email);
+}
