@@ -120,11 +120,12 @@ export function createRedeliverActivities(deps: { client: Client; store: Pending
      */
     async replayPending(input: ReplayStepInput): Promise<ReplayStep> {
       return heartbeating(async () => {
-        const started = Date.now();
         const { items, more } = await store.page(input.environment, input.customerId, {
           after: input.after,
           limit: input.limit,
         });
+        // Measured from here, so a slow listing cannot leave a step with no time to hand anything out.
+        const started = Date.now();
         let next = 0;
         let lastError: string | undefined;
         const request: RedeliverInput = { trigger: 'manual', reason: input.reason };

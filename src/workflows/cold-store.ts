@@ -1,11 +1,12 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { UNTIL_IT_SUCCEEDS } from './retry';
 import { ENVIRONMENTS } from '../domain/schemas';
 
 const { sweepColdStore } = proxyActivities<Activities>({
   startToCloseTimeout: '1 hour',
   heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  retry: UNTIL_IT_SUCCEEDS,
 });
 
 /**

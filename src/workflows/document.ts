@@ -10,6 +10,7 @@ import {
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { UNTIL_IT_SUCCEEDS } from './retry';
 import type { DeliveryOutcome } from '../activities/deliver';
 import type { ArchivedDocument } from '../activities/pending';
 import { endpointWorkflowId } from '../domain/ids';
@@ -29,11 +30,11 @@ import {
 // the document must not be lost. Delivery failures are outcomes the workflow schedules itself.
 const { attemptDelivery } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  retry: UNTIL_IT_SUCCEEDS,
 });
 const { archiveDocument, deleteArchivedDocument, expireDocument, reportExhausted } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  retry: UNTIL_IT_SUCCEEDS,
 });
 
 interface Redelivery {

@@ -1,5 +1,6 @@
 import { condition, log, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { UNTIL_IT_SUCCEEDS } from './retry';
 import type { Environment } from '../domain/schemas';
 import type { EndpointEntity } from './endpoint';
 
@@ -7,7 +8,7 @@ import type { EndpointEntity } from './endpoint';
 const { newestPending, firstPending, lastDuePending, summarizePending } = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  retry: UNTIL_IT_SUCCEEDS,
 });
 // Notifications are best effort: a few tries, then given up.
 const { notifyPending } = proxyActivities<Activities>({

@@ -1,12 +1,13 @@
 import { condition, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { UNTIL_IT_SUCCEEDS } from './retry';
 import type { EndpointEntity } from './endpoint';
 
 // A step waits for the documents it handed out (a delivery timeout each at most); the heartbeat notices a dead worker.
 const { replayPending } = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  retry: UNTIL_IT_SUCCEEDS,
 });
 
 /**

@@ -1,5 +1,6 @@
 import { condition, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import { UNTIL_IT_SUCCEEDS } from './retry';
 import type { EndpointEmailInput } from '../activities/endpoint';
 import { parseRetrySchedule } from '../domain/schedule';
 import type { EndpointEntity } from './endpoint';
@@ -8,7 +9,7 @@ import type { EndpointEntity } from './endpoint';
 const { probePending } = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
+  retry: UNTIL_IT_SUCCEEDS,
 });
 // Email must arrive, so it is retried for a long time: in its own workflow, never on the entity's critical path.
 const { sendEndpointEmail } = proxyActivities<Activities>({

@@ -28,7 +28,7 @@ const TASK_QUEUE = 'entity-mocked';
  * control of exactly when a run continues as new. The fake bucket is a sorted list of ids; a fake redelivery answers
  * from `answers`.
  */
-describe('endpoint entity and document protocol, with mocked activities', () => {
+describe('endpoint entity and document protocol, with mocked activities', { timeout: 300_000 }, () => {
   let server: Awaited<ReturnType<typeof startTestServer>>;
   let client: Client;
   let worker: Worker;
@@ -229,9 +229,8 @@ describe('endpoint entity and document protocol, with mocked activities', () => 
     try {
       const doc = await startDocument(customerId, 'late');
       await forceNewRun(handle);
-      await server.env.sleep(1 * S);
-      const state = await doc.result();
-      assert.equal(state.status, 'delivered');
+      await waitForDocument(customerId, 'late', 'delivered');
+      assert.equal((await doc.result()).status, 'delivered');
       assert.deepEqual(
         attempts.get('late')!.map((a) => a.trigger),
         ['scheduled', 'manual'],
