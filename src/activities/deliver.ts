@@ -5,6 +5,7 @@ import { deliveryBody } from '../domain/delivery-body';
 import { parseRetrySchedule } from '../domain/schedule';
 import { isPrivateUrl } from '../lib/private-address';
 import { webhookHeaders } from '../lib/signature';
+import { heartbeating } from './heartbeat';
 
 export interface EndpointReader {
   /** The endpoint's current configuration, or undefined when the customer has none in that environment. */
@@ -76,48 +77,53 @@ export function createDeliverActivities(deps: { http: Dispatcher; endpoints: End
   const { http, endpoints, config } = deps;
 
   return {
-    /** One POST to the customer's current URL. HTTP failures are outcomes, not errors: the workflow owns retries. */
-    async attemptDelivery({ document, attemptNumber, trigger, force }: AttemptDeliveryInput): Promise<DeliveryOutcome> {
-      const endpoint = await endpoints.get(document.environment, document.customerId);
-      const retryScheduleMs = parseRetrySchedule(
-        endpoint?.retrySchedule ?? config.retrySchedules[document.environment],
-      );
-      const started = new Date();
-      const attempt: Attempt = { attemptNumber, at: started.toISOString(), trigger, responseDurationMs: 0 };
-      if (endpoint?.status === 'suspended' && !force) {
-        return { attempt, delivered: false, gone: false, retryScheduleMs, suspended: true };
-      }
-      if (!endpoint?.url || !endpoint.secret) {
-        attempt.error = 'no webhook URL is configured for this environment';
-        return { attempt, delivered: false, gone: false, retryScheduleMs };
-      }
-      attempt.url = endpoint.url;
-      if (!config.ALLOW_PRIVATE_URLS && isPrivateUrl(endpoint.url)) {
-        attempt.error = 'EPRIVATEADDRESS: the webhook URL points at a private address';
-        return { attempt, delivered: false, gone: false, retryScheduleMs };
-      }
-      const body = deliveryBody(document);
-      try {
-        const response = await postSigned(http, config, {
-          url: endpoint.url,
-          secret: endpoint.secret,
-          id: document.id,
-          body,
-          now: started,
-        });
-        const status = response.statusCode;
-        attempt.responseStatusCode = status;
-        attempt.responseDurationMs = Date.now() - started.getTime();
-        const delivered = status >= 200 && status < 300;
-        if (!delivered) attempt.error = `HTTP ${status}`;
-        const retryAfterMs =
-          status === 429 || status === 503 ? parseRetryAfter(response.headers['retry-after'], started) : undefined;
-        return { attempt, delivered, gone: status === 410, retryAfterMs, retryScheduleMs };
-      } catch (err) {
-        attempt.error = describeError(err);
-        attempt.responseDurationMs = Date.now() - started.getTime();
-        return { attempt, delivered: false, gone: false, retryScheduleMs };
-      }
+    /**
+     * One POST to the customer's current URL, heartbeating while it waits. HTTP failures are outcomes, not errors:
+     * the workflow owns retries.
+     */
+    async attemptDelivery(input: AttemptDeliveryInput): Promise<DeliveryOutcome> {
+      return heartbeating(() => attemptOnce(input));
     },
   };
+
+  async function attemptOnce({ document, attemptNumber, trigger, force }: AttemptDeliveryInput): Promise<DeliveryOutcome> {
+    const endpoint = await endpoints.get(document.environment, document.customerId);
+    const retryScheduleMs = parseRetrySchedule(endpoint?.retrySchedule ?? config.retrySchedules[document.environment]);
+    const started = new Date();
+    const attempt: Attempt = { attemptNumber, at: started.toISOString(), trigger, responseDurationMs: 0 };
+    if (endpoint?.status === 'suspended' && !force) {
+      return { attempt, delivered: false, gone: false, retryScheduleMs, suspended: true };
+    }
+    if (!endpoint?.url || !endpoint.secret) {
+      attempt.error = 'no webhook URL is configured for this environment';
+      return { attempt, delivered: false, gone: false, retryScheduleMs };
+    }
+    attempt.url = endpoint.url;
+    if (!config.ALLOW_PRIVATE_URLS && isPrivateUrl(endpoint.url)) {
+      attempt.error = 'EPRIVATEADDRESS: the webhook URL points at a private address';
+      return { attempt, delivered: false, gone: false, retryScheduleMs };
+    }
+    const body = deliveryBody(document);
+    try {
+      const response = await postSigned(http, config, {
+        url: endpoint.url,
+        secret: endpoint.secret,
+        id: document.id,
+        body,
+        now: started,
+      });
+      const status = response.statusCode;
+      attempt.responseStatusCode = status;
+      attempt.responseDurationMs = Date.now() - started.getTime();
+      const delivered = status >= 200 && status < 300;
+      if (!delivered) attempt.error = `HTTP ${status}`;
+      const retryAfterMs =
+        status === 429 || status === 503 ? parseRetryAfter(response.headers['retry-after'], started) : undefined;
+      return { attempt, delivered, gone: status === 410, retryAfterMs, retryScheduleMs };
+    } catch (err) {
+      attempt.error = describeError(err);
+      attempt.responseDurationMs = Date.now() - started.getTime();
+      return { attempt, delivered: false, gone: false, retryScheduleMs };
+    }
+  }
 }

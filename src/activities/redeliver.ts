@@ -4,6 +4,7 @@ import type { Config } from '../config';
 import { deliveryWorkflowId, endpointWorkflowId } from '../domain/ids';
 import type { Environment } from '../domain/schemas';
 import type { PendingStore } from '../pending/store';
+import { heartbeating } from './heartbeat';
 import {
   redeliverUpdate,
   reportExhaustedUpdate,
@@ -36,18 +37,6 @@ export interface ReplayStep {
 
 /** A replay step stops handing out documents after this long, so the entity can continue as new between steps. */
 const REPLAY_STEP_BUDGET_MS = 10_000;
-const HEARTBEAT_EVERY_MS = 5_000;
-
-/** Heartbeats while `work` runs: Updates can take a delivery timeout each, and a dead worker is noticed in a minute. */
-async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
-  const timer = setInterval(() => Context.current().heartbeat(), HEARTBEAT_EVERY_MS);
-  try {
-    return await work();
-  } finally {
-    clearInterval(timer);
-  }
-}
-
 /**
  * The entity's side of the protocol, run as activities because a workflow cannot run an Update itself: each one runs
  * Updates on other workflows and returns their answers.

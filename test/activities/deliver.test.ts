@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { MockActivityEnvironment } from '@temporalio/testing';
 import { Webhook } from 'standardwebhooks';
 import { createDeliverActivities, type EndpointReader } from '../../src/activities/deliver';
 import type { DocumentInput, EndpointState } from '../../src/domain/schemas';
@@ -18,6 +19,10 @@ const document: DocumentInput = {
   createdAt: '2026-11-23T08:00:00.000Z',
   data: { amount: 42, note: 'héllo' },
 };
+
+/** Runs an activity function in an activity context, as the worker does (it heartbeats while it waits). */
+const inActivity = <A, R>(fn: (arg: A) => Promise<R>, arg: A): Promise<R> =>
+  new MockActivityEnvironment().run(fn, arg) as Promise<R>;
 
 /** The endpoint as the entity would answer it; the activity reads it at every attempt. */
 function endpointAt(url: string | undefined, extra: Partial<EndpointState> = {}): EndpointReader {
@@ -42,7 +47,7 @@ describe('attemptDelivery against a real HTTP receiver', () => {
   const config = testConfig({ DELIVERY_TIMEOUT: '500ms', RETRY_SCHEDULE_PRODUCTION: '1s,2s' });
   const http = createDeliveryAgent(config);
   const attempt = (url: string | undefined, extra?: Partial<EndpointState>) =>
-    createDeliverActivities({ http, endpoints: endpointAt(url, extra), config }).attemptDelivery({
+    inActivity(createDeliverActivities({ http, endpoints: endpointAt(url, extra), config }).attemptDelivery, {
       document,
       attemptNumber: 1,
       trigger: 'scheduled',
@@ -138,7 +143,7 @@ describe('attemptDelivery against a real HTTP receiver', () => {
     const agent = createDeliveryAgent(strict);
     const before = receiver.received.length;
     const run = (url: string) =>
-      createDeliverActivities({ http: agent, endpoints: endpointAt(url), config: strict }).attemptDelivery({
+      inActivity(createDeliverActivities({ http: agent, endpoints: endpointAt(url), config: strict }).attemptDelivery, {
         document,
         attemptNumber: 1,
         trigger: 'scheduled',

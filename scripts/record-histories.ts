@@ -1,0 +1,190 @@
+/**
+ * Records real histories of every shape a running document or endpoint can be in, from the real workflow code on the
+ * real stack (dev server, versitygw, SMTP sink, worker and API processes), into test/fixtures/histories/<version>/.
+ * `npm test` replays them all against today's code, so a change that would break a workflow in flight fails CI.
+ *
+ *   npm run histories -- v2        # a new version's fixtures; existing ones are never regenerated in place
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { waitFor } from './lib/stack';
+import { toolPath } from './lib/tools';
+import { deliveryWorkflowId, endpointWorkflowId } from '../src/domain/ids';
+import { startReceiver, type Behaviour } from '../test/helpers/receiver';
+import { ADMIN_KEY, apiClient, startTestStack } from '../test/helpers/stack';
+
+const version = process.argv[2];
+if (!version || !/^v\d+$/.test(version)) {
+  console.error('usage: npm run histories -- v<N>   (a version directory that does not exist yet)');
+  process.exit(2);
+}
+const dir = path.resolve(__dirname, '..', 'test', 'fixtures', 'histories', version);
+if (existsSync(dir)) {
+  console.error(`${dir} exists: fixtures are added, never regenerated in place; pick the next version`);
+  process.exit(2);
+}
+
+async function main() {
+  const stack = await startTestStack({
+    RETENTION_SANDBOX: '6s',
+    NOTIFICATION_WINDOW: '2s',
+    REPLAY_PAGE_SIZE: '2',
+    REPLAY_CONCURRENCY: '1',
+    ENDPOINT_RUN_MAX_EVENTS: '50',
+    COLD_SWEEP_INTERVAL: '5s',
+  });
+  const api = apiClient(stack.baseUrl);
+  const connection = await Connection.connect({ address: stack.config.TEMPORAL_ADDRESS });
+  const client = new Client({ connection });
+  // Answers per document id: the n-th request for an id gets behaviour(n).
+  const perDocument = new Map<string, Behaviour>();
+  const seen = new Map<string, number>();
+  let fallback: Behaviour = () => ({ status: 200 });
+  const receiver = await startReceiver((_n, req) => {
+    const id = String(req.headers['webhook-id']);
+    seen.set(id, (seen.get(id) ?? 0) + 1);
+    return (perDocument.get(id) ?? fallback)(seen.get(id)!, req);
+  });
+  const notifications = await startReceiver(() => ({ status: 200 }));
+  const recorded: { name: string; workflowId: string; runId?: string }[] = [];
+
+  const customer = async (id: string, webhook: Record<string, unknown> = {}) => {
+    const keys = (await api('POST', '/v1/customers', ADMIN_KEY, { id, name: id })).body.apiKeys;
+    for (const env of ['production', 'sandbox'] as const) {
+      const res = await api('PUT', `/v1/${env}/webhook`, keys[env], { url: receiver.url, ...webhook });
+      if (res.status !== 200) throw new Error(`PUT webhook: ${JSON.stringify(res.body)}`);
+    }
+    return keys as { production: string; sandbox: string };
+  };
+  const submit = (env: string, customerId: string, id: string) =>
+    api('POST', `/v1/${env}/documents`, ADMIN_KEY, { customerId, id, type: 'event', data: { id } });
+  const status = (env: string, key: string, id: string, wanted: string) =>
+    waitFor(`${id} ${wanted}`, async () => {
+      const res = await api('GET', `/v1/${env}/documents/${id}`, key);
+      if (res.body?.status !== wanted) throw new Error(JSON.stringify(res.body));
+    });
+  const record = (name: string, workflowId: string, runId?: string) => recorded.push({ name, workflowId, runId });
+
+  // Documents.
+  const first = await customer('h-first');
+  await submit('production', 'h-first', 'doc');
+  await status('production', first.production, 'doc', 'delivered');
+  record('document-delivered-first-attempt', deliveryWorkflowId('production', 'h-first', 'doc'));
+  record('endpoint-configured', endpointWorkflowId('production', 'h-first'));
+
+  const retried = await customer('h-retried', { retrySchedule: '1s,1s' });
+  perDocument.set('retried', (n) => ({ status: n < 3 ? 500 : 200 }));
+  await submit('production', 'h-retried', 'retried');
+  await status('production', retried.production, 'retried', 'delivered');
+  record('document-retried-then-delivered', deliveryWorkflowId('production', 'h-retried', 'retried'));
+
+  const gone = await customer('h-gone', { retrySchedule: '1s,1s' });
+  perDocument.set('gone', () => ({ status: 410 }));
+  await submit('production', 'h-gone', 'gone');
+  await status('production', gone.production, 'gone', 'pending');
+  record('document-410-pending', deliveryWorkflowId('production', 'h-gone', 'gone'));
+
+  const resent = await customer('h-resent', { retrySchedule: '1s' });
+  perDocument.set('resent', (n) => ({ status: n < 3 ? 500 : 200 }));
+  await submit('production', 'h-resent', 'resent');
+  await status('production', resent.production, 'resent', 'pending');
+  await api('POST', '/v1/production/pending/resent/resend', resent.production);
+  await status('production', resent.production, 'resent', 'delivered');
+  record('document-exhausted-pending-resent-delivered', deliveryWorkflowId('production', 'h-resent', 'resent'));
+
+  const acked = await customer('h-acked', { retrySchedule: '1s' });
+  perDocument.set('acked', () => ({ status: 500 }));
+  await submit('production', 'h-acked', 'acked');
+  await status('production', acked.production, 'acked', 'pending');
+  await api('DELETE', '/v1/production/pending/acked', acked.production);
+  await status('production', acked.production, 'acked', 'acknowledged');
+  record('document-pending-acknowledged', deliveryWorkflowId('production', 'h-acked', 'acked'));
+
+  // Sandbox keeps pending documents 6 s here: expiry to the cold store, then an operator restore (a new run).
+  const cold = await customer('h-cold', { retrySchedule: '1s' });
+  perDocument.set('cold', () => ({ status: 500 }));
+  await submit('sandbox', 'h-cold', 'cold');
+  await status('sandbox', cold.sandbox, 'cold', 'expired');
+  const expiredRun = (await client.workflow.getHandle(deliveryWorkflowId('sandbox', 'h-cold', 'cold')).describe())
+    .runId;
+  record('document-pending-expired', deliveryWorkflowId('sandbox', 'h-cold', 'cold'), expiredRun);
+  await api('POST', '/v1/sandbox/customers/h-cold/restore', ADMIN_KEY, { ids: ['cold'] });
+  await status('sandbox', cold.sandbox, 'cold', 'pending');
+  await api('DELETE', '/v1/sandbox/pending/cold', cold.sandbox);
+  await status('sandbox', cold.sandbox, 'cold', 'acknowledged');
+  record('document-restored-acknowledged', deliveryWorkflowId('sandbox', 'h-cold', 'cold'));
+
+  // An endpoint's life: suspended with an email, probed, notified in batches, preferences and configuration changed,
+  // reactivated and replayed across continue-as-new (runs are short here: ENDPOINT_RUN_MAX_EVENTS=50).
+  const life = await customer('h-life', {
+    retrySchedule: '2s',
+    suspensionEmail: 'ops@h-life.example',
+    notificationUrl: notifications.url,
+  });
+  fallback = () => ({ status: 500 });
+  for (const id of ['l1', 'l2', 'l3', 'l4', 'l5', 'l6']) await submit('production', 'h-life', id);
+  for (const id of ['l1', 'l2', 'l3', 'l4', 'l5', 'l6']) await status('production', life.production, id, 'pending');
+  await waitFor('a notification', async () => {
+    if (notifications.received.length === 0) throw new Error('none yet');
+  });
+  await waitFor('a suspension email', async () => {
+    if (stack.mail.messages.length === 0) throw new Error('none yet');
+  });
+  await new Promise((r) => setTimeout(r, 5_000)); // a few probes
+  await api('PUT', '/v1/production/preferences', life.production, { pendingNotifications: false });
+  await api('PUT', '/v1/production/preferences', life.production, { pendingNotifications: true });
+  await api('PUT', '/v1/production/webhook', life.production, {
+    url: receiver.url,
+    retrySchedule: '2s',
+    suspensionEmail: 'ops@h-life.example',
+    notificationUrl: notifications.url,
+  });
+  fallback = () => ({ status: 200 });
+  await api('PATCH', '/v1/production/webhook', life.production, { active: true });
+  for (const id of ['l1', 'l2', 'l3', 'l4', 'l5', 'l6']) await status('production', life.production, id, 'delivered');
+  await api('PATCH', '/v1/production/webhook', life.production, { active: false });
+  const lifeId = endpointWorkflowId('production', 'h-life');
+  let run = 0;
+  for await (const execution of client.workflow.list({ query: `WorkflowId = '${lifeId}'` })) {
+    record(`endpoint-lifecycle-run-${++run}`, lifeId, execution.runId);
+  }
+  for (const type of ['endpointEmail', 'pendingNotification', 'sweepColdStores']) {
+    await waitFor(`a completed ${type}`, async () => {
+      for await (const execution of client.workflow.list({
+        query: `WorkflowType = '${type}' AND ExecutionStatus = 'Completed'`,
+      })) {
+        record(
+          type.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`),
+          execution.workflowId,
+          execution.runId,
+        );
+        return;
+      }
+      throw new Error('none yet');
+    });
+  }
+
+  mkdirSync(dir, { recursive: true });
+  for (const { name, workflowId, runId } of recorded) {
+    // The CLI's JSON is the format Worker.runReplayHistories reads and operators already know.
+    const runArgs = runId ? ['--run-id', runId] : [];
+    const json = execFileSync(
+      toolPath('temporal'),
+      ['workflow', 'show', '--workflow-id', workflowId, ...runArgs, '--output', 'json'],
+      { env: { ...process.env, TEMPORAL_ADDRESS: stack.config.TEMPORAL_ADDRESS }, maxBuffer: 64 * 1024 * 1024 },
+    ).toString();
+    writeFileSync(path.join(dir, `${name}.json`), json);
+    console.log(`${version}/${name}.json  ${workflowId}  ${JSON.parse(json).events.length} events`);
+  }
+  await receiver.close();
+  await notifications.close();
+  await connection.close();
+  await stack.stop();
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+
+const ROOT = path.resolve(__dirname, '../fixtures/histories');
+
+/** Every recorded history, of every version: `v1/document-delivered-first-attempt` and so on. */
+function fixtures() {
+  return readdirSync(ROOT)
+    .sort()
+    .flatMap((version) =>
+      readdirSync(path.join(ROOT, version))
+        .filter((file) => file.endsWith('.json'))
+        .sort()
+        .map((file) => ({
+          workflowId: `${version}/${file.slice(0, -'.json'.length)}`,
+          history: JSON.parse(readFileSync(path.join(ROOT, version, file), 'utf8')) as unknown,
+        })),
+    );
+}
+
+async function replay(workflowBundle: WorkflowBundleWithSourceMap, histories: ReturnType<typeof fixtures>) {
+  const failures: string[] = [];
+  let replayed = 0;
+  for await (const result of Worker.runReplayHistories({ workflowBundle }, histories)) {
+    replayed++;
+    if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+  }
+  return { replayed, failures };
+}
+
+const bundle = (workflowsPath: string) => bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+
+/**
+ * Workflows live up to 100 days, so every deploy meets histories written by older code. The histories recorded by
+ * `npm run histories` (real code, real stack) replay here against today's workflow code: a change that would make a
+ * workflow in flight fail (a nondeterminism error) fails this test. Behaviour changes go behind `patched()`.
+ */
+describe('recorded histories replay against today’s workflow code', () => {
+  it('every fixture of every version replays without a nondeterminism error', async () => {
+    const histories = fixtures();
+    assert.ok(histories.length >= 15, `only ${histories.length} fixtures`);
+    const { replayed, failures } = await replay(await bundle(require.resolve('../../src/workflows')), histories);
+    assert.deepEqual(failures, []);
+    assert.equal(replayed, histories.length);
+  });
+
+  it('a change that breaks a workflow in flight is caught', async () => {
+    const delivered = fixtures().filter((f) => f.workflowId.endsWith('/document-delivered-first-attempt'));
+    const broken = await bundle(require.resolve('../fixtures/broken-workflows'));
+    const { failures } = await replay(broken, delivered);
+    assert.equal(failures.length, delivered.length);
+    assert.match(failures[0], /[Nn]ondetermin/);
+  });
+});
