@@ -86,7 +86,12 @@ export function createDeliverActivities(deps: { http: Dispatcher; endpoints: End
     },
   };
 
-  async function attemptOnce({ document, attemptNumber, trigger, force }: AttemptDeliveryInput): Promise<DeliveryOutcome> {
+  async function attemptOnce({
+    document,
+    attemptNumber,
+    trigger,
+    force,
+  }: AttemptDeliveryInput): Promise<DeliveryOutcome> {
     const endpoint = await endpoints.get(document.environment, document.customerId);
     const retryScheduleMs = parseRetrySchedule(endpoint?.retrySchedule ?? config.retrySchedules[document.environment]);
     const started = new Date();
