@@ -55,7 +55,11 @@ const ConfigSchema = z.object({
   RETENTION_PRODUCTION: duration('10d'),
   /** How long expired documents stay in the cold store for an operator restore. */
   COLD_RETENTION: duration('90d'),
-  DELIVERY_TIMEOUT: duration('15s'),
+  /** At most a minute: the attempt activity's own timeout (2 minutes) must cover it. */
+  DELIVERY_TIMEOUT: duration('15s').refine(
+    (ms) => ms > 0 && ms <= 60_000,
+    'DELIVERY_TIMEOUT must be between 1ms and 60s',
+  ),
   SMTP_URL: z.string().default('smtp://localhost:1025'),
   MAIL_FROM: z.string().default('Webhooks <webhooks@localhost>'),
   ALLOW_PRIVATE_URLS: bool,

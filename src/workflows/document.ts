@@ -4,6 +4,7 @@ import {
   condition,
   getExternalWorkflowHandle,
   log,
+  patched,
   proxyActivities,
   setHandler,
   sleep,
@@ -28,7 +29,20 @@ import {
 
 // Activity retries cover infrastructure faults (worker crash, S3 or Temporal briefly down) and never give up:
 // the document must not be lost. Delivery failures are outcomes the workflow schedules itself.
+
+/**
+ * Since this patch an attempt heartbeats while it waits for the receiver, so a worker that dies in the middle of one
+ * is noticed within seconds and the attempt retried, instead of after a 5-minute timeout. Workflows started before it
+ * keep the old timeout; the old branch can go once none can be running (100 days after the deploy).
+ */
+const HEARTBEATING_ATTEMPTS = 'heartbeating-attempts';
 const { attemptDelivery } = proxyActivities<Activities>({
+  // DELIVERY_TIMEOUT is at most a minute: this bounds a worker that hangs without dying.
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '10 seconds',
+  retry: UNTIL_IT_SUCCEEDS,
+});
+const { attemptDelivery: attemptDeliveryBeforeHeartbeats } = proxyActivities<Activities>({
   startToCloseTimeout: '5 minutes',
   retry: UNTIL_IT_SUCCEEDS,
 });
@@ -97,8 +111,9 @@ export async function deliverDocument(input: DocumentInput): Promise<DocumentSta
     state.status = status;
     upsertSearchAttributes([{ key: DeliveryStatusKey, value: status }]);
   };
+  const attemptActivity = patched(HEARTBEATING_ATTEMPTS) ? attemptDelivery : attemptDeliveryBeforeHeartbeats;
   const attempt = async (trigger: 'scheduled' | 'manual', force: boolean): Promise<DeliveryOutcome> => {
-    const outcome = await attemptDelivery({
+    const outcome = await attemptActivity({
       document: input,
       attemptNumber: state.attempts.length + 1,
       trigger,

@@ -221,6 +221,28 @@ describe('end to end over HTTP: dev server, versitygw, worker and API processes'
     assert.equal(r.received.length, 2);
   });
 
+  it('a worker killed in the middle of an attempt has it retried within seconds, not after a 5-minute timeout', async () => {
+    // The first request never gets an answer: the worker dies while it waits for one.
+    const r = await receiver((n) => (n === 1 ? 'hang' : { status: 200 }));
+    const { keys } = await customer('tyrell', r.url);
+    await api('POST', '/v1/production/documents', ADMIN_KEY, {
+      customerId: 'tyrell',
+      id: 'evt_m',
+      type: 'event',
+      data: 1,
+    });
+    await waitFor('the first attempt to reach the receiver', async () => assert.equal(r.received.length, 1));
+    await stack.killWorker();
+    const killedAt = Date.now();
+    await stack.restartWorker();
+    const delivered = await documentStatus(keys.production, 'evt_m', 'delivered');
+    const retriedAfterMs = r.received[1].at - killedAt;
+    // The attempt heartbeats every 2 s with a 10 s heartbeat timeout; a worker restart takes a few seconds more.
+    assert.ok(retriedAfterMs < 30_000, `retried ${retriedAfterMs} ms after the worker died`);
+    assert.equal(r.received.length, 2);
+    assert.equal(delivered.attempts.length, 1, 'the same attempt, retried: the first never finished');
+  });
+
   it('a worker killed mid-schedule and restarted still archives, exactly once in the bucket', async () => {
     const r = await receiver(always(502));
     const { keys } = await customer('cyberdyne', r.url, { retrySchedule: '2s,2s' });

@@ -47,6 +47,32 @@ describe('recorded histories replay against today’s workflow code', () => {
     assert.equal(replayed, histories.length);
   });
 
+  it('the heartbeating-attempts patch: histories from before it keep the old timeout, new runs take the new path', () => {
+    type Event = {
+      eventType: string;
+      markerRecordedEventAttributes?: { details?: { 'patch-data'?: { payloads: { data: string }[] } } };
+      activityTaskScheduledEventAttributes?: { activityType: { name: string }; heartbeatTimeout?: string };
+    };
+    const shape = (workflowId: string) => {
+      const { history } = fixtures().find((f) => f.workflowId === workflowId)!;
+      const events = (history as { events: Event[] }).events;
+      const patches = events.flatMap((e) =>
+        (e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads ?? []).map(
+          (p) => (JSON.parse(Buffer.from(p.data, 'base64').toString()) as { id: string }).id,
+        ),
+      );
+      const attempt = events.find(
+        (e) => e.activityTaskScheduledEventAttributes?.activityType.name === 'attemptDelivery',
+      );
+      return { patches, heartbeatTimeout: attempt?.activityTaskScheduledEventAttributes?.heartbeatTimeout ?? '0s' };
+    };
+    assert.deepEqual(shape('v1/document-delivered-first-attempt'), { patches: [], heartbeatTimeout: '0s' });
+    assert.deepEqual(shape('v2/document-delivered-first-attempt'), {
+      patches: ['heartbeating-attempts'],
+      heartbeatTimeout: '10s',
+    });
+  });
+
   it('a change that breaks a workflow in flight is caught', async () => {
     const delivered = fixtures().filter((f) => f.workflowId.endsWith('/document-delivered-first-attempt'));
     const broken = await bundle(require.resolve('../fixtures/broken-workflows'));
