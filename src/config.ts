@@ -79,6 +79,8 @@ const ConfigSchema = z.object({
   ENDPOINT_RUN_MAX_EVENTS: z.coerce.number().int().min(50).max(40_000).default(2_000),
   /** How often the cold-store sweep (a Temporal Schedule) removes copies past COLD_RETENTION, for S3 servers without lifecycle rules. */
   COLD_SWEEP_INTERVAL: duration('1h'),
+  /** A request whose headers and body have not all arrived by then is answered 408 and its connection closed. */
+  REQUEST_TIMEOUT: duration('10s'),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()

@@ -2,7 +2,7 @@ import { request, type Dispatcher } from 'undici';
 import type { Config } from '../config';
 import type { Attempt, DocumentInput, EndpointState, Environment } from '../domain/schemas';
 import { deliveryBody } from '../domain/delivery-body';
-import { parseRetrySchedule } from '../domain/schedule';
+import { retryScheduleOr } from '../domain/schedule';
 import { isPrivateUrl } from '../lib/private-address';
 import { webhookHeaders } from '../lib/signature';
 import { heartbeating } from './heartbeat';
@@ -93,7 +93,7 @@ export function createDeliverActivities(deps: { http: Dispatcher; endpoints: End
     force,
   }: AttemptDeliveryInput): Promise<DeliveryOutcome> {
     const endpoint = await endpoints.get(document.environment, document.customerId);
-    const retryScheduleMs = parseRetrySchedule(endpoint?.retrySchedule ?? config.retrySchedules[document.environment]);
+    const retryScheduleMs = retryScheduleOr(endpoint?.retrySchedule, config.retrySchedules[document.environment]);
     const started = new Date();
     const attempt: Attempt = { attemptNumber, at: started.toISOString(), trigger, responseDurationMs: 0 };
     if (endpoint?.status === 'suspended' && !force) {

@@ -28,19 +28,31 @@ export class AppError extends Error {
   }
 }
 
+const CLIENT_ERRORS: Record<string, { code: string; message: string }> = {
+  'entity.too.large': { code: 'payload_too_large', message: 'request body is too large' },
+  'entity.parse.failed': { code: 'invalid_json', message: 'request body is not valid JSON' },
+  'encoding.unsupported': { code: 'unsupported_encoding', message: 'the content-encoding is not supported' },
+  'charset.unsupported': { code: 'unsupported_charset', message: 'the body must be UTF-8 JSON' },
+  'request.aborted': { code: 'request_aborted', message: 'the request body ended early' },
+  'request.size.invalid': { code: 'invalid_length', message: 'the body does not match its content-length' },
+};
+
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   if (err instanceof AppError) {
-    res.status(err.httpStatus).json({ error: { code: err.code, message: err.message, details: err.details } });
+    res.status(err.httpStatus).json({ error: { code: err.code, message: err.message, details: err.details ?? [] } });
     return;
   }
-  // body-parser's errors carry a `type` and a status.
-  const type = (err as { type?: string }).type;
-  if (type === 'entity.too.large') {
-    res.status(413).json({ error: { code: 'payload_too_large', message: 'request body is too large' } });
-    return;
-  }
-  if (type === 'entity.parse.failed') {
-    res.status(400).json({ error: { code: 'invalid_json', message: 'request body is not valid JSON' } });
+  // body-parser's and the router's errors (a bad encoding, charset or percent-escape, a body too large or cut off)
+  // carry a 4xx status: they are the caller's, answered in the contract's shape.
+  const status =
+    (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const type = (err as { type?: string }).type;
+    const { code, message } = CLIENT_ERRORS[type ?? ''] ?? {
+      code: err instanceof URIError ? 'invalid_path' : 'bad_request',
+      message: err instanceof URIError ? 'the path has a malformed percent-escape' : 'the request is malformed',
+    };
+    res.status(status).json({ error: { code, message, details: [{ path: type ?? 'request', message, code }] } });
     return;
   }
   logger.error({ err, method: req.method, path: req.path }, 'request failed');

@@ -1,12 +1,12 @@
 import type { Config } from '../config';
 import type { DocumentState, EndpointState } from '../domain/schemas';
-import { formatRetrySchedule, parseRetrySchedule } from '../domain/schedule';
+import { formatRetrySchedule, retryScheduleOr } from '../domain/schedule';
 
 // What customers see: the secret only when they set the webhook, never the key hash or internal fields.
 
 /** `pendingCount` is read from the bucket: the entity keeps no list of pending documents. */
 export function presentWebhook(endpoint: EndpointState, pendingCount: number, config: Config, withSecret = false) {
-  const schedule = endpoint.retrySchedule ?? config.retrySchedules[endpoint.environment];
+  const schedule = retryScheduleOr(endpoint.retrySchedule, config.retrySchedules[endpoint.environment]);
   return {
     url: endpoint.url ?? null,
     notificationUrl: endpoint.notificationUrl ?? null,
@@ -16,7 +16,7 @@ export function presentWebhook(endpoint: EndpointState, pendingCount: number, co
     suspensionReason: endpoint.suspension?.reason,
     lastError: endpoint.lastError,
     pendingCount,
-    retrySchedule: formatRetrySchedule(parseRetrySchedule(schedule)),
+    retrySchedule: formatRetrySchedule(schedule),
     ...(withSecret ? { secret: endpoint.secret } : {}),
   };
 }

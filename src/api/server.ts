@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfigFromProcess } from '../config';
 import { logger } from '../lib/logger';
@@ -13,7 +14,16 @@ async function main(): Promise<void> {
   const client = createTemporalClient(config);
   const app = createApp({ service: createDeliveryService({ client, s3, config }), config });
 
-  const server = app.listen(config.PORT, () => {
+  // A client announcing a body it never sends does not hold a connection for long.
+  const server = createServer(
+    {
+      requestTimeout: config.REQUEST_TIMEOUT,
+      headersTimeout: config.REQUEST_TIMEOUT,
+      connectionsCheckingInterval: 1_000,
+    },
+    app,
+  );
+  server.listen(config.PORT, () => {
     const { port } = server.address() as AddressInfo;
     logger.info({ port }, `API listening on http://localhost:${port}`);
   });

@@ -12,6 +12,9 @@ export const RETRY_PRESETS = {
 export type RetryPresetName = keyof typeof RETRY_PRESETS;
 export const DEFAULT_RETRY_PRESET: RetryPresetName = 'rejected-information';
 export const MAX_SCHEDULE_STEPS = 20;
+const DAY_MS = 86_400_000;
+export const MAX_INTERVAL_MS = 30 * DAY_MS;
+export const MAX_SCHEDULE_MS = 60 * DAY_MS;
 
 /** A preset name or a comma-separated list of intervals, e.g. `2h,22h,24h`; returns intervals in milliseconds. */
 export function parseRetrySchedule(text: string): number[] {
@@ -21,6 +24,9 @@ export function parseRetrySchedule(text: string): number[] {
     throw new Error(`a retry schedule has 1 to ${MAX_SCHEDULE_STEPS} intervals`);
   }
   if (intervals.some((ms) => ms <= 0)) throw new Error('retry intervals must be positive');
+  // Bounded so that no stored schedule can put an attempt beyond what dates (or the retention) can hold.
+  if (intervals.some((ms) => ms > MAX_INTERVAL_MS)) throw new Error('each retry interval is at most 30d');
+  if (intervals.reduce((a, b) => a + b, 0) > MAX_SCHEDULE_MS) throw new Error('a retry schedule spans at most 60d');
   return intervals;
 }
 
@@ -37,4 +43,16 @@ export function retryOffsets(intervals: number[]): number[] {
 /** Jitter never moves an attempt earlier than its schedule, and stays small: 10% of the interval, at most 5 minutes. */
 export function jitterMs(intervalMs: number, random: number): number {
   return Math.floor(random * Math.min(intervalMs * 0.1, 5 * 60_000));
+}
+
+/**
+ * The endpoint's schedule, or the fallback when the stored one does not parse (stored before today's bounds): a
+ * stored configuration must never fail a workflow task or an attempt.
+ */
+export function retryScheduleOr(text: string | undefined, fallback: string): number[] {
+  try {
+    return parseRetrySchedule(text ?? fallback);
+  } catch {
+    return parseRetrySchedule(fallback);
+  }
 }

@@ -18,14 +18,39 @@ export type DocumentType = z.infer<typeof DocumentTypeSchema>;
 export const DocumentStatusSchema = z.enum(['sending', 'retrying', 'delivered', 'pending', 'acknowledged', 'expired']);
 export type DocumentStatus = z.infer<typeof DocumentStatusSchema>;
 
-export const CreateCustomerSchema = z.object({ id: IdSchema, name: z.string().min(1).max(200) });
+export const CreateCustomerSchema = z.strictObject({ id: IdSchema, name: z.string().min(1).max(200) });
 export type CreateCustomer = z.infer<typeof CreateCustomerSchema>;
 
-export const SubmitDocumentSchema = z.object({
+/** Deeper than this, `data` is refused: it is the customer's JSON, not a recursion test for every parser after us. */
+export const MAX_DATA_DEPTH = 64;
+
+/** How deep a parsed JSON value nests, counted without recursion (a hostile value cannot overflow the stack). */
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    deepest = Math.max(deepest, depth);
+    if (deepest > MAX_DATA_DEPTH) return deepest;
+    if (node && typeof node === 'object') for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/** Any JSON value up to MAX_DATA_DEPTH deep (the body parser already made it JSON). */
+export const DocumentDataSchema = z
+  .custom<z.core.util.JSONType>((value) => value !== undefined, 'is required')
+  .superRefine((value, ctx) => {
+    if (depthOf(value) > MAX_DATA_DEPTH) {
+      ctx.addIssue({ code: 'custom', message: `nests deeper than ${MAX_DATA_DEPTH} levels` });
+    }
+  });
+
+export const SubmitDocumentSchema = z.strictObject({
   customerId: IdSchema,
   id: IdSchema,
   type: DocumentTypeSchema,
-  data: z.json(),
+  data: DocumentDataSchema,
 });
 export type SubmitDocument = z.infer<typeof SubmitDocumentSchema>;
 
@@ -37,24 +62,50 @@ export type DocumentInput = SubmitDocument & {
   restoredFrom?: string;
 };
 
-export const RetryScheduleSchema = z.string().superRefine((text, ctx) => {
+export const RetryScheduleSchema = z
+  .string()
+  .max(1000)
+  .superRefine((text, ctx) => {
+    try {
+      parseRetrySchedule(text);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  });
+
+/** Why a text is not a webhook URL we would call, or undefined when it is one. Never throws. */
+export function httpUrlProblem(text: string): string | undefined {
+  let url: URL;
   try {
-    parseRetrySchedule(text);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    url = new URL(text);
+  } catch {
+    return 'must be an absolute http or https URL';
   }
-});
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'must be an http or https URL';
+  if (!url.hostname) return 'must name a host';
+  if (url.username || url.password) return 'must not contain credentials';
+  if (url.port === '0') return 'must not use port 0';
+  return undefined;
+}
 
 const HttpUrlSchema = z
   .string()
   .max(2048)
-  .url()
-  .refine((url) => /^https?:$/.test(new URL(url).protocol), 'must be an http or https URL');
+  .superRefine((text, ctx) => {
+    const problem = httpUrlProblem(text);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
-export const PutWebhookSchema = z.object({
+// RFC 5321: 64 characters before the @, 254 in all.
+const EmailSchema = z
+  .email()
+  .max(254)
+  .refine((email) => email.split('@')[0].length <= 64, 'the part before the @ is at most 64 characters');
+
+export const PutWebhookSchema = z.strictObject({
   url: HttpUrlSchema,
   notificationUrl: HttpUrlSchema.nullish(),
-  suspensionEmail: z.string().email().nullish(),
+  suspensionEmail: EmailSchema.nullish(),
   retrySchedule: RetryScheduleSchema.nullish(),
 });
 export type PutWebhook = z.infer<typeof PutWebhookSchema>;
@@ -115,7 +166,7 @@ export interface EndpointState {
   updatedAt: string;
 }
 
-export const PreferencesSchema = z.object({ pendingNotifications: z.boolean() });
+export const PreferencesSchema = z.strictObject({ pendingNotifications: z.boolean() });
 export type Preferences = z.infer<typeof PreferencesSchema>;
 
 export const ListPendingQuerySchema = z.object({
@@ -124,14 +175,14 @@ export const ListPendingQuerySchema = z.object({
   cursor: z.string().max(512).optional(),
 });
 
-export const ResendManySchema = z.object({ ids: z.array(IdSchema).min(1).max(1000).optional() });
+export const ResendManySchema = z.strictObject({ ids: z.array(IdSchema).min(1).max(1000).optional() });
 
-export const RestoreSchema = z.object({
+export const RestoreSchema = z.strictObject({
   ids: z.array(IdSchema).min(1).max(1000).optional(),
   since: z.iso.datetime().optional(),
 });
 
-export const PatchWebhookSchema = z.object({ active: z.boolean() });
+export const PatchWebhookSchema = z.strictObject({ active: z.boolean() });
 
 /** A document waiting in the bucket, as its key describes it (see pendingObjectKey) and the pending list shows it. */
 export interface PendingEntry {

@@ -43,18 +43,19 @@ function validateConfiguration(input: ConfigureEndpointInput): void {
     ['notificationUrl', input.notificationUrl],
   ] as const) {
     if (value != null && !HTTP_URL.test(value)) {
-      throw ApplicationFailure.nonRetryable(`${field} must be an http(s) URL`, 'InvalidEndpoint');
+      throw ApplicationFailure.nonRetryable(`${field} must be an http(s) URL`, 'InvalidEndpoint', field);
     }
   }
   if (input.retrySchedule != null) {
     try {
       parseRetrySchedule(input.retrySchedule);
     } catch (err) {
-      throw ApplicationFailure.nonRetryable(`retrySchedule: ${(err as Error).message}`, 'InvalidEndpoint');
+      const message = `retrySchedule: ${(err as Error).message}`;
+      throw ApplicationFailure.nonRetryable(message, 'InvalidEndpoint', 'retrySchedule');
     }
   }
   if (!input.newSecret.startsWith('whsec_')) {
-    throw ApplicationFailure.nonRetryable('newSecret must be a whsec_ secret', 'InvalidEndpoint');
+    throw ApplicationFailure.nonRetryable('newSecret must be a whsec_ secret', 'InvalidEndpoint', 'newSecret');
   }
 }
 

@@ -2,7 +2,7 @@ import { condition, proxyActivities, sleep } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { UNTIL_IT_SUCCEEDS } from './retry';
 import type { EndpointEmailInput } from '../activities/endpoint';
-import { parseRetrySchedule } from '../domain/schedule';
+import { retryScheduleOr } from '../domain/schedule';
 import type { EndpointEntity } from './endpoint';
 
 // A probe waits for a document's attempt (at most a delivery timeout each); the heartbeat notices a dead worker.
@@ -36,7 +36,7 @@ export async function probeLoop(entity: EndpointEntity): Promise<void> {
   for (;;) {
     await condition(() => probing() || entity.draining());
     if (entity.draining()) return;
-    const schedule = parseRetrySchedule(state.retrySchedule ?? entity.settings.defaultRetrySchedule);
+    const schedule = retryScheduleOr(state.retrySchedule, entity.settings.defaultRetrySchedule);
     const after = (step: number): ProbeTime => ({
       step,
       at: new Date(Date.now() + schedule[Math.min(step, schedule.length - 1)]).toISOString(),

@@ -10,7 +10,7 @@ import {
   PutWebhookSchema,
   ResendManySchema,
 } from '../../domain/schemas';
-import { isPrivateUrl } from '../../lib/private-address';
+import { privateAddressOf } from '../../lib/private-address';
 import { customerOf, requireCustomer } from '../auth';
 import { AppError } from '../errors';
 import { handle } from '../handle';
@@ -19,15 +19,16 @@ import type { DeliveryService } from '../service';
 
 const EnvParams = z.object({ env: EnvironmentSchema });
 
-/** Outside the local stack a webhook may not point at this network (SSRF); delivery re-checks after DNS. */
-function assertPublicUrls(urls: (string | null | undefined)[], config: Config): void {
+/** Outside the local stack a webhook may not point at this network (SSRF), by literal or by DNS; attempts re-check. */
+async function assertPublicUrls(urls: Record<string, string | null | undefined>, config: Config): Promise<void> {
   if (config.ALLOW_PRIVATE_URLS) return;
-  for (const [index, url] of urls.entries()) {
+  for (const [field, url] of Object.entries(urls)) {
     if (!url) continue;
-    if (isPrivateUrl(url)) {
-      const field = index === 0 ? 'url' : 'notificationUrl';
-      throw new AppError('validation_failed', `body.${field}: must not point at a private address`, 400, [
-        { path: `body.${field}`, message: 'must not point at a private address', code: 'custom' },
+    const address = await privateAddressOf(url);
+    if (address) {
+      const message = `must not point at a private address (${address})`;
+      throw new AppError('validation_failed', `body.${field}: ${message}`, 400, [
+        { path: `body.${field}`, message, code: 'custom' },
       ]);
     }
   }
@@ -40,7 +41,7 @@ export function customerRoutes(service: DeliveryService, config: Config): Router
   router.put(
     '/v1/:env/webhook',
     handle({ params: EnvParams, body: PutWebhookSchema }, async ({ body }, _req, res) => {
-      assertPublicUrls([body.url, body.notificationUrl], config);
+      await assertPublicUrls({ url: body.url, notificationUrl: body.notificationUrl }, config);
       const { customerId, environment } = customerOf(res);
       const endpoint = await service.configureWebhook(environment, customerId, body);
       res.json(

@@ -43,8 +43,18 @@ export function createRestoreService(
       if (restored.length > 0) {
         await client.workflow.getHandle(endpointWorkflowId(environment, customerId)).signal(documentsArrivedSignal);
       }
-      const at = new Date().toISOString();
-      await store.recordRestore({ by: 'operator', at, environment, customerId, count: restored.length, ids: restored });
+      // Recorded for billing when something came back; a restore that found nothing leaves no trace.
+      if (restored.length > 0) {
+        const at = new Date().toISOString();
+        await store.recordRestore({
+          by: 'operator',
+          at,
+          environment,
+          customerId,
+          count: restored.length,
+          ids: restored,
+        });
+      }
       return { count: restored.length, ids: restored };
     },
   };

@@ -26,7 +26,10 @@ export function createWebhookService({ client, store, endpoints }: ServiceContex
       } catch (err) {
         // The entity's validator is the last line of defence; its rejection is the caller's bad input.
         if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-          throw new AppError('validation_failed', err.cause.message, 400);
+          const path = `body.${String(err.cause.details?.[0] ?? 'webhook')}`;
+          throw new AppError('validation_failed', `${path}: ${err.cause.message}`, 400, [
+            { path, message: err.cause.message, code: 'custom' },
+          ]);
         }
         throw err;
       }
