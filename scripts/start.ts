@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { loadConfigFromProcess } from '../src/config';
+import { LOCAL_ADMIN_API_KEY, loadConfigFromProcess, loadEnvFile } from '../src/config';
 import { startMailSink } from './lib/mail-sink';
 import { ROOT, startNodeScript, startS3, startTemporal, waitFor, type Child } from './lib/stack';
 import { toolPath } from './lib/tools';
@@ -11,8 +11,12 @@ const TEMPORAL_UI_PORT = 8233;
 const SMTP_PORT = 1025;
 
 async function main(): Promise<void> {
+  loadEnvFile();
   // The local stack delivers to receivers on this machine; production defaults keep private URLs refused.
   process.env.ALLOW_PRIVATE_URLS ??= 'true';
+  // A developer's machine: the well-known operator key is allowed here, and only here.
+  process.env.LOCAL_STACK ??= 'true';
+  process.env.ADMIN_API_KEY ??= LOCAL_ADMIN_API_KEY;
   const config = loadConfigFromProcess();
   const s3Port = Number(new URL(config.S3_ENDPOINT).port || 80);
   for (const tool of ['temporal', 'versitygw'] as const) toolPath(tool);

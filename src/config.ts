@@ -36,10 +36,10 @@ const bool = z
 
 const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-  ADMIN_API_KEY: z
-    .string()
-    .min(16, 'ADMIN_API_KEY must be at least 16 characters')
-    .default('local-admin-key-change-me'),
+  /** Required by the API; the local stack's well-known value is refused unless LOCAL_STACK says this is one. */
+  ADMIN_API_KEY: z.string().min(16, 'ADMIN_API_KEY must be at least 16 characters').optional(),
+  /** Set by `npm start`: this is a developer's machine, where the well-known operator key is allowed. */
+  LOCAL_STACK: bool,
   TEMPORAL_ADDRESS: z.string().default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TASK_QUEUE: z.string().default('webhook-delivery'),
@@ -98,6 +98,19 @@ export interface Config extends RawConfig {
   retentionMs: Record<Environment, number>;
 }
 
+/** The operator key `npm start` uses; anywhere else it would be a password everyone knows. */
+export const LOCAL_ADMIN_API_KEY = 'local-admin-key-change-me';
+
+/** The operator key the API runs with, or an error that says why it cannot start. */
+export function operatorKey(config: Pick<Config, 'ADMIN_API_KEY' | 'LOCAL_STACK'>): string {
+  if (!config.ADMIN_API_KEY)
+    throw new Error('ADMIN_API_KEY is not set: the API needs an operator key (16+ characters)');
+  if (config.ADMIN_API_KEY === LOCAL_ADMIN_API_KEY && !config.LOCAL_STACK) {
+    throw new Error(`ADMIN_API_KEY is the local stack's well-known key (${LOCAL_ADMIN_API_KEY}): set your own`);
+  }
+  return config.ADMIN_API_KEY;
+}
+
 /** The only reader of `process.env`: everything else receives a Config. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = ConfigSchema.safeParse(env);
@@ -117,10 +130,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 
 /** Loads an optional `.env` in the working directory before parsing, for `npm start` and the worker/API scripts. */
 export function loadConfigFromProcess(): Config {
+  loadEnvFile();
+  return loadConfig(process.env);
+}
+
+/** Reads `.env` into `process.env` once; variables already set win. */
+export function loadEnvFile(): void {
   try {
     process.loadEnvFile?.();
   } catch {
     // No .env file: defaults and the real environment apply.
   }
-  return loadConfig(process.env);
 }

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { Config } from '../config';
+import { operatorKey, type Config } from '../config';
 import { EnvironmentSchema, type Environment } from '../domain/schemas';
 import { hashApiKey, parseApiKey, sameSecret } from '../lib/api-keys';
 import { AppError } from './errors';
@@ -18,7 +18,7 @@ function bearer(req: Request): string {
 }
 
 export function requireOperator(config: Config): RequestHandler {
-  const adminHash = hashApiKey(config.ADMIN_API_KEY);
+  const adminHash = hashApiKey(operatorKey(config));
   return (req: Request, _res: Response, next: NextFunction) => {
     try {
       if (!sameSecret(bearer(req), adminHash)) throw new AppError('unauthorized', 'unknown API key', 401);

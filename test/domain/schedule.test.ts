@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../../src/config';
+import { LOCAL_ADMIN_API_KEY, loadConfig, operatorKey } from '../../src/config';
 import { parseDuration } from '../../src/domain/duration';
-import { formatRetrySchedule, jitterMs, parseRetrySchedule, retryOffsets } from '../../src/domain/schedule';
+import {
+  formatRetrySchedule,
+  jitterMs,
+  parseRetrySchedule,
+  retryOffsets,
+  retryScheduleOr,
+} from '../../src/domain/schedule';
 
 const H = 3_600_000;
 
@@ -37,6 +43,26 @@ describe('config', () => {
     assert.equal(config.DELIVERY_TIMEOUT, 15_000);
     assert.equal(config.retrySchedules.production, 'rejected-information');
     assert.equal(config.ALLOW_PRIVATE_URLS, false);
+  });
+
+  it('the API refuses to start without an operator key, or with the local one outside the local stack', () => {
+    assert.throws(() => operatorKey(loadConfig({})), /ADMIN_API_KEY is not set/);
+    assert.throws(() => operatorKey(loadConfig({ ADMIN_API_KEY: LOCAL_ADMIN_API_KEY })), /well-known/);
+    assert.equal(
+      operatorKey(loadConfig({ ADMIN_API_KEY: LOCAL_ADMIN_API_KEY, LOCAL_STACK: 'true' })),
+      LOCAL_ADMIN_API_KEY,
+    );
+    assert.equal(
+      operatorKey(loadConfig({ ADMIN_API_KEY: 'a-long-random-operator-key' })),
+      'a-long-random-operator-key',
+    );
+  });
+
+  it('bounds retry schedules: 30 days an interval, 60 days in all', () => {
+    assert.throws(() => parseRetrySchedule('31d'), /30d/);
+    assert.throws(() => parseRetrySchedule('30d,30d,1s'), /60d/);
+    assert.throws(() => parseRetrySchedule('99999999999999999999d'), /30d/);
+    assert.deepEqual(retryScheduleOr('1000000d', '1h'), [3_600_000], 'a stored schedule that no longer parses');
   });
 
   it('names the variable that is wrong', () => {
