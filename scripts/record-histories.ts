@@ -8,7 +8,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
 import { waitFor } from './lib/stack';
 import { toolPath } from './lib/tools';
 import { deliveryWorkflowId, endpointWorkflowId } from '../src/domain/ids';
@@ -36,8 +35,7 @@ async function main() {
     COLD_SWEEP_INTERVAL: '5s',
   });
   const api = apiClient(stack.baseUrl);
-  const connection = await Connection.connect({ address: stack.config.TEMPORAL_ADDRESS });
-  const client = new Client({ connection });
+  const client = await stack.temporalClient();
   // Answers per document id: the n-th request for an id gets behaviour(n).
   const perDocument = new Map<string, Behaviour>();
   const seen = new Map<string, number>();
@@ -172,7 +170,20 @@ async function main() {
     const runArgs = runId ? ['--run-id', runId] : [];
     const json = execFileSync(
       toolPath('temporal'),
-      ['workflow', 'show', '--workflow-id', workflowId, ...runArgs, '--output', 'json'],
+      // Decoded through the API's codec endpoint: fixtures hold plain payloads and replay without the key.
+      [
+        'workflow',
+        'show',
+        '--workflow-id',
+        workflowId,
+        ...runArgs,
+        '--output',
+        'json',
+        '--codec-endpoint',
+        `${stack.baseUrl}/codec`,
+        '--codec-auth',
+        `Bearer ${ADMIN_KEY}`,
+      ],
       { env: { ...process.env, TEMPORAL_ADDRESS: stack.config.TEMPORAL_ADDRESS }, maxBuffer: 64 * 1024 * 1024 },
     ).toString();
     writeFileSync(path.join(dir, `${name}.json`), json);
@@ -180,7 +191,7 @@ async function main() {
   }
   await receiver.close();
   await notifications.close();
-  await connection.close();
+  await client.connection.close();
   await stack.stop();
 }
 

@@ -1,5 +1,7 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LOCAL_ADMIN_API_KEY, loadConfigFromProcess, loadEnvFile } from '../src/config';
+import { generatePayloadKey } from '../src/lib/payload-codec';
 import { startMailSink } from './lib/mail-sink';
 import { ROOT, startNodeScript, startS3, startTemporal, waitFor, type Child } from './lib/stack';
 import { toolPath } from './lib/tools';
@@ -10,6 +12,16 @@ const TEMPORAL_PORT = 7233;
 const TEMPORAL_UI_PORT = 8233;
 const SMTP_PORT = 1025;
 
+/** The local stack's payload key, made on first run and kept with the data it encrypts. */
+function localPayloadKey(): string {
+  const file = path.join(DATA, 'payload-key');
+  if (!existsSync(file)) {
+    mkdirSync(DATA, { recursive: true });
+    writeFileSync(file, generatePayloadKey('local'), { mode: 0o600 });
+  }
+  return readFileSync(file, 'utf8').trim();
+}
+
 async function main(): Promise<void> {
   loadEnvFile();
   // The local stack delivers to receivers on this machine; production defaults keep private URLs refused.
@@ -17,6 +29,7 @@ async function main(): Promise<void> {
   // A developer's machine: the well-known operator key is allowed here, and only here.
   process.env.LOCAL_STACK ??= 'true';
   process.env.ADMIN_API_KEY ??= LOCAL_ADMIN_API_KEY;
+  process.env.PAYLOAD_KEYS ??= localPayloadKey();
   const config = loadConfigFromProcess();
   const s3Port = Number(new URL(config.S3_ENDPOINT).port || 80);
   for (const tool of ['temporal', 'versitygw'] as const) toolPath(tool);
@@ -51,6 +64,7 @@ async function main(): Promise<void> {
       uiPort: TEMPORAL_UI_PORT,
       dbFile: path.join(DATA, 'temporal.sqlite'),
       namespace: config.TEMPORAL_NAMESPACE,
+      codecEndpoint: `${config.publicUrl}/codec`,
       output: 'inherit',
     }),
   );

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from './domain/duration';
 import { parseRetrySchedule } from './domain/schedule';
+import { parsePayloadKeys } from './lib/payload-codec';
 import type { Environment } from './domain/schemas';
 
 const duration = (fallback: string) =>
@@ -40,6 +41,23 @@ const ConfigSchema = z.object({
   ADMIN_API_KEY: z.string().min(16, 'ADMIN_API_KEY must be at least 16 characters').optional(),
   /** Set by `npm start`: this is a developer's machine, where the well-known operator key is allowed. */
   LOCAL_STACK: bool,
+  /**
+   * `id1:base64,id2:base64` (32-byte keys): every payload Temporal stores is encrypted with the first, decrypted with
+   * any. The worker and the API refuse to start without one; `npm start` makes one in `.data/` on first run.
+   */
+  PAYLOAD_KEYS: z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      try {
+        return text ? parsePayloadKeys(text) : [];
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** The Temporal Web UI allowed to call the codec endpoint from the browser (CORS). */
+  CODEC_UI_ORIGIN: z.string().default('http://localhost:8233'),
   TEMPORAL_ADDRESS: z.string().default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TASK_QUEUE: z.string().default('webhook-delivery'),
@@ -109,6 +127,14 @@ export function operatorKey(config: Pick<Config, 'ADMIN_API_KEY' | 'LOCAL_STACK'
     throw new Error(`ADMIN_API_KEY is the local stack's well-known key (${LOCAL_ADMIN_API_KEY}): set your own`);
   }
   return config.ADMIN_API_KEY;
+}
+
+/** The payload keys a worker or API process runs with, or an error that says why it cannot start. */
+export function requirePayloadKeys(config: Pick<Config, 'PAYLOAD_KEYS'>) {
+  if (config.PAYLOAD_KEYS.length === 0) {
+    throw new Error('PAYLOAD_KEYS is not set: Temporal would store secrets in plaintext (see README, "Secrets")');
+  }
+  return config.PAYLOAD_KEYS;
 }
 
 /** The only reader of `process.env`: everything else receives a Config. */

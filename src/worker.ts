@@ -2,12 +2,12 @@ import { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import nodemailer from 'nodemailer';
 import { createActivities } from './activities';
-import { loadConfigFromProcess, type Config } from './config';
+import { loadConfigFromProcess, requirePayloadKeys, type Config } from './config';
 import { ensureColdStoreSweep } from './lib/cold-store-schedule';
 import { createDeliveryAgent } from './lib/http-agent';
 import { logger } from './lib/logger';
 import { createS3Client, ensureBuckets } from './lib/s3';
-import { createEndpointReader } from './lib/temporal';
+import { createEndpointReader, dataConverter } from './lib/temporal';
 
 export interface WorkerDeps {
   connection: NativeConnection;
@@ -32,6 +32,7 @@ export async function createWorker({ connection, client, config, options }: Work
     taskQueue: config.TASK_QUEUE,
     workflowsPath: require.resolve('./workflows'),
     activities,
+    dataConverter: dataConverter(config),
     ...options,
   });
 }
@@ -39,9 +40,10 @@ export async function createWorker({ connection, client, config, options }: Work
 async function main(): Promise<void> {
   const config = loadConfigFromProcess();
   logger.level = config.LOG_LEVEL;
+  requirePayloadKeys(config);
   await ensureBuckets(createS3Client(config), config);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverter(config) });
   const worker = await createWorker({ connection, client, config });
   await ensureColdStoreSweep(client, config);
   logger.info({ taskQueue: config.TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker running');

@@ -105,14 +105,24 @@ export interface TemporalOptions extends ChildOutput {
   uiPort?: number;
   dbFile: string;
   namespace?: string;
+  /** Where the Web UI asks to decode encrypted payloads: the API's codec endpoint. */
+  codecEndpoint?: string;
 }
 
 /** The Temporal CLI dev server: a real server on a SQLite file, with the Web UI unless no uiPort is given. */
-export async function startTemporal({ port, uiPort, dbFile, namespace = 'default', output }: TemporalOptions) {
+export async function startTemporal({
+  port,
+  uiPort,
+  dbFile,
+  namespace = 'default',
+  codecEndpoint,
+  output,
+}: TemporalOptions) {
   mkdirSync(path.dirname(dbFile), { recursive: true });
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--db-filename', dbFile];
   args.push('--log-level', 'warn', '--namespace', namespace);
   args.push(...(uiPort ? ['--ui-port', String(uiPort)] : ['--headless']));
+  if (uiPort && codecEndpoint) args.push('--ui-codec-endpoint', codecEndpoint);
   for (const name of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${name}=Keyword`);
   const child = startChild('temporal', toolPath('temporal'), args, { output });
   await waitFor('the Temporal server', async () => {

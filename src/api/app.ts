@@ -2,6 +2,7 @@ import express, { type Express } from 'express';
 import type { Config } from '../config';
 import { logger } from '../lib/logger';
 import { AppError, errorHandler } from './errors';
+import { codecRoutes } from './routes/codec';
 import { customerRoutes } from './routes/customer';
 import { operatorRoutes } from './routes/operator';
 import { pageRoutes } from './routes/page';
@@ -26,6 +27,7 @@ export function createApp({ service, config }: { service: DeliveryService; confi
     }
   });
 
+  app.use(codecRoutes(config));
   app.use(pageRoutes());
   app.use(operatorRoutes(service, config));
   app.use(customerRoutes(service, config));

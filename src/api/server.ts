@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadConfigFromProcess } from '../config';
+import { loadConfigFromProcess, requirePayloadKeys } from '../config';
 import { logger } from '../lib/logger';
 import { createS3Client, ensureBuckets } from '../lib/s3';
 import { createTemporalClient } from '../lib/temporal';
@@ -10,6 +10,7 @@ import { createDeliveryService } from './service';
 async function main(): Promise<void> {
   const config = loadConfigFromProcess();
   logger.level = config.LOG_LEVEL;
+  requirePayloadKeys(config);
   const s3 = createS3Client(config);
   const client = createTemporalClient(config);
   const app = createApp({ service: createDeliveryService({ client, s3, config }), config });

@@ -1,15 +1,23 @@
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import type { DataConverter } from '@temporalio/common';
 import type { EndpointReader } from '../activities';
 import type { Config } from '../config';
 import { endpointWorkflowId } from '../domain/ids';
 import type { EndpointState } from '../domain/schemas';
+import { AesGcmPayloadCodec } from './payload-codec';
 
 /** A client whose connection opens on first use, so the API can start (and answer 503) before Temporal is up. */
 export function createTemporalClient(config: Config): Client {
   return new Client({
     connection: Connection.lazy({ address: config.TEMPORAL_ADDRESS }),
     namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: dataConverter(config),
   });
+}
+
+/** Every client and worker encrypts what Temporal stores when keys are configured (always, outside tests). */
+export function dataConverter(config: Config): DataConverter | undefined {
+  return config.PAYLOAD_KEYS.length > 0 ? { payloadCodecs: [new AesGcmPayloadCodec(config.PAYLOAD_KEYS)] } : undefined;
 }
 
 /**

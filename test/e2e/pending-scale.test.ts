@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { Webhook } from 'standardwebhooks';
 import { waitFor } from '../../scripts/lib/stack';
 import { endpointWorkflowId } from '../../src/domain/ids';
@@ -51,7 +51,7 @@ describe(`${COUNT.toLocaleString('en')} pending documents for one customer, on t
       ENDPOINT_RUN_MAX_EVENTS: '50',
     });
     api = apiClient(stack.baseUrl);
-    client = new Client({ connection: await Connection.connect({ address: stack.config.TEMPORAL_ADDRESS }) });
+    client = await stack.temporalClient();
     hook = await startReceiver(always(200));
     notifications = await startReceiver(always(200));
     key = (await api('POST', '/v1/customers', ADMIN_KEY, { id: CUSTOMER, name: 'Bulk' })).body.apiKeys.production;

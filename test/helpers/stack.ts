@@ -1,13 +1,18 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { loadConfig } from '../../src/config';
+import { dataConverter } from '../../src/lib/temporal';
+import { generatePayloadKey } from '../../src/lib/payload-codec';
 import { createS3Client } from '../../src/lib/s3';
 import { freePort, startNodeScript, startTemporal, waitFor, type Child } from '../../scripts/lib/stack';
 import { startMailSink } from '../../scripts/lib/mail-sink';
 import { startTestS3 } from './s3';
 
 export const ADMIN_KEY = 'e2e-admin-key-0123456789';
+/** A fresh key per test process: what Temporal stores is encrypted, as in production. */
+export const PAYLOAD_KEYS = generatePayloadKey('e2e');
 
 /**
  * The real stack on free ports: Temporal dev server, versitygw, and the worker and API as their own processes,
@@ -31,6 +36,7 @@ export async function startTestStack(overrides: Record<string, string> = {}) {
     SMTP_URL: `smtp://127.0.0.1:${mail.port}`,
     PORT: String(apiPort),
     ADMIN_API_KEY: ADMIN_KEY,
+    PAYLOAD_KEYS: PAYLOAD_KEYS,
     TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
     TASK_QUEUE: 'e2e',
     ALLOW_PRIVATE_URLS: 'true',
@@ -50,6 +56,11 @@ export async function startTestStack(overrides: Record<string, string> = {}) {
   return {
     baseUrl,
     config,
+    /** A Temporal client as the worker and API have it (with the payload codec); close its connection when done. */
+    async temporalClient() {
+      const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
+      return new Client({ connection, dataConverter: dataConverter(config) });
+    },
     s3: createS3Client(config),
     /** Every email the worker sent, received by a real SMTP server. */
     mail,

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { AesGcmPayloadCodec, generatePayloadKey, parsePayloadKeys } from '../../src/lib/payload-codec';
 
 const ROOT = path.resolve(__dirname, '../fixtures/histories');
 
@@ -21,10 +23,14 @@ function fixtures() {
     );
 }
 
-async function replay(workflowBundle: WorkflowBundleWithSourceMap, histories: ReturnType<typeof fixtures>) {
+async function replay(
+  workflowBundle: WorkflowBundleWithSourceMap,
+  histories: ReturnType<typeof fixtures>,
+  dataConverter?: DataConverter,
+) {
   const failures: string[] = [];
   let replayed = 0;
-  for await (const result of Worker.runReplayHistories({ workflowBundle }, histories)) {
+  for await (const result of Worker.runReplayHistories({ workflowBundle, dataConverter }, histories)) {
     replayed++;
     if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
   }
@@ -45,6 +51,12 @@ describe('recorded histories replay against today’s workflow code', () => {
     const { replayed, failures } = await replay(await bundle(require.resolve('../../src/workflows')), histories);
     assert.deepEqual(failures, []);
     assert.equal(replayed, histories.length);
+    // A worker with the payload codec still replays histories written before it (their payloads are not encrypted).
+    const codec = new AesGcmPayloadCodec(parsePayloadKeys(generatePayloadKey()));
+    const withCodec = await replay(await bundle(require.resolve('../../src/workflows')), histories, {
+      payloadCodecs: [codec],
+    });
+    assert.deepEqual(withCodec.failures, []);
   });
 
   it('the heartbeating-attempts patch: histories from before it keep the old timeout, new runs take the new path', () => {

@@ -1,0 +1,75 @@
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import type { Config } from '../../config';
+import { AesGcmPayloadCodec } from '../../lib/payload-codec';
+import { requireOperator } from '../auth';
+import { AppError } from '../errors';
+import { handle } from '../handle';
+
+// Payloads as the Temporal Web UI and CLI send them to a codec server: bytes in base64.
+const JsonPayloadSchema = z.object({
+  metadata: z.record(z.string(), z.string().max(1_000)).optional(),
+  data: z.string().optional(),
+});
+const CodecBodySchema = z.object({ payloads: z.array(JsonPayloadSchema).max(10_000) });
+type JsonPayload = z.infer<typeof JsonPayloadSchema>;
+
+const fromJson = ({ metadata = {}, data = '' }: JsonPayload) => ({
+  metadata: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, Buffer.from(v, 'base64')])),
+  data: Buffer.from(data, 'base64'),
+});
+const toJson = ({ metadata, data }: { metadata?: Record<string, Uint8Array> | null; data?: Uint8Array | null }) => ({
+  metadata: Object.fromEntries(Object.entries(metadata ?? {}).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+  data: Buffer.from(data ?? []).toString('base64'),
+});
+
+/**
+ * The Temporal remote codec protocol, so operators read encrypted payloads in the Web UI and the CLI
+ * (`--codec-endpoint`): `POST /codec/decode` and `/codec/encode` with the operator key. The Web UI's origin may call
+ * it from the browser (CORS); on the local stack (`LOCAL_STACK`) the UI needs no key, since it sends none.
+ */
+export function codecRoutes(config: Config): Router {
+  const router = Router();
+  if (config.PAYLOAD_KEYS.length === 0) return router;
+  const codec = new AesGcmPayloadCodec(config.PAYLOAD_KEYS);
+  const operator = requireOperator(config);
+
+  router.use('/codec', (req: Request, res: Response, next: NextFunction) => {
+    if (req.get('origin') === config.CODEC_UI_ORIGIN) {
+      res.set({
+        'access-control-allow-origin': config.CODEC_UI_ORIGIN,
+        'access-control-allow-credentials': 'true',
+        'access-control-allow-methods': 'POST, OPTIONS',
+        'access-control-allow-headers': 'content-type, authorization, x-namespace',
+        vary: 'origin',
+      });
+    }
+    if (req.method === 'OPTIONS') {
+      res.status(204).end();
+      return;
+    }
+    if (config.LOCAL_STACK && req.get('origin') === config.CODEC_UI_ORIGIN && !req.get('authorization')) {
+      next();
+      return;
+    }
+    operator(req, res, next);
+  });
+
+  for (const direction of ['encode', 'decode'] as const) {
+    router.post(
+      `/codec/${direction}`,
+      handle({ body: CodecBodySchema }, async ({ body }, _req, res) => {
+        try {
+          const payloads = await codec[direction](body.payloads.map(fromJson));
+          res.json({ payloads: payloads.map(toJson) });
+        } catch (err) {
+          // A payload encrypted with a key this process does not hold, or tampered with.
+          throw new AppError('undecodable', `cannot ${direction}: ${(err as Error).message}`, 400, [
+            { path: 'body.payloads', message: (err as Error).message, code: 'custom' },
+          ]);
+        }
+      }),
+    );
+  }
+  return router;
+}

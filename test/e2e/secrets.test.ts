@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { waitFor } from '../../scripts/lib/stack';
+import { deliveryWorkflowId, endpointWorkflowId } from '../../src/domain/ids';
+import { hashApiKey } from '../../src/lib/api-keys';
+import { always, startReceiver, type Receiver } from '../helpers/receiver';
+import { ADMIN_KEY, apiClient, startTestStack, type TestStack } from '../helpers/stack';
+
+/**
+ * Whoever can read Temporal (its database, the Web UI, `temporal workflow show`) reads no secret: after a customer
+ * is created, a webhook set and a document delivered, the raw bytes of every history and description involved hold
+ * neither the webhook secret, the API keys nor their hashes. The operator reads them through the codec endpoint.
+ */
+describe('no secret readable in Temporal, on the real stack', () => {
+  let stack: TestStack;
+  let api: ReturnType<typeof apiClient>;
+  let receiver: Receiver;
+  let raw: Client;
+  let keys: { production: string; sandbox: string };
+  let secret: string;
+
+  before(async () => {
+    stack = await startTestStack();
+    api = apiClient(stack.baseUrl);
+    receiver = await startReceiver(always(200));
+    // A client without the codec: what anyone with access to Temporal sees.
+    raw = new Client({ connection: await Connection.connect({ address: stack.config.TEMPORAL_ADDRESS }) });
+    keys = (await api('POST', '/v1/customers', ADMIN_KEY, { id: 'vault', name: 'Vault' })).body.apiKeys;
+    secret = (await api('PUT', '/v1/production/webhook', keys.production, { url: receiver.url })).body.secret;
+    await api('POST', '/v1/production/documents', ADMIN_KEY, { customerId: 'vault', id: 'd1', type: 'event', data: 1 });
+    await waitFor('delivery', async () =>
+      assert.equal((await api('GET', '/v1/production/documents/d1', keys.production)).body.status, 'delivered'),
+    );
+  });
+  after(async () => {
+    await receiver?.close();
+    await raw?.connection.close();
+    await stack?.stop();
+  });
+
+  /** The description as the server sends it: the SDK's describe() would try to decode the memo, and cannot. */
+  const describeRaw = (workflowId: string) =>
+    raw.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId } });
+
+  it('histories, memos and descriptions hold no secret, API key or key hash', async () => {
+    const secrets = {
+      'webhook secret': secret,
+      'webhook secret bytes': secret.slice('whsec_'.length),
+      'production API key': keys.production,
+      'sandbox API key': keys.sandbox,
+      'production key hash': hashApiKey(keys.production),
+      'sandbox key hash': hashApiKey(keys.sandbox),
+    };
+    const workflows = [
+      endpointWorkflowId('production', 'vault'),
+      endpointWorkflowId('sandbox', 'vault'),
+      deliveryWorkflowId('production', 'vault', 'd1'),
+    ];
+    let checked = 0;
+    for (const workflowId of workflows) {
+      const handle = raw.workflow.getHandle(workflowId);
+      const history = temporal.api.history.v1.History.encode(await handle.fetchHistory()).finish();
+      const description = temporal.api.workflowservice.v1.DescribeWorkflowExecutionResponse.encode(
+        await describeRaw(workflowId),
+      ).finish();
+      for (const bytes of [history, description]) {
+        const text = Buffer.from(bytes).toString('latin1');
+        for (const [what, value] of Object.entries(secrets)) {
+          assert.ok(!text.includes(value), `${what} readable in ${workflowId}`);
+          checked++;
+        }
+      }
+    }
+    assert.equal(checked, workflows.length * 2 * Object.keys(secrets).length);
+  });
+
+  it('the memo is encrypted, and the operator decodes it through the codec endpoint', async () => {
+    const description = await describeRaw(endpointWorkflowId('production', 'vault'));
+    const payload = description.workflowExecutionInfo!.memo!.fields!.endpoint;
+    assert.equal(Buffer.from(payload.metadata!.encoding!).toString(), 'binary/encrypted');
+    const body = {
+      payloads: [
+        {
+          metadata: Object.fromEntries(
+            Object.entries(payload.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')]),
+          ),
+          data: Buffer.from(payload.data!).toString('base64'),
+        },
+      ],
+    };
+    const decoded = await api('POST', '/codec/decode', ADMIN_KEY, body);
+    assert.equal(decoded.status, 200);
+    const memo = JSON.parse(Buffer.from(decoded.body.payloads[0].data, 'base64').toString());
+    assert.equal(memo.secret, secret, 'the operator reads the real state back');
+
+    assert.equal((await api('POST', '/codec/decode', undefined, body)).status, 401);
+    assert.equal((await api('POST', '/codec/decode', keys.production, body)).status, 401, 'customers cannot');
+    // The Web UI calls it from its own origin: a CORS preflight is answered for that origin only.
+    const preflight = await fetch(`${stack.baseUrl}/codec/decode`, {
+      method: 'OPTIONS',
+      headers: { origin: stack.config.CODEC_UI_ORIGIN, 'access-control-request-method': 'POST' },
+    });
+    assert.equal(preflight.status, 204);
+    assert.equal(preflight.headers.get('access-control-allow-origin'), stack.config.CODEC_UI_ORIGIN);
+    const elsewhere = await fetch(`${stack.baseUrl}/codec/decode`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
+    assert.equal(elsewhere.headers.get('access-control-allow-origin'), null);
+  });
+});
