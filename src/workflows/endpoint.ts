@@ -22,6 +22,7 @@ import {
   configureEndpointUpdate,
   documentsArrivedSignal,
   endpointStateQuery,
+  reissueApiKeyUpdate,
   reportExhaustedUpdate,
   resendPendingUpdate,
   setActiveUpdate,
@@ -198,6 +199,21 @@ export class EndpointEntity {
       this.publish();
       return state;
     });
+
+    setHandler(
+      reissueApiKeyUpdate,
+      ({ apiKeyHash }) => {
+        state.apiKeyHash = apiKeyHash;
+        this.publish();
+      },
+      {
+        validator: ({ apiKeyHash }) => {
+          if (!/^[0-9a-f]{64}$/.test(apiKeyHash)) {
+            throw ApplicationFailure.nonRetryable('apiKeyHash must be a SHA-256 hex digest', 'InvalidKey');
+          }
+        },
+      },
+    );
 
     setHandler(resendPendingUpdate, () => {
       // On an active endpoint this is a replay like any other; a suspended one stays suspended.

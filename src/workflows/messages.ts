@@ -34,6 +34,12 @@ export const setActiveUpdate = defineUpdate<EndpointState, [boolean]>('setActive
 export const updatePreferencesUpdate = defineUpdate<EndpointState, [Preferences]>('updatePreferences');
 
 /**
+ * A new API key for an endpoint whose customer creation did not complete (its keys were never shown): the retried
+ * create hands out a fresh key for it. Only the key's hash is stored.
+ */
+export const reissueApiKeyUpdate = defineUpdate<void, [{ apiKeyHash: string }]>('reissueApiKey');
+
+/**
  * The customer asked for every pending document again: the entity walks the bucket oldest first at the replay
  * concurrency, even while suspended.
  */
