@@ -11,7 +11,7 @@ import {
 import type { Config } from '../config';
 import { deliveryBody } from '../domain/delivery-body';
 import type { DocumentInput, Environment, PendingEntry } from '../domain/schemas';
-import { createCountCache } from './count-cache';
+import { createCountCache, type PrefixCount } from './count-cache';
 import {
   COLD_STORE_ROOT,
   coldObjectKey,
@@ -99,22 +99,30 @@ export function createPendingStore({ s3, config }: { s3: S3Client; config: Confi
     } while (token);
   }
 
-  async function count(environment: Environment, customerId: string): Promise<number> {
+  /** How many documents are pending after `after` (all of them without), and the last key among them. */
+  async function countAfter(environment: Environment, customerId: string, after?: string): Promise<PrefixCount> {
     let total = 0;
-    for await (const page of pages(environment, customerId)) total += page.length;
-    return total;
+    let last: string | undefined;
+    for await (const page of pages(environment, customerId, { after })) {
+      total += page.length;
+      last = page.at(-1)?.tail ?? last;
+    }
+    return { count: total, last };
   }
 
-  const counts = createCountCache(config.PENDING_COUNT_CACHE, (key) => {
+  const count = async (environment: Environment, customerId: string) =>
+    (await countAfter(environment, customerId)).count;
+
+  const counts = createCountCache(config.PENDING_COUNT_CACHE, (key, after) => {
     const [environment, customerId] = key.split(':') as [Environment, string];
-    return count(environment, customerId);
+    return countAfter(environment, customerId, after);
   });
 
   return {
     pages,
     count,
 
-    /** The count the API shows: at most PENDING_COUNT_CACHE old for one `version` of the endpoint, one listing however many ask at once. */
+    /** The count the API shows: new documents at once, departures within PENDING_COUNT_CACHE (see count-cache.ts). */
     cachedCount: (environment: Environment, customerId: string, version?: string) =>
       counts.get(`${environment}:${customerId}`, version),
     forgetCount: (environment: Environment, customerId: string) => counts.forget(`${environment}:${customerId}`),
