@@ -11,6 +11,8 @@ import path from 'node:path';
 import { waitFor } from './lib/stack';
 import { toolPath } from './lib/tools';
 import { deliveryWorkflowId, endpointWorkflowId } from '../src/domain/ids';
+import { generateApiKey, hashApiKey } from '../src/lib/api-keys';
+import { reissueApiKeyUpdate } from '../src/workflows/messages';
 import { startReceiver, type Behaviour } from '../test/helpers/receiver';
 import { ADMIN_KEY, apiClient, startTestStack } from '../test/helpers/stack';
 
@@ -23,6 +25,17 @@ const dir = path.resolve(__dirname, '..', 'test', 'fixtures', 'histories', versi
 if (existsSync(dir)) {
   console.error(`${dir} exists: fixtures are added, never regenerated in place; pick the next version`);
   process.exit(2);
+}
+
+/** `temporal workflow show`, tried a few times: a busy dev server sometimes lets one history read time out. */
+function showHistory(command: string, args: string[], options: Parameters<typeof execFileSync>[2]): Buffer {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return execFileSync(command, [...args, '--command-timeout', '60s'], options) as Buffer;
+    } catch (err) {
+      if (attempt === 3) throw err;
+    }
+  }
 }
 
 async function main() {
@@ -70,6 +83,10 @@ async function main() {
   await submit('production', 'h-first', 'doc');
   await status('production', first.production, 'doc', 'delivered');
   record('document-delivered-first-attempt', deliveryWorkflowId('production', 'h-first', 'doc'));
+  // A key re-issued, as a resumed customer creation does for an environment that already existed.
+  await client.workflow.getHandle(endpointWorkflowId('production', 'h-first')).executeUpdate(reissueApiKeyUpdate, {
+    args: [{ apiKeyHash: hashApiKey(generateApiKey('production', 'h-first')) }],
+  });
   record('endpoint-configured', endpointWorkflowId('production', 'h-first'));
 
   const retried = await customer('h-retried', { retrySchedule: '1s,1s' });
@@ -168,7 +185,7 @@ async function main() {
   for (const { name, workflowId, runId } of recorded) {
     // The CLI's JSON is the format Worker.runReplayHistories reads and operators already know.
     const runArgs = runId ? ['--run-id', runId] : [];
-    const json = execFileSync(
+    const json = showHistory(
       toolPath('temporal'),
       // Decoded through the API's codec endpoint: fixtures hold plain payloads and replay without the key.
       [

@@ -95,6 +95,8 @@ describe('no secret readable in Temporal, on the real stack', () => {
     const memo = JSON.parse(Buffer.from(decoded.body.payloads[0].data, 'base64').toString());
     assert.equal(memo.secret, secret, 'the operator reads the real state back');
 
+    // protojson leaves out an empty list: the CLI sends `{}` for an Update without arguments.
+    assert.deepEqual(await api('POST', '/codec/decode', ADMIN_KEY, {}), { status: 200, body: { payloads: [] } });
     assert.equal((await api('POST', '/codec/decode', undefined, body)).status, 401);
     assert.equal((await api('POST', '/codec/decode', keys.production, body)).status, 401, 'customers cannot');
     // The Web UI calls it from its own origin: a CORS preflight is answered for that origin only.

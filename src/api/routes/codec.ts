@@ -11,7 +11,8 @@ const JsonPayloadSchema = z.object({
   metadata: z.record(z.string(), z.string().max(1_000)).optional(),
   data: z.string().optional(),
 });
-const CodecBodySchema = z.object({ payloads: z.array(JsonPayloadSchema).max(10_000) });
+// protojson leaves an empty list out: `{}` is zero payloads (an Update without arguments, say).
+const CodecBodySchema = z.object({ payloads: z.array(JsonPayloadSchema).max(10_000).default([]) });
 type JsonPayload = z.infer<typeof JsonPayloadSchema>;
 
 const fromJson = ({ metadata = {}, data = '' }: JsonPayload) => ({
