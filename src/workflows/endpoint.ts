@@ -86,28 +86,19 @@ export interface EndpointEntityInput {
  * safe point once a new run is due; the run then continues as new with their positions.
  */
 export class EndpointEntity {
-  readonly state: EndpointState;
-  replay?: ReplayPass;
-  notifiedThrough?: string;
-  remindedThrough?: string;
-  probe?: ProbeTime;
-  windowEndsAt?: string;
-  remindersQuietUntil?: string;
-  readonly outbox: OutboxMessage[];
+  /** What the next run starts from: the state and the loops' positions, small whatever is pending. */
+  readonly carried: EndpointEntityInput & { outbox: OutboxMessage[] };
   /** Bumped whenever the bucket is known to have new documents: the reminder loop looks again. */
   arrivals = 0;
   settings!: EndpointSettings;
   private changed = true;
 
   constructor(input: EndpointEntityInput) {
-    this.state = input.state;
-    this.replay = input.replay;
-    this.notifiedThrough = input.notifiedThrough;
-    this.remindedThrough = input.remindedThrough;
-    this.probe = input.probe;
-    this.windowEndsAt = input.windowEndsAt;
-    this.remindersQuietUntil = input.remindersQuietUntil;
-    this.outbox = input.outbox ?? [];
+    this.carried = { ...input, outbox: input.outbox ?? [] };
+  }
+
+  get state(): EndpointState {
+    return this.carried.state;
   }
 
   get where() {
@@ -117,6 +108,13 @@ export class EndpointEntity {
   /** Once true, every loop stops at its next safe point and the entity continues as new. */
   readonly draining = (): boolean =>
     workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > this.settings.maxRunEvents;
+
+  /** The last error a document met at this endpoint (an attempt, a probe, a replay step), for the customer to see. */
+  noteError(error: string | undefined): void {
+    if (!error) return;
+    this.state.lastError = error;
+    this.publish();
+  }
 
   /** Reads go through the memo (a describe, no worker involved), written once per activation. */
   publish(): void {
@@ -134,7 +132,7 @@ export class EndpointEntity {
     state.status = 'suspended';
     state.suspension = { kind, at: new Date().toISOString(), reason };
     state.counters.suspensions += 1;
-    if (this.replay?.reason === 'replay') this.replay = undefined;
+    if (this.carried.replay?.reason === 'replay') this.carried.replay = undefined;
     this.publish();
     // Sent one window later, so documents failing together are counted in it; not at all if it recovers by then.
     if (kind === 'failing') this.email('suspended');
@@ -146,7 +144,7 @@ export class EndpointEntity {
     state.status = 'active';
     state.suspension = undefined;
     state.counters.consecutiveExhausted = 0;
-    this.probe = undefined;
+    this.carried.probe = undefined;
     // Everything missed is redelivered, oldest first.
     this.startPass('replay');
     this.publish();
@@ -155,19 +153,19 @@ export class EndpointEntity {
 
   /** Walks the whole bucket again from its oldest document. */
   startPass(reason: ReplayPass['reason']): void {
-    this.replay = { reason };
+    this.carried.replay = { reason };
   }
 
   private email(kind: EndpointEmailInput['kind']): void {
     if (!this.state.suspensionEmail) return;
     const email = { kind, ...this.where, suspendedAt: this.state.suspension?.at, at: new Date().toISOString() };
-    this.outbox.push({ kind: 'email', email, afterWindow: kind === 'suspended' });
+    this.carried.outbox.push({ kind: 'email', email, afterWindow: kind === 'suspended' });
   }
 
   /** A notification (or reminder) describing what is pending when it is sent, unless the customer opted out. */
   notify(reminder: boolean): void {
     if (!this.state.notificationUrl || !this.state.preferences.pendingNotifications) return;
-    this.outbox.push({ kind: 'notification', notificationId: `ntf_${uuid4()}`, reminder });
+    this.carried.outbox.push({ kind: 'notification', notificationId: `ntf_${uuid4()}`, reminder });
   }
 
   registerHandlers(): void {
@@ -223,7 +221,7 @@ export class EndpointEntity {
     setHandler(reportExhaustedUpdate, ({ documentId, lastError, gone }) => {
       state.counters.retriesExhausted += 1;
       state.counters.consecutiveExhausted += 1;
-      state.lastError = lastError;
+      this.noteError(lastError);
       this.suspend(
         'failing',
         gone ? `the endpoint answered 410 Gone (document ${documentId})` : `retries ran out for document ${documentId}`,
@@ -263,18 +261,13 @@ export class EndpointEntity {
   /** Starts each queued email or notification as its own workflow; only the start is awaited. */
   async outboxLoop(): Promise<void> {
     for (;;) {
-      await condition(() => this.outbox.length > 0 || this.draining());
-      while (this.outbox.length > 0) {
-        await startMessage(this.outbox[0], this.state, this.settings);
-        this.outbox.shift();
+      await condition(() => this.carried.outbox.length > 0 || this.draining());
+      while (this.carried.outbox.length > 0) {
+        await startMessage(this.carried.outbox[0], this.state, this.settings);
+        this.carried.outbox.shift();
       }
       if (this.draining()) return;
     }
-  }
-
-  carried(): EndpointEntityInput {
-    const { state, replay, notifiedThrough, remindedThrough, probe, windowEndsAt, remindersQuietUntil, outbox } = this;
-    return { state, replay, notifiedThrough, remindedThrough, probe, windowEndsAt, remindersQuietUntil, outbox };
   }
 }
 
@@ -336,5 +329,5 @@ export async function endpointEntity(input: EndpointEntityInput): Promise<void> 
   // Continue-as-new keeps history small for an entity that lives for years; handlers under way finish first.
   await condition(allHandlersFinished);
   entity.flushMemo();
-  await continueAsNew<typeof endpointEntity>(entity.carried());
+  await continueAsNew<typeof endpointEntity>(entity.carried);
 }

@@ -26,17 +26,17 @@ export async function notificationLoop(entity: EndpointEntity): Promise<void> {
     await condition(() => !!state.arrivalsAnnounced || entity.draining());
     if (entity.draining()) return;
     // The window's end is carried across runs, so a continue-as-new inside it does not make it longer.
-    entity.windowEndsAt ??= new Date(Date.now() + entity.settings.notificationWindowMs).toISOString();
-    const wait = Date.parse(entity.windowEndsAt) - Date.now();
+    entity.carried.windowEndsAt ??= new Date(Date.now() + entity.settings.notificationWindowMs).toISOString();
+    const wait = Date.parse(entity.carried.windowEndsAt) - Date.now();
     if (wait > 0 && (await condition(entity.draining, wait))) return;
-    entity.windowEndsAt = undefined;
+    entity.carried.windowEndsAt = undefined;
     // Cleared before the bucket is read (the memo is written with the read's scheduling): a document stored after
     // the read sees the flag down and announces itself again.
     state.arrivalsAnnounced = false;
     entity.publish();
-    const newest = await newestPending({ ...entity.where, after: entity.notifiedThrough });
+    const newest = await newestPending({ ...entity.where, after: entity.carried.notifiedThrough });
     if (!newest) continue;
-    entity.notifiedThrough = newest;
+    entity.carried.notifiedThrough = newest;
     entity.arrivals += 1;
     entity.notify(false);
   }
@@ -49,14 +49,14 @@ export async function notificationLoop(entity: EndpointEntity): Promise<void> {
 export async function reminderLoop(entity: EndpointEntity): Promise<void> {
   const { settings } = entity;
   for (;;) {
-    if (entity.remindersQuietUntil) {
-      const quiet = Date.parse(entity.remindersQuietUntil) - Date.now();
+    if (entity.carried.remindersQuietUntil) {
+      const quiet = Date.parse(entity.carried.remindersQuietUntil) - Date.now();
       if (quiet > 0 && (await condition(entity.draining, quiet))) return;
-      entity.remindersQuietUntil = undefined;
+      entity.carried.remindersQuietUntil = undefined;
     }
     if (entity.draining()) return;
     const seen = entity.arrivals;
-    const first = await firstPending({ ...entity.where, after: entity.remindedThrough });
+    const first = await firstPending({ ...entity.where, after: entity.carried.remindedThrough });
     // Woken by new documents or at the due time: either way the bucket is read again.
     const woken = () => entity.arrivals !== seen || entity.draining();
     if (!first) {
@@ -69,10 +69,10 @@ export async function reminderLoop(entity: EndpointEntity): Promise<void> {
       continue;
     }
     const dueBy = new Date(Date.now() + settings.reminderBeforeExpiryMs).toISOString();
-    entity.remindedThrough =
-      (await lastDuePending({ ...entity.where, after: entity.remindedThrough, dueBy })) ?? first.tail;
+    entity.carried.remindedThrough =
+      (await lastDuePending({ ...entity.where, after: entity.carried.remindedThrough, dueBy })) ?? first.tail;
     entity.notify(true);
-    entity.remindersQuietUntil = new Date(Date.now() + settings.notificationWindowMs).toISOString();
+    entity.carried.remindersQuietUntil = new Date(Date.now() + settings.notificationWindowMs).toISOString();
   }
 }
 

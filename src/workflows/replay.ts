@@ -27,11 +27,12 @@ export interface ReplayPass {
  * redeliver themselves (the document workflow sees the endpoint active when it stores itself).
  */
 export async function replayLoop(entity: EndpointEntity): Promise<void> {
-  const mayRun = () => !!entity.replay && (entity.replay.reason === 'resend' || entity.state.status === 'active');
+  const mayRun = () =>
+    !!entity.carried.replay && (entity.carried.replay.reason === 'resend' || entity.state.status === 'active');
   for (;;) {
     await condition(() => mayRun() || entity.draining());
     if (entity.draining()) return;
-    const pass = entity.replay!;
+    const pass = entity.carried.replay!;
     const step = await replayPending({
       ...entity.where,
       after: pass.after,
@@ -39,13 +40,10 @@ export async function replayLoop(entity: EndpointEntity): Promise<void> {
       limit: entity.settings.replayPageSize,
       concurrency: entity.settings.replayConcurrency,
     });
-    if (step.lastError) {
-      entity.state.lastError = step.lastError;
-      entity.publish();
-    }
+    entity.noteError(step.lastError);
     // Replaced by a new pass from the start, or ended by a suspension, while the step ran.
-    if (entity.replay !== pass) continue;
+    if (entity.carried.replay !== pass) continue;
     pass.after = step.after;
-    if (step.done) entity.replay = undefined;
+    if (step.done) entity.carried.replay = undefined;
   }
 }

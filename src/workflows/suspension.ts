@@ -41,21 +41,20 @@ export async function probeLoop(entity: EndpointEntity): Promise<void> {
       step,
       at: new Date(Date.now() + schedule[Math.min(step, schedule.length - 1)]).toISOString(),
     });
-    entity.probe ??= after(0);
-    const wait = Date.parse(entity.probe.at) - Date.now();
+    const probe = (entity.carried.probe ??= after(0));
+    const wait = Date.parse(probe.at) - Date.now();
     if (wait > 0) {
       await condition(() => !probing() || entity.draining(), wait);
-      if (!probing()) entity.probe = undefined;
+      if (!probing()) entity.carried.probe = undefined;
       continue;
     }
     const answer = await probePending({ ...entity.where, candidates: PROBE_CANDIDATES });
-    if (answer.outcome === 'failed' && answer.error) {
-      state.lastError = answer.error;
-      entity.publish();
-    }
+    if (answer.outcome === 'failed') entity.noteError(answer.error);
     // Turned off by the customer while the probe was out: a success does not override that.
     if (answer.outcome === 'delivered' && probing()) entity.reactivate(true);
-    entity.probe = probing() ? after(entity.probe.step + 1) : undefined;
+    // Reactivated (and perhaps suspended anew) while the probe was out: that suspension's probes start over.
+    if (entity.carried.probe !== probe) continue;
+    entity.carried.probe = probing() ? after(probe.step + 1) : undefined;
   }
 }
 
