@@ -76,16 +76,7 @@ export async function postSigned(
 export function createDeliverActivities(deps: { http: Dispatcher; endpoints: EndpointReader; config: Config }) {
   const { http, endpoints, config } = deps;
 
-  return {
-    /**
-     * One POST to the customer's current URL, heartbeating while it waits. HTTP failures are outcomes, not errors:
-     * the workflow owns retries.
-     */
-    async attemptDelivery(input: AttemptDeliveryInput): Promise<DeliveryOutcome> {
-      return heartbeating(() => attemptOnce(input));
-    },
-  };
-
+  /** One attempt; the activity wraps it in heartbeats. */
   async function attemptOnce({
     document,
     attemptNumber,
@@ -131,4 +122,14 @@ export function createDeliverActivities(deps: { http: Dispatcher; endpoints: End
       return { attempt, delivered: false, gone: false, retryScheduleMs };
     }
   }
+
+  return {
+    /**
+     * One POST to the customer's current URL, heartbeating while it waits. HTTP failures are outcomes, not errors:
+     * the workflow owns retries.
+     */
+    async attemptDelivery(input: AttemptDeliveryInput): Promise<DeliveryOutcome> {
+      return heartbeating(() => attemptOnce(input));
+    },
+  };
 }

@@ -33,11 +33,7 @@ export interface EndpointEmailInput {
   at: string;
 }
 
-interface EmailContent {
-  endpoint: EndpointState;
-}
-
-function suspensionEmail({ endpoint }: EmailContent, pending: number, config: Config) {
+function suspensionEmail(endpoint: EndpointState, pending: number, config: Config) {
   const env = endpoint.environment;
   return {
     subject: `[${env}] Webhook suspended for ${endpoint.customerName}: ${endpoint.url}`,
@@ -63,7 +59,7 @@ function suspensionEmail({ endpoint }: EmailContent, pending: number, config: Co
   };
 }
 
-function recoveryEmail({ endpoint }: EmailContent, pending: number) {
+function recoveryEmail(endpoint: EndpointState, pending: number) {
   return {
     subject: `[${endpoint.environment}] Webhook recovered for ${endpoint.customerName}: ${endpoint.url}`,
     text: [
@@ -104,9 +100,7 @@ export function createEndpointActivities(deps: {
       if (input.kind === 'suspended' && endpoint.suspension?.at !== input.suspendedAt) return 'skipped';
       const pending = await store.count(input.environment, input.customerId);
       const { subject, text } =
-        input.kind === 'suspended'
-          ? suspensionEmail({ endpoint }, pending, config)
-          : recoveryEmail({ endpoint }, pending);
+        input.kind === 'suspended' ? suspensionEmail(endpoint, pending, config) : recoveryEmail(endpoint, pending);
       await mailer.sendMail({ from: config.MAIL_FROM, to, subject, text });
       return 'sent';
     },

@@ -39,6 +39,10 @@ describe('end to end over HTTP: dev server, versitygw, worker and API processes'
     return { keys, secret: secret! };
   }
 
+  /** The operator submits an event for a customer's production endpoint. */
+  const submit = (customerId: string, id: string, data: unknown) =>
+    api('POST', '/v1/production/documents', ADMIN_KEY, { customerId, id, type: 'event', data });
+
   const documentStatus = async (key: string, id: string, wanted: string) =>
     waitFor(
       `document ${id} to be ${wanted}`,
@@ -153,12 +157,7 @@ describe('end to end over HTTP: dev server, versitygw, worker and API processes'
     assert.equal(wrongEnv.status, 403);
     assert.equal(wrongEnv.body.error.code, 'forbidden');
 
-    await api('POST', '/v1/production/documents', ADMIN_KEY, {
-      customerId: 'initech',
-      id: 'mine',
-      type: 'event',
-      data: 1,
-    });
+    await submit('initech', 'mine', 1);
     await documentStatus(keys.production, 'mine', 'delivered');
     const other = await api('GET', '/v1/production/documents/mine', otherKeys.production);
     assert.equal(other.status, 404);
@@ -203,12 +202,7 @@ describe('end to end over HTTP: dev server, versitygw, worker and API processes'
   it('a worker killed mid-schedule and restarted still delivers, once', async () => {
     const r = await receiver((n) => ({ status: n === 1 ? 500 : 200 }));
     const { keys } = await customer('umbrella', r.url, { retrySchedule: '3s,3s' });
-    await api('POST', '/v1/production/documents', ADMIN_KEY, {
-      customerId: 'umbrella',
-      id: 'evt_k',
-      type: 'event',
-      data: 1,
-    });
+    await submit('umbrella', 'evt_k', 1);
     await waitFor('the first attempt', async () => assert.equal(r.received.length, 1));
     // Killed between attempts, as the test says: an attempt still running on the killed worker would only be retried
     // after its activity timeout.
@@ -225,12 +219,7 @@ describe('end to end over HTTP: dev server, versitygw, worker and API processes'
     // The first request never gets an answer: the worker dies while it waits for one.
     const r = await receiver((n) => (n === 1 ? 'hang' : { status: 200 }));
     const { keys } = await customer('tyrell', r.url);
-    await api('POST', '/v1/production/documents', ADMIN_KEY, {
-      customerId: 'tyrell',
-      id: 'evt_m',
-      type: 'event',
-      data: 1,
-    });
+    await submit('tyrell', 'evt_m', 1);
     await waitFor('the first attempt to reach the receiver', async () => assert.equal(r.received.length, 1));
     await stack.killWorker();
     const killedAt = Date.now();
@@ -246,12 +235,7 @@ describe('end to end over HTTP: dev server, versitygw, worker and API processes'
   it('a worker killed mid-schedule and restarted still archives, exactly once in the bucket', async () => {
     const r = await receiver(always(502));
     const { keys } = await customer('cyberdyne', r.url, { retrySchedule: '2s,2s' });
-    await api('POST', '/v1/production/documents', ADMIN_KEY, {
-      customerId: 'cyberdyne',
-      id: 'evt_a',
-      type: 'event',
-      data: 7,
-    });
+    await submit('cyberdyne', 'evt_a', 7);
     await waitFor('the second attempt', async () => assert.equal(r.received.length, 2));
     await recordedAttempts(keys.production, 'evt_a', 2);
     await stack.killWorker();
