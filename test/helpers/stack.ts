@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config';
 import { dataConverter } from '../../src/lib/temporal';
 import { generatePayloadKey } from '../../src/lib/payload-codec';
 import { createS3Client } from '../../src/lib/s3';
+import { freeClusterPorts, startTemporalCluster } from '../../scripts/lib/cluster';
 import { freePort, startNodeScript, startTemporal, waitFor, type Child } from '../../scripts/lib/stack';
 import { startMailSink } from '../../scripts/lib/mail-sink';
 import { startTestS3 } from './s3';
@@ -14,48 +15,82 @@ export const ADMIN_KEY = 'e2e-admin-key-0123456789';
 /** A fresh key per test process: what Temporal stores is encrypted, as in production. */
 export const PAYLOAD_KEYS = generatePayloadKey('e2e');
 
+export interface StackShape {
+  /** 'dev': the CLI's dev server on SQLite (default); 'cluster': PostgreSQL and the Temporal server, as production. */
+  temporal?: 'dev' | 'cluster';
+  /** Worker and API processes, each its own Node process against the same Temporal and S3. */
+  workers?: number;
+  apis?: number;
+  /** History shards of the cluster. */
+  shards?: number;
+}
+
 /**
- * The real stack on free ports: Temporal dev server, versitygw, and the worker and API as their own processes,
- * configured only through environment variables as a user would.
+ * The real stack on free ports: Temporal (dev server or cluster), versitygw, and the worker and API as their own
+ * processes, configured only through environment variables as a user would.
  */
-export async function startTestStack(overrides: Record<string, string> = {}) {
+export async function startTestStack(overrides: Record<string, string> = {}, shape: StackShape = {}) {
+  const { temporal: kind = 'dev', workers: workerCount = 1, apis: apiCount = 1, shards = 4 } = shape;
   const dir = mkdtempSync(path.join(tmpdir(), 'webhooks-e2e-'));
+  // PostgreSQL runs as its own user (we may be root): it must be able to pass through to its data directory.
+  if (kind === 'cluster') chmodSync(dir, 0o711);
   const temporalPort = await freePort();
-  const apiPort = await freePort();
-  const startServer = () =>
-    startTemporal({
+  let clusterPorts: Awaited<ReturnType<typeof freeClusterPorts>> | undefined;
+  const startServer = async (): Promise<{ address: string; stop(signal?: NodeJS.Signals): Promise<void> }> => {
+    if (kind === 'cluster') {
+      const ports = clusterPorts ?? (clusterPorts = await freeClusterPorts());
+      const output = path.join(dir, 'temporal.log');
+      return startTemporalCluster({ dir: path.join(dir, 'cluster'), ports, shards, namespace: 'default', output });
+    }
+    const child = await startTemporal({
       port: temporalPort,
       dbFile: path.join(dir, 'temporal.sqlite'),
       output: path.join(dir, 'temporal.log'),
     });
+    return { address: `127.0.0.1:${temporalPort}`, stop: (signal) => child.stop(signal) };
+  };
   let temporal = await startServer();
   const s3 = await startTestS3();
   const mail = await startMailSink({ port: await freePort() });
   const env: Record<string, string> = {
     ...s3.env,
     SMTP_URL: `smtp://127.0.0.1:${mail.port}`,
-    PORT: String(apiPort),
     ADMIN_API_KEY: ADMIN_KEY,
     PAYLOAD_KEYS: PAYLOAD_KEYS,
-    TEMPORAL_ADDRESS: `127.0.0.1:${temporalPort}`,
+    TEMPORAL_ADDRESS: temporal.address,
     TASK_QUEUE: 'e2e',
     ALLOW_PRIVATE_URLS: 'true',
     LOG_LEVEL: 'warn',
     ...overrides,
   };
   const config = loadConfig(env);
-  const startWorker = () => startNodeScript('worker', 'src/worker.ts', { output: path.join(dir, 'worker.log'), env });
-  let worker: Child = startWorker();
-  const api = startNodeScript('api', 'src/api/server.ts', { output: path.join(dir, 'api.log'), env });
-  const baseUrl = `http://127.0.0.1:${apiPort}`;
-  await waitFor('the API to be healthy', async () => {
-    const res = await fetch(`${baseUrl}/healthz`);
-    if (res.status !== 200) throw new Error(`healthz ${res.status}`);
-  });
+  const log = (name: string, i: number) => path.join(dir, `${name}${i ? `-${i + 1}` : ''}.log`);
+  const startWorker = (i: number) =>
+    startNodeScript(`worker-${i + 1}`, 'src/worker.ts', { output: log('worker', i), env });
+  const workers: Child[] = Array.from({ length: workerCount }, (_, i) => startWorker(i));
+  const apiPorts = await Promise.all(Array.from({ length: apiCount }, () => freePort()));
+  const apis = apiPorts.map((port, i) =>
+    startNodeScript(`api-${i + 1}`, 'src/api/server.ts', {
+      output: log('api', i),
+      env: { ...env, PORT: String(port) },
+    }),
+  );
+  const baseUrls = apiPorts.map((port) => `http://127.0.0.1:${port}`);
+  const baseUrl = baseUrls[0];
+  for (const url of baseUrls) {
+    await waitFor('the API to be healthy', async () => {
+      const res = await fetch(`${url}/healthz`);
+      if (res.status !== 200) throw new Error(`healthz ${res.status}`);
+    });
+  }
 
   return {
     baseUrl,
+    /** Every API process's base URL (one unless `apis` asked for more). */
+    baseUrls,
     config,
+    /** The cluster's Prometheus endpoint (cluster stacks only). */
+    metricsUrl: kind === 'cluster' && clusterPorts ? `http://127.0.0.1:${clusterPorts.metrics}/metrics` : undefined,
     /** A Temporal client as the worker and API have it (with the payload codec); close its connection when done. */
     async temporalClient() {
       const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -64,12 +99,12 @@ export async function startTestStack(overrides: Record<string, string> = {}) {
     s3: createS3Client(config),
     /** Every email the worker sent, received by a real SMTP server. */
     mail,
-    /** SIGKILL: the worker gets no chance to finish anything. */
-    async killWorker() {
-      await worker.stop('SIGKILL');
+    /** SIGKILL: the worker (the first, or worker i) gets no chance to finish anything. */
+    async killWorker(i = 0) {
+      await workers[i].stop('SIGKILL');
     },
-    async restartWorker() {
-      worker = startWorker();
+    async restartWorker(i = 0) {
+      workers[i] = startWorker(i);
     },
     /** The Temporal server goes down hard and comes back on the same SQLite file and port. */
     async killTemporal() {
@@ -80,10 +115,10 @@ export async function startTestStack(overrides: Record<string, string> = {}) {
     },
     killS3: () => s3.kill(),
     restartS3: () => s3.restart(),
-    workerPid: () => worker.process.pid,
+    workerPid: (i = 0) => workers[i].process.pid,
     logs: (name: string) => readFileSync(path.join(dir, `${name}.log`), 'utf8'),
     async stop() {
-      await Promise.all([api.stop(), worker.stop()]);
+      await Promise.all([...apis, ...workers].map((child) => child.stop()));
       await temporal.stop();
       await s3.stop();
       await mail.close();
