@@ -1,91 +1,147 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { deliveryWorkflowId } from '../src/domain/ids';
 import { dataConverter } from '../src/lib/temporal';
 import { always, startReceiver, type Receiver } from '../test/helpers/receiver';
 import { ADMIN_KEY, apiClient, startTestStack, type TestStack } from '../test/helpers/stack';
+import { endToEnd, inParallel, paced, percentile, rssMb, serverCounters, until, webhookIds } from './measure';
 import { createNaiveActivities } from './naive/activities';
 
-// `npm run bench [documents] [concurrency] [--json]`: on one real local stack, the product's delivered docs/s beside
-// the naive ceiling measured on the same server in the same run (a trivial workflow calling one POST activity to the
-// same receiver), their ratio, latencies, history events per document and the worker's memory. Figures only: this
-// machine is shared and noisy, so compare ratios within a run, never absolute numbers across runs.
-const args = process.argv.slice(2).filter((a) => !a.startsWith('--'));
-const JSON_OUTPUT = process.argv.includes('--json');
-const DOCUMENTS = Number(args[0] ?? 300);
-const CONCURRENCY = Number(args[1] ?? 20);
-const DEADLINE_MS = 180_000;
+// `npm run bench -- [documents] [concurrency] [--open=N] [--cluster] [--json]`: figures only, from one run on one
+// stack. This machine is shared and noisy, so compare ratios within a run, never absolute numbers across runs.
+//   - the product's delivered docs/s at saturation (a burst) beside the naive ceiling measured on the same server: a
+//     trivial workflow calling one POST activity to the same receiver; their ratio;
+//   - submit -> received latency at half the measured saturation rate (steady load);
+//   - history events, server round trips (gRPC requests the frontend answered) and database operations per document;
+//   - the worker's RSS before and after N open documents (pending in the bucket), and after they are delivered;
+//   - --cluster: the same burst on PostgreSQL + the Temporal server, with one and with two workers.
+const args = process.argv.slice(2);
+const positional = args.filter((a) => !a.startsWith('--'));
+const flag = (name: string) => args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+const JSON_OUTPUT = Boolean(flag('json'));
+const CLUSTER = Boolean(flag('cluster'));
+const DOCUMENTS = Number(positional[0] ?? 300);
+const CONCURRENCY = Number(positional[1] ?? 20);
+const OPEN_DOCUMENTS = CLUSTER ? 0 : Number(flag('open')?.split('=')[1] ?? 10_000);
+const DEADLINE_MS = 300_000;
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+type Api = ReturnType<typeof apiClient>;
+
+/** A customer whose production endpoint is the receiver; returns its production API key. */
+async function customer(api: Api, id: string, receiver: Receiver): Promise<string> {
+  const created = await api('POST', '/v1/customers', ADMIN_KEY, { id, name: id });
+  if (created.status !== 201) throw new Error(`create ${id}: ${created.status}`);
+  const key = created.body.apiKeys.production as string;
+  const put = await api('PUT', '/v1/production/webhook', key, { url: receiver.url });
+  if (put.status !== 200) throw new Error(`webhook ${id}: ${put.status}`);
+  return key;
 }
 
-function rssMb(pid: number | undefined): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
-}
-
-/** Runs `work` for ids 0..count-1 with at most `width` at a time; returns each one's start time. */
-async function inParallel(count: number, width: number, work: (id: string) => Promise<void>) {
-  const startedAt = new Map<string, number>();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < count) {
-        const id = `doc_${next++}`;
-        startedAt.set(id, Date.now());
-        await work(id);
-      }
-    }),
-  );
-  return startedAt;
-}
-
-async function untilReceived(receiver: Receiver, count: number, since: number) {
-  while (new Set(receiver.received.map((r) => r.headers['webhook-id'])).size < count) {
-    if (Date.now() - since > DEADLINE_MS) throw new Error(`not all ${count} delivered in ${DEADLINE_MS / 1000} s`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return Date.now();
-}
-
-/** The product: documents through the API, delivered by the worker process. */
-async function product(stack: TestStack) {
-  const receiver = await startReceiver(always(200));
-  const api = apiClient(stack.baseUrl);
-  try {
-    const created = await api('POST', '/v1/customers', ADMIN_KEY, { id: 'bench', name: 'Bench' });
-    await api('PUT', '/v1/production/webhook', created.body.apiKeys.production, { url: receiver.url });
-    const submitLatency: number[] = [];
-    const started = Date.now();
-    const submittedAt = await inParallel(DOCUMENTS, CONCURRENCY, async (id) => {
-      const t0 = Date.now();
-      const res = await api('POST', '/v1/production/documents', ADMIN_KEY, {
-        customerId: 'bench',
-        id,
-        type: 'event',
-        data: { n: id, padding: 'x'.repeat(1024) },
-      });
-      if (res.status !== 202) throw new Error(`submit ${id}: ${res.status}`);
-      submitLatency.push(Date.now() - t0);
+/** Submits one document through the APIs in turn; returns how long the submit took. */
+function submitter(apis: Api[], customerId: string) {
+  let turn = 0;
+  return async (id: string) => {
+    const t0 = Date.now();
+    const res = await apis[turn++ % apis.length]('POST', '/v1/production/documents', ADMIN_KEY, {
+      customerId,
+      id,
+      type: 'event',
+      data: { n: id, padding: 'x'.repeat(1024) },
     });
-    const finished = await untilReceived(receiver, DOCUMENTS, started);
-    const endToEnd = receiver.received
-      .map((r) => r.at - submittedAt.get(String(r.headers['webhook-id']))!)
-      .sort((a, b) => a - b);
-    submitLatency.sort((a, b) => a - b);
-    const client = await stack.temporalClient();
-    const history = await client.workflow.getHandle(deliveryWorkflowId('production', 'bench', 'doc_0')).fetchHistory();
-    await client.connection.close();
+    if (res.status !== 202) throw new Error(`submit ${id}: ${res.status} ${JSON.stringify(res.body)}`);
+    return Date.now() - t0;
+  };
+}
+
+async function perDocument(stack: TestStack, count: number, run: () => Promise<void>) {
+  const before = await serverCounters(stack.metricsUrl);
+  await run();
+  const after = await serverCounters(stack.metricsUrl);
+  return {
+    roundTripsPerDocument: Number(((after.frontendRequests - before.frontendRequests) / count).toFixed(1)),
+    dbOperationsPerDocument: Number(((after.persistenceRequests - before.persistenceRequests) / count).toFixed(1)),
+  };
+}
+
+/** Saturation: DOCUMENTS submitted CONCURRENCY at a time, until the receiver has seen every one. */
+async function burst(stack: TestStack, apis: Api[], receiver: Receiver, customerId: string, prefix: string) {
+  const submit = submitter(apis, customerId);
+  const submitLatency: number[] = [];
+  let submittedAt = new Map<string, number>();
+  let started = 0;
+  let finished = 0;
+  const counts = await perDocument(stack, DOCUMENTS, async () => {
+    started = Date.now();
+    submittedAt = await inParallel(prefix, DOCUMENTS, CONCURRENCY, async (id) => {
+      submitLatency.push(await submit(id));
+    });
+    finished = await until('the burst delivered', () => webhookIds(receiver).size >= DOCUMENTS, DEADLINE_MS);
+  });
+  const latency = endToEnd(receiver, submittedAt);
+  const client = await stack.temporalClient();
+  const history = await client.workflow
+    .getHandle(deliveryWorkflowId('production', customerId, `${prefix}0`))
+    .fetchHistory();
+  await client.connection.close();
+  return {
+    docsPerSecond: Number(((DOCUMENTS / (finished - started)) * 1000).toFixed(1)),
+    submitP50Ms: percentile(submitLatency, 50),
+    submitP99Ms: percentile(submitLatency, 99),
+    burstReceivedP50Ms: percentile(latency, 50),
+    burstReceivedP99Ms: percentile(latency, 99),
+    duplicates: receiver.received.length - DOCUMENTS,
+    eventsPerDocument: history.events?.length ?? 0,
+    ...counts,
+  };
+}
+
+/** Half the saturation rate, paced: what a receiver waits for when the service is not overloaded. */
+async function steady(apis: Api[], receiver: Receiver, customerId: string, perSecond: number) {
+  const submit = submitter(apis, customerId);
+  const count = Math.max(50, Math.min(DOCUMENTS, Math.round(perSecond * 30)));
+  const submittedAt = await paced('steady_', count, perSecond, async (id) => void (await submit(id)));
+  await until('the steady load delivered', () => endToEnd(receiver, submittedAt).length >= count, DEADLINE_MS);
+  const latency = endToEnd(receiver, submittedAt);
+  return {
+    perSecond: Number(perSecond.toFixed(1)),
+    documents: count,
+    receivedP50Ms: percentile(latency, 50),
+    receivedP99Ms: percentile(latency, 99),
+  };
+}
+
+/**
+ * Memory for open documents: OPEN_DOCUMENTS go to a suspended endpoint and wait in the bucket (their workflows stay
+ * open), then the endpoint is reactivated and every one is redelivered and closes.
+ */
+async function openDocuments(stack: TestStack, api: Api) {
+  const receiver = await startReceiver(always(410));
+  try {
+    const key = await customer(api, 'bench-open', receiver);
+    const pendingCount = async () => (await api('GET', '/v1/production/webhook', key)).body.pendingCount as number;
+    const before = rssMb(stack.workerPid());
+    const t0 = Date.now();
+    const submit = submitter([api], 'bench-open');
+    await inParallel('open_', OPEN_DOCUMENTS, CONCURRENCY, async (id) => void (await submit(id)));
+    await until('documents pending', async () => (await pendingCount()) >= OPEN_DOCUMENTS, DEADLINE_MS);
+    const openedIn = Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 5_000));
+    const open = rssMb(stack.workerPid());
+    receiver.setBehaviour(always(200));
+    const t1 = Date.now();
+    const patched = await api('PATCH', '/v1/production/webhook', key, { active: true });
+    if (patched.status !== 200) throw new Error(`reactivate: ${patched.status}`);
+    await until('documents redelivered', () => webhookIds(receiver).size >= OPEN_DOCUMENTS, 4 * DEADLINE_MS);
+    await until('the bucket empty', async () => (await pendingCount()) === 0, DEADLINE_MS);
+    const closedIn = Date.now() - t1;
+    await new Promise((r) => setTimeout(r, 5_000));
     return {
-      docsPerSecond: (DOCUMENTS / (finished - started)) * 1000,
-      submitP50Ms: percentile(submitLatency, 50),
-      submitP99Ms: percentile(submitLatency, 99),
-      receivedP50Ms: percentile(endToEnd, 50),
-      receivedP99Ms: percentile(endToEnd, 99),
-      duplicates: receiver.received.length - DOCUMENTS,
-      eventsPerDocument: history.events?.length ?? 0,
-      workerRssMb: Math.round(rssMb(stack.workerPid())),
+      documents: OPEN_DOCUMENTS,
+      workerRssBeforeMb: before,
+      workerRssOpenMb: open,
+      workerRssClosedMb: rssMb(stack.workerPid()),
+      openedPerSecond: Number(((OPEN_DOCUMENTS / openedIn) * 1000).toFixed(1)),
+      redeliveredPerSecond: Number(((OPEN_DOCUMENTS / closedIn) * 1000).toFixed(1)),
     };
   } finally {
     await receiver.close();
@@ -107,19 +163,24 @@ async function naive(stack: TestStack) {
   const running = worker.run();
   const client = await stack.temporalClient();
   try {
-    const started = Date.now();
-    await inParallel(DOCUMENTS, CONCURRENCY, async (id) => {
-      await client.workflow.start('naiveDelivery', {
-        taskQueue: 'bench-naive',
-        workflowId: `naive-${id}`,
-        args: [receiver.url, id],
+    let started = 0;
+    let finished = 0;
+    const counts = await perDocument(stack, DOCUMENTS, async () => {
+      started = Date.now();
+      await inParallel('doc_', DOCUMENTS, CONCURRENCY, async (id) => {
+        await client.workflow.start('naiveDelivery', {
+          taskQueue: 'bench-naive',
+          workflowId: `naive-${id}`,
+          args: [receiver.url, id],
+        });
       });
+      finished = await until('the naive burst', () => webhookIds(receiver).size >= DOCUMENTS, DEADLINE_MS);
     });
-    const finished = await untilReceived(receiver, DOCUMENTS, started);
     const history = await client.workflow.getHandle('naive-doc_0').fetchHistory();
     return {
-      docsPerSecond: (DOCUMENTS / (finished - started)) * 1000,
+      docsPerSecond: Number(((DOCUMENTS / (finished - started)) * 1000).toFixed(1)),
       eventsPerDocument: history.events?.length ?? 0,
+      ...counts,
     };
   } finally {
     worker.shutdown();
@@ -130,38 +191,111 @@ async function naive(stack: TestStack) {
   }
 }
 
-async function main(): Promise<void> {
-  const stack = await startTestStack({ LOG_LEVEL: 'warn' });
+function commit(): string | undefined {
   try {
-    const ours = await product(stack);
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+async function benchDevServer(stack: TestStack) {
+  const api = apiClient(stack.baseUrl);
+  const receiver = await startReceiver(always(200));
+  try {
+    await customer(api, 'bench', receiver);
+    const product = await burst(stack, [api], receiver, 'bench', 'doc_');
+    const workerRssMb = rssMb(stack.workerPid());
     const ceiling = await naive(stack);
+    const halfLoad = await steady([api], receiver, 'bench', product.docsPerSecond / 2);
+    const open = OPEN_DOCUMENTS > 0 ? await openDocuments(stack, api) : undefined;
+    return { product: { ...product, workerRssMb }, naive: ceiling, steady: halfLoad, open };
+  } finally {
+    await receiver.close();
+  }
+}
+
+async function benchCluster(stack: TestStack) {
+  const apis = stack.baseUrls.map((url) => apiClient(url));
+  const receiver = await startReceiver(always(200));
+  try {
+    await customer(apis[0], 'bench', receiver);
+    await stack.stopWorker(1);
+    const oneWorker = await burst(stack, apis, receiver, 'bench', 'one_');
+    await stack.restartWorker(1);
+    await new Promise((r) => setTimeout(r, 5_000));
+    receiver.received.length = 0;
+    const twoWorkers = await burst(stack, apis, receiver, 'bench', 'two_');
+    const ceiling = await naive(stack);
+    return { product: twoWorkers, oneWorker, naive: ceiling };
+  } finally {
+    await receiver.close();
+  }
+}
+
+async function main(): Promise<void> {
+  const stack = CLUSTER
+    ? await startTestStack({ LOG_LEVEL: 'warn' }, { temporal: 'cluster', workers: 2, apis: 2 })
+    : await startTestStack({ LOG_LEVEL: 'warn' });
+  try {
+    const figures = CLUSTER ? await benchCluster(stack) : await benchDevServer(stack);
     const result = {
+      commit: commit(),
       at: new Date().toISOString(),
+      stack: CLUSTER ? 'cluster' : 'dev',
       documents: DOCUMENTS,
       concurrency: CONCURRENCY,
-      product: ours,
-      naive: ceiling,
-      ratio: Number((ours.docsPerSecond / ceiling.docsPerSecond).toFixed(2)),
+      ...figures,
+      ratio: Number((figures.product.docsPerSecond / figures.naive.docsPerSecond).toFixed(2)),
     };
     if (JSON_OUTPUT) {
       console.log(JSON.stringify(result));
       return;
     }
-    const f = (n: number) => n.toFixed(1);
-    console.log(`documents            ${DOCUMENTS} (concurrency ${CONCURRENCY}, 1 KiB each, one worker, one API)`);
-    console.log(`delivered            ${f(ours.docsPerSecond)} docs/s`);
-    console.log(`naive ceiling        ${f(ceiling.docsPerSecond)} workflows/s (one POST activity, same server)`);
-    console.log(`ratio                ${result.ratio} of the naive ceiling`);
-    console.log(`submit latency       p50 ${ours.submitP50Ms} ms  p99 ${ours.submitP99Ms} ms`);
-    console.log(`submit -> received   p50 ${ours.receivedP50Ms} ms  p99 ${ours.receivedP99Ms} ms (a burst)`);
-    console.log(`history events       ${ours.eventsPerDocument} per document (naive: ${ceiling.eventsPerDocument})`);
-    console.log(`duplicates received  ${ours.duplicates}`);
-    console.log(`worker RSS           ${ours.workerRssMb} MiB`);
+    printResult(result);
   } catch (err) {
     console.error(stack.logs('worker').split('\n').slice(-40).join('\n'));
     throw err;
   } finally {
     await stack.stop();
+  }
+}
+
+type Burst = Awaited<ReturnType<typeof burst>>;
+interface Result {
+  stack: string;
+  ratio: number;
+  product: Burst & { workerRssMb?: number };
+  naive: Awaited<ReturnType<typeof naive>>;
+  steady?: Awaited<ReturnType<typeof steady>>;
+  open?: Awaited<ReturnType<typeof openDocuments>>;
+  oneWorker?: Burst;
+}
+
+function printResult({ stack, product: p, naive: n, ratio, steady: s, open: o, oneWorker }: Result) {
+  const where = stack === 'cluster' ? 'PostgreSQL + Temporal server, 2 workers, 2 APIs' : 'dev server, 1 worker, 1 API';
+  const line = (label: string, text: string) => console.log(`${label.padEnd(24)}${text}`);
+  line('stack', `${where}; ${DOCUMENTS} documents of 1 KiB, concurrency ${CONCURRENCY}`);
+  if (oneWorker) line('delivered, 1 worker', `${oneWorker.docsPerSecond} docs/s`);
+  line(stack === 'cluster' ? 'delivered, 2 workers' : 'delivered', `${p.docsPerSecond} docs/s (a burst)`);
+  line('naive ceiling', `${n.docsPerSecond} workflows/s (one POST activity, same server)`);
+  line('ratio', `${ratio} of the naive ceiling`);
+  line('submit latency', `p50 ${p.submitP50Ms} ms  p99 ${p.submitP99Ms} ms`);
+  line('burst submit->received', `p50 ${p.burstReceivedP50Ms} ms  p99 ${p.burstReceivedP99Ms} ms`);
+  if (s) {
+    const load = `at ${s.perSecond} docs/s (half load, ${s.documents} documents)`;
+    line('steady submit->received', `p50 ${s.receivedP50Ms} ms  p99 ${s.receivedP99Ms} ms ${load}`);
+  }
+  line('per document', `${p.eventsPerDocument} history events, ${p.roundTripsPerDocument} server round trips, `);
+  line('', `${p.dbOperationsPerDocument} database operations`);
+  line('naive, per workflow', `${n.eventsPerDocument} history events, ${n.roundTripsPerDocument} server round trips, `);
+  line('', `${n.dbOperationsPerDocument} database operations`);
+  line('duplicates received', String(p.duplicates));
+  if (p.workerRssMb) line('worker RSS', `${p.workerRssMb} MiB after the burst`);
+  if (o) {
+    line(`${o.documents} open documents`, `worker RSS ${o.workerRssBeforeMb} -> ${o.workerRssOpenMb} MiB open`);
+    line('', `-> ${o.workerRssClosedMb} MiB once redelivered and closed`);
+    line('', `pending at ${o.openedPerSecond} docs/s, redelivered at ${o.redeliveredPerSecond} docs/s`);
   }
 }
 

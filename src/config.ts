@@ -30,10 +30,12 @@ const schedule = z
     }
   });
 
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .default('false')
-  .transform((v) => ['true', '1', 'yes'].includes(v));
+const flag = (fallback: 'true' | 'false') =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(fallback)
+    .transform((v) => ['true', '1', 'yes'].includes(v));
+const bool = flag('false');
 
 const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -99,6 +101,16 @@ const ConfigSchema = z.object({
   COLD_SWEEP_INTERVAL: duration('1h'),
   /** A request whose headers and body have not all arrived by then is answered 408 and its connection closed. */
   REQUEST_TIMEOUT: duration('10s'),
+  // Worker tuning (README, "Benchmark"): the defaults are what `npm run bench` chose on 2 cores.
+  /**
+   * Workflows the worker keeps in memory between tasks (~170 KiB each). Past it the least recently used is evicted and
+   * replays its (short) history when it next wakes, so open documents waiting in the bucket cost no memory.
+   */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(2).max(100_000).default(500),
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1_000).default(40),
+  /** One V8 context shared by all workflows (the SDK's default): far less memory and CPU per workflow. */
+  WORKER_REUSE_V8_CONTEXT: flag('true'),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()

@@ -33,6 +33,10 @@ export async function createWorker({ connection, client, config, options }: Work
     workflowsPath: require.resolve('./workflows'),
     activities,
     dataConverter: dataConverter(config),
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    maxConcurrentWorkflowTaskExecutions: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    reuseV8Context: config.WORKER_REUSE_V8_CONTEXT,
     ...options,
   });
 }

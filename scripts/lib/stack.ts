@@ -105,6 +105,8 @@ export function startChild(name: string, command: string, args: string[], { outp
 export interface TemporalOptions extends ChildOutput {
   port: number;
   uiPort?: number;
+  /** Where the server serves its Prometheus metrics (the bench counts requests per document there). */
+  metricsPort?: number;
   dbFile: string;
   namespace?: string;
   /** Where the Web UI asks to decode encrypted payloads: the API's codec endpoint. */
@@ -115,6 +117,7 @@ export interface TemporalOptions extends ChildOutput {
 export async function startTemporal({
   port,
   uiPort,
+  metricsPort,
   dbFile,
   namespace = 'default',
   codecEndpoint,
@@ -125,6 +128,7 @@ export async function startTemporal({
   args.push('--log-level', 'warn', '--namespace', namespace);
   args.push(...(uiPort ? ['--ui-port', String(uiPort)] : ['--headless']));
   if (uiPort && codecEndpoint) args.push('--ui-codec-endpoint', codecEndpoint);
+  if (metricsPort) args.push('--metrics-port', String(metricsPort));
   // WAL with synchronous=NORMAL: a commit is one append to the log instead of a rewrite and two fsyncs. It survives
   // the server being killed (the log is replayed on start, test/e2e/outages.test.ts kills it); a power loss can lose
   // the last commits before the next checkpoint.

@@ -1,9 +1,9 @@
 import { z } from 'zod';
+import { ENVIRONMENTS, type Environment } from './environments';
 import { parseRetrySchedule } from './schedule';
 
-export const EnvironmentSchema = z.enum(['sandbox', 'production']);
-export type Environment = z.infer<typeof EnvironmentSchema>;
-export const ENVIRONMENTS: readonly Environment[] = EnvironmentSchema.options;
+export { ENVIRONMENTS, type Environment };
+export const EnvironmentSchema = z.enum(ENVIRONMENTS);
 
 // Ids become parts of workflow ids and S3 keys, so they exclude ':' and '/' (the separators of both).
 export const IdSchema = z

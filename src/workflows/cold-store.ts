@@ -1,7 +1,7 @@
 import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { UNTIL_IT_SUCCEEDS } from './retry';
-import { ENVIRONMENTS } from '../domain/schemas';
+import { ENVIRONMENTS } from '../domain/environments';
 
 const { sweepColdStore } = proxyActivities<Activities>({
   startToCloseTimeout: '1 hour',

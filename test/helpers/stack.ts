@@ -36,6 +36,7 @@ export async function startTestStack(overrides: Record<string, string> = {}, sha
   if (kind === 'cluster') chmodSync(dir, 0o711);
   const temporalPort = await freePort();
   let clusterPorts: Awaited<ReturnType<typeof freeClusterPorts>> | undefined;
+  const devMetricsPort = await freePort();
   const startServer = async (): Promise<{ address: string; stop(signal?: NodeJS.Signals): Promise<void> }> => {
     if (kind === 'cluster') {
       const ports = clusterPorts ?? (clusterPorts = await freeClusterPorts());
@@ -44,6 +45,7 @@ export async function startTestStack(overrides: Record<string, string> = {}, sha
     }
     const child = await startTemporal({
       port: temporalPort,
+      metricsPort: devMetricsPort,
       dbFile: path.join(dir, 'temporal.sqlite'),
       output: path.join(dir, 'temporal.log'),
     });
@@ -89,8 +91,8 @@ export async function startTestStack(overrides: Record<string, string> = {}, sha
     /** Every API process's base URL (one unless `apis` asked for more). */
     baseUrls,
     config,
-    /** The cluster's Prometheus endpoint (cluster stacks only). */
-    metricsUrl: kind === 'cluster' && clusterPorts ? `http://127.0.0.1:${clusterPorts.metrics}/metrics` : undefined,
+    /** The Temporal server's Prometheus endpoint. */
+    metricsUrl: `http://127.0.0.1:${clusterPorts?.metrics ?? devMetricsPort}/metrics`,
     /** A Temporal client as the worker and API have it (with the payload codec); close its connection when done. */
     async temporalClient() {
       const connection = await Connection.connect({ address: config.TEMPORAL_ADDRESS });
@@ -102,6 +104,10 @@ export async function startTestStack(overrides: Record<string, string> = {}, sha
     /** SIGKILL: the worker (the first, or worker i) gets no chance to finish anything. */
     async killWorker(i = 0) {
       await workers[i].stop('SIGKILL');
+    },
+    /** SIGTERM: the worker finishes what it holds and leaves (the bench measures with fewer workers this way). */
+    async stopWorker(i = 0) {
+      await workers[i].stop();
     },
     async restartWorker(i = 0) {
       workers[i] = startWorker(i);
