@@ -7,6 +7,8 @@ const HEARTBEAT_EVERY_MS = 2_000;
  * timeout (seconds) instead of its start-to-close timeout (minutes), and the work is retried on another worker.
  */
 export async function heartbeating<T>(work: () => Promise<T>): Promise<T> {
+  // A local activity has no heartbeat: the worker's workflow task stands for it.
+  if (Context.current().info.isLocal) return work();
   const timer = setInterval(() => Context.current().heartbeat(), HEARTBEAT_EVERY_MS);
   try {
     return await work();

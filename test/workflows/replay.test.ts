@@ -85,6 +85,45 @@ describe('recorded histories replay against today’s workflow code', () => {
     });
   });
 
+  it('the local-first-attempt patch: since v4 a document delivered at once has no activity task', () => {
+    type Event = {
+      eventType: string;
+      markerRecordedEventAttributes?: { markerName: string };
+      activityTaskScheduledEventAttributes?: { activityType: { name: string } };
+    };
+    const shape = (workflowId: string) => {
+      const { history } = fixtures().find((f) => f.workflowId === workflowId)!;
+      const events = (history as { events: Event[] }).events;
+      return {
+        activities: events.filter((e) => e.activityTaskScheduledEventAttributes).length,
+        localActivities: events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+          .length,
+        workflowTasks: events.filter((e) => /WORKFLOW_TASK_COMPLETED|WorkflowTaskCompleted/.test(e.eventType)).length,
+      };
+    };
+    assert.deepEqual(shape('v3/document-delivered-first-attempt'), {
+      activities: 1,
+      localActivities: 0,
+      workflowTasks: 2,
+    });
+    assert.deepEqual(shape('v4/document-delivered-first-attempt'), {
+      activities: 0,
+      localActivities: 1,
+      workflowTasks: 1,
+    });
+    // Later attempts, hours apart, stay activities: three attempts were three activities, now one local and two.
+    assert.deepEqual(shape('v3/document-retried-then-delivered'), {
+      activities: 3,
+      localActivities: 0,
+      workflowTasks: 6,
+    });
+    assert.deepEqual(shape('v4/document-retried-then-delivered'), {
+      activities: 2,
+      localActivities: 1,
+      workflowTasks: 5,
+    });
+  });
+
   it('a change that breaks a workflow in flight is caught', async () => {
     const delivered = fixtures().filter((f) => f.workflowId.endsWith('/document-delivered-first-attempt'));
     const broken = await bundle(require.resolve('../fixtures/broken-workflows'));
