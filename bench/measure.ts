@@ -8,6 +8,18 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 
+/** CPU time (user + system) a process has used so far, in ms; 0 once it is gone. */
+export function cpuMs(pid: number | undefined): number {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th, in clock ticks.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+}
+
 export function rssMb(pid: number | undefined): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024);
@@ -75,8 +87,29 @@ export async function serverCounters(metricsUrl: string) {
       .split('\n')
       .filter((line) => pattern.test(line))
       .reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  const byOperation: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('persistence_requests{')) continue;
+    const operation = /operation="([^"]+)"/.exec(line)?.[1] ?? '?';
+    byOperation[operation] = (byOperation[operation] ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
   return {
     frontendRequests: sum(/^service_requests\{.*service_name="frontend"/),
     persistenceRequests: sum(/^persistence_requests\{/),
+    byOperation,
   };
+}
+
+/** Database operations per document between two readings, by operation, largest first (what to cut next). */
+export function operationsPerDocument(
+  before: Record<string, number>,
+  after: Record<string, number>,
+  documents: number,
+): Record<string, number> {
+  return Object.fromEntries(
+    Object.keys(after)
+      .map((op) => [op, Number((((after[op] ?? 0) - (before[op] ?? 0)) / documents).toFixed(2))] as const)
+      .filter(([, perDocument]) => perDocument >= 0.05)
+      .sort((a, b) => b[1] - a[1]),
+  );
 }

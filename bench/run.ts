@@ -4,13 +4,25 @@ import { deliveryWorkflowId } from '../src/domain/ids';
 import { dataConverter } from '../src/lib/temporal';
 import { always, startReceiver, type Receiver } from '../test/helpers/receiver';
 import { ADMIN_KEY, apiClient, startTestStack, type TestStack } from '../test/helpers/stack';
-import { endToEnd, inParallel, paced, percentile, rssMb, serverCounters, until, webhookIds } from './measure';
+import {
+  cpuMs,
+  endToEnd,
+  inParallel,
+  operationsPerDocument,
+  paced,
+  percentile,
+  rssMb,
+  serverCounters,
+  until,
+  webhookIds,
+} from './measure';
 import { createNaiveActivities } from './naive/activities';
 
-// `npm run bench -- [documents] [concurrency] [--open=N] [--cluster] [--json]`: figures only, from one run on one
-// stack. This machine is shared and noisy, so compare ratios within a run, never absolute numbers across runs.
+// `npm run bench -- [documents] [concurrency] [--open=N] [--rounds=N] [--cluster] [--json] [--verbose]`: figures only, from one
+// run on one stack. This machine is shared and noisy, so compare ratios within a run, never absolute numbers across runs.
 //   - the product's delivered docs/s at saturation (a burst) beside the naive ceiling measured on the same server: a
-//     trivial workflow calling one POST activity to the same receiver; their ratio;
+//     trivial workflow calling one POST activity to the same receiver; bursts of each alternate for --rounds (3), and
+//     the figures are medians;
 //   - submit -> received latency at half the measured saturation rate (steady load);
 //   - history events, server round trips (gRPC requests the frontend answered) and database operations per document;
 //   - the worker's RSS before and after N open documents (pending in the bucket), and after they are delivered;
@@ -23,6 +35,7 @@ const CLUSTER = Boolean(flag('cluster'));
 const DOCUMENTS = Number(positional[0] ?? 300);
 const CONCURRENCY = Number(positional[1] ?? 20);
 const OPEN_DOCUMENTS = CLUSTER ? 0 : Number(flag('open')?.split('=')[1] ?? 10_000);
+const ROUNDS = Math.max(1, Number(flag('rounds')?.split('=')[1] ?? 3));
 const DEADLINE_MS = 300_000;
 
 type Api = ReturnType<typeof apiClient>;
@@ -53,11 +66,31 @@ function submitter(apis: Api[], customerId: string) {
   };
 }
 
+/** CPU ms per document of each kind of process (the bench itself is the client: the naive one's starter). */
+function cpuReader(stack: TestStack) {
+  const { temporal, workers, apis } = stack.pids();
+  const sum = (pids: (number | undefined)[]) => pids.reduce<number>((total, pid) => total + cpuMs(pid), 0);
+  const own = () => {
+    const usage = process.cpuUsage();
+    return (usage.user + usage.system) / 1000;
+  };
+  const before = [cpuMs(temporal), sum(workers), sum(apis), own()];
+  return (count: number) => {
+    const after = [cpuMs(temporal), sum(workers), sum(apis), own()];
+    const [server, worker, api, bench] = after.map((ms, i) => Number(((ms - before[i]) / count).toFixed(2)));
+    return { cpuServerMs: server, cpuWorkersMs: worker, cpuApisMs: api, cpuBenchMs: bench };
+  };
+}
+
 async function perDocument(stack: TestStack, count: number, run: () => Promise<void>) {
   const before = await serverCounters(stack.metricsUrl);
+  const cpu = cpuReader(stack);
   await run();
+  const cpuMsPerDocument = cpu(count);
   const after = await serverCounters(stack.metricsUrl);
+  if (flag('verbose')) console.error(operationsPerDocument(before.byOperation, after.byOperation, count));
   return {
+    ...cpuMsPerDocument,
     roundTripsPerDocument: Number(((after.frontendRequests - before.frontendRequests) / count).toFixed(1)),
     dbOperationsPerDocument: Number(((after.persistenceRequests - before.persistenceRequests) / count).toFixed(1)),
   };
@@ -66,6 +99,7 @@ async function perDocument(stack: TestStack, count: number, run: () => Promise<v
 /** Saturation: DOCUMENTS submitted CONCURRENCY at a time, until the receiver has seen every one. */
 async function burst(stack: TestStack, apis: Api[], receiver: Receiver, customerId: string, prefix: string) {
   const submit = submitter(apis, customerId);
+  receiver.received.length = 0;
   const submitLatency: number[] = [];
   let submittedAt = new Map<string, number>();
   let started = 0;
@@ -149,7 +183,7 @@ async function openDocuments(stack: TestStack, api: Api) {
 }
 
 /** The naive ceiling: a trivial workflow calling one POST activity, started straight from a client. */
-async function naive(stack: TestStack) {
+async function startNaive(stack: TestStack) {
   const receiver = await startReceiver(always(200));
   const connection = await NativeConnection.connect({ address: stack.config.TEMPORAL_ADDRESS });
   const worker = await Worker.create({
@@ -162,33 +196,65 @@ async function naive(stack: TestStack) {
   });
   const running = worker.run();
   const client = await stack.temporalClient();
-  try {
-    let started = 0;
-    let finished = 0;
-    const counts = await perDocument(stack, DOCUMENTS, async () => {
-      started = Date.now();
-      await inParallel('doc_', DOCUMENTS, CONCURRENCY, async (id) => {
-        await client.workflow.start('naiveDelivery', {
-          taskQueue: 'bench-naive',
-          workflowId: `naive-${id}`,
-          args: [receiver.url, id],
+  return {
+    async burst(prefix: string) {
+      receiver.received.length = 0;
+      let started = 0;
+      let finished = 0;
+      const counts = await perDocument(stack, DOCUMENTS, async () => {
+        started = Date.now();
+        await inParallel(prefix, DOCUMENTS, CONCURRENCY, async (id) => {
+          await client.workflow.start('naiveDelivery', {
+            taskQueue: 'bench-naive',
+            workflowId: `naive-${id}`,
+            args: [receiver.url, id],
+          });
         });
+        finished = await until('the naive burst', () => webhookIds(receiver).size >= DOCUMENTS, DEADLINE_MS);
       });
-      finished = await until('the naive burst', () => webhookIds(receiver).size >= DOCUMENTS, DEADLINE_MS);
-    });
-    const history = await client.workflow.getHandle('naive-doc_0').fetchHistory();
-    return {
-      docsPerSecond: Number(((DOCUMENTS / (finished - started)) * 1000).toFixed(1)),
-      eventsPerDocument: history.events?.length ?? 0,
-      ...counts,
-    };
+      const history = await client.workflow.getHandle(`naive-${prefix}0`).fetchHistory();
+      return {
+        docsPerSecond: Number(((DOCUMENTS / (finished - started)) * 1000).toFixed(1)),
+        eventsPerDocument: history.events?.length ?? 0,
+        ...counts,
+      };
+    },
+    async stop() {
+      worker.shutdown();
+      await running;
+      await client.connection.close();
+      await connection.close();
+      await receiver.close();
+    },
+  };
+}
+
+type Burst = Awaited<ReturnType<typeof burst>>;
+type NaiveBurst = Awaited<ReturnType<Awaited<ReturnType<typeof startNaive>>['burst']>>;
+
+/**
+ * ROUNDS alternating bursts of the product and of the naive workflow, so both see the same machine; each figure is
+ * the median of its rounds, and the ratio the median of the rounds' ratios.
+ */
+async function alternate(stack: TestStack, productBurst: (prefix: string) => Promise<Burst>) {
+  const naiveRun = await startNaive(stack);
+  const rounds: { product: Burst; naive: NaiveBurst }[] = [];
+  try {
+    for (let r = 0; r < ROUNDS; r++) {
+      rounds.push({ product: await productBurst(`r${r}_`), naive: await naiveRun.burst(`r${r}_`) });
+    }
   } finally {
-    worker.shutdown();
-    await running;
-    await client.connection.close();
-    await connection.close();
-    await receiver.close();
+    await naiveRun.stop();
   }
+  const median = (values: number[]) => percentile(values, 50);
+  const medianOf = <T extends Record<string, number>>(items: T[]): T =>
+    Object.fromEntries(Object.keys(items[0]).map((k) => [k, median(items.map((i) => i[k]))])) as T;
+  return {
+    product: medianOf(rounds.map((r) => r.product)),
+    naive: medianOf(rounds.map((r) => r.naive)),
+    ratio: Number(median(rounds.map((r) => r.product.docsPerSecond / r.naive.docsPerSecond)).toFixed(2)),
+    ratios: rounds.map((r) => Number((r.product.docsPerSecond / r.naive.docsPerSecond).toFixed(2))),
+  };
 }
 
 function commit(): string | undefined {
@@ -204,12 +270,14 @@ async function benchDevServer(stack: TestStack) {
   const receiver = await startReceiver(always(200));
   try {
     await customer(api, 'bench', receiver);
-    const product = await burst(stack, [api], receiver, 'bench', 'doc_');
+    const { product, naive, ratio, ratios } = await alternate(stack, (prefix) =>
+      burst(stack, [api], receiver, 'bench', prefix),
+    );
     const workerRssMb = rssMb(stack.workerPid());
-    const ceiling = await naive(stack);
+    receiver.received.length = 0;
     const halfLoad = await steady([api], receiver, 'bench', product.docsPerSecond / 2);
     const open = OPEN_DOCUMENTS > 0 ? await openDocuments(stack, api) : undefined;
-    return { product: { ...product, workerRssMb }, naive: ceiling, steady: halfLoad, open };
+    return { product: { ...product, workerRssMb }, naive, ratio, ratios, steady: halfLoad, open };
   } finally {
     await receiver.close();
   }
@@ -221,13 +289,11 @@ async function benchCluster(stack: TestStack) {
   try {
     await customer(apis[0], 'bench', receiver);
     await stack.stopWorker(1);
-    const oneWorker = await burst(stack, apis, receiver, 'bench', 'one_');
+    const one = await alternate(stack, (prefix) => burst(stack, apis, receiver, 'bench', `one_${prefix}`));
     await stack.restartWorker(1);
     await new Promise((r) => setTimeout(r, 5_000));
-    receiver.received.length = 0;
-    const twoWorkers = await burst(stack, apis, receiver, 'bench', 'two_');
-    const ceiling = await naive(stack);
-    return { product: twoWorkers, oneWorker, naive: ceiling };
+    const two = await alternate(stack, (prefix) => burst(stack, apis, receiver, 'bench', `two_${prefix}`));
+    return { ...two, oneWorker: one.product, oneWorkerRatio: one.ratio };
   } finally {
     await receiver.close();
   }
@@ -245,8 +311,8 @@ async function main(): Promise<void> {
       stack: CLUSTER ? 'cluster' : 'dev',
       documents: DOCUMENTS,
       concurrency: CONCURRENCY,
+      rounds: ROUNDS,
       ...figures,
-      ratio: Number((figures.product.docsPerSecond / figures.naive.docsPerSecond).toFixed(2)),
     };
     if (JSON_OUTPUT) {
       console.log(JSON.stringify(result));
@@ -261,25 +327,28 @@ async function main(): Promise<void> {
   }
 }
 
-type Burst = Awaited<ReturnType<typeof burst>>;
 interface Result {
   stack: string;
   ratio: number;
+  ratios: number[];
+  oneWorkerRatio?: number;
   product: Burst & { workerRssMb?: number };
-  naive: Awaited<ReturnType<typeof naive>>;
+  naive: NaiveBurst;
   steady?: Awaited<ReturnType<typeof steady>>;
   open?: Awaited<ReturnType<typeof openDocuments>>;
   oneWorker?: Burst;
 }
 
-function printResult({ stack, product: p, naive: n, ratio, steady: s, open: o, oneWorker }: Result) {
+function printResult(result: Result) {
+  const { stack, product: p, naive: n, ratio, ratios, steady: s, open: o, oneWorker, oneWorkerRatio } = result;
   const where = stack === 'cluster' ? 'PostgreSQL + Temporal server, 2 workers, 2 APIs' : 'dev server, 1 worker, 1 API';
   const line = (label: string, text: string) => console.log(`${label.padEnd(24)}${text}`);
   line('stack', `${where}; ${DOCUMENTS} documents of 1 KiB, concurrency ${CONCURRENCY}`);
-  if (oneWorker) line('delivered, 1 worker', `${oneWorker.docsPerSecond} docs/s`);
+  line('', `${ROUNDS} rounds of product then naive bursts; medians`);
+  if (oneWorker) line('delivered, 1 worker', `${oneWorker.docsPerSecond} docs/s (ratio ${oneWorkerRatio})`);
   line(stack === 'cluster' ? 'delivered, 2 workers' : 'delivered', `${p.docsPerSecond} docs/s (a burst)`);
   line('naive ceiling', `${n.docsPerSecond} workflows/s (one POST activity, same server)`);
-  line('ratio', `${ratio} of the naive ceiling`);
+  line('ratio', `${ratio} of the naive ceiling (rounds: ${ratios.join(', ')})`);
   line('submit latency', `p50 ${p.submitP50Ms} ms  p99 ${p.submitP99Ms} ms`);
   line('burst submit->received', `p50 ${p.burstReceivedP50Ms} ms  p99 ${p.burstReceivedP99Ms} ms`);
   if (s) {
@@ -290,6 +359,10 @@ function printResult({ stack, product: p, naive: n, ratio, steady: s, open: o, o
   line('', `${p.dbOperationsPerDocument} database operations`);
   line('naive, per workflow', `${n.eventsPerDocument} history events, ${n.roundTripsPerDocument} server round trips, `);
   line('', `${n.dbOperationsPerDocument} database operations`);
+  const cpu = (b: Burst | NaiveBurst) =>
+    `server ${b.cpuServerMs}, workers ${b.cpuWorkersMs}, APIs ${b.cpuApisMs}, client ${b.cpuBenchMs}`;
+  line('CPU ms per document', cpu(p));
+  line('naive, CPU ms', cpu(n));
   line('duplicates received', String(p.duplicates));
   if (p.workerRssMb) line('worker RSS', `${p.workerRssMb} MiB after the burst`);
   if (o) {

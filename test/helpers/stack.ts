@@ -37,11 +37,22 @@ export async function startTestStack(overrides: Record<string, string> = {}, sha
   const temporalPort = await freePort();
   let clusterPorts: Awaited<ReturnType<typeof freeClusterPorts>> | undefined;
   const devMetricsPort = await freePort();
-  const startServer = async (): Promise<{ address: string; stop(signal?: NodeJS.Signals): Promise<void> }> => {
+  const startServer = async (): Promise<{
+    address: string;
+    pid?: number;
+    stop(signal?: NodeJS.Signals): Promise<void>;
+  }> => {
     if (kind === 'cluster') {
       const ports = clusterPorts ?? (clusterPorts = await freeClusterPorts());
       const output = path.join(dir, 'temporal.log');
-      return startTemporalCluster({ dir: path.join(dir, 'cluster'), ports, shards, namespace: 'default', output });
+      const cluster = await startTemporalCluster({
+        dir: path.join(dir, 'cluster'),
+        ports,
+        shards,
+        namespace: 'default',
+        output,
+      });
+      return { ...cluster, pid: cluster.children.find((c) => c.name === 'temporal')?.process.pid };
     }
     const child = await startTemporal({
       port: temporalPort,
@@ -49,7 +60,7 @@ export async function startTestStack(overrides: Record<string, string> = {}, sha
       dbFile: path.join(dir, 'temporal.sqlite'),
       output: path.join(dir, 'temporal.log'),
     });
-    return { address: `127.0.0.1:${temporalPort}`, stop: (signal) => child.stop(signal) };
+    return { address: `127.0.0.1:${temporalPort}`, pid: child.process.pid, stop: (signal) => child.stop(signal) };
   };
   let temporal = await startServer();
   const s3 = await startTestS3();
@@ -122,6 +133,12 @@ export async function startTestStack(overrides: Record<string, string> = {}, sha
     killS3: () => s3.kill(),
     restartS3: () => s3.restart(),
     workerPid: (i = 0) => workers[i].process.pid,
+    /** The processes the bench weighs: the Temporal server, each worker and each API. */
+    pids: () => ({
+      temporal: temporal.pid,
+      workers: workers.map((w) => w.process.pid),
+      apis: apis.map((a) => a.process.pid),
+    }),
     logs: (name: string) => readFileSync(path.join(dir, `${name}.log`), 'utf8'),
     async stop() {
       await Promise.all([...apis, ...workers].map((child) => child.stop()));
