@@ -101,7 +101,8 @@ const ConfigSchema = z.object({
   COLD_SWEEP_INTERVAL: duration('1h'),
   /** A request whose headers and body have not all arrived by then is answered 408 and its connection closed. */
   REQUEST_TIMEOUT: duration('10s'),
-  // Worker tuning (README, "Benchmark"): the defaults are what `npm run bench` chose on 2 cores.
+  // Worker tuning (README, "Benchmark"). The cache bound comes from the bench's open-document figures; concurrency
+  // and the V8 context are the SDK's defaults, which the bench has not yet shown a reason to change.
   /**
    * Workflows the worker keeps in memory between tasks (~170 KiB each). Past it the least recently used is evicted and
    * replays its (short) history when it next wakes, so open documents waiting in the bucket cost no memory.
