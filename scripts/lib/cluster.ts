@@ -1,13 +1,14 @@
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
-import { chmodSync, chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal as proto } from '@temporalio/proto';
 import { parseDuration } from '../../src/domain/duration';
-import { SEARCH_ATTRIBUTES, portOpen, startChild, waitFor, type Child, type ChildOutput } from './stack';
+import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
+import { portOpen, startChild, waitFor, type Child, type ChildOutput } from './stack';
 import { postgresProgram, temporalSchemaDir, toolPath } from './tools';
 
 // The production topology without Docker: PostgreSQL (Debian's package), the Temporal server built from the Go
@@ -104,11 +105,8 @@ async function startPostgres(dir: string, port: number, output: ChildOutput['out
   const user = await postgresUser();
   if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    if (user) {
-      chownSync(dataDir, user.uid, user.gid);
-      // mkdtemp makes 0700 directories: the postgres user must be able to pass through to its data.
-      chmodSync(dir, 0o711);
-    }
+    // Every directory above it must let the postgres user pass (test/helpers/stack.ts opens its mkdtemp one).
+    if (user) chownSync(dataDir, user.uid, user.gid);
     // Only loopback connections, trusted: the same machine's processes, as the dev server trusts them.
     const args = ['-D', dataDir, '--username=temporal', '--auth=trust', '--encoding=UTF8', '--no-instructions'];
     await run(postgresProgram('initdb'), args, { ...user });
@@ -238,7 +236,7 @@ async function prepareNamespace(server: Child, address: string, namespace: strin
       await connection.operatorService
         .addSearchAttributes({
           namespace,
-          searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map((name) => [name, KEYWORD])),
+          searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map(({ name }) => [name, KEYWORD])),
         })
         .catch((err) => {
           if (!alreadyExists(err)) throw err;
