@@ -26,12 +26,15 @@ import { createNaiveActivities } from './naive/activities';
 //   - submit -> received latency at half the measured saturation rate (steady load);
 //   - history events, server round trips (gRPC requests the frontend answered) and database operations per document;
 //   - the worker's RSS before and after N open documents (pending in the bucket), and after they are delivered;
-//   - --cluster: the same burst on PostgreSQL + the Temporal server, with one and with two workers.
+//   - --cluster: the same burst on PostgreSQL + the Temporal server, with one and with two workers;
+//   - --eager: the API process runs the worker itself (API_EMBEDDED_WORKER, as `npm start` does) and starts each
+//     document eagerly on it; no separate worker process.
 const args = process.argv.slice(2);
 const positional = args.filter((a) => !a.startsWith('--'));
 const flag = (name: string) => args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
 const JSON_OUTPUT = Boolean(flag('json'));
 const CLUSTER = Boolean(flag('cluster'));
+const EAGER = Boolean(flag('eager'));
 const DOCUMENTS = Number(positional[0] ?? 300);
 const CONCURRENCY = Number(positional[1] ?? 20);
 const OPEN_DOCUMENTS = CLUSTER ? 0 : Number(flag('open')?.split('=')[1] ?? 10_000);
@@ -39,6 +42,9 @@ const ROUNDS = Math.max(1, Number(flag('rounds')?.split('=')[1] ?? 3));
 const DEADLINE_MS = 300_000;
 
 type Api = ReturnType<typeof apiClient>;
+
+/** The process that runs the workflows: the worker, or with --eager the API and the worker it embeds. */
+const workerPid = (stack: TestStack) => (EAGER ? stack.pids().apis[0] : stack.workerPid());
 
 /** A customer whose production endpoint is the receiver; returns its production API key. */
 async function customer(api: Api, id: string, receiver: Receiver): Promise<string> {
@@ -153,14 +159,14 @@ async function openDocuments(stack: TestStack, api: Api) {
   try {
     const key = await customer(api, 'bench-open', receiver);
     const pendingCount = async () => (await api('GET', '/v1/production/webhook', key)).body.pendingCount as number;
-    const before = rssMb(stack.workerPid());
+    const before = rssMb(workerPid(stack));
     const t0 = Date.now();
     const submit = submitter([api], 'bench-open');
     await inParallel('open_', OPEN_DOCUMENTS, CONCURRENCY, async (id) => void (await submit(id)));
     await until('documents pending', async () => (await pendingCount()) >= OPEN_DOCUMENTS, DEADLINE_MS);
     const openedIn = Date.now() - t0;
     await new Promise((r) => setTimeout(r, 5_000));
-    const open = rssMb(stack.workerPid());
+    const open = rssMb(workerPid(stack));
     receiver.setBehaviour(always(200));
     const t1 = Date.now();
     const patched = await api('PATCH', '/v1/production/webhook', key, { active: true });
@@ -173,7 +179,7 @@ async function openDocuments(stack: TestStack, api: Api) {
       documents: OPEN_DOCUMENTS,
       workerRssBeforeMb: before,
       workerRssOpenMb: open,
-      workerRssClosedMb: rssMb(stack.workerPid()),
+      workerRssClosedMb: rssMb(workerPid(stack)),
       openedPerSecond: Number(((OPEN_DOCUMENTS / openedIn) * 1000).toFixed(1)),
       redeliveredPerSecond: Number(((OPEN_DOCUMENTS / closedIn) * 1000).toFixed(1)),
     };
@@ -273,7 +279,7 @@ async function benchDevServer(stack: TestStack) {
     const { product, naive, ratio, ratios } = await alternate(stack, (prefix) =>
       burst(stack, [api], receiver, 'bench', prefix),
     );
-    const workerRssMb = rssMb(stack.workerPid());
+    const workerRssMb = rssMb(workerPid(stack));
     receiver.received.length = 0;
     const halfLoad = await steady([api], receiver, 'bench', product.docsPerSecond / 2);
     const open = OPEN_DOCUMENTS > 0 ? await openDocuments(stack, api) : undefined;
@@ -302,13 +308,15 @@ async function benchCluster(stack: TestStack) {
 async function main(): Promise<void> {
   const stack = CLUSTER
     ? await startTestStack({ LOG_LEVEL: 'warn' }, { temporal: 'cluster', workers: 2, apis: 2 })
-    : await startTestStack({ LOG_LEVEL: 'warn' });
+    : EAGER
+      ? await startTestStack({ LOG_LEVEL: 'warn', API_EMBEDDED_WORKER: 'true' }, { workers: 0 })
+      : await startTestStack({ LOG_LEVEL: 'warn' });
   try {
     const figures = CLUSTER ? await benchCluster(stack) : await benchDevServer(stack);
     const result = {
       commit: commit(),
       at: new Date().toISOString(),
-      stack: CLUSTER ? 'cluster' : 'dev',
+      stack: CLUSTER ? 'cluster' : EAGER ? 'dev-eager' : 'dev',
       documents: DOCUMENTS,
       concurrency: CONCURRENCY,
       rounds: ROUNDS,
@@ -341,7 +349,12 @@ interface Result {
 
 function printResult(result: Result) {
   const { stack, product: p, naive: n, ratio, ratios, steady: s, open: o, oneWorker, oneWorkerRatio } = result;
-  const where = stack === 'cluster' ? 'PostgreSQL + Temporal server, 2 workers, 2 APIs' : 'dev server, 1 worker, 1 API';
+  const where =
+    stack === 'cluster'
+      ? 'PostgreSQL + Temporal server, 2 workers, 2 APIs'
+      : stack === 'dev-eager'
+        ? 'dev server, 1 API running the worker (eager start)'
+        : 'dev server, 1 worker, 1 API';
   const line = (label: string, text: string) => console.log(`${label.padEnd(24)}${text}`);
   line('stack', `${where}; ${DOCUMENTS} documents of 1 KiB, concurrency ${CONCURRENCY}`);
   line('', `${ROUNDS} rounds of product then naive bursts; medians`);

@@ -36,6 +36,8 @@ async function main(): Promise<void> {
   process.env.LOCAL_STACK ??= 'true';
   process.env.ADMIN_API_KEY ??= LOCAL_ADMIN_API_KEY;
   process.env.PAYLOAD_KEYS ??= localPayloadKey();
+  // One machine: each API also runs a worker, so a document starts eagerly on it (README, "Benchmark").
+  process.env.API_EMBEDDED_WORKER ??= 'true';
   const config = loadConfigFromProcess();
   const s3Port = Number(new URL(config.S3_ENDPOINT).port || 80);
   const tools = CLUSTER ? (['temporal-server', 'temporal-sql-tool', 'postgres'] as const) : (['temporal'] as const);

@@ -112,6 +112,11 @@ const ConfigSchema = z.object({
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1_000).default(40),
   /** One V8 context shared by all workflows (the SDK's default): far less memory and CPU per workflow. */
   WORKER_REUSE_V8_CONTEXT: flag('true'),
+  /**
+   * The API process also runs a worker and starts documents with eager start: the server hands the first workflow
+   * task back in the start's answer, so a first-attempt delivery needs no task-queue poll.
+   */
+  API_EMBEDDED_WORKER: flag('false'),
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()

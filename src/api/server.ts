@@ -1,9 +1,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { loadConfigFromProcess, requirePayloadKeys } from '../config';
+import { Client } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { loadConfigFromProcess, requirePayloadKeys, type Config } from '../config';
 import { logger } from '../lib/logger';
 import { createS3Client, ensureBuckets } from '../lib/s3';
-import { createTemporalClient } from '../lib/temporal';
+import { createTemporalClient, dataConverter } from '../lib/temporal';
+import { createWorker } from '../worker';
 import { createApp } from './app';
 import { createDeliveryService } from './service';
 
@@ -12,7 +15,8 @@ async function main(): Promise<void> {
   logger.level = config.LOG_LEVEL;
   requirePayloadKeys(config);
   const s3 = createS3Client(config);
-  const client = createTemporalClient(config);
+  const embedded = config.API_EMBEDDED_WORKER ? await startEmbeddedWorker(config) : undefined;
+  const client = embedded?.client ?? createTemporalClient(config);
   const app = createApp({ service: createDeliveryService({ client, s3, config }), config });
 
   // A client announcing a body it never sends does not hold a connection for long.
@@ -34,12 +38,26 @@ async function main(): Promise<void> {
   const shutdown = (signal: string) => {
     logger.info({ signal }, 'API shutting down');
     server.close(() => {
-      void client.connection.close().finally(() => process.exit(0));
+      embedded?.worker.shutdown();
+      void (embedded?.done ?? Promise.resolve()).then(() => client.connection.close()).finally(() => process.exit(0));
     });
     setTimeout(() => process.exit(0), 5_000).unref();
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** A worker in this process, sharing its native connection with the client so that starts can be eager. */
+async function startEmbeddedWorker(config: Config) {
+  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverter(config) });
+  const worker = await createWorker({ connection, client, config });
+  const done = worker.run();
+  done.catch((err) => {
+    logger.fatal({ err }, 'embedded worker failed');
+    process.exit(1);
+  });
+  return { client, worker, done };
 }
 
 main().catch((err) => {

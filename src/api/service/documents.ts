@@ -52,6 +52,8 @@ export function createDocumentService({ client, endpoints, config }: ServiceCont
         { key: DeliveryStatusKey, value: status },
       ],
       ...idPolicies,
+      // Answered with the first workflow task when this process runs a worker (API_EMBEDDED_WORKER).
+      requestEagerStart: config.API_EMBEDDED_WORKER,
     });
   }
 
