@@ -1,7 +1,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'eslint.config.mjs'] },
+  { ignores: ['node_modules/', 'dist/', '.tools/', '.data/', 'eslint.config.mjs', 'examples/client/api.d.ts'] },
   ...tseslint.configs.recommended,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

@@ -328,7 +328,15 @@ async function main(): Promise<void> {
     }
     printResult(result);
   } catch (err) {
-    console.error(stack.logs('worker').split('\n').slice(-40).join('\n'));
+    console.error(err);
+    // The process that ran the workflows: with --eager, the API.
+    console.error(
+      stack
+        .logs(EAGER ? 'api' : 'worker')
+        .split('\n')
+        .slice(-40)
+        .join('\n'),
+    );
     throw err;
   } finally {
     await stack.stop();

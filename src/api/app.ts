@@ -4,6 +4,7 @@ import { logger } from '../lib/logger';
 import { AppError, errorHandler } from './errors';
 import { codecRoutes } from './routes/codec';
 import { customerRoutes } from './routes/customer';
+import { docsRoutes } from './routes/docs';
 import { operatorRoutes } from './routes/operator';
 import { pageRoutes } from './routes/page';
 import type { DeliveryService } from './service';
@@ -29,6 +30,7 @@ export function createApp({ service, config }: { service: DeliveryService; confi
 
   app.use(codecRoutes(config));
   app.use(pageRoutes());
+  app.use(docsRoutes());
   app.use(operatorRoutes(service, config));
   app.use(customerRoutes(service, config));
   app.use((req, _res, next) => next(new AppError('not_found', `no route for ${req.method} ${req.path}`, 404)));

@@ -1,11 +1,17 @@
 import type { Config } from '../config';
+import type { DocumentAnswer, WebhookAnswer } from './answers';
 import type { DocumentState, EndpointState } from '../domain/schemas';
 import { formatRetrySchedule, retryScheduleOr } from '../domain/schedule';
 
 // What customers see: the secret only when they set the webhook, never the key hash or internal fields.
 
 /** `pendingCount` is read from the bucket: the entity keeps no list of pending documents. */
-export function presentWebhook(endpoint: EndpointState, pendingCount: number, config: Config, withSecret = false) {
+export function presentWebhook(
+  endpoint: EndpointState,
+  pendingCount: number,
+  config: Config,
+  withSecret = false,
+): WebhookAnswer {
   const schedule = retryScheduleOr(endpoint.retrySchedule, config.retrySchedules[endpoint.environment]);
   return {
     url: endpoint.url ?? null,
@@ -21,7 +27,7 @@ export function presentWebhook(endpoint: EndpointState, pendingCount: number, co
   };
 }
 
-export function presentDocument(state: DocumentState) {
+export function presentDocument(state: DocumentState): DocumentAnswer {
   return {
     id: state.id,
     type: state.type,

@@ -44,7 +44,8 @@ export const DocumentDataSchema = z
     if (depthOf(value) > MAX_DATA_DEPTH) {
       ctx.addIssue({ code: 'custom', message: `nests deeper than ${MAX_DATA_DEPTH} levels` });
     }
-  });
+  })
+  .meta({ description: `Any JSON value, up to ${MAX_DATA_DEPTH} levels deep` });
 
 export const SubmitDocumentSchema = z.strictObject({
   customerId: IdSchema,

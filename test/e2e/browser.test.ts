@@ -76,6 +76,34 @@ describe('the webhook page in headless Chromium against the real stack', () => {
     }
   });
 
+  it('renders the API docs at /docs from this origin only, every operation listed, no CSP violation', async () => {
+    const page = await browser.newPage();
+    const problems: string[] = [];
+    const external: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+    page.on('pageerror', (err) => problems.push(err.message));
+    page.on('response', (r) => r.status() >= 400 && problems.push(`${r.status()} ${r.url()}`));
+    page.on(
+      'request',
+      (r) => !r.url().startsWith(stack.baseUrl) && !r.url().startsWith('data:') && external.push(r.url()),
+    );
+    try {
+      await page.goto(`${stack.baseUrl}/docs`);
+      const document = (await (await fetch(`${stack.baseUrl}/openapi.json`)).json()) as { paths: object };
+      const operations = Object.values(document.paths as Record<string, object>).flatMap((item) => Object.keys(item));
+      await page
+        .locator('.opblock')
+        .nth(operations.length - 1)
+        .waitFor({ timeout: 15_000 });
+      assert.equal(await page.locator('.opblock').count(), operations.length);
+      assert.match((await page.locator('.opblock-summary-path').allTextContents()).join(' '), /\/v1\/\{env\}\/pending/);
+      assert.deepEqual(problems, [], 'console errors (a CSP violation shows here)');
+      assert.deepEqual(external, [], 'requests outside this origin');
+    } finally {
+      await page.close();
+    }
+  });
+
   it('shows a suspended endpoint; Activate reactivates it and replays the pending documents oldest first', async () => {
     const created = await api('POST', '/v1/customers', ADMIN_KEY, { id: 'browser-co', name: 'Browser Co' });
     assert.equal(created.status, 201, JSON.stringify(created.body));

@@ -12,7 +12,7 @@ const JsonPayloadSchema = z.object({
   data: z.string().optional(),
 });
 // protojson leaves an empty list out: `{}` is zero payloads (an Update without arguments, say).
-const CodecBodySchema = z.object({ payloads: z.array(JsonPayloadSchema).max(10_000).default([]) });
+export const CodecBodySchema = z.object({ payloads: z.array(JsonPayloadSchema).max(10_000).default([]) });
 type JsonPayload = z.infer<typeof JsonPayloadSchema>;
 
 const fromJson = ({ metadata = {}, data = '' }: JsonPayload) => ({

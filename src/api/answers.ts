@@ -1,0 +1,135 @@
+import { z } from 'zod';
+import {
+  AttemptSchema,
+  DocumentStatusSchema,
+  DocumentTypeSchema,
+  EnvironmentSchema,
+  PreferencesSchema,
+} from '../domain/schemas';
+
+// What the API answers, as zod schemas: the presenters are typed from them and the OpenAPI document is generated
+// from them (src/api/openapi.ts), so the document cannot describe a field the code does not send. `.meta({ id })`
+// makes each a named component of the document.
+
+const Timestamp = z.iso
+  .datetime({ offset: true })
+  .meta({ description: 'ISO 8601 time', example: '2026-11-29T12:00:00.000Z' });
+
+export const ErrorAnswer = z
+  .object({
+    error: z.object({
+      code: z.string().meta({ example: 'validation_failed' }),
+      message: z.string().meta({ example: 'body.url: must be an absolute http or https URL' }),
+      details: z
+        .array(z.object({ path: z.string(), message: z.string(), code: z.string() }))
+        .optional()
+        .meta({ description: 'For 400: one entry per wrong field, its path starting with body, query or params' }),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export const HealthAnswer = z
+  .object({ status: z.enum(['ok', 'unavailable']), error: ErrorAnswer.shape.error.optional() })
+  .meta({ id: 'Health' });
+
+export const CustomerCreatedAnswer = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    apiKeys: z
+      .object({ sandbox: z.string(), production: z.string() })
+      .meta({ description: 'One key per environment, shown only in this answer (stored as hashes)' }),
+  })
+  .meta({ id: 'CustomerCreated' });
+
+export const SubmitAcceptedAnswer = z
+  .object({ id: z.string(), status: DocumentStatusSchema })
+  .meta({ id: 'SubmitAccepted', description: 'The same id again answers the same, and delivers once' });
+
+export const AttemptAnswer = AttemptSchema.omit({ url: true }).extend({ at: Timestamp }).meta({ id: 'Attempt' });
+
+export const DocumentAnswer = z
+  .object({
+    id: z.string(),
+    type: DocumentTypeSchema,
+    status: DocumentStatusSchema,
+    createdAt: Timestamp,
+    attempts: z.array(AttemptAnswer),
+    nextAttemptAt: Timestamp.optional(),
+    pendingSince: Timestamp.optional(),
+    expiresAt: Timestamp.optional(),
+  })
+  .meta({ id: 'Document' });
+
+export const WebhookAnswer = z
+  .object({
+    url: z.string().nullable(),
+    notificationUrl: z.string().nullable(),
+    suspensionEmail: z.string().nullable(),
+    status: z.enum(['active', 'suspended']),
+    suspendedAt: Timestamp.optional(),
+    suspensionReason: z.string().optional(),
+    lastError: z.string().optional(),
+    pendingCount: z.number().int().min(0),
+    retrySchedule: z.string().meta({ example: '2h,22h,24h' }),
+    secret: z
+      .string()
+      .regex(/^whsec_/)
+      .optional()
+      .meta({ description: 'Only in the answer to PUT: the signing secret (Standard Webhooks)' }),
+  })
+  .meta({ id: 'Webhook' });
+
+export const PreferencesAnswer = PreferencesSchema.meta({ id: 'Preferences' });
+
+export const PendingEntryAnswer = z
+  .object({
+    id: z.string(),
+    type: DocumentTypeSchema,
+    createdAt: Timestamp,
+    pendingSince: Timestamp,
+    expiresAt: Timestamp,
+  })
+  .meta({ id: 'PendingEntry' });
+
+export const PendingListAnswer = z
+  .object({
+    data: z.array(PendingEntryAnswer),
+    nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last' }),
+  })
+  .meta({ id: 'PendingList' });
+
+export const PendingDocumentAnswer = z
+  .object({
+    id: z.string(),
+    type: DocumentTypeSchema,
+    createdAt: Timestamp,
+    data: z.unknown().meta({ description: 'The document as submitted' }),
+  })
+  .meta({ id: 'PendingDocument' });
+
+export const ResentAnswer = z.object({ id: z.string(), status: z.literal('pending') }).meta({ id: 'Resent' });
+
+export const ResentManyAnswer = z
+  .object({
+    count: z.number().int().min(0),
+    skipped: z.array(z.string()).meta({ description: 'Ids that were not pending' }),
+  })
+  .meta({ id: 'ResentMany' });
+
+export const RestoredAnswer = z
+  .object({ count: z.number().int().min(0), ids: z.array(z.string()) })
+  .meta({ id: 'Restored' });
+
+export const CodecPayloadsAnswer = z
+  .object({
+    payloads: z.array(
+      z.object({ metadata: z.record(z.string(), z.string()), data: z.string().meta({ description: 'base64' }) }),
+    ),
+  })
+  .meta({ id: 'CodecPayloads' });
+
+export const EnvironmentParam = EnvironmentSchema.meta({ description: 'sandbox or production' });
+
+export type WebhookAnswer = z.infer<typeof WebhookAnswer>;
+export type DocumentAnswer = z.infer<typeof DocumentAnswer>;

@@ -1,0 +1,320 @@
+import { z } from 'zod';
+import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiPathsObject } from 'zod-openapi';
+import {
+  CreateCustomerSchema,
+  IdSchema,
+  ListPendingQuerySchema,
+  PatchWebhookSchema,
+  PreferencesSchema,
+  PutWebhookSchema,
+  ResendManySchema,
+  RestoreSchema,
+  SubmitDocumentSchema,
+} from '../domain/schemas';
+import {
+  CodecPayloadsAnswer,
+  CustomerCreatedAnswer,
+  DocumentAnswer,
+  EnvironmentParam,
+  ErrorAnswer,
+  HealthAnswer,
+  PendingDocumentAnswer,
+  PendingListAnswer,
+  PreferencesAnswer,
+  RestoredAnswer,
+  ResentAnswer,
+  ResentManyAnswer,
+  SubmitAcceptedAnswer,
+  WebhookAnswer,
+} from './answers';
+import { CodecBodySchema } from './routes/codec';
+
+// The OpenAPI 3.1 document, generated from the zod schemas the routes validate with (requests) and the presenters
+// are typed with (answers). `test/e2e/openapi.test.ts` drives every route and checks each real answer against it.
+
+const ERRORS = {
+  400: 'Bad input: `details` names each wrong field (body.*, query.*, params.*)',
+  401: 'Missing or unknown key',
+  403: "A customer key used on the other environment's routes",
+  404: 'Unknown, or belongs to another customer',
+  409: 'Already exists',
+  413: 'Body larger than MAX_BODY_BYTES',
+  415: 'The body is not application/json',
+} as const;
+type ErrorStatus = keyof typeof ERRORS;
+
+const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
+const answer = (description: string, schema?: z.ZodType) =>
+  schema ? { description, ...json(schema) } : { description };
+const errors = (...statuses: ErrorStatus[]) =>
+  Object.fromEntries(statuses.map((status) => [status, answer(ERRORS[status], ErrorAnswer)]));
+const html = (description: string) => ({ description, content: { 'text/html': { schema: { type: 'string' } } } });
+
+const env = z.object({ env: EnvironmentParam });
+const envId = env.extend({ id: IdSchema });
+
+/** Every route validates its input (400); one with a body also refuses one too large (413) or not JSON (415). */
+const inputErrors = (operation: ZodOpenApiOperationObject): ErrorStatus[] =>
+  operation.requestBody ? [400, 413, 415] : [400];
+
+/** A customer route: the customer's key for `{env}`. */
+function customer(operation: ZodOpenApiOperationObject, ...more: ErrorStatus[]): ZodOpenApiOperationObject {
+  return {
+    tags: ['Customer'],
+    security: [{ customerKey: [] }],
+    ...operation,
+    responses: { ...operation.responses, ...errors(...inputErrors(operation), 401, 403, ...more) },
+  };
+}
+
+/** An operator route: ADMIN_API_KEY. */
+function operator(operation: ZodOpenApiOperationObject, ...more: ErrorStatus[]): ZodOpenApiOperationObject {
+  return {
+    tags: ['Operator'],
+    security: [{ operatorKey: [] }],
+    ...operation,
+    responses: { ...operation.responses, ...errors(...inputErrors(operation), 401, ...more) },
+  };
+}
+
+const codec = (direction: 'encode' | 'decode'): ZodOpenApiOperationObject =>
+  operator({
+    operationId: `codec${direction[0].toUpperCase()}${direction.slice(1)}`,
+    tags: ['Codec'],
+    summary: `Temporal remote codec: ${direction} payloads (the Web UI and \`temporal --codec-endpoint\` call it)`,
+    requestBody: json(CodecBodySchema),
+    responses: { 200: answer(`The payloads, ${direction}d`, CodecPayloadsAnswer) },
+  });
+
+const paths: ZodOpenApiPathsObject = {
+  '/healthz': {
+    get: {
+      operationId: 'health',
+      tags: ['Service'],
+      summary: 'Ready once the API reaches Temporal and S3',
+      responses: { 200: answer('Ready', HealthAnswer), 503: answer('Temporal or S3 unreachable', HealthAnswer) },
+    },
+  },
+  '/openapi.json': {
+    get: {
+      operationId: 'openApiDocument',
+      tags: ['Service'],
+      summary: 'This document',
+      responses: {
+        200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } },
+      },
+    },
+  },
+  '/docs': {
+    get: {
+      operationId: 'docs',
+      tags: ['Service'],
+      summary: 'This document, rendered',
+      responses: { 200: html('Swagger UI') },
+    },
+  },
+  '/': {
+    get: {
+      operationId: 'home',
+      tags: ['Portal'],
+      summary: 'The webhook page',
+      responses: { 200: html('The webhook page') },
+    },
+  },
+  '/webhook': {
+    get: {
+      operationId: 'webhookPage',
+      tags: ['Portal'],
+      summary: 'The webhook page',
+      responses: { 200: html('The webhook page') },
+    },
+  },
+  '/codec/encode': { post: codec('encode') },
+  '/codec/decode': { post: codec('decode') },
+  '/v1/customers': {
+    post: operator(
+      {
+        operationId: 'createCustomer',
+        summary: 'Create a customer and its two API keys',
+        requestBody: json(CreateCustomerSchema),
+        responses: { 201: answer('Created; the keys are shown only here', CustomerCreatedAnswer) },
+      },
+      409,
+    ),
+  },
+  '/v1/{env}/documents': {
+    post: operator(
+      {
+        operationId: 'submitDocument',
+        summary: 'Submit a document for delivery (idempotent on its id)',
+        requestParams: { path: env },
+        requestBody: json(SubmitDocumentSchema),
+        responses: { 202: answer('Accepted', SubmitAcceptedAnswer) },
+      },
+      404,
+    ),
+  },
+  '/v1/{env}/customers/{customerId}/documents/{id}': {
+    get: operator(
+      {
+        operationId: 'getCustomerDocument',
+        summary: "A customer's document: status and attempts",
+        requestParams: { path: env.extend({ customerId: IdSchema, id: IdSchema }) },
+        responses: { 200: answer('The document', DocumentAnswer) },
+      },
+      404,
+    ),
+  },
+  '/v1/{env}/customers/{customerId}/restore': {
+    post: operator(
+      {
+        operationId: 'restoreDocuments',
+        summary: 'Bring expired documents back from the cold store as pending',
+        requestParams: { path: env.extend({ customerId: IdSchema }) },
+        requestBody: json(RestoreSchema),
+        responses: { 200: answer('What was restored', RestoredAnswer) },
+      },
+      404,
+    ),
+  },
+  '/v1/{env}/webhook': {
+    put: customer({
+      operationId: 'putWebhook',
+      summary: 'Configure the webhook; the answer carries the signing secret',
+      requestParams: { path: env },
+      requestBody: json(PutWebhookSchema),
+      responses: { 200: answer('The webhook, with its secret', WebhookAnswer) },
+    }),
+    get: customer(
+      {
+        operationId: 'getWebhook',
+        summary: 'The webhook, its status and pending count',
+        requestParams: { path: env },
+        responses: { 200: answer('The webhook', WebhookAnswer) },
+      },
+      404,
+    ),
+    patch: customer(
+      {
+        operationId: 'patchWebhook',
+        summary: 'Suspend or reactivate; reactivating redelivers every pending document',
+        requestParams: { path: env },
+        requestBody: json(PatchWebhookSchema),
+        responses: { 200: answer('The webhook', WebhookAnswer) },
+      },
+      404,
+    ),
+  },
+  '/v1/{env}/preferences': {
+    get: customer(
+      {
+        operationId: 'getPreferences',
+        summary: 'Notification preferences',
+        requestParams: { path: env },
+        responses: { 200: answer('The preferences', PreferencesAnswer) },
+      },
+      404,
+    ),
+    put: customer(
+      {
+        operationId: 'putPreferences',
+        summary: 'Opt in or out of pending-document notifications',
+        requestParams: { path: env },
+        requestBody: json(PreferencesSchema),
+        responses: { 200: answer('The preferences', PreferencesAnswer) },
+      },
+      404,
+    ),
+  },
+  '/v1/{env}/pending': {
+    get: customer({
+      operationId: 'listPending',
+      summary: 'Pending documents, oldest first, paged',
+      requestParams: { path: env, query: ListPendingQuerySchema },
+      responses: { 200: answer('A page', PendingListAnswer) },
+    }),
+  },
+  '/v1/{env}/pending/resend': {
+    post: customer({
+      operationId: 'resendPending',
+      summary: 'Resend the given pending documents now, or all of them without `ids`',
+      requestParams: { path: env },
+      requestBody: { required: false, ...json(ResendManySchema) },
+      responses: { 202: answer('Resending', ResentManyAnswer) },
+    }),
+  },
+  '/v1/{env}/pending/{id}': {
+    get: customer(
+      {
+        operationId: 'pullPending',
+        summary: 'Pull a pending document',
+        requestParams: { path: envId },
+        responses: { 200: answer('The document as submitted', PendingDocumentAnswer) },
+      },
+      404,
+    ),
+    delete: customer(
+      {
+        operationId: 'acknowledgePending',
+        summary: 'Acknowledge: removed from the bucket, never delivered again',
+        requestParams: { path: envId },
+        responses: { 204: answer('Acknowledged') },
+      },
+      404,
+    ),
+  },
+  '/v1/{env}/pending/{id}/resend': {
+    post: customer(
+      {
+        operationId: 'resendOne',
+        summary: 'Resend one pending document now',
+        requestParams: { path: envId },
+        responses: { 202: answer('Resending', ResentAnswer) },
+      },
+      404,
+    ),
+  },
+  '/v1/{env}/documents/{id}': {
+    get: customer(
+      {
+        operationId: 'getDocument',
+        summary: 'A document: status and attempts',
+        requestParams: { path: envId },
+        responses: { 200: answer('The document', DocumentAnswer) },
+      },
+      404,
+    ),
+  },
+};
+
+let cached: ReturnType<typeof createDocument> | undefined;
+
+/** The document (built once: the schemas do not change at run time). */
+export function openApiDocument() {
+  cached ??= createDocument(
+    {
+      openapi: '3.1.0',
+      info: {
+        title: 'Webhook delivery',
+        version: '1',
+        description:
+          'Documents delivered by webhook, retried durably, kept in the bucket of their environment when the ' +
+          'endpoint fails, and listed, pulled, acknowledged or resent by the customer.',
+      },
+      paths,
+      components: {
+        securitySchemes: {
+          operatorKey: { type: 'http', scheme: 'bearer', description: 'The operator key (ADMIN_API_KEY)' },
+          customerKey: {
+            type: 'http',
+            scheme: 'bearer',
+            description: "A customer's key for one environment (sk_sandbox_… or sk_production_…)",
+          },
+        },
+      },
+    },
+    // A document's `data` is any JSON value (a zod custom schema): an empty schema, with its description.
+    { allowEmptySchema: { custom: true } },
+  );
+  return cached;
+}
