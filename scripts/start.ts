@@ -36,8 +36,6 @@ async function main(): Promise<void> {
   process.env.LOCAL_STACK ??= 'true';
   process.env.ADMIN_API_KEY ??= LOCAL_ADMIN_API_KEY;
   process.env.PAYLOAD_KEYS ??= localPayloadKey();
-  // One machine: each API also runs a worker, so a document starts eagerly on it (README, "Benchmark").
-  process.env.API_EMBEDDED_WORKER ??= 'true';
   const config = loadConfigFromProcess();
   const s3Port = Number(new URL(config.S3_ENDPOINT).port || 80);
   const tools = CLUSTER ? (['temporal-server', 'temporal-sql-tool', 'postgres'] as const) : (['temporal'] as const);
@@ -104,7 +102,8 @@ async function main(): Promise<void> {
   const apiPorts = Array.from({ length: PROCESSES }, (_, i) => config.PORT + i);
   for (let i = 0; i < PROCESSES; i++) {
     const name = (what: string) => (PROCESSES > 1 ? `${what}-${i + 1}` : what);
-    children.push(startNodeScript(name('worker'), 'src/worker.ts', { output: 'inherit', env }));
+    const workerEnv = { ...env, WORKER_METRICS_PORT: String(config.WORKER_METRICS_PORT + i) };
+    children.push(startNodeScript(name('worker'), 'src/worker.ts', { output: 'inherit', env: workerEnv }));
     const apiEnv = { ...env, PORT: String(apiPorts[i]) };
     children.push(startNodeScript(name('api'), 'src/api/server.ts', { output: 'inherit', env: apiEnv }));
   }
@@ -126,13 +125,16 @@ async function main(): Promise<void> {
   }
   const temporalLines = CLUSTER
     ? `    Temporal gRPC    127.0.0.1:${DEFAULT_CLUSTER_PORTS.frontend}  (server on PostgreSQL 127.0.0.1:${DEFAULT_CLUSTER_PORTS.postgres}; no Web UI: use the temporal CLI)
-    Metrics          http://127.0.0.1:${DEFAULT_CLUSTER_PORTS.metrics}/metrics  (the Temporal server's)`
+    Server metrics   http://127.0.0.1:${DEFAULT_CLUSTER_PORTS.metrics}/metrics  (the Temporal server's)`
     : `    Temporal Web UI  http://localhost:${TEMPORAL_UI_PORT}
     Temporal gRPC    127.0.0.1:${TEMPORAL_PORT}`;
   console.log(`
   ${CLUSTER ? 'Cluster stack' : 'Local stack'} is up.
     API              ${apis.join(', ')}${CLUSTER ? '  (two API processes, two workers)' : ''}
 ${temporalLines}
+    Metrics          ${apis.map((api) => `${api}/metrics`).join(', ')}, ${apiPorts
+      .map((_, i) => `http://localhost:${config.WORKER_METRICS_PORT + i}/metrics`)
+      .join(', ')}  (APIs, workers)
     S3 (versitygw)   ${config.S3_ENDPOINT}  buckets ${config.BUCKET_SANDBOX}, ${config.BUCKET_PRODUCTION}
     SMTP sink        127.0.0.1:${SMTP_PORT}  (mail saved in ${path.relative(ROOT, STACK_DATA)}/mail)
     Operator key     ${config.ADMIN_API_KEY}

@@ -39,6 +39,8 @@ const bool = flag('false');
 
 const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** The worker's GET /metrics listener (the API serves its own on PORT); 0 turns it off. */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** Required by the API; the local stack's well-known value is refused unless LOCAL_STACK says this is one. */
   ADMIN_API_KEY: z.string().min(16, 'ADMIN_API_KEY must be at least 16 characters').optional(),
   /** Set by `npm start`: this is a developer's machine, where the well-known operator key is allowed. */

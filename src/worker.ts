@@ -1,23 +1,48 @@
 import { Client } from '@temporalio/client';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, type InjectedSinks, type WorkerOptions } from '@temporalio/worker';
 import nodemailer from 'nodemailer';
 import { createActivities } from './activities';
 import { loadConfigFromProcess, requirePayloadKeys, type Config } from './config';
 import { ensureColdStoreSweep } from './lib/cold-store-schedule';
 import { createDeliveryAgent } from './lib/http-agent';
 import { logger } from './lib/logger';
+import { createMetrics, metricsText, type Metrics } from './lib/metrics';
+import { startMetricsServer } from './lib/metrics-server';
 import { createS3Client, ensureBuckets } from './lib/s3';
+import { installSdkMetrics } from './lib/sdk-metrics';
 import { createEndpointReader, dataConverter } from './lib/temporal';
+import type { MetricsSinks } from './workflows/sinks';
 
 export interface WorkerDeps {
   connection: NativeConnection;
   client: Client;
   config: Config;
+  /** Where the activities and workflows count what happens (a registry of this process). */
+  metrics?: Metrics;
   /** Test seams: options such as a prebuilt workflow bundle. */
   options?: Partial<WorkerOptions>;
 }
 
-export async function createWorker({ connection, client, config, options }: WorkerDeps): Promise<Worker> {
+/** Workflow metrics (src/workflows/sinks.ts) into this process's counters. */
+function metricsSinks(metrics: Metrics): InjectedSinks<MetricsSinks> {
+  return {
+    metrics: {
+      suspended: { fn: (_info, environment, kind) => metrics.suspensions.inc({ environment, kind }) },
+      reactivated: { fn: (_info, environment, by) => metrics.reactivations.inc({ environment, by }) },
+      notificationGivenUp: {
+        fn: (_info, environment) => metrics.notifications.inc({ environment, outcome: 'given_up' }),
+      },
+    },
+  };
+}
+
+export async function createWorker({
+  connection,
+  client,
+  config,
+  metrics = createMetrics(),
+  options,
+}: WorkerDeps): Promise<Worker> {
   const activities = createActivities({
     s3: createS3Client(config),
     http: createDeliveryAgent(config),
@@ -25,6 +50,7 @@ export async function createWorker({ connection, client, config, options }: Work
     mailer: nodemailer.createTransport(config.SMTP_URL),
     client,
     config,
+    metrics,
   });
   return Worker.create({
     connection,
@@ -32,6 +58,7 @@ export async function createWorker({ connection, client, config, options }: Work
     taskQueue: config.TASK_QUEUE,
     workflowsPath: require.resolve('./workflows'),
     activities,
+    sinks: metricsSinks(metrics),
     dataConverter: dataConverter(config),
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
@@ -45,14 +72,21 @@ async function main(): Promise<void> {
   const config = loadConfigFromProcess();
   logger.level = config.LOG_LEVEL;
   requirePayloadKeys(config);
+  const sdkMetrics = await installSdkMetrics();
+  const metrics = createMetrics();
+  const metricsServer =
+    config.WORKER_METRICS_PORT > 0
+      ? startMetricsServer(config.WORKER_METRICS_PORT, () => metricsText(metrics.registry, sdkMetrics))
+      : undefined;
   await ensureBuckets(createS3Client(config), config);
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverter(config) });
-  const worker = await createWorker({ connection, client, config });
+  const worker = await createWorker({ connection, client, config, metrics });
   await ensureColdStoreSweep(client, config);
   logger.info({ taskQueue: config.TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker running');
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks are done.
   await worker.run();
+  metricsServer?.close();
   await connection.close();
 }
 

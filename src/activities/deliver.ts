@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import type { Attempt, DocumentInput, EndpointState, Environment } from '../domain/schemas';
 import { deliveryBody } from '../domain/delivery-body';
 import { retryScheduleOr } from '../domain/schedule';
+import { attemptOutcome, type Metrics } from '../lib/metrics';
 import { isPrivateUrl } from '../lib/private-address';
 import { webhookHeaders } from '../lib/signature';
 import { heartbeating } from './heartbeat';
@@ -73,8 +74,23 @@ export async function postSigned(
   return { statusCode: response.statusCode, headers: response.headers };
 }
 
-export function createDeliverActivities(deps: { http: Dispatcher; endpoints: EndpointReader; config: Config }) {
-  const { http, endpoints, config } = deps;
+export function createDeliverActivities(deps: {
+  http: Dispatcher;
+  endpoints: EndpointReader;
+  config: Config;
+  metrics: Metrics;
+}) {
+  const { http, endpoints, config, metrics } = deps;
+
+  /** Counted once per attempt that ran (one skipped while suspended sent nothing). */
+  function count(input: AttemptDeliveryInput, { attempt, suspended }: DeliveryOutcome): void {
+    if (suspended) return;
+    const { environment } = input.document;
+    const outcome = attemptOutcome(attempt);
+    metrics.attempts.inc({ environment, outcome, trigger: input.trigger });
+    if (outcome !== 'not_sent')
+      metrics.attemptDuration.observe({ environment, outcome }, attempt.responseDurationMs / 1000);
+  }
 
   /** One attempt; the activity wraps it in heartbeats. */
   async function attemptOnce({
@@ -129,7 +145,9 @@ export function createDeliverActivities(deps: { http: Dispatcher; endpoints: End
      * the workflow owns retries.
      */
     async attemptDelivery(input: AttemptDeliveryInput): Promise<DeliveryOutcome> {
-      return heartbeating(() => attemptOnce(input));
+      const outcome = await heartbeating(() => attemptOnce(input));
+      count(input, outcome);
+      return outcome;
     },
   };
 }

@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
+import type { Metrics } from '../lib/metrics';
 import { isPrivateUrl } from '../lib/private-address';
 import type { EndpointState, Environment } from '../domain/schemas';
 import type { PendingStore } from '../pending/store';
@@ -75,8 +76,9 @@ export function createEndpointActivities(deps: {
   endpoints: EndpointReader;
   mailer: Transporter;
   config: Config;
+  metrics: Metrics;
 }) {
-  const { store, http, endpoints, mailer, config } = deps;
+  const { store, http, endpoints, mailer, config, metrics } = deps;
 
   return {
     /** Configuration the entity workflow needs; read per run so a redeployed config applies. */
@@ -142,6 +144,7 @@ export function createEndpointActivities(deps: {
           'NotificationFailed',
         );
       }
+      metrics.notifications.inc({ environment: input.environment, outcome: 'sent' });
       return 'sent';
     },
   };

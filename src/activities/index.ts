@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Transporter } from 'nodemailer';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
+import type { Metrics } from '../lib/metrics';
 import { createPendingStore } from '../pending/store';
 import { createDeliverActivities, type EndpointReader } from './deliver';
 import { createEndpointActivities } from './endpoint';
@@ -17,6 +18,7 @@ export interface ActivityDeps {
   /** Runs the protocol's Updates on other workflows (redeliveries, exhausted reports). */
   client: Client;
   config: Config;
+  metrics: Metrics;
 }
 
 /** All activities, built from their clients so tests can hand in real servers on their own ports. */

@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { Config } from '../config';
+import type { Metrics } from '../lib/metrics';
 import type { DocumentInput, Environment } from '../domain/schemas';
 import type { PendingObject, PendingStore, StoredDocument } from '../pending/store';
 import type { EndpointReader } from './deliver';
@@ -55,13 +56,20 @@ async function scan<T extends { after?: string }>(
 }
 
 /** The bucket's side of a document's life: stored, expired to the cold store, removed; and the entity's reads. */
-export function createPendingActivities(deps: { store: PendingStore; endpoints: EndpointReader; config: Config }) {
-  const { store, endpoints, config } = deps;
+export function createPendingActivities(deps: {
+  store: PendingStore;
+  endpoints: EndpointReader;
+  config: Config;
+  metrics: Metrics;
+}) {
+  const { store, endpoints, config, metrics } = deps;
 
   return {
     /** Stores the document, as the customer would have received it, in its environment's bucket. */
     async archiveDocument({ document, pendingSince }: ArchiveDocumentInput): Promise<ArchivedDocument> {
       const stored = await store.put(document, pendingSince);
+      // A restored document is counted by the restore (the API), not as a new arrival.
+      if (!document.restoredFrom) metrics.documentsArchived.inc({ environment: document.environment });
       // Read after the write: a reactivation or notification window that began before this read finds the object
       // when it reads the bucket; one that began after is seen here.
       const endpoint = await endpoints.get(document.environment, document.customerId);
@@ -70,7 +78,9 @@ export function createPendingActivities(deps: { store: PendingStore; endpoints: 
 
     /** Moves an expired document to the cold store, where an operator can still restore it. */
     async expireDocument(input: { document: DocumentInput; stored: StoredDocument }): Promise<{ coldKey?: string }> {
-      return { coldKey: await store.moveToCold(input.document, input.stored) };
+      const coldKey = await store.moveToCold(input.document, input.stored);
+      metrics.documentsExpired.inc({ environment: input.document.environment });
+      return { coldKey };
     },
 
     async deleteArchivedDocument({ environment, objectKey }: { environment: Environment; objectKey: string }) {

@@ -95,6 +95,16 @@ const paths: ZodOpenApiPathsObject = {
       responses: { 200: answer('Ready', HealthAnswer), 503: answer('Temporal or S3 unreachable', HealthAnswer) },
     },
   },
+  '/metrics': {
+    get: {
+      operationId: 'metrics',
+      tags: ['Service'],
+      summary: 'Prometheus metrics of this process (README, "Metrics")',
+      responses: {
+        200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } },
+      },
+    },
+  },
   '/openapi.json': {
     get: {
       operationId: 'openApiDocument',

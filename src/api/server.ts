@@ -4,7 +4,9 @@ import { Client } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { loadConfigFromProcess, requirePayloadKeys, type Config } from '../config';
 import { logger } from '../lib/logger';
+import { createMetrics, type Metrics } from '../lib/metrics';
 import { createS3Client, ensureBuckets } from '../lib/s3';
+import { installSdkMetrics } from '../lib/sdk-metrics';
 import { createTemporalClient, dataConverter } from '../lib/temporal';
 import { createWorker } from '../worker';
 import { createApp } from './app';
@@ -15,9 +17,13 @@ async function main(): Promise<void> {
   logger.level = config.LOG_LEVEL;
   requirePayloadKeys(config);
   const s3 = createS3Client(config);
-  const embedded = config.API_EMBEDDED_WORKER ? await startEmbeddedWorker(config) : undefined;
+  const metrics = createMetrics();
+  // The SDK's worker metrics exist only where a worker runs.
+  const sdkMetrics = config.API_EMBEDDED_WORKER ? await installSdkMetrics() : undefined;
+  const embedded = config.API_EMBEDDED_WORKER ? await startEmbeddedWorker(config, metrics) : undefined;
   const client = embedded?.client ?? createTemporalClient(config);
-  const app = createApp({ service: createDeliveryService({ client, s3, config }), config });
+  const service = createDeliveryService({ client, s3, config, metrics });
+  const app = createApp({ service, config, metrics, sdkMetrics });
 
   // A client announcing a body it never sends does not hold a connection for long.
   const server = createServer(
@@ -48,10 +54,10 @@ async function main(): Promise<void> {
 }
 
 /** A worker in this process, sharing its native connection with the client so that starts can be eager. */
-async function startEmbeddedWorker(config: Config) {
+async function startEmbeddedWorker(config: Config, metrics: Metrics) {
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverter(config) });
-  const worker = await createWorker({ connection, client, config });
+  const worker = await createWorker({ connection, client, config, metrics });
   const done = worker.run();
   done.catch((err) => {
     logger.fatal({ err }, 'embedded worker failed');

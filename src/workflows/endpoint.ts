@@ -18,6 +18,7 @@ import type { EndpointEmailInput, EndpointSettings } from '../activities/endpoin
 import { endpointEmailWorkflowId, notificationWorkflowId } from '../domain/ids';
 import type { EndpointState } from '../domain/schemas';
 import { parseRetrySchedule } from '../domain/schedule';
+import { metrics } from './sinks';
 import {
   configureEndpointUpdate,
   documentsArrivedSignal,
@@ -132,6 +133,7 @@ export class EndpointEntity {
     state.status = 'suspended';
     state.suspension = { kind, at: new Date().toISOString(), reason };
     state.counters.suspensions += 1;
+    metrics.suspended(state.environment, kind);
     if (this.carried.replay?.reason === 'replay') this.carried.replay = undefined;
     this.publish();
     // Sent one window later, so documents failing together are counted in it; not at all if it recovers by then.
@@ -145,6 +147,7 @@ export class EndpointEntity {
     state.suspension = undefined;
     state.counters.consecutiveExhausted = 0;
     this.carried.probe = undefined;
+    metrics.reactivated(state.environment, recovered ? 'recovery' : 'customer');
     // Everything missed is redelivered, oldest first.
     this.startPass('replay');
     this.publish();

@@ -3,6 +3,7 @@ import type { Activities } from '../activities';
 import { UNTIL_IT_SUCCEEDS } from './retry';
 import type { Environment } from '../domain/schemas';
 import type { EndpointEntity } from './endpoint';
+import { metrics } from './sinks';
 
 // Reading the bucket must eventually succeed (S3 may be down for a while); long scans heartbeat and resume.
 const { newestPending, firstPending, lastDuePending, summarizePending } = proxyActivities<Activities>({
@@ -89,6 +90,7 @@ export async function pendingNotification(input: {
     return await notifyPending({ ...input, summary });
   } catch (err) {
     log.warn('notification given up', { error: String(err) });
+    metrics.notificationGivenUp(input.environment);
     return 'given-up';
   }
 }

@@ -5,6 +5,7 @@ import { Webhook } from 'standardwebhooks';
 import { createDeliverActivities, type EndpointReader } from '../../src/activities/deliver';
 import type { DocumentInput, EndpointState } from '../../src/domain/schemas';
 import { createDeliveryAgent } from '../../src/lib/http-agent';
+import { createMetrics } from '../../src/lib/metrics';
 import { generateWebhookSecret } from '../../src/lib/signature';
 import { freePort } from '../../scripts/lib/stack';
 import { testConfig } from '../helpers/config';
@@ -46,8 +47,9 @@ describe('attemptDelivery against a real HTTP receiver', () => {
   let receiver: Receiver;
   const config = testConfig({ DELIVERY_TIMEOUT: '500ms', RETRY_SCHEDULE_PRODUCTION: '1s,2s' });
   const http = createDeliveryAgent(config);
+  const metrics = createMetrics();
   const attempt = (url: string | undefined, extra?: Partial<EndpointState>) =>
-    inActivity(createDeliverActivities({ http, endpoints: endpointAt(url, extra), config }).attemptDelivery, {
+    inActivity(createDeliverActivities({ http, endpoints: endpointAt(url, extra), config, metrics }).attemptDelivery, {
       document,
       attemptNumber: 1,
       trigger: 'scheduled',
@@ -143,15 +145,50 @@ describe('attemptDelivery against a real HTTP receiver', () => {
     const agent = createDeliveryAgent(strict);
     const before = receiver.received.length;
     const run = (url: string) =>
-      inActivity(createDeliverActivities({ http: agent, endpoints: endpointAt(url), config: strict }).attemptDelivery, {
-        document,
-        attemptNumber: 1,
-        trigger: 'scheduled',
-      });
+      inActivity(
+        createDeliverActivities({ http: agent, endpoints: endpointAt(url), config: strict, metrics }).attemptDelivery,
+        {
+          document,
+          attemptNumber: 1,
+          trigger: 'scheduled',
+        },
+      );
     assert.match((await run(receiver.url)).attempt.error!, /EPRIVATEADDRESS/);
     const port = new URL(receiver.url).port;
     assert.match((await run(`http://localhost:${port}/hook`)).attempt.error!, /EPRIVATEADDRESS/);
     assert.equal(receiver.received.length, before);
     await agent.close();
+  });
+  it('counts every attempt by outcome in the metrics, and times the ones that were sent', async () => {
+    const counted = async () => {
+      const { values } = await metrics.attempts.get();
+      return Object.fromEntries(values.map((v) => [v.labels.outcome, v.value]));
+    };
+    const before = await counted();
+    const closed = await freePort();
+    for (const status of [200, 404, 410, 503]) {
+      receiver.setBehaviour(always(status));
+      await attempt(receiver.url);
+    }
+    receiver.setBehaviour(() => 'hang');
+    await attempt(receiver.url);
+    await attempt(`http://127.0.0.1:${closed}/hook`);
+    await attempt(undefined);
+    await attempt(receiver.url, { status: 'suspended' });
+    const after = await counted();
+    const moved = Object.fromEntries(
+      Object.entries(after)
+        .map(([outcome, n]) => [outcome, Number(n) - (before[outcome] ?? 0)])
+        .filter(([, n]) => n !== 0),
+    );
+    // The suspended one sent nothing and is not an attempt.
+    assert.deepEqual(moved, { delivered: 1, http_4xx: 1, gone: 1, http_5xx: 1, timeout: 1, network: 1, not_sent: 1 });
+    const text = await metrics.registry.metrics();
+    assert.match(
+      text,
+      /webhook_delivery_attempt_duration_seconds_count\{environment="production",outcome="timeout"\} \d/,
+    );
+    assert.doesNotMatch(text, /webhook_delivery_attempt_duration_seconds_count\{[^}]*outcome="not_sent"/);
+    assert.doesNotMatch(text, /acme/, 'no customer id in any label');
   });
 });

@@ -5,6 +5,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { createDocumentService } from '../../src/api/service/documents';
 import type { EndpointReader } from '../../src/activities';
 import type { EndpointState } from '../../src/domain/schemas';
+import { createMetrics } from '../../src/lib/metrics';
 import type { PendingStore } from '../../src/pending/store';
 import { testConfig } from '../helpers/config';
 
@@ -29,6 +30,7 @@ describe('document submission', () => {
       client,
       endpoints,
       config: testConfig(),
+      metrics: createMetrics(),
       s3: {} as S3Client,
       store: {} as PendingStore,
     });

@@ -130,6 +130,7 @@ describe('the OpenAPI document describes every route and every answer', () => {
     // Service and docs.
     await call('get', '/healthz');
     await call('get', '/openapi.json');
+    assert.match((await call('get', '/metrics')).body, /webhook_api_requests_total/);
     assert.match((await call('get', '/docs')).body, /swagger-ui/);
     await call('get', '/');
     await call('get', '/webhook');

@@ -78,8 +78,12 @@ export async function startTestStack(overrides: Record<string, string> = {}, sha
   };
   const config = loadConfig(env);
   const log = (name: string, i: number) => path.join(dir, `${name}${i ? `-${i + 1}` : ''}.log`);
+  const workerMetricsPorts = await Promise.all(Array.from({ length: workerCount }, () => freePort()));
   const startWorker = (i: number) =>
-    startNodeScript(`worker-${i + 1}`, 'src/worker.ts', { output: log('worker', i), env });
+    startNodeScript(`worker-${i + 1}`, 'src/worker.ts', {
+      output: log('worker', i),
+      env: { ...env, WORKER_METRICS_PORT: String(workerMetricsPorts[i]) },
+    });
   const workers: Child[] = Array.from({ length: workerCount }, (_, i) => startWorker(i));
   const apiPorts = await Promise.all(Array.from({ length: apiCount }, () => freePort()));
   const apis = apiPorts.map((port, i) =>
@@ -102,6 +106,8 @@ export async function startTestStack(overrides: Record<string, string> = {}, sha
     /** Every API process's base URL (one unless `apis` asked for more). */
     baseUrls,
     config,
+    /** Each worker process's GET /metrics. */
+    workerMetricsUrls: workerMetricsPorts.map((port) => `http://127.0.0.1:${port}/metrics`),
     /** The Temporal server's Prometheus endpoint. */
     metricsUrl: `http://127.0.0.1:${clusterPorts?.metrics ?? devMetricsPort}/metrics`,
     /** A Temporal client as the worker and API have it (with the payload codec); close its connection when done. */

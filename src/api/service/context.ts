@@ -2,6 +2,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import type { EndpointReader } from '../../activities';
 import type { Config } from '../../config';
+import type { Metrics } from '../../lib/metrics';
 import type { PendingStore } from '../../pending/store';
 
 /** What every part of the service works with: one lazily connected Temporal client, the bucket, the config. */
@@ -11,4 +12,5 @@ export interface ServiceContext {
   store: PendingStore;
   endpoints: EndpointReader;
   config: Config;
+  metrics: Metrics;
 }

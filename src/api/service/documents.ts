@@ -20,7 +20,7 @@ export const START_ONCE = {
 } as const;
 
 /** Documents: submit (one workflow per document, idempotent) and status. */
-export function createDocumentService({ client, endpoints, config }: ServiceContext) {
+export function createDocumentService({ client, endpoints, config, metrics }: ServiceContext) {
   /**
    * Customers are never deleted, so one seen to exist keeps existing: a submit reads the endpoint only for a customer
    * this process has not seen yet (one server round trip fewer per document). Unknown ones are asked every time.
@@ -82,6 +82,7 @@ export function createDocumentService({ client, endpoints, config }: ServiceCont
       if (!(await customerExists(environment, doc.customerId))) throw AppError.notFound(`customer ${doc.customerId}`);
       try {
         await startDelivery({ ...doc, environment, createdAt: new Date().toISOString() }, 'sending', START_ONCE);
+        metrics.documentsSubmitted.inc({ environment });
         return 'sending';
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

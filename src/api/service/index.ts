@@ -2,6 +2,7 @@ import { HeadBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../../config';
 import { ENVIRONMENTS } from '../../domain/schemas';
+import { createMetrics, type Metrics } from '../../lib/metrics';
 import { createEndpointReader } from '../../lib/temporal';
 import { createPendingStore } from '../../pending/store';
 import type { ServiceContext } from './context';
@@ -12,11 +13,22 @@ import { createRestoreService } from './restore';
 import { createWebhookService } from './webhook';
 
 /** The API's only door to Temporal and S3: routes call these and never touch the clients themselves. */
-export function createDeliveryService({ client, s3, config }: { client: Client; s3: S3Client; config: Config }) {
+export function createDeliveryService({
+  client,
+  s3,
+  config,
+  metrics = createMetrics(),
+}: {
+  client: Client;
+  s3: S3Client;
+  config: Config;
+  metrics?: Metrics;
+}) {
   const context: ServiceContext = {
     client,
     s3,
     config,
+    metrics,
     store: createPendingStore({ s3, config }),
     endpoints: createEndpointReader(client),
   };

@@ -26,7 +26,7 @@ const notPending = (err: unknown) => err instanceof WorkflowNotFoundError || err
 
 /** Pending documents: listed from the bucket; pulled, acknowledged and resent through their workflows. */
 export function createPendingService(
-  { client, store }: ServiceContext,
+  { client, store, metrics }: ServiceContext,
   documents: ReturnType<typeof createDocumentService>,
 ) {
   const documentHandle = (environment: Environment, customerId: string, id: string) =>
@@ -87,6 +87,8 @@ export function createPendingService(
         // It expired while the acknowledge was on its way: not pending any more.
         if (state.status === 'expired') throw AppError.notFound(`pending document ${id}`);
         store.forgetCount(environment, customerId);
+        // Delivered by a redelivery already under way is not an acknowledgement.
+        if (state.status === 'acknowledged') metrics.documentsAcknowledged.inc({ environment });
         return state;
       } catch (err) {
         if (notPending(err)) throw AppError.notFound(`pending document ${id}`);

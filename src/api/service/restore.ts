@@ -13,7 +13,7 @@ import type { createDocumentService } from './documents';
  * billing.
  */
 export function createRestoreService(
-  { client, store, endpoints }: ServiceContext,
+  { client, store, endpoints, metrics }: ServiceContext,
   documents: ReturnType<typeof createDocumentService>,
 ) {
   return {
@@ -45,6 +45,7 @@ export function createRestoreService(
       }
       // Recorded for billing when something came back; a restore that found nothing leaves no trace.
       if (restored.length > 0) {
+        metrics.documentsRestored.inc({ environment }, restored.length);
         const at = new Date().toISOString();
         await store.recordRestore({
           by: 'operator',

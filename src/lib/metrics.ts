@@ -1,0 +1,133 @@
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { ENVIRONMENTS } from '../domain/environments';
+import type { Attempt } from '../domain/schemas';
+
+// The product's Prometheus metrics (README, "Metrics"). Labelled by environment and outcome, never by customer or
+// document id: a label per customer would make one series per customer. Each process has its own registry, served
+// at GET /metrics by the API and by the worker's metrics listener.
+
+/** What became of one attempt. `not_sent`: refused before any request (no URL configured, a private address). */
+export const ATTEMPT_OUTCOMES = [
+  'delivered',
+  'gone',
+  'http_4xx',
+  'http_5xx',
+  'http_other',
+  'timeout',
+  'network',
+  'not_sent',
+] as const;
+export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
+
+export function attemptOutcome(attempt: Attempt): AttemptOutcome {
+  const status = attempt.responseStatusCode;
+  if (status !== undefined) {
+    if (status >= 200 && status < 300) return 'delivered';
+    if (status === 410) return 'gone';
+    if (status >= 400 && status < 500) return 'http_4xx';
+    if (status >= 500) return 'http_5xx';
+    return 'http_other';
+  }
+  if (attempt.error?.startsWith('timeout')) return 'timeout';
+  if (!attempt.url) return 'not_sent';
+  if (attempt.error?.startsWith('EPRIVATEADDRESS')) return 'not_sent';
+  return 'network';
+}
+
+export function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+    new Counter<L>({ name, help, labelNames, registers: [registry] });
+
+  const metrics = {
+    registry,
+    documentsSubmitted: counter(
+      'webhook_documents_submitted_total',
+      'Documents accepted for delivery (repeats of an id not counted)',
+      ['environment'],
+    ),
+    attempts: counter('webhook_delivery_attempts_total', 'Delivery attempts by outcome', [
+      'environment',
+      'outcome',
+      'trigger',
+    ]),
+    attemptDuration: new Histogram<'environment' | 'outcome'>({
+      name: 'webhook_delivery_attempt_duration_seconds',
+      help: 'From the request to the answer (or the error) of an attempt',
+      labelNames: ['environment', 'outcome'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30],
+      registers: [registry],
+    }),
+    documentsArchived: counter('webhook_documents_archived_total', 'Documents stored in the bucket as pending', [
+      'environment',
+    ]),
+    documentsAcknowledged: counter(
+      'webhook_documents_acknowledged_total',
+      'Pending documents acknowledged by the customer',
+      ['environment'],
+    ),
+    documentsExpired: counter(
+      'webhook_documents_expired_total',
+      'Pending documents past retention, moved to the cold store',
+      ['environment'],
+    ),
+    documentsRestored: counter(
+      'webhook_documents_restored_total',
+      'Expired documents restored as pending by an operator',
+      ['environment'],
+    ),
+    suspensions: counter(
+      'webhook_endpoint_suspensions_total',
+      'Endpoints suspended: failing (retries exhausted, 410) or manual',
+      ['environment', 'kind'],
+    ),
+    reactivations: counter(
+      'webhook_endpoint_reactivations_total',
+      'Suspended endpoints made active: by the customer, or recovered by a probe',
+      ['environment', 'by'],
+    ),
+    notifications: counter(
+      'webhook_notifications_total',
+      'Pending-document notifications, sent or given up after their retries',
+      ['environment', 'outcome'],
+    ),
+    apiRequests: counter('webhook_api_requests_total', 'API requests by route and answer', [
+      'method',
+      'route',
+      'status',
+    ]),
+    apiDuration: new Histogram<'method' | 'route'>({
+      name: 'webhook_api_request_duration_seconds',
+      help: 'API request handling time',
+      labelNames: ['method', 'route'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+  };
+  // Every environment's series exists from the start at 0, so a rate() over a fresh process is defined.
+  for (const environment of ENVIRONMENTS) {
+    for (const c of [
+      metrics.documentsSubmitted,
+      metrics.documentsArchived,
+      metrics.documentsAcknowledged,
+      metrics.documentsExpired,
+      metrics.documentsRestored,
+    ]) {
+      c.labels({ environment }).inc(0);
+    }
+  }
+  return metrics;
+}
+export type Metrics = ReturnType<typeof createMetrics>;
+
+/** The Prometheus text of a registry, followed by more (the Temporal SDK's own, read from its exporter) if given. */
+export async function metricsText(registry: Registry, more?: () => Promise<string>): Promise<string> {
+  const own = await registry.metrics();
+  if (!more) return own;
+  try {
+    return `${own}\n${await more()}`;
+  } catch {
+    return own;
+  }
+}
