@@ -46,6 +46,7 @@ async function main() {
     REPLAY_CONCURRENCY: '1',
     ENDPOINT_RUN_MAX_EVENTS: '50',
     COLD_SWEEP_INTERVAL: '5s',
+    SECRET_ROTATION_GRACE: '3s',
   });
   const api = apiClient(stack.baseUrl);
   const client = await stack.temporalClient();
@@ -88,6 +89,18 @@ async function main() {
     args: [{ apiKeyHash: hashApiKey(generateApiKey('production', 'h-first')) }],
   });
   record('endpoint-configured', endpointWorkflowId('production', 'h-first'));
+
+  // A secret rotated (since v5): the old one signs beside it until the grace ends and the entity drops it.
+  const rotated = await customer('h-rotated');
+  const rotation = await api('POST', '/v1/production/webhook/secret/rotate', rotated.production);
+  if (rotation.status !== 200) throw new Error(`rotate: ${JSON.stringify(rotation.body)}`);
+  await submit('production', 'h-rotated', 'signed-twice');
+  await status('production', rotated.production, 'signed-twice', 'delivered');
+  await waitFor('the grace to end', async () => {
+    const res = await api('GET', '/v1/production/webhook', rotated.production);
+    if (res.body.previousSecretExpiresAt) throw new Error('still in its grace');
+  });
+  record('endpoint-secret-rotated', endpointWorkflowId('production', 'h-rotated'));
 
   const retried = await customer('h-retried', { retrySchedule: '1s,1s' });
   perDocument.set('retried', (n) => ({ status: n < 3 ? 500 : 200 }));

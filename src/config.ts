@@ -95,6 +95,8 @@ const ConfigSchema = z.object({
   NOTIFICATION_WINDOW: duration('1m'),
   /** A reminder notification goes this long before pending documents expire (batched like the others). */
   NOTIFICATION_REMINDER: duration('24h'),
+  /** After a secret rotation, how long deliveries and notifications are signed with the old secret too. */
+  SECRET_ROTATION_GRACE: duration('24h'),
   /** How long the API reuses a customer's pending count (`pendingCount`, resend-all) before listing the bucket again. */
   PENDING_COUNT_CACHE: duration('5s'),
   /** An endpoint entity continues as new past this many history events, well before Temporal's limits. */

@@ -223,6 +223,23 @@ export interface paths {
         patch: operations["patchWebhook"];
         trace?: never;
     };
+    "/v1/{env}/webhook/secret/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new signing secret; the old one also signs for SECRET_ROTATION_GRACE (24 h), then stops */
+        post: operations["rotateSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/{env}/preferences": {
         parameters: {
             query?: never;
@@ -452,8 +469,14 @@ export interface components {
             pendingCount: number;
             /** @example 2h,22h,24h */
             retrySchedule: string;
-            /** @description Only in the answer to PUT: the signing secret (Standard Webhooks) */
+            /** @description Only in the answers to PUT and to a rotation: the signing secret (Standard Webhooks) */
             secret?: string;
+            /**
+             * Format: date-time
+             * @description During a rotation: until when deliveries are signed with the previous secret too
+             * @example 2026-11-29T12:00:00.000Z
+             */
+            previousSecretExpiresAt?: string;
         };
         Preferences: {
             pendingNotifications: boolean;
@@ -1273,6 +1296,65 @@ export interface operations {
             };
             /** @description The body is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rotateSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description sandbox or production */
+                env: "sandbox" | "production";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook, with its new secret */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            /** @description Bad input: `details` names each wrong field (body.*, query.*, params.*) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or unknown key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A customer key used on the other environment's routes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Already exists */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

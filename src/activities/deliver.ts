@@ -5,7 +5,7 @@ import { deliveryBody } from '../domain/delivery-body';
 import { retryScheduleOr } from '../domain/schedule';
 import { attemptOutcome, type Metrics } from '../lib/metrics';
 import { isPrivateUrl } from '../lib/private-address';
-import { webhookHeaders } from '../lib/signature';
+import { signingSecrets, webhookHeaders } from '../lib/signature';
 import { heartbeating } from './heartbeat';
 
 export interface EndpointReader {
@@ -58,12 +58,12 @@ function describeError(err: unknown): string {
 export async function postSigned(
   http: Dispatcher,
   config: Config,
-  message: { url: string; secret: string; id: string; body: string; now: Date },
+  message: { url: string; secrets: string[]; id: string; body: string; now: Date },
 ) {
   const response = await request(message.url, {
     method: 'POST',
     dispatcher: http,
-    headers: webhookHeaders(message.secret, message.id, message.body, message.now),
+    headers: webhookHeaders(message.secrets, message.id, message.body, message.now),
     body: message.body,
     headersTimeout: config.DELIVERY_TIMEOUT,
     bodyTimeout: config.DELIVERY_TIMEOUT,
@@ -119,7 +119,7 @@ export function createDeliverActivities(deps: {
     try {
       const response = await postSigned(http, config, {
         url: endpoint.url,
-        secret: endpoint.secret,
+        secrets: signingSecrets(endpoint, started),
         id: document.id,
         body,
         now: started,

@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
+import { signingSecrets } from '../lib/signature';
 import type { Metrics } from '../lib/metrics';
 import { isPrivateUrl } from '../lib/private-address';
 import type { EndpointState, Environment } from '../domain/schemas';
@@ -131,12 +132,13 @@ export function createEndpointActivities(deps: {
         ...input.summary,
         reminder: input.reminder,
       };
+      const now = new Date();
       const response = await postSigned(http, config, {
         url: endpoint.notificationUrl,
-        secret: endpoint.secret,
+        secrets: signingSecrets(endpoint, now),
         id: input.notificationId,
         body: JSON.stringify(notification),
-        now: new Date(),
+        now,
       });
       if (response.statusCode < 200 || response.statusCode >= 300) {
         throw ApplicationFailure.retryable(

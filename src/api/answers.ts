@@ -76,7 +76,10 @@ export const WebhookAnswer = z
       .string()
       .regex(/^whsec_/)
       .optional()
-      .meta({ description: 'Only in the answer to PUT: the signing secret (Standard Webhooks)' }),
+      .meta({ description: 'Only in the answers to PUT and to a rotation: the signing secret (Standard Webhooks)' }),
+    previousSecretExpiresAt: Timestamp.optional().meta({
+      description: 'During a rotation: until when deliveries are signed with the previous secret too',
+    }),
   })
   .meta({ id: 'Webhook' });
 

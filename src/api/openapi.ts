@@ -215,6 +215,17 @@ const paths: ZodOpenApiPathsObject = {
       404,
     ),
   },
+  '/v1/{env}/webhook/secret/rotate': {
+    post: customer(
+      {
+        operationId: 'rotateSecret',
+        summary: 'A new signing secret; the old one also signs for SECRET_ROTATION_GRACE (24 h), then stops',
+        requestParams: { path: env },
+        responses: { 200: answer('The webhook, with its new secret', WebhookAnswer) },
+      },
+      409,
+    ),
+  },
   '/v1/{env}/preferences': {
     get: customer(
       {

@@ -23,6 +23,7 @@ export function presentWebhook(
     lastError: endpoint.lastError,
     pendingCount,
     retrySchedule: formatRetrySchedule(schedule),
+    previousSecretExpiresAt: endpoint.previousSecret?.expiresAt,
     ...(withSecret ? { secret: endpoint.secret } : {}),
   };
 }

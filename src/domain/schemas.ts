@@ -153,6 +153,8 @@ export interface EndpointState {
   /** A preset name or intervals; absent means the environment's default. */
   retrySchedule?: string;
   secret?: string;
+  /** After a rotation: the secret that still signs beside `secret` until `expiresAt` (the entity then drops it). */
+  previousSecret?: { secret: string; expiresAt: string };
   status: 'active' | 'suspended';
   /** `failing`: suspended by exhausted retries or 410, probed until it recovers; `manual`: the customer turned it off. */
   suspension?: { kind: 'failing' | 'manual'; at: string; reason: string };

@@ -12,13 +12,27 @@ export function signWebhook(secret: string, id: string, timestampSeconds: number
   return `v1,${mac}`;
 }
 
-export function webhookHeaders(secret: string, id: string, body: string, now: Date): Record<string, string> {
+/**
+ * The secrets that sign a message now: the endpoint's, and during a rotation's grace the previous one too. Receivers
+ * holding either verify it (Standard Webhooks: a space-separated list of signatures, any one of which may match).
+ */
+export function signingSecrets(
+  endpoint: { secret?: string; previousSecret?: { secret: string; expiresAt: string } },
+  now: Date,
+): string[] {
+  const secrets = endpoint.secret ? [endpoint.secret] : [];
+  const previous = endpoint.previousSecret;
+  if (previous && Date.parse(previous.expiresAt) > now.getTime()) secrets.push(previous.secret);
+  return secrets;
+}
+
+export function webhookHeaders(secrets: string[], id: string, body: string, now: Date): Record<string, string> {
   const timestamp = Math.floor(now.getTime() / 1000);
   return {
     'content-type': 'application/json',
     'user-agent': 'webhook-delivery/0.1',
     'webhook-id': id,
     'webhook-timestamp': String(timestamp),
-    'webhook-signature': signWebhook(secret, id, timestamp, body),
+    'webhook-signature': secrets.map((secret) => signWebhook(secret, id, timestamp, body)).join(' '),
   };
 }

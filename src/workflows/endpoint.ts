@@ -26,6 +26,7 @@ import {
   reissueApiKeyUpdate,
   reportExhaustedUpdate,
   resendPendingUpdate,
+  rotateSecretUpdate,
   setActiveUpdate,
   updatePreferencesUpdate,
   type ConfigureEndpointInput,
@@ -189,6 +190,28 @@ export class EndpointEntity {
       { validator: validateConfiguration },
     );
 
+    setHandler(
+      rotateSecretUpdate,
+      ({ newSecret, graceMs }) => {
+        if (state.secret) {
+          state.previousSecret = { secret: state.secret, expiresAt: new Date(Date.now() + graceMs).toISOString() };
+        }
+        state.secret = newSecret;
+        this.publish();
+        return state;
+      },
+      {
+        validator: ({ newSecret, graceMs }) => {
+          if (!state.secret) {
+            throw ApplicationFailure.nonRetryable('the webhook has no secret yet: configure it first', 'NoSecret');
+          }
+          if (!newSecret.startsWith('whsec_') || !(graceMs >= 0)) {
+            throw ApplicationFailure.nonRetryable('a whsec_ secret and a grace of 0 or more', 'InvalidEndpoint');
+          }
+        },
+      },
+    );
+
     setHandler(setActiveUpdate, (active) => {
       if (active) this.reactivate(false);
       else this.suspend('manual', 'deactivated by the customer');
@@ -261,6 +284,20 @@ export class EndpointEntity {
     upsertMemo({ endpoint: this.state });
   }
 
+  /** Drops the previous secret when its grace ends (a timer: time skipping and replays see the same moment). */
+  async secretGraceLoop(): Promise<void> {
+    for (;;) {
+      await condition(() => !!this.state.previousSecret || this.draining());
+      if (this.draining()) return;
+      const { expiresAt } = this.state.previousSecret!;
+      const replaced = () => this.state.previousSecret?.expiresAt !== expiresAt || this.draining();
+      const wait = Date.parse(expiresAt) - Date.now();
+      if (wait > 0 && (await condition(replaced, wait))) continue;
+      this.state.previousSecret = undefined;
+      this.publish();
+    }
+  }
+
   /** Starts each queued email or notification as its own workflow; only the start is awaited. */
   async outboxLoop(): Promise<void> {
     for (;;) {
@@ -328,6 +365,7 @@ export async function endpointEntity(input: EndpointEntityInput): Promise<void> 
     replay: () => replayLoop(entity),
     notifications: () => notificationLoop(entity),
     reminders: () => reminderLoop(entity),
+    secretGrace: () => entity.secretGraceLoop(),
   });
   // Continue-as-new keeps history small for an entity that lives for years; handlers under way finish first.
   await condition(allHandlersFinished);

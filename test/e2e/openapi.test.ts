@@ -171,6 +171,14 @@ describe('the OpenAPI document describes every route and every answer', () => {
     assert.equal((await call('get', '/v1/{env}/webhook', { params: env })).status, 401);
     const unset = await call('get', '/v1/{env}/webhook', { params: { env: 'sandbox' }, key: sandbox });
     assert.equal(unset.body.url, null);
+    const rotated = await call('post', '/v1/{env}/webhook/secret/rotate', { params: env, key: production });
+    assert.notEqual(rotated.body.secret, put.body.secret);
+    assert.equal(typeof rotated.body.previousSecretExpiresAt, 'string');
+    const unrotatable = await call('post', '/v1/{env}/webhook/secret/rotate', {
+      params: { env: 'sandbox' },
+      key: sandbox,
+    });
+    assert.equal(unrotatable.status, 409, 'no webhook, no secret to rotate');
     const got = await call('get', '/v1/{env}/webhook', { params: env, key: production });
     assert.equal(got.body.secret, undefined, 'the secret is shown only when set');
     await call('patch', '/v1/{env}/webhook', { params: env, key: production, body: { active: true } });

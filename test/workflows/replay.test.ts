@@ -124,6 +124,26 @@ describe('recorded histories replay against today’s workflow code', () => {
     });
   });
 
+  it('since v5 an entity can rotate its secret: an Update, then a timer that ends the grace', () => {
+    type Event = {
+      eventType: string;
+      workflowExecutionUpdateAcceptedEventAttributes?: { acceptedRequest: { input: { name: string } } };
+    };
+    const events = (
+      fixtures().find((f) => f.workflowId === 'v5/endpoint-secret-rotated')!.history as { events: Event[] }
+    ).events;
+    const updates = events.flatMap(
+      (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest.input.name ?? [],
+    );
+    assert.deepEqual(updates, ['configureEndpoint', 'rotateSecret']);
+    const rotatedAt = events.findIndex((e) => e.workflowExecutionUpdateAcceptedEventAttributes);
+    const timers = events
+      .map((e, i) => [e.eventType, i] as const)
+      .filter(([type]) => /TIMER_(STARTED|FIRED)/.test(type));
+    assert.equal(timers.length, 2);
+    assert.ok(timers[0][1] > rotatedAt, 'the timer starts with the rotation');
+  });
+
   it('a change that breaks a workflow in flight is caught', async () => {
     const delivered = fixtures().filter((f) => f.workflowId.endsWith('/document-delivered-first-attempt'));
     const broken = await bundle(require.resolve('../fixtures/broken-workflows'));

@@ -73,6 +73,17 @@ export function customerRoutes(service: DeliveryService, config: Config): Router
     }),
   );
 
+  router.post(
+    '/v1/:env/webhook/secret/rotate',
+    handle({ params: EnvParams }, async (_input, _req, res) => {
+      const { customerId, environment } = customerOf(res);
+      const endpoint = await service.rotateSecret(environment, customerId);
+      res.json(
+        presentWebhook(endpoint, await service.countPending(environment, customerId, endpoint.updatedAt), config, true),
+      );
+    }),
+  );
+
   router.get(
     '/v1/:env/preferences',
     handle({ params: EnvParams }, async (_input, _req, res) => {

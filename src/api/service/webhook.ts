@@ -2,12 +2,17 @@ import { ApplicationFailure, WorkflowUpdateFailedError } from '@temporalio/clien
 import { endpointWorkflowId } from '../../domain/ids';
 import type { EndpointState, Environment, Preferences, PutWebhook } from '../../domain/schemas';
 import { generateWebhookSecret } from '../../lib/signature';
-import { configureEndpointUpdate, setActiveUpdate, updatePreferencesUpdate } from '../../workflows/messages';
+import {
+  configureEndpointUpdate,
+  rotateSecretUpdate,
+  setActiveUpdate,
+  updatePreferencesUpdate,
+} from '../../workflows/messages';
 import { AppError } from '../errors';
 import type { ServiceContext } from './context';
 
 /** The webhook: its configuration, activation and preferences live in the customer's endpoint entity. */
-export function createWebhookService({ client, store, endpoints }: ServiceContext) {
+export function createWebhookService({ client, store, endpoints, config }: ServiceContext) {
   const entity = (environment: Environment, customerId: string) =>
     client.workflow.getHandle(endpointWorkflowId(environment, customerId));
 
@@ -30,6 +35,22 @@ export function createWebhookService({ client, store, endpoints }: ServiceContex
           throw new AppError('validation_failed', `${path}: ${err.cause.message}`, 400, [
             { path, message: err.cause.message, code: 'custom' },
           ]);
+        }
+        throw err;
+      }
+    },
+
+    /** A new secret; the old one signs beside it for SECRET_ROTATION_GRACE. 409 before the webhook has a secret. */
+    async rotateSecret(environment: Environment, customerId: string): Promise<EndpointState> {
+      try {
+        return await entity(environment, customerId).executeUpdate(rotateSecretUpdate, {
+          args: [{ newSecret: generateWebhookSecret(), graceMs: config.SECRET_ROTATION_GRACE }],
+        });
+      } catch (err) {
+        if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
+          if (err.cause.type === 'NoSecret') {
+            throw new AppError('no_webhook', 'configure the webhook (PUT /v1/{env}/webhook) before rotating', 409);
+          }
         }
         throw err;
       }

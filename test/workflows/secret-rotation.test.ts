@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Webhook } from 'standardwebhooks';
+import type { Config } from '../../src/config';
+import { testConfig } from '../helpers/config';
+import { always, startReceiver, type ReceivedRequest, type Receiver } from '../helpers/receiver';
+import { startTestS3 } from '../helpers/s3';
+import { startTimeSkipping, type TimeSkipping } from '../helpers/temporal';
+
+const H = 3_600_000;
+
+/** Whether a receiver holding only `secret` accepts the request, as the `standardwebhooks` package verifies it. */
+function verifies(secret: string, request: ReceivedRequest): boolean {
+  try {
+    new Webhook(secret).verify(request.body, request.headers as Record<string, string>);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// POST /webhook/secret/rotate: for SECRET_ROTATION_GRACE every delivery and notification carries both signatures, so a
+// receiver still holding the old secret keeps verifying; once the grace has passed (skipped), only the new one signs.
+describe('secret rotation with a grace period, with time skipping', () => {
+  let s3: Awaited<ReturnType<typeof startTestS3>>;
+  let ts: TimeSkipping;
+  let config: Config;
+  const receivers: Receiver[] = [];
+
+  before(async () => {
+    s3 = await startTestS3();
+    config = testConfig({
+      ...s3.env,
+      DELIVERY_TIMEOUT: '2s',
+      RETRY_SCHEDULE_PRODUCTION: '1m',
+      NOTIFICATION_WINDOW: '1m',
+      SECRET_ROTATION_GRACE: '24h',
+    });
+    ts = await startTimeSkipping(config);
+  });
+  after(async () => {
+    await Promise.all(receivers.map((r) => r.close()));
+    await ts?.stop();
+    await s3?.stop();
+  });
+
+  it('signs with both secrets during the grace and with the new one only after it', async () => {
+    // Documents whose id starts with "fail" are refused, so they go to the bucket and a notification follows.
+    let hook: Receiver | undefined = undefined;
+    hook = await startReceiver(
+      (n) => ({ status: JSON.parse(hook!.received[n - 1].body).id.startsWith('fail') ? 500 : 200 }),
+      ts.now,
+    );
+    const notifications = await startReceiver(always(200), ts.now);
+    receivers.push(hook, notifications);
+    await ts.service.createCustomer({ id: 'rotor', name: 'Rotor' });
+    const configured = await ts.service.configureWebhook('production', 'rotor', {
+      url: hook.url,
+      notificationUrl: notifications.url,
+    });
+    const oldSecret = configured.secret!;
+    const submit = (id: string) =>
+      ts.service.submitDocument('production', { customerId: 'rotor', id, type: 'event', data: {} });
+    const status = async (id: string) => (await ts.service.getDocument('production', 'rotor', id)).status;
+
+    const rotated = await ts.service.rotateSecret('production', 'rotor');
+    const newSecret = rotated.secret!;
+    assert.match(newSecret, /^whsec_/);
+    assert.notEqual(newSecret, oldSecret);
+    const graceEnds = Date.parse(rotated.previousSecret!.expiresAt);
+    const graceLeft = graceEnds - (await ts.now());
+    assert.ok(Math.abs(graceLeft - 24 * H) < 60_000, `the grace is SECRET_ROTATION_GRACE (${graceLeft} ms left)`);
+
+    // During the grace: a delivery, the failing attempts of another document, and the notification that follows.
+    await submit('ok1');
+    await submit('fail1');
+    await ts.env.sleep(5 * 60_000);
+    assert.equal(await status('ok1'), 'delivered');
+    assert.equal(await status('fail1'), 'pending');
+    assert.ok(hook.received.length >= 3, 'ok1 once, fail1 twice, then probes of the suspended endpoint');
+    assert.ok(notifications.received.length >= 1, 'a notification of the pending document');
+    for (const request of [...hook.received, ...notifications.received]) {
+      assert.ok(verifies(newSecret, request), 'the new secret verifies');
+      assert.ok(verifies(oldSecret, request), 'so does the old one, during the grace');
+      assert.equal(String(request.headers['webhook-signature']).split(' ').length, 2);
+    }
+
+    // The grace passes: the entity drops the old secret.
+    await ts.service.acknowledge('production', 'rotor', 'fail1');
+    await ts.service.setActive('production', 'rotor', true);
+    await ts.env.sleep(24 * H);
+    assert.equal((await ts.service.findEndpoint('production', 'rotor'))!.previousSecret, undefined);
+    const seen = { hook: hook.received.length, notifications: notifications.received.length };
+
+    await submit('ok2');
+    await submit('fail2');
+    await ts.env.sleep(5 * 60_000);
+    assert.equal(await status('ok2'), 'delivered');
+    assert.equal(await status('fail2'), 'pending');
+    const after = [...hook.received.slice(seen.hook), ...notifications.received.slice(seen.notifications)];
+    assert.ok(after.length >= 4, `${after.length} requests after the grace`);
+    for (const request of after) {
+      assert.ok(verifies(newSecret, request), 'the new secret verifies');
+      assert.ok(!verifies(oldSecret, request), 'the old one no longer does');
+    }
+  });
+
+  it('refuses a rotation before the webhook has a secret (409), changing nothing', async () => {
+    await ts.service.createCustomer({ id: 'unset', name: 'Unset' });
+    await assert.rejects(ts.service.rotateSecret('production', 'unset'), { httpStatus: 409 });
+    assert.equal((await ts.service.findEndpoint('production', 'unset'))!.secret, undefined);
+  });
+});
