@@ -95,6 +95,12 @@ const ConfigSchema = z.object({
   NOTIFICATION_WINDOW: duration('1m'),
   /** A reminder notification goes this long before pending documents expire (batched like the others). */
   NOTIFICATION_REMINDER: duration('24h'),
+  /** Operational webhooks for the platform operator (README, "Operator events"); off without a URL. */
+  OPERATOR_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  OPERATOR_WEBHOOK_SECRET: z
+    .string()
+    .regex(/^whsec_[A-Za-z0-9+/]+=*$/, 'a whsec_ secret (whsec_ and base64)')
+    .optional(),
   /** After a secret rotation, how long deliveries and notifications are signed with the old secret too. */
   SECRET_ROTATION_GRACE: duration('24h'),
   /** How long the API reuses a customer's pending count (`pendingCount`, resend-all) before listing the bucket again. */
@@ -167,6 +173,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`invalid configuration: ${problems}`);
   }
   const raw = parsed.data;
+  if (raw.OPERATOR_WEBHOOK_URL && !raw.OPERATOR_WEBHOOK_SECRET) {
+    throw new Error('invalid configuration: OPERATOR_WEBHOOK_SECRET: required with OPERATOR_WEBHOOK_URL');
+  }
   return {
     ...raw,
     publicUrl: raw.PUBLIC_URL ?? `http://localhost:${raw.PORT}`,

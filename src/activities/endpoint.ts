@@ -17,6 +17,8 @@ export interface EndpointSettings {
   replayPageSize: number;
   notificationWindowMs: number;
   reminderBeforeExpiryMs: number;
+  /** OPERATOR_WEBHOOK_URL is set. Absent in runs recorded before operator events: those send none. */
+  operatorEvents?: boolean;
 }
 
 export interface PendingNotification extends PendingSummary {
@@ -91,6 +93,7 @@ export function createEndpointActivities(deps: {
         replayPageSize: config.REPLAY_PAGE_SIZE,
         notificationWindowMs: config.NOTIFICATION_WINDOW,
         reminderBeforeExpiryMs: config.NOTIFICATION_REMINDER,
+        operatorEvents: Boolean(config.OPERATOR_WEBHOOK_URL),
       };
     },
 

@@ -7,6 +7,7 @@ import type { Metrics } from '../lib/metrics';
 import { createPendingStore } from '../pending/store';
 import { createDeliverActivities, type EndpointReader } from './deliver';
 import { createEndpointActivities } from './endpoint';
+import { createOperatorActivities } from './operator';
 import { createPendingActivities } from './pending';
 import { createRedeliverActivities } from './redeliver';
 
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPendingActivities({ ...deps, store }),
     ...createEndpointActivities({ ...deps, store }),
     ...createRedeliverActivities({ ...deps, store }),
+    ...createOperatorActivities(deps),
   };
 }
 

@@ -1,9 +1,11 @@
 import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Metrics } from '../lib/metrics';
 import type { DocumentInput, Environment } from '../domain/schemas';
 import type { PendingObject, PendingStore, StoredDocument } from '../pending/store';
 import type { EndpointReader } from './deliver';
+import { emitOperatorEvent } from './operator';
 
 export interface ArchiveDocumentInput {
   document: DocumentInput;
@@ -61,8 +63,9 @@ export function createPendingActivities(deps: {
   endpoints: EndpointReader;
   config: Config;
   metrics: Metrics;
+  client: Client;
 }) {
-  const { store, endpoints, config, metrics } = deps;
+  const { store, endpoints, config, metrics, client } = deps;
 
   return {
     /** Stores the document, as the customer would have received it, in its environment's bucket. */
@@ -79,7 +82,14 @@ export function createPendingActivities(deps: {
     /** Moves an expired document to the cold store, where an operator can still restore it. */
     async expireDocument(input: { document: DocumentInput; stored: StoredDocument }): Promise<{ coldKey?: string }> {
       const coldKey = await store.moveToCold(input.document, input.stored);
-      metrics.documentsExpired.inc({ environment: input.document.environment });
+      const { document } = input;
+      metrics.documentsExpired.inc({ environment: document.environment });
+      await emitOperatorEvent(client, config, {
+        id: `op_document.expired_${document.environment}_${document.customerId}_${document.id}_${input.stored.expiresAt}`,
+        type: 'document.expired',
+        timestamp: new Date().toISOString(),
+        data: { customerId: document.customerId, environment: document.environment, documentId: document.id },
+      });
       return { coldKey };
     },
 

@@ -16,6 +16,7 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { EndpointEmailInput, EndpointSettings } from '../activities/endpoint';
 import { endpointEmailWorkflowId, notificationWorkflowId } from '../domain/ids';
+import { operatorEventWorkflowId, type OperatorEvent } from '../domain/operator-events';
 import type { EndpointState } from '../domain/schemas';
 import { parseRetrySchedule } from '../domain/schedule';
 import { metrics } from './sinks';
@@ -32,6 +33,7 @@ import {
   type ConfigureEndpointInput,
 } from './messages';
 import { notificationLoop, pendingNotification, reminderLoop } from './notification';
+import { operatorEvent } from './operator';
 import { replayLoop, type ReplayPass } from './replay';
 import { endpointEmail, probeLoop, type ProbeTime } from './suspension';
 
@@ -65,7 +67,8 @@ function validateConfiguration(input: ConfigureEndpointInput): void {
 /** A side effect that leaves the entity's critical path: it runs as its own short workflow, started from here. */
 export type OutboxMessage =
   | { kind: 'email'; email: EndpointEmailInput; afterWindow: boolean }
-  | { kind: 'notification'; notificationId: string; reminder: boolean };
+  | { kind: 'notification'; notificationId: string; reminder: boolean }
+  | { kind: 'operator'; event: OperatorEvent };
 
 export interface EndpointEntityInput {
   state: EndpointState;
@@ -135,6 +138,7 @@ export class EndpointEntity {
     state.suspension = { kind, at: new Date().toISOString(), reason };
     state.counters.suspensions += 1;
     metrics.suspended(state.environment, kind);
+    this.tellOperator('endpoint.suspended', { reason });
     if (this.carried.replay?.reason === 'replay') this.carried.replay = undefined;
     this.publish();
     // Sent one window later, so documents failing together are counted in it; not at all if it recovers by then.
@@ -149,6 +153,7 @@ export class EndpointEntity {
     state.counters.consecutiveExhausted = 0;
     this.carried.probe = undefined;
     metrics.reactivated(state.environment, recovered ? 'recovery' : 'customer');
+    this.tellOperator(recovered ? 'endpoint.recovered' : 'endpoint.reactivated', {});
     // Everything missed is redelivered, oldest first.
     this.startPass('replay');
     this.publish();
@@ -164,6 +169,21 @@ export class EndpointEntity {
     if (!this.state.suspensionEmail) return;
     const email = { kind, ...this.where, suspendedAt: this.state.suspension?.at, at: new Date().toISOString() };
     this.carried.outbox.push({ kind: 'email', email, afterWindow: kind === 'suspended' });
+  }
+
+  /**
+   * An operational webhook for the platform operator, sent by its own workflow. Not even queued unless the run's
+   * settings have an operator URL: runs recorded before operator events replay with the same commands in the same
+   * order (so does anything arriving before the settings are read, in a run's first task: best effort). Its id comes
+   * from the workflow clock, not uuid4(): drawing from the workflow's random sequence would change the ids of the
+   * notifications after it when older histories replay.
+   */
+  tellOperator(type: OperatorEvent['type'], data: Partial<OperatorEvent['data']>): void {
+    if (!this.settings?.operatorEvents) return;
+    const timestamp = new Date().toISOString();
+    const { environment, customerId } = this.where;
+    const id = `op_${type}_${environment}_${customerId}_${Date.now()}${data.documentId ? `_${data.documentId}` : ''}`;
+    this.carried.outbox.push({ kind: 'operator', event: { id, type, timestamp, data: { ...this.where, ...data } } });
   }
 
   /** A notification (or reminder) describing what is pending when it is sent, unless the customer opted out. */
@@ -248,6 +268,7 @@ export class EndpointEntity {
       state.counters.retriesExhausted += 1;
       state.counters.consecutiveExhausted += 1;
       this.noteError(lastError);
+      this.tellOperator('document.exhausted', { documentId, lastError, reason: gone ? 'gone' : 'retries exhausted' });
       this.suspend(
         'failing',
         gone ? `the endpoint answered 410 Gone (document ${documentId})` : `retries ran out for document ${documentId}`,
@@ -315,7 +336,13 @@ async function startMessage(message: OutboxMessage, state: EndpointState, settin
   const { environment, customerId } = state;
   const parentClosePolicy = ParentClosePolicy.ABANDON;
   try {
-    if (message.kind === 'email') {
+    if (message.kind === 'operator') {
+      await startChild(operatorEvent, {
+        workflowId: operatorEventWorkflowId(message.event.id),
+        parentClosePolicy,
+        args: [message.event],
+      });
+    } else if (message.kind === 'email') {
       const { email } = message;
       await startChild(endpointEmail, {
         workflowId: endpointEmailWorkflowId(environment, customerId, email.kind, email.at),

@@ -3,3 +3,4 @@ export { deliverDocument } from './document';
 export { endpointEntity } from './endpoint';
 export { pendingNotification } from './notification';
 export { endpointEmail } from './suspension';
+export { operatorEvent } from './operator';

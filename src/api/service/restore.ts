@@ -4,6 +4,7 @@ import { endpointWorkflowId } from '../../domain/ids';
 import type { Environment } from '../../domain/schemas';
 import { documentsArrivedSignal } from '../../workflows/messages';
 import { AppError } from '../errors';
+import { emitOperatorEvent } from '../../activities/operator';
 import type { ServiceContext } from './context';
 import type { createDocumentService } from './documents';
 
@@ -13,7 +14,7 @@ import type { createDocumentService } from './documents';
  * billing.
  */
 export function createRestoreService(
-  { client, store, endpoints, metrics }: ServiceContext,
+  { client, store, endpoints, metrics, config }: ServiceContext,
   documents: ReturnType<typeof createDocumentService>,
 ) {
   return {
@@ -47,6 +48,12 @@ export function createRestoreService(
       if (restored.length > 0) {
         metrics.documentsRestored.inc({ environment }, restored.length);
         const at = new Date().toISOString();
+        await emitOperatorEvent(client, config, {
+          id: `op_restore.completed_${environment}_${customerId}_${Date.parse(at)}`,
+          type: 'restore.completed',
+          timestamp: at,
+          data: { customerId, environment, count: restored.length, documentIds: restored },
+        });
         await store.recordRestore({
           by: 'operator',
           at,

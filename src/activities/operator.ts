@@ -1,0 +1,51 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import type { Dispatcher } from 'undici';
+import type { Config } from '../config';
+import { operatorEventWorkflowId, type OperatorEvent } from '../domain/operator-events';
+import { logger } from '../lib/logger';
+import { postSigned } from './deliver';
+
+/**
+ * Starts the workflow that sends an operator event, from an activity or the API. Best effort: a failure to start is
+ * logged and never fails the caller; the same event id started twice is one event.
+ */
+export async function emitOperatorEvent(client: Client, config: Config, event: OperatorEvent): Promise<void> {
+  if (!config.OPERATOR_WEBHOOK_URL) return;
+  try {
+    await client.workflow.start('operatorEvent', {
+      workflowId: operatorEventWorkflowId(event.id),
+      taskQueue: config.TASK_QUEUE,
+      args: [event],
+    });
+  } catch (err) {
+    if ((err as Error).name !== 'WorkflowExecutionAlreadyStartedError') {
+      logger.warn({ err, type: event.type }, 'operator event not started');
+    }
+  }
+}
+
+export function createOperatorActivities(deps: { http: Dispatcher; config: Config }) {
+  const { http, config } = deps;
+  return {
+    /** One signed POST to OPERATOR_WEBHOOK_URL; a non-2xx answer throws so Temporal retries a few times. */
+    async sendOperatorEvent(event: OperatorEvent): Promise<'sent' | 'not-configured'> {
+      if (!config.OPERATOR_WEBHOOK_URL || !config.OPERATOR_WEBHOOK_SECRET) return 'not-configured';
+      const { type, timestamp, data } = event;
+      const response = await postSigned(http, config, {
+        url: config.OPERATOR_WEBHOOK_URL,
+        secrets: [config.OPERATOR_WEBHOOK_SECRET],
+        id: event.id,
+        body: JSON.stringify({ type, timestamp, data }),
+        now: new Date(),
+      });
+      if (response.statusCode < 200 || response.statusCode >= 300) {
+        throw ApplicationFailure.retryable(
+          `operator webhook answered HTTP ${response.statusCode}`,
+          'OperatorEventFailed',
+        );
+      }
+      return 'sent';
+    },
+  };
+}

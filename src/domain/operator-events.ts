@@ -1,0 +1,35 @@
+// Zod-free on purpose: workflow code imports this (see environments.ts).
+import type { Environment } from './environments';
+
+/**
+ * Operational webhooks for the platform operator (OPERATOR_WEBHOOK_URL), in the shape Svix uses for its own:
+ * `{ type, timestamp, data }`, signed like every delivery (Standard Webhooks) with OPERATOR_WEBHOOK_SECRET.
+ */
+export type OperatorEventType =
+  | 'endpoint.suspended'
+  | 'endpoint.recovered'
+  | 'endpoint.reactivated'
+  | 'document.exhausted'
+  | 'document.expired'
+  | 'restore.completed';
+
+export interface OperatorEvent {
+  /** Unique per event and stable across retries of its producer: the `webhook-id` receivers deduplicate on. */
+  id: string;
+  type: OperatorEventType;
+  timestamp: string;
+  data: {
+    customerId: string;
+    environment: Environment;
+    documentId?: string;
+    documentIds?: string[];
+    reason?: string;
+    lastError?: string;
+    count?: number;
+  };
+}
+
+/** The workflow that sends one event: one per event id, so a producer retried does not send it twice. */
+export function operatorEventWorkflowId(eventId: string): string {
+  return `operator-event:${eventId}`;
+}
