@@ -12,6 +12,7 @@ import { waitFor } from './lib/stack';
 import { toolPath } from './lib/tools';
 import { deliveryWorkflowId, endpointWorkflowId } from '../src/domain/ids';
 import { generateApiKey, hashApiKey } from '../src/lib/api-keys';
+import { generateWebhookSecret } from '../src/lib/signature';
 import { reissueApiKeyUpdate } from '../src/workflows/messages';
 import { startReceiver, type Behaviour } from '../test/helpers/receiver';
 import { ADMIN_KEY, apiClient, startTestStack } from '../test/helpers/stack';
@@ -39,7 +40,11 @@ function showHistory(command: string, args: string[], options: Parameters<typeof
 }
 
 async function main() {
+  // Operator events go to a receiver of their own (since v6: the entity starts a workflow for each).
+  const operator = await startReceiver(() => ({ status: 200 }));
   const stack = await startTestStack({
+    OPERATOR_WEBHOOK_URL: operator.url,
+    OPERATOR_WEBHOOK_SECRET: generateWebhookSecret(),
     RETENTION_SANDBOX: '6s',
     NOTIFICATION_WINDOW: '2s',
     REPLAY_PAGE_SIZE: '2',
@@ -178,7 +183,7 @@ async function main() {
   for await (const execution of client.workflow.list({ query: `WorkflowId = '${lifeId}'` })) {
     record(`endpoint-lifecycle-run-${++run}`, lifeId, execution.runId);
   }
-  for (const type of ['endpointEmail', 'pendingNotification', 'sweepColdStores']) {
+  for (const type of ['endpointEmail', 'pendingNotification', 'sweepColdStores', 'operatorEvent']) {
     await waitFor(`a completed ${type}`, async () => {
       for await (const execution of client.workflow.list({
         query: `WorkflowType = '${type}' AND ExecutionStatus = 'Completed'`,
@@ -221,6 +226,7 @@ async function main() {
   }
   await receiver.close();
   await notifications.close();
+  await operator.close();
   await client.connection.close();
   await stack.stop();
 }

@@ -144,6 +144,17 @@ describe('recorded histories replay against today’s workflow code', () => {
     assert.ok(timers[0][1] > rotatedAt, 'the timer starts with the rotation');
   });
 
+  it('since v6 an entity with an operator URL starts one operatorEvent workflow per event; before, none', () => {
+    type Event = { startChildWorkflowExecutionInitiatedEventAttributes?: { workflowType: { name: string } } };
+    const children = (workflowId: string) =>
+      (fixtures().find((f) => f.workflowId === workflowId)!.history as { events: Event[] }).events.flatMap(
+        (e) => e.startChildWorkflowExecutionInitiatedEventAttributes?.workflowType.name ?? [],
+      );
+    assert.deepEqual(children('v5/endpoint-lifecycle-run-1'), []);
+    // Run 1: the first document exhausted, and the endpoint suspended.
+    assert.deepEqual(children('v6/endpoint-lifecycle-run-1'), ['operatorEvent', 'operatorEvent']);
+  });
+
   it('a change that breaks a workflow in flight is caught', async () => {
     const delivered = fixtures().filter((f) => f.workflowId.endsWith('/document-delivered-first-attempt'));
     const broken = await bundle(require.resolve('../fixtures/broken-workflows'));
