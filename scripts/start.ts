@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import path from 'node:path';
 import { LOCAL_ADMIN_API_KEY, loadConfigFromProcess, loadEnvFile } from '../src/config';
 import { generatePayloadKey } from '../src/lib/payload-codec';
@@ -11,15 +12,10 @@ import { toolPath } from './lib/tools';
 // `npm run start:cluster` (--cluster): the production topology instead: PostgreSQL and the Temporal server, two
 // workers and two APIs (PORT and PORT+1), its data in .data/cluster/.
 const CLUSTER = process.argv.includes('--cluster');
-const DATA = path.join(ROOT, '.data');
-const STACK_DATA = CLUSTER ? path.join(DATA, 'cluster') : DATA;
-const TEMPORAL_PORT = 7233;
-const TEMPORAL_UI_PORT = 8233;
-const SMTP_PORT = 1025;
 const PROCESSES = CLUSTER ? 2 : 1;
 
 /** The local stack's payload key, made on first run and kept with the data it encrypts. */
-function localPayloadKey(): string {
+function localPayloadKey(DATA: string): string {
   const file = path.join(DATA, 'payload-key');
   if (!existsSync(file)) {
     mkdirSync(DATA, { recursive: true });
@@ -35,9 +31,14 @@ async function main(): Promise<void> {
   // A developer's machine: the well-known operator key is allowed here, and only here.
   process.env.LOCAL_STACK ??= 'true';
   process.env.ADMIN_API_KEY ??= LOCAL_ADMIN_API_KEY;
-  process.env.PAYLOAD_KEYS ??= localPayloadKey();
+  const DATA = path.resolve(ROOT, process.env.DATA_DIR ?? '.data');
+  process.env.PAYLOAD_KEYS ??= localPayloadKey(DATA);
+  process.env.CODEC_UI_ORIGIN ??= `http://localhost:${process.env.TEMPORAL_UI_PORT ?? 8233}`;
   const config = loadConfigFromProcess();
+  const STACK_DATA = CLUSTER ? path.join(DATA, 'cluster') : DATA;
+  const { TEMPORAL_PORT, TEMPORAL_UI_PORT, SMTP_PORT } = config;
   const s3Port = Number(new URL(config.S3_ENDPOINT).port || 80);
+  await assertPortsFree(config, s3Port);
   const tools = CLUSTER ? (['temporal-server', 'temporal-sql-tool', 'postgres'] as const) : (['temporal'] as const);
   for (const tool of [...tools, 'versitygw'] as const) toolPath(tool);
 
@@ -139,7 +140,54 @@ ${temporalLines}
     SMTP sink        127.0.0.1:${SMTP_PORT}  (mail saved in ${path.relative(ROOT, STACK_DATA)}/mail)
     Operator key     ${config.ADMIN_API_KEY}
   Ctrl-C stops everything.
-`);
+${tryIt(apis[0], config.ADMIN_API_KEY!)}`);
+}
+
+/** Every port this stack will listen on, free now, or a message naming the setting that moves it. */
+async function assertPortsFree(config: ReturnType<typeof loadConfigFromProcess>, s3Port: number): Promise<void> {
+  const wanted: [number, string][] = [
+    [s3Port, 'S3_ENDPOINT'],
+    [config.SMTP_PORT, 'SMTP_PORT'],
+    ...Array.from({ length: PROCESSES }, (_, i): [number, string] => [config.PORT + i, 'PORT']),
+    ...Array.from({ length: PROCESSES }, (_, i): [number, string] => [
+      config.WORKER_METRICS_PORT + i,
+      'WORKER_METRICS_PORT',
+    ]),
+  ];
+  if (!CLUSTER) wanted.push([config.TEMPORAL_PORT, 'TEMPORAL_PORT'], [config.TEMPORAL_UI_PORT, 'TEMPORAL_UI_PORT']);
+  for (const [port, setting] of wanted) {
+    if (await portTaken(port)) {
+      throw new Error(
+        `port ${port} is already taken (${setting}): stop what uses it, or run this stack elsewhere, e.g. ` +
+          `${setting}=${setting === 'S3_ENDPOINT' ? `http://localhost:${port + 1}` : port + 1} npm start ` +
+          '(README, "Two stacks side by side")',
+      );
+    }
+  }
+}
+
+function portTaken(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(true));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(false)));
+  });
+}
+
+/** A first delivery, copy-paste ready with this stack's address and operator key, to a receiver on this machine. */
+function tryIt(api: string, key: string): string {
+  const json = "-H 'content-type: application/json'";
+  const receiver = `node -e 'require("http").createServer((q, s) => { q.pipe(process.stdout); q.on("end", () => s.end()) }).listen(9999)' &`;
+  return `  Try it (a receiver that prints what it gets, a customer, its webhook, a first document):
+    ${receiver}
+    ACME_KEY=$(curl -s ${api}/v1/customers -H 'authorization: Bearer ${key}' ${json} \\
+      -d '{"id":"acme","name":"Acme"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).apiKeys.production')
+    curl -s -X PUT ${api}/v1/production/webhook -H "authorization: Bearer $ACME_KEY" ${json} \\
+      -d '{"url":"http://localhost:9999/hook"}'
+    curl -s ${api}/v1/production/documents -H 'authorization: Bearer ${key}' ${json} \\
+      -d '{"customerId":"acme","id":"evt_1","type":"event","data":{"hello":"world"}}'
+    curl -s ${api}/v1/production/documents/evt_1 -H "authorization: Bearer $ACME_KEY"
+`;
 }
 
 main().catch((err) => {

@@ -39,6 +39,12 @@ const bool = flag('false');
 
 const ConfigSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  // `npm start` only: where the local stack puts its servers and data, so two stacks can run side by side. The API,
+  // worker and S3 ports are PORT, WORKER_METRICS_PORT and S3_ENDPOINT's.
+  TEMPORAL_PORT: z.coerce.number().int().min(1).max(65535).default(7233),
+  TEMPORAL_UI_PORT: z.coerce.number().int().min(1).max(65535).default(8233),
+  SMTP_PORT: z.coerce.number().int().min(1).max(65535).default(1025),
+  DATA_DIR: z.string().min(1).default('.data'),
   /** The worker's GET /metrics listener (the API serves its own on PORT); 0 turns it off. */
   WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** Required by the API; the local stack's well-known value is refused unless LOCAL_STACK says this is one. */

