@@ -107,6 +107,13 @@ async function main() {
   });
   record('endpoint-secret-rotated', endpointWorkflowId('production', 'h-rotated'));
 
+  // Rate limited (since v7): slots reserved from the entity; a document whose slot is seconds away waits on a timer.
+  const paced = await customer('h-paced', { rateLimit: 1, headers: { 'X-Gateway-Token': 'recorded' } });
+  for (const id of ['paced-1', 'paced-2', 'paced-3', 'paced-4', 'paced-5']) await submit('production', 'h-paced', id);
+  await status('production', paced.production, 'paced-5', 'delivered');
+  record('document-rate-limited', deliveryWorkflowId('production', 'h-paced', 'paced-5'));
+  record('endpoint-rate-limited', endpointWorkflowId('production', 'h-paced'));
+
   const retried = await customer('h-retried', { retrySchedule: '1s,1s' });
   perDocument.set('retried', (n) => ({ status: n < 3 ? 500 : 200 }));
   await submit('production', 'h-retried', 'retried');

@@ -10,7 +10,7 @@ import { createMetrics, metricsText, type Metrics } from './lib/metrics';
 import { startMetricsServer } from './lib/metrics-server';
 import { createS3Client, ensureBuckets } from './lib/s3';
 import { installSdkMetrics } from './lib/sdk-metrics';
-import { createEndpointReader, dataConverter } from './lib/temporal';
+import { createEndpointReader, createSlotReserver, dataConverter } from './lib/temporal';
 import type { MetricsSinks } from './workflows/sinks';
 
 export interface WorkerDeps {
@@ -47,6 +47,7 @@ export async function createWorker({
     s3: createS3Client(config),
     http: createDeliveryAgent(config),
     endpoints: createEndpointReader(client),
+    slots: createSlotReserver(client),
     mailer: nodemailer.createTransport(config.SMTP_URL),
     client,
     config,

@@ -469,6 +469,12 @@ export interface components {
             pendingCount: number;
             /** @example 2h,22h,24h */
             retrySchedule: string;
+            /** @description Deliveries per second at most; null: no limit */
+            rateLimit: number | null;
+            /** @description Sent with every delivery */
+            headers: {
+                [key: string]: string;
+            };
             /** @description Only in the answers to PUT and to a rotation: the signing secret (Standard Webhooks) */
             secret?: string;
             /**
@@ -1162,6 +1168,10 @@ export interface operations {
                     notificationUrl?: string | null;
                     suspensionEmail?: string | null;
                     retrySchedule?: string | null;
+                    rateLimit?: number | null;
+                    headers?: {
+                        [key: string]: string;
+                    } | null;
                 };
             };
         };

@@ -13,12 +13,23 @@ export interface EndpointReader {
   get(environment: Environment, customerId: string): Promise<EndpointState | undefined>;
 }
 
+/** Hands out a rate-limited endpoint's send slots (its entity workflow does, one at a time). */
+export interface SlotReserver {
+  /** The moment (epoch ms) reserved for one request to the endpoint. */
+  reserve(environment: Environment, customerId: string): Promise<number>;
+}
+
+/** A slot further off than this is waited for by the workflow (a durable timer), not inside the activity. */
+export const INLINE_SLOT_WAIT_MS = 3_000;
+
 export interface AttemptDeliveryInput {
   document: DocumentInput;
   attemptNumber: number;
   trigger: Attempt['trigger'];
   /** Attempt even while the endpoint is suspended: a probe, a replay or a resend the customer asked for. */
   force?: boolean;
+  /** A slot reserved by an earlier call that answered `throttledUntil`: send in it, without reserving another. */
+  slotAt?: string;
 }
 
 export interface DeliveryOutcome {
@@ -32,6 +43,8 @@ export interface DeliveryOutcome {
   retryScheduleMs: number[];
   /** The endpoint is suspended: nothing was sent, the document goes straight to the bucket. */
   suspended?: boolean;
+  /** Rate limited: nothing was sent; this slot is reserved, and the workflow attempts again in it (`slotAt`). */
+  throttledUntil?: string;
 }
 
 const MAX_RETRY_AFTER_MS = 7 * 24 * 3_600_000;
@@ -58,12 +71,13 @@ function describeError(err: unknown): string {
 export async function postSigned(
   http: Dispatcher,
   config: Config,
-  message: { url: string; secrets: string[]; id: string; body: string; now: Date },
+  message: { url: string; secrets: string[]; id: string; body: string; now: Date; headers?: Record<string, string> },
 ) {
   const response = await request(message.url, {
     method: 'POST',
     dispatcher: http,
-    headers: webhookHeaders(message.secrets, message.id, message.body, message.now),
+    // The endpoint's own headers first: ours (content type, signature) always win.
+    headers: { ...message.headers, ...webhookHeaders(message.secrets, message.id, message.body, message.now) },
     body: message.body,
     headersTimeout: config.DELIVERY_TIMEOUT,
     bodyTimeout: config.DELIVERY_TIMEOUT,
@@ -77,14 +91,26 @@ export async function postSigned(
 export function createDeliverActivities(deps: {
   http: Dispatcher;
   endpoints: EndpointReader;
+  slots: SlotReserver;
   config: Config;
   metrics: Metrics;
 }) {
-  const { http, endpoints, config, metrics } = deps;
+  const { http, endpoints, slots, config, metrics } = deps;
+
+  /**
+   * For a rate-limited endpoint, the slot to send in: the reserved one (unless the workflow woke long after it, as
+   * after an outage, when a fresh one keeps the pace), or a new one. Undefined: no limit.
+   */
+  async function slotFor(input: AttemptDeliveryInput, endpoint: EndpointState): Promise<number | undefined> {
+    const reserved = input.slotAt ? Date.parse(input.slotAt) : undefined;
+    if (reserved !== undefined && reserved > Date.now() - 1_000) return reserved;
+    if (!endpoint.rateLimit) return undefined;
+    return slots.reserve(input.document.environment, input.document.customerId);
+  }
 
   /** Counted once per attempt that ran (one skipped while suspended sent nothing). */
-  function count(input: AttemptDeliveryInput, { attempt, suspended }: DeliveryOutcome): void {
-    if (suspended) return;
+  function count(input: AttemptDeliveryInput, { attempt, suspended, throttledUntil }: DeliveryOutcome): void {
+    if (suspended || throttledUntil) return;
     const { environment } = input.document;
     const outcome = attemptOutcome(attempt);
     metrics.attempts.inc({ environment, outcome, trigger: input.trigger });
@@ -93,12 +119,8 @@ export function createDeliverActivities(deps: {
   }
 
   /** One attempt; the activity wraps it in heartbeats. */
-  async function attemptOnce({
-    document,
-    attemptNumber,
-    trigger,
-    force,
-  }: AttemptDeliveryInput): Promise<DeliveryOutcome> {
+  async function attemptOnce(input: AttemptDeliveryInput): Promise<DeliveryOutcome> {
+    const { document, attemptNumber, trigger, force } = input;
     const endpoint = await endpoints.get(document.environment, document.customerId);
     const retryScheduleMs = retryScheduleOr(endpoint?.retrySchedule, config.retrySchedules[document.environment]);
     const started = new Date();
@@ -115,18 +137,35 @@ export function createDeliverActivities(deps: {
       attempt.error = 'EPRIVATEADDRESS: the webhook URL points at a private address';
       return { attempt, delivered: false, gone: false, retryScheduleMs };
     }
+    const slot = await slotFor(input, endpoint);
+    if (slot !== undefined) {
+      const wait = slot - Date.now();
+      if (wait > INLINE_SLOT_WAIT_MS && !input.slotAt) {
+        return {
+          attempt,
+          delivered: false,
+          gone: false,
+          retryScheduleMs,
+          throttledUntil: new Date(slot).toISOString(),
+        };
+      }
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    const sentAt = new Date();
+    attempt.at = sentAt.toISOString();
     const body = deliveryBody(document);
     try {
       const response = await postSigned(http, config, {
         url: endpoint.url,
-        secrets: signingSecrets(endpoint, started),
+        secrets: signingSecrets(endpoint, sentAt),
         id: document.id,
         body,
-        now: started,
+        now: sentAt,
+        headers: endpoint.headers,
       });
       const status = response.statusCode;
       attempt.responseStatusCode = status;
-      attempt.responseDurationMs = Date.now() - started.getTime();
+      attempt.responseDurationMs = Date.now() - sentAt.getTime();
       const delivered = status >= 200 && status < 300;
       if (!delivered) attempt.error = `HTTP ${status}`;
       const retryAfterMs =
@@ -134,7 +173,7 @@ export function createDeliverActivities(deps: {
       return { attempt, delivered, gone: status === 410, retryAfterMs, retryScheduleMs };
     } catch (err) {
       attempt.error = describeError(err);
-      attempt.responseDurationMs = Date.now() - started.getTime();
+      attempt.responseDurationMs = Date.now() - sentAt.getTime();
       return { attempt, delivered: false, gone: false, retryScheduleMs };
     }
   }

@@ -5,7 +5,7 @@ import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
 import type { Metrics } from '../lib/metrics';
 import { createPendingStore } from '../pending/store';
-import { createDeliverActivities, type EndpointReader } from './deliver';
+import { createDeliverActivities, type EndpointReader, type SlotReserver } from './deliver';
 import { createEndpointActivities } from './endpoint';
 import { createOperatorActivities } from './operator';
 import { createPendingActivities } from './pending';
@@ -16,6 +16,8 @@ export interface ActivityDeps {
   http: Dispatcher;
   endpoints: EndpointReader;
   mailer: Transporter;
+  /** A rate-limited endpoint's send slots, from its entity. */
+  slots: SlotReserver;
   /** Runs the protocol's Updates on other workflows (redeliveries, exhausted reports). */
   client: Client;
   config: Config;

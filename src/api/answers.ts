@@ -72,6 +72,8 @@ export const WebhookAnswer = z
     lastError: z.string().optional(),
     pendingCount: z.number().int().min(0),
     retrySchedule: z.string().meta({ example: '2h,22h,24h' }),
+    rateLimit: z.number().int().nullable().meta({ description: 'Deliveries per second at most; null: no limit' }),
+    headers: z.record(z.string(), z.string()).meta({ description: 'Sent with every delivery' }),
     secret: z
       .string()
       .regex(/^whsec_/)

@@ -23,6 +23,8 @@ export function presentWebhook(
     lastError: endpoint.lastError,
     pendingCount,
     retrySchedule: formatRetrySchedule(schedule),
+    rateLimit: endpoint.rateLimit ?? null,
+    headers: endpoint.headers ?? {},
     previousSecretExpiresAt: endpoint.previousSecret?.expiresAt,
     ...(withSecret ? { secret: endpoint.secret } : {}),
   };

@@ -103,11 +103,52 @@ const EmailSchema = z
   .max(254)
   .refine((email) => email.split('@')[0].length <= 64, 'the part before the @ is at most 64 characters');
 
+/** Headers a request must not carry from a customer: hop-by-hop, framing, or ours (the signature above all). */
+const RESERVED_HEADERS = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+  'content-type',
+  'content-encoding',
+  'expect',
+  'user-agent',
+]);
+const HeaderNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, 'a header name (RFC 9110 token, at most 64 characters)')
+  .refine((name) => !RESERVED_HEADERS.has(name.toLowerCase()), 'is a hop-by-hop or reserved header')
+  .refine((name) => !name.toLowerCase().startsWith('webhook-'), "webhook-* headers are the signature's");
+/** Sent with every delivery to the endpoint: a few static values, e.g. a token the receiver's gateway checks. */
+export const WebhookHeadersSchema = z
+  .record(
+    HeaderNameSchema,
+    z
+      .string()
+      .max(1024)
+      .regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'printable, no line breaks'),
+  )
+  .refine((headers) => Object.keys(headers).length <= 20, 'at most 20 headers')
+  .refine(
+    (headers) => new Set(Object.keys(headers).map((h) => h.toLowerCase())).size === Object.keys(headers).length,
+    'a header named twice (names are case-insensitive)',
+  );
+
 export const PutWebhookSchema = z.strictObject({
   url: HttpUrlSchema,
   notificationUrl: HttpUrlSchema.nullish(),
   suspensionEmail: EmailSchema.nullish(),
   retrySchedule: RetryScheduleSchema.nullish(),
+  /** Deliveries per second at most, on every path (first attempts, retries, probes, replays); none: no limit. */
+  rateLimit: z.number().int().min(1).max(1000).nullish(),
+  headers: WebhookHeadersSchema.nullish(),
 });
 export type PutWebhook = z.infer<typeof PutWebhookSchema>;
 
@@ -152,6 +193,10 @@ export interface EndpointState {
   suspensionEmail?: string;
   /** A preset name or intervals; absent means the environment's default. */
   retrySchedule?: string;
+  /** Deliveries per second at most (the entity hands out the slots); absent: no limit. */
+  rateLimit?: number;
+  /** Sent with every delivery. */
+  headers?: Record<string, string>;
   secret?: string;
   /** After a rotation: the secret that still signs beside `secret` until `expiresAt` (the entity then drops it). */
   previousSecret?: { secret: string; expiresAt: string };

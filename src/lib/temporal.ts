@@ -2,7 +2,9 @@ import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import type { EndpointReader } from '../activities';
 import type { Config } from '../config';
+import type { SlotReserver } from '../activities/deliver';
 import { endpointWorkflowId } from '../domain/ids';
+import { reserveSlotUpdate } from '../workflows/messages';
 import type { EndpointState } from '../domain/schemas';
 import { AesGcmPayloadCodec } from './payload-codec';
 
@@ -34,6 +36,20 @@ export function createEndpointReader(client: Client): EndpointReader {
         if (err instanceof WorkflowNotFoundError) return undefined;
         throw err;
       }
+    },
+  };
+}
+
+/** Slots of a rate-limited endpoint, reserved by an Update on its entity (which serialises them for every worker). */
+export function createSlotReserver(client: Client): SlotReserver {
+  return {
+    async reserve(environment, customerId) {
+      // A little ahead of now: the slot must not have passed by the time the answer is back.
+      const notBefore = new Date(Date.now() + 50).toISOString();
+      const at = await client.workflow
+        .getHandle(endpointWorkflowId(environment, customerId))
+        .executeUpdate(reserveSlotUpdate, { args: [{ notBefore }] });
+      return Date.parse(at);
     },
   };
 }

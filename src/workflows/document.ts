@@ -54,6 +54,8 @@ const { attemptDelivery: attemptDeliveryBeforeHeartbeats } = proxyActivities<Act
  * attempts, hours apart, stay activities. Workflows started before the patch keep the activity.
  */
 const LOCAL_FIRST_ATTEMPT = 'local-first-attempt';
+/** Woken this long before a reserved send slot; the attempt waits out the rest, to the millisecond. */
+const SLOT_LEAD_MS = 2_000;
 const { attemptDelivery: attemptDeliveryLocally } = proxyLocalActivities<Activities>({
   startToCloseTimeout: '2 minutes',
   retry: UNTIL_IT_SUCCEEDS,
@@ -127,12 +129,16 @@ export async function deliverDocument(input: DocumentInput): Promise<DocumentSta
   const firstAttemptLocal = patched(LOCAL_FIRST_ATTEMPT);
   const attempt = async (trigger: 'scheduled' | 'manual', force: boolean): Promise<DeliveryOutcome> => {
     const local = firstAttemptLocal && state.attempts.length === 0 && trigger === 'scheduled';
-    const outcome = await (local ? attemptDeliveryLocally : attemptActivity)({
-      document: input,
-      attemptNumber: state.attempts.length + 1,
-      trigger,
-      force,
-    });
+    const request = { document: input, attemptNumber: state.attempts.length + 1, trigger, force };
+    let outcome = await (local ? attemptDeliveryLocally : attemptActivity)(request);
+    // A rate-limited endpoint whose next free slot is seconds away: nothing was sent. Wait here, on a durable timer,
+    // then send in the reserved slot. (Recorded histories never answered this: they replay down the same path.)
+    while (outcome.throttledUntil) {
+      const slotAt = outcome.throttledUntil;
+      state.nextAttemptAt = slotAt;
+      await sleep(Math.max(Date.parse(slotAt) - SLOT_LEAD_MS - Date.now(), 1));
+      outcome = await attemptActivity({ ...request, slotAt });
+    }
     if (!outcome.suspended) state.attempts.push(outcome.attempt);
     return outcome;
   };

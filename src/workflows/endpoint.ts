@@ -27,6 +27,7 @@ import {
   reissueApiKeyUpdate,
   reportExhaustedUpdate,
   resendPendingUpdate,
+  reserveSlotUpdate,
   rotateSecretUpdate,
   setActiveUpdate,
   updatePreferencesUpdate,
@@ -40,6 +41,8 @@ import { endpointEmail, probeLoop, type ProbeTime } from './suspension';
 const { endpointSettings } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
 
 const HTTP_URL = /^https?:\/\/[^\s/]+/i;
+/** 10% over a second per slot: a request sent a little late cannot make a second hold rateLimit + 1. */
+const SLOT_SPACING = 1100;
 
 /** Rejects a bad configuration before it enters history; the API validates the same fields with zod first. */
 function validateConfiguration(input: ConfigureEndpointInput): void {
@@ -58,6 +61,13 @@ function validateConfiguration(input: ConfigureEndpointInput): void {
       const message = `retrySchedule: ${(err as Error).message}`;
       throw ApplicationFailure.nonRetryable(message, 'InvalidEndpoint', 'retrySchedule');
     }
+  }
+  if (input.rateLimit != null && !(Number.isInteger(input.rateLimit) && input.rateLimit >= 1)) {
+    throw ApplicationFailure.nonRetryable(
+      'rateLimit must be a whole number of 1 or more',
+      'InvalidEndpoint',
+      'rateLimit',
+    );
   }
   if (!input.newSecret.startsWith('whsec_')) {
     throw ApplicationFailure.nonRetryable('newSecret must be a whsec_ secret', 'InvalidEndpoint', 'newSecret');
@@ -83,6 +93,8 @@ export interface EndpointEntityInput {
   windowEndsAt?: string;
   remindersQuietUntil?: string;
   outbox?: OutboxMessage[];
+  /** A rate-limited endpoint's next free send slot (epoch ms). */
+  nextSlotAt?: number;
 }
 
 /**
@@ -203,12 +215,23 @@ export class EndpointEntity {
         state.notificationUrl = config.notificationUrl ?? undefined;
         state.suspensionEmail = config.suspensionEmail ?? undefined;
         state.retrySchedule = config.retrySchedule ?? undefined;
+        state.rateLimit = config.rateLimit ?? undefined;
+        state.headers = config.headers ?? undefined;
         state.secret ??= config.newSecret;
         this.publish();
         return state;
       },
       { validator: validateConfiguration },
     );
+
+    // No memo write: a slot changes nothing anyone reads.
+    setHandler(reserveSlotUpdate, ({ notBefore }) => {
+      const now = Math.max(Date.now(), Date.parse(notBefore) || 0);
+      if (!state.rateLimit) return new Date(now).toISOString();
+      const at = Math.max(now, this.carried.nextSlotAt ?? 0);
+      this.carried.nextSlotAt = at + SLOT_SPACING / state.rateLimit;
+      return new Date(at).toISOString();
+    });
 
     setHandler(
       rotateSecretUpdate,

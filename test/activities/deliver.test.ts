@@ -21,6 +21,16 @@ const document: DocumentInput = {
   data: { amount: 42, note: 'héllo' },
 };
 
+/** Slots as an entity hands them out for a limit of 2 per second, from now on. */
+let nextSlot = 0;
+const slots = {
+  async reserve() {
+    const at = Math.max(Date.now(), nextSlot);
+    nextSlot = at + 1050 / 2;
+    return at;
+  },
+};
+
 /** Runs an activity function in an activity context, as the worker does (it heartbeats while it waits). */
 const inActivity = <A, R>(fn: (arg: A) => Promise<R>, arg: A): Promise<R> =>
   new MockActivityEnvironment().run(fn, arg) as Promise<R>;
@@ -49,11 +59,14 @@ describe('attemptDelivery against a real HTTP receiver', () => {
   const http = createDeliveryAgent(config);
   const metrics = createMetrics();
   const attempt = (url: string | undefined, extra?: Partial<EndpointState>) =>
-    inActivity(createDeliverActivities({ http, endpoints: endpointAt(url, extra), config, metrics }).attemptDelivery, {
-      document,
-      attemptNumber: 1,
-      trigger: 'scheduled',
-    });
+    inActivity(
+      createDeliverActivities({ http, endpoints: endpointAt(url, extra), slots, config, metrics }).attemptDelivery,
+      {
+        document,
+        attemptNumber: 1,
+        trigger: 'scheduled',
+      },
+    );
 
   before(async () => {
     receiver = await startReceiver(always(200));
@@ -146,7 +159,8 @@ describe('attemptDelivery against a real HTTP receiver', () => {
     const before = receiver.received.length;
     const run = (url: string) =>
       inActivity(
-        createDeliverActivities({ http: agent, endpoints: endpointAt(url), config: strict, metrics }).attemptDelivery,
+        createDeliverActivities({ http: agent, endpoints: endpointAt(url), slots, config: strict, metrics })
+          .attemptDelivery,
         {
           document,
           attemptNumber: 1,

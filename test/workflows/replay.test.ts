@@ -155,6 +155,18 @@ describe('recorded histories replay against today’s workflow code', () => {
     assert.deepEqual(children('v6/endpoint-lifecycle-run-1'), ['operatorEvent', 'operatorEvent']);
   });
 
+  it('since v7 a rate-limited document waits for its slot on a timer, then sends in it', () => {
+    const types = (
+      fixtures().find((f) => f.workflowId === 'v7/document-rate-limited')!.history as {
+        events: { eventType: string }[];
+      }
+    ).events.map((e) => e.eventType.replace('EVENT_TYPE_', ''));
+    const timer = types.indexOf('TIMER_STARTED');
+    assert.ok(timer > types.indexOf('MARKER_RECORDED'), 'after the first (local) attempt answered "throttled"');
+    assert.equal(types[timer + 1], 'TIMER_FIRED');
+    assert.ok(types.indexOf('ACTIVITY_TASK_SCHEDULED') > timer, 'then the attempt, in the reserved slot');
+  });
+
   it('a change that breaks a workflow in flight is caught', async () => {
     const delivered = fixtures().filter((f) => f.workflowId.endsWith('/document-delivered-first-attempt'));
     const broken = await bundle(require.resolve('../fixtures/broken-workflows'));

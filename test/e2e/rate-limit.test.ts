@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { waitFor } from '../../scripts/lib/stack';
+import { always, startReceiver, type Receiver } from '../helpers/receiver';
+import { ADMIN_KEY, apiClient, startTestStack, type TestStack } from '../helpers/stack';
+
+const LIMIT = 2;
+
+/** The most requests any one-second window saw (a sliding window over the arrival times). */
+function busiestSecond(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[i] - sorted[j] >= 1_000) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}
+
+// rateLimit on PUT /webhook: first attempts, retries, probes and the replay after a reactivation share the endpoint's
+// slots, so its receiver never sees more than rateLimit requests in any second. `headers` go with every delivery.
+describe('per-endpoint rate limit and headers, on the real stack', () => {
+  let stack: TestStack;
+  let receiver: Receiver;
+  let api: ReturnType<typeof apiClient>;
+  let key: string;
+
+  before(async () => {
+    [stack, receiver] = await Promise.all([
+      startTestStack({ RETRY_SCHEDULE_PRODUCTION: '1s', DELIVERY_TIMEOUT: '2s', REPLAY_CONCURRENCY: '5' }),
+      startReceiver(always(200)),
+    ]);
+    api = apiClient(stack.baseUrl);
+    key = (await api('POST', '/v1/customers', ADMIN_KEY, { id: 'paced', name: 'Paced' })).body.apiKeys.production;
+  });
+  after(async () => {
+    await receiver?.close();
+    await stack?.stop();
+  });
+
+  const submit = (id: string) =>
+    api('POST', '/v1/production/documents', ADMIN_KEY, { customerId: 'paced', id, type: 'event', data: { id } });
+  const status = async (id: string) => (await api('GET', `/v1/production/documents/${id}`, key)).body.status;
+
+  it('refuses a rate limit or a header it would not honour, naming the field', async () => {
+    for (const [body, path] of [
+      [{ rateLimit: 0 }, 'body.rateLimit'],
+      [{ rateLimit: 1.5 }, 'body.rateLimit'],
+      [{ headers: { Connection: 'close' } }, 'body.headers.Connection'],
+      [{ headers: { 'webhook-signature': 'v1,forged' } }, 'body.headers.webhook-signature'],
+      [{ headers: { 'X-Bad': 'line\r\nbreak' } }, 'body.headers.X-Bad'],
+    ] as const) {
+      const res = await api('PUT', '/v1/production/webhook', key, { url: receiver.url, ...body });
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.equal(res.body.error.details[0].path, path);
+    }
+  });
+
+  it(`a burst, retries, probes and a replay never exceed ${LIMIT} requests a second at the receiver`, async () => {
+    const put = await api('PUT', '/v1/production/webhook', key, {
+      url: receiver.url,
+      rateLimit: LIMIT,
+      headers: { 'X-Gateway-Token': 'let-me-in' },
+    });
+    assert.equal(put.status, 200);
+    assert.equal(put.body.rateLimit, LIMIT);
+
+    // A burst of first attempts.
+    await Promise.all(Array.from({ length: 10 }, (_, n) => submit(`burst-${n}`)));
+    await waitFor('the burst delivered', async () => assert.equal(receiver.received.length, 10), 60_000);
+
+    // Failures: retries, a suspension, probes; then documents pile up in the bucket and a reactivation replays them.
+    receiver.setBehaviour(always(500));
+    await submit('failing');
+    await waitFor('the suspension', async () => {
+      assert.equal((await api('GET', '/v1/production/webhook', key)).body.status, 'suspended');
+    });
+    await Promise.all(Array.from({ length: 8 }, (_, n) => submit(`piled-${n}`)));
+    await waitFor('the pile in the bucket', async () => assert.equal(await status('piled-7'), 'pending'));
+    receiver.setBehaviour(always(200));
+    const reactivated = await api('PATCH', '/v1/production/webhook', key, { active: true });
+    assert.equal(reactivated.status, 200);
+    await waitFor(
+      'the replay',
+      async () => {
+        for (const id of ['failing', ...Array.from({ length: 8 }, (_, n) => `piled-${n}`)]) {
+          assert.equal(await status(id), 'delivered', id);
+        }
+      },
+      90_000,
+    );
+
+    const times = receiver.received.map((r) => r.at);
+    assert.ok(times.length >= 20, `${times.length} requests`);
+    const t0 = Math.min(...times);
+    const trace = receiver.received.map((r) => `${r.at - t0}:${JSON.parse(r.body).id}`).join(' ');
+    assert.ok(busiestSecond(times) <= LIMIT, `${busiestSecond(times)} requests within one second: ${trace}`);
+    const span = Math.max(...times.slice(0, 10)) - Math.min(...times.slice(0, 10));
+    assert.ok(span >= ((10 - LIMIT) / LIMIT) * 1_000, `the burst of 10 spread over ${span} ms`);
+    for (const request of receiver.received) assert.equal(request.headers['x-gateway-token'], 'let-me-in');
+  });
+});
