@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -10,6 +10,7 @@ import { ADMIN_KEY, apiClient, startTestStack, type TestStack } from '../helpers
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = path.join(ROOT, 'docs', 'webhook-page.png');
+const PORTAL_SCREENSHOT = path.join(ROOT, 'docs', 'portal.png');
 
 /** Waits until the element's whole text is `text`, then asserts it (so a failure names what was there instead). */
 async function expectText(page: Page, selector: string, text: string, timeout = 15_000) {
@@ -206,5 +207,114 @@ describe('the webhook page in headless Chromium against the real stack', () => {
     assert.deepEqual(problems, [], 'no script error and no CSP violation');
     assert.ok(!page.url().includes(key) && !requestedUrls.some((u) => u.includes(key)), 'the key never is in a URL');
     await page.close();
+  });
+  it('is the customer portal: settings, secret rotation, pending documents with download, acknowledge, resend and attempts', async () => {
+    const hook = await startReceiver(always(500));
+    try {
+      const created = await api('POST', '/v1/customers', ADMIN_KEY, { id: 'portal-co', name: 'Portal Co' });
+      const key = created.body.apiKeys.production as string;
+      const put = await api('PUT', '/v1/production/webhook', key, { url: hook.url, retrySchedule: '1s' });
+      const firstSecret = put.body.secret as string;
+      const status = async (id: string) => (await api('GET', `/v1/production/documents/${id}`, key)).body;
+      for (const id of ['p_1', 'p_2', 'p_3']) {
+        await api('POST', '/v1/production/documents', ADMIN_KEY, {
+          customerId: 'portal-co',
+          id,
+          type: 'event',
+          data: { id },
+        });
+        await waitFor(`${id} pending`, async () => assert.equal((await status(id)).status, 'pending'));
+      }
+
+      const page = await browser.newPage({
+        viewport: { width: 1000, height: 1400 },
+        locale: 'en-US',
+        timezoneId: 'UTC',
+        acceptDownloads: true,
+      });
+      const problems: string[] = [];
+      page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+      page.on('console', (msg) => {
+        if (/Content Security Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
+      });
+      await page.goto(`${stack.baseUrl}/webhook`);
+      await page.fill('#key', key);
+      await page.click('#load');
+      await expectText(page, '#status', 'suspended');
+      const rows = page.locator('#pending-rows tr');
+      await rows.nth(2).waitFor();
+      assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-document'))), [
+        'p_1',
+        'p_2',
+        'p_3',
+      ]);
+      const row = (id: string) => page.locator(`#pending-rows tr[data-document="${id}"]`);
+
+      // The attempt log of the document that suspended the endpoint.
+      await row('p_1').getByTestId('attempts').click();
+      await expectText(page, '#attempts-document', 'p_1');
+      // Two on its schedule, then any probes of the suspended endpoint: every one answered 500.
+      const log = await page.locator('#attempt-rows tr').allTextContents();
+      assert.ok(log.length >= 2, log.join(' | '));
+      assert.ok(
+        log.every((line) => /HTTP 500/.test(line)),
+        log.join(' | '),
+      );
+
+      // Download: the document as submitted.
+      const [download] = await Promise.all([page.waitForEvent('download'), row('p_1').getByTestId('download').click()]);
+      const file = await download.path();
+      assert.deepEqual(JSON.parse(readFileSync(file!, 'utf8')).data, { id: 'p_1' });
+
+      // Acknowledge one: gone from the table and from the bucket.
+      await row('p_3').getByTestId('acknowledge').click();
+      await row('p_3').waitFor({ state: 'detached' });
+      assert.equal((await status('p_3')).status, 'acknowledged');
+
+      // Resend one while the endpoint still fails: a manual attempt shows in its log, and it stays pending.
+      await row('p_2').getByTestId('resend').click();
+      await waitFor('the manual attempt in the log', async () => {
+        await row('p_2').getByTestId('attempts').click();
+        await expectText(page, '#attempts-document', 'p_2', 2_000);
+        assert.match((await page.locator('#attempt-rows').textContent()) ?? '', /manual/);
+      });
+
+      // Settings and preferences, saved through the API.
+      await page.fill('#edit-notification-url', notifications.url);
+      await page.fill('#edit-email', 'ops@portal-co.example');
+      await page.fill('#edit-schedule', '2s');
+      await page.uncheck('#pref-notifications');
+      await page.click('#save-settings');
+      await expectText(page, '#message', 'Saved.');
+      const saved = (await api('GET', '/v1/production/webhook', key)).body;
+      assert.equal(saved.notificationUrl, notifications.url);
+      assert.equal(saved.suspensionEmail, 'ops@portal-co.example');
+      assert.equal(saved.retrySchedule, '2s');
+      assert.equal((await api('GET', '/v1/production/preferences', key)).body.pendingNotifications, false);
+
+      // A new secret, shown once, different from the first; the old one still signs for the grace.
+      await page.click('#rotate-secret');
+      await page.locator('#new-secret').waitFor({ state: 'visible' });
+      const newSecret = await page.inputValue('#new-secret');
+      assert.match(newSecret, /^whsec_/);
+      assert.notEqual(newSecret, firstSecret);
+      assert.ok((await api('GET', '/v1/production/webhook', key)).body.previousSecretExpiresAt);
+      if (process.env.UPDATE_SCREENSHOT === '1') await page.screenshot({ path: PORTAL_SCREENSHOT, fullPage: true });
+
+      // Reactivate: the rest is redelivered and the table empties.
+      hook.setBehaviour(always(200));
+      await page.click('#active-toggle');
+      await expectText(page, '#status', 'active');
+      for (const id of ['p_1', 'p_2'])
+        await waitFor(`${id} delivered`, async () => assert.equal((await status(id)).status, 'delivered'));
+      await waitFor('an empty table', async () => {
+        await page.click('#pending-first');
+        await page.locator('#pending-empty').waitFor({ state: 'visible', timeout: 2_000 });
+      });
+      assert.deepEqual(problems, [], 'no script error and no CSP violation');
+      await page.close();
+    } finally {
+      await hook.close();
+    }
   });
 });

@@ -298,6 +298,7 @@ describe('hostile input changes nothing, on the real stack', () => {
       fc.tuple(env, key, body).map(([e, k, b]) => json('PUT', `/v1/${e}/webhook`, k, JSON.stringify(b))),
       fc.tuple(env, key).map(([e, k]) => json('GET', `/v1/${e}/webhook`, k, '')),
       fc.tuple(env, key, body).map(([e, k, b]) => json('PATCH', `/v1/${e}/webhook`, k, JSON.stringify(b))),
+      fc.tuple(env, key, body).map(([e, k, b]) => json('POST', `/v1/${e}/webhook/secret/rotate`, k, JSON.stringify(b))),
       fc.tuple(env, key).map(([e, k]) => json('GET', `/v1/${e}/preferences`, k, '')),
       fc.tuple(env, key, body).map(([e, k, b]) => json('PUT', `/v1/${e}/preferences`, k, JSON.stringify(b))),
       fc.tuple(env, id, key).map(([e, d, k]) => json('GET', `/v1/${e}/documents/${d}`, k, '')),
@@ -327,6 +328,8 @@ describe('hostile input changes nothing, on the real stack', () => {
       const env = customerKeyOf(s);
       if (!env || !s.path.startsWith(`/v1/${env}/`)) return false;
       if (/\/pending\/d[12](\/resend)?$/.test(s.path) && s.method !== 'GET') return true;
+      // A customer rotating its own secret (the route takes no body).
+      if (s.path.endsWith('/webhook/secret/rotate')) return true;
       return s.path.endsWith('/pending/resend') && (s.body === undefined || s.body === '{}');
     };
     await fc.assert(
