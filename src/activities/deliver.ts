@@ -21,6 +21,8 @@ export interface SlotReserver {
 
 /** A slot further off than this is waited for by the workflow (a durable timer), not inside the activity. */
 export const INLINE_SLOT_WAIT_MS = 3_000;
+/** A reserved slot passed by more than this is not used: sending now could crowd the slots after it. */
+const LATE_SLOT_MS = 20;
 
 export interface AttemptDeliveryInput {
   document: DocumentInput;
@@ -98,14 +100,18 @@ export function createDeliverActivities(deps: {
   const { http, endpoints, slots, config, metrics } = deps;
 
   /**
-   * For a rate-limited endpoint, the slot to send in: the reserved one (unless the workflow woke long after it, as
-   * after an outage, when a fresh one keeps the pace), or a new one. Undefined: no limit.
+   * For a rate-limited endpoint, the slot to send in. The one reserved earlier is used unless it has passed (the
+   * workflow woke late, as after an outage); otherwise a fresh one is reserved, and like any fresh one it may be far
+   * enough off to be waited for by the workflow. Undefined: no limit.
    */
-  async function slotFor(input: AttemptDeliveryInput, endpoint: EndpointState): Promise<number | undefined> {
+  async function slotFor(
+    input: AttemptDeliveryInput,
+    endpoint: EndpointState,
+  ): Promise<{ at: number; reserved: boolean } | undefined> {
     const reserved = input.slotAt ? Date.parse(input.slotAt) : undefined;
-    if (reserved !== undefined && reserved > Date.now() - 1_000) return reserved;
+    if (reserved !== undefined && reserved > Date.now() - LATE_SLOT_MS) return { at: reserved, reserved: true };
     if (!endpoint.rateLimit) return undefined;
-    return slots.reserve(input.document.environment, input.document.customerId);
+    return { at: await slots.reserve(input.document.environment, input.document.customerId), reserved: false };
   }
 
   /** Counted once per attempt that ran (one skipped while suspended sent nothing). */
@@ -139,14 +145,14 @@ export function createDeliverActivities(deps: {
     }
     const slot = await slotFor(input, endpoint);
     if (slot !== undefined) {
-      const wait = slot - Date.now();
-      if (wait > INLINE_SLOT_WAIT_MS && !input.slotAt) {
+      const wait = slot.at - Date.now();
+      if (wait > INLINE_SLOT_WAIT_MS && !slot.reserved) {
         return {
           attempt,
           delivered: false,
           gone: false,
           retryScheduleMs,
-          throttledUntil: new Date(slot).toISOString(),
+          throttledUntil: new Date(slot.at).toISOString(),
         };
       }
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));

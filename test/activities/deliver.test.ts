@@ -26,7 +26,7 @@ let nextSlot = 0;
 const slots = {
   async reserve() {
     const at = Math.max(Date.now(), nextSlot);
-    nextSlot = at + 1050 / 2;
+    nextSlot = at + 1100 / 2;
     return at;
   },
 };
@@ -173,6 +173,43 @@ describe('attemptDelivery against a real HTTP receiver', () => {
     assert.equal(receiver.received.length, before);
     await agent.close();
   });
+  it('rate limited: a far slot answers throttled unsent; a reserved slot is sent in; a missed one is not used', async () => {
+    receiver.setBehaviour(always(200));
+    let reservations = 0;
+    const farOff = { reserve: async () => (reservations++, Date.now() + 10_000) };
+    const limited = (slotAt?: string) =>
+      inActivity(
+        createDeliverActivities({
+          http,
+          endpoints: endpointAt(receiver.url, { rateLimit: 2 }),
+          slots: farOff,
+          config,
+          metrics,
+        }).attemptDelivery,
+        { document, attemptNumber: 1, trigger: 'scheduled' as const, slotAt },
+      );
+    const before = receiver.received.length;
+
+    const throttled = await limited();
+    assert.ok(
+      Date.parse(throttled.throttledUntil!) > Date.now() + 5_000,
+      'the reserved slot, for the workflow to wait',
+    );
+    assert.equal(receiver.received.length, before, 'nothing sent');
+
+    const slotAt = new Date(Date.now() + 300).toISOString();
+    const sent = await limited(slotAt);
+    assert.equal(sent.delivered, true);
+    assert.ok(Date.parse(sent.attempt.at) >= Date.parse(slotAt), `sent at ${sent.attempt.at}, slot ${slotAt}`);
+    assert.equal(reservations, 1, 'a reserved slot is not reserved again');
+
+    // The workflow woke half a second after its slot: sending now could crowd the next ones, so a fresh slot is taken.
+    const missed = await limited(new Date(Date.now() - 500).toISOString());
+    assert.ok(missed.throttledUntil, 'not sent in a missed slot');
+    assert.equal(reservations, 2);
+    assert.equal(receiver.received.length, before + 1);
+  });
+
   it('counts every attempt by outcome in the metrics, and times the ones that were sent', async () => {
     const counted = async () => {
       const { values } = await metrics.attempts.get();
