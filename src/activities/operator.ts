@@ -1,5 +1,5 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
 import { operatorEventWorkflowId, type OperatorEvent } from '../domain/operator-events';
@@ -13,13 +13,16 @@ import { postSigned } from './deliver';
 export async function emitOperatorEvent(client: Client, config: Config, event: OperatorEvent): Promise<void> {
   if (!config.OPERATOR_WEBHOOK_URL) return;
   try {
-    await client.workflow.start('operatorEvent', {
-      workflowId: operatorEventWorkflowId(event.id),
-      taskQueue: config.TASK_QUEUE,
-      args: [event],
-    });
+    // Bounded: with Temporal unreachable the client would retry for long, holding up the caller's real work.
+    await client.withDeadline(Date.now() + 5_000, () =>
+      client.workflow.start('operatorEvent', {
+        workflowId: operatorEventWorkflowId(event.id),
+        taskQueue: config.TASK_QUEUE,
+        args: [event],
+      }),
+    );
   } catch (err) {
-    if ((err as Error).name !== 'WorkflowExecutionAlreadyStartedError') {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {
       logger.warn({ err, type: event.type }, 'operator event not started');
     }
   }

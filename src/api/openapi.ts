@@ -57,25 +57,19 @@ const envId = env.extend({ id: IdSchema });
 const inputErrors = (operation: ZodOpenApiOperationObject): ErrorStatus[] =>
   operation.requestBody ? [400, 413, 415] : [400];
 
-/** A customer route: the customer's key for `{env}`. */
-function customer(operation: ZodOpenApiOperationObject, ...more: ErrorStatus[]): ZodOpenApiOperationObject {
-  return {
-    tags: ['Customer'],
-    security: [{ customerKey: [] }],
+/** An operation behind a key, with the errors of its input, of its key, and any more it names. */
+const secured =
+  (tag: string, scheme: 'customerKey' | 'operatorKey', keyErrors: ErrorStatus[]) =>
+  (operation: ZodOpenApiOperationObject, ...more: ErrorStatus[]): ZodOpenApiOperationObject => ({
+    tags: [tag],
+    security: [{ [scheme]: [] }],
     ...operation,
-    responses: { ...operation.responses, ...errors(...inputErrors(operation), 401, 403, ...more) },
-  };
-}
-
+    responses: { ...operation.responses, ...errors(...inputErrors(operation), ...keyErrors, ...more) },
+  });
+/** A customer route: the customer's key for `{env}` (403 for the other environment's). */
+const customer = secured('Customer', 'customerKey', [401, 403]);
 /** An operator route: ADMIN_API_KEY. */
-function operator(operation: ZodOpenApiOperationObject, ...more: ErrorStatus[]): ZodOpenApiOperationObject {
-  return {
-    tags: ['Operator'],
-    security: [{ operatorKey: [] }],
-    ...operation,
-    responses: { ...operation.responses, ...errors(...inputErrors(operation), 401, ...more) },
-  };
-}
+const operator = secured('Operator', 'operatorKey', [401]);
 
 const codec = (direction: 'encode' | 'decode'): ZodOpenApiOperationObject =>
   operator({

@@ -18,12 +18,10 @@ async function main(): Promise<void> {
   requirePayloadKeys(config);
   const s3 = createS3Client(config);
   const metrics = createMetrics();
-  // The SDK's worker metrics exist only where a worker runs.
-  const sdkMetrics = config.API_EMBEDDED_WORKER ? await installSdkMetrics() : undefined;
   const embedded = config.API_EMBEDDED_WORKER ? await startEmbeddedWorker(config, metrics) : undefined;
   const client = embedded?.client ?? createTemporalClient(config);
   const service = createDeliveryService({ client, s3, config, metrics });
-  const app = createApp({ service, config, metrics, sdkMetrics });
+  const app = createApp({ service, config, metrics, sdkMetrics: embedded?.sdkMetrics });
 
   // A client announcing a body it never sends does not hold a connection for long.
   const server = createServer(
@@ -53,8 +51,12 @@ async function main(): Promise<void> {
   process.once('SIGINT', () => shutdown('SIGINT'));
 }
 
-/** A worker in this process, sharing its native connection with the client so that starts can be eager. */
+/**
+ * A worker in this process, sharing its native connection with the client so that starts can be eager, with the
+ * SDK's worker metrics (installed before any connection exists).
+ */
 async function startEmbeddedWorker(config: Config, metrics: Metrics) {
+  const sdkMetrics = await installSdkMetrics();
   const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverter(config) });
   const worker = await createWorker({ connection, client, config, metrics });
@@ -63,7 +65,7 @@ async function startEmbeddedWorker(config: Config, metrics: Metrics) {
     logger.fatal({ err }, 'embedded worker failed');
     process.exit(1);
   });
-  return { client, worker, done };
+  return { client, worker, done, sdkMetrics };
 }
 
 main().catch((err) => {

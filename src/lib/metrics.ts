@@ -29,8 +29,7 @@ export function attemptOutcome(attempt: Attempt): AttemptOutcome {
     return 'http_other';
   }
   if (attempt.error?.startsWith('timeout')) return 'timeout';
-  if (!attempt.url) return 'not_sent';
-  if (attempt.error?.startsWith('EPRIVATEADDRESS')) return 'not_sent';
+  if (!attempt.url || attempt.error?.startsWith('EPRIVATEADDRESS')) return 'not_sent';
   return 'network';
 }
 
@@ -39,6 +38,8 @@ export function createMetrics() {
   collectDefaultMetrics({ register: registry });
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
     new Counter<L>({ name, help, labelNames, registers: [registry] });
+  const histogram = <L extends string>(name: string, help: string, labelNames: readonly L[], buckets: number[]) =>
+    new Histogram<L>({ name, help, labelNames, buckets, registers: [registry] });
 
   const metrics = {
     registry,
@@ -52,13 +53,12 @@ export function createMetrics() {
       'outcome',
       'trigger',
     ]),
-    attemptDuration: new Histogram<'environment' | 'outcome'>({
-      name: 'webhook_delivery_attempt_duration_seconds',
-      help: 'From the request to the answer (or the error) of an attempt',
-      labelNames: ['environment', 'outcome'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30],
-      registers: [registry],
-    }),
+    attemptDuration: histogram(
+      'webhook_delivery_attempt_duration_seconds',
+      'From the request to the answer (or the error) of an attempt',
+      ['environment', 'outcome'],
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30],
+    ),
     documentsArchived: counter('webhook_documents_archived_total', 'Documents stored in the bucket as pending', [
       'environment',
     ]),
@@ -97,13 +97,12 @@ export function createMetrics() {
       'route',
       'status',
     ]),
-    apiDuration: new Histogram<'method' | 'route'>({
-      name: 'webhook_api_request_duration_seconds',
-      help: 'API request handling time',
-      labelNames: ['method', 'route'],
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-      registers: [registry],
-    }),
+    apiDuration: histogram(
+      'webhook_api_request_duration_seconds',
+      'API request handling time',
+      ['method', 'route'],
+      [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    ),
   };
   // Every environment's series exists from the start at 0, so a rate() over a fresh process is defined.
   for (const environment of ENVIRONMENTS) {

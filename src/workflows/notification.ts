@@ -1,6 +1,6 @@
 import { condition, log, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { UNTIL_IT_SUCCEEDS } from './retry';
+import { BEST_EFFORT, UNTIL_IT_SUCCEEDS } from './retry';
 import type { Environment } from '../domain/schemas';
 import type { EndpointEntity } from './endpoint';
 import { metrics } from './sinks';
@@ -14,7 +14,7 @@ const { newestPending, firstPending, lastDuePending, summarizePending } = proxyA
 // Notifications are best effort: a few tries, then given up.
 const { notifyPending } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 4 },
+  retry: BEST_EFFORT,
 });
 
 /**

@@ -1,11 +1,12 @@
 import { log, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { OperatorEvent } from '../domain/operator-events';
+import { BEST_EFFORT } from './retry';
 
 // Best effort, like customer notifications: a few tries, then given up. Never awaited by a document or an entity.
 const { sendOperatorEvent } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 4 },
+  retry: BEST_EFFORT,
 });
 
 /** One operational webhook to the platform operator. */

@@ -1,7 +1,8 @@
-import { Router } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config';
 import {
+  type EndpointState,
   EnvironmentSchema,
   IdSchema,
   ListPendingQuerySchema,
@@ -38,15 +39,20 @@ export function customerRoutes(service: DeliveryService, config: Config): Router
   const router = Router();
   router.use('/v1/:env', requireCustomer(service));
 
+  /** The webhook as customers see it, with its pending count; the secret only where it was just set or rotated. */
+  async function answerWebhook(res: Response, endpoint: EndpointState, withSecret = false): Promise<void> {
+    const { customerId, environment } = customerOf(res);
+    const pending = await service.countPending(environment, customerId, endpoint.updatedAt);
+    res.json(presentWebhook(endpoint, pending, config, withSecret));
+  }
+
   router.put(
     '/v1/:env/webhook',
     handle({ params: EnvParams, body: PutWebhookSchema }, async ({ body }, _req, res) => {
       await assertPublicUrls({ url: body.url, notificationUrl: body.notificationUrl }, config);
       const { customerId, environment } = customerOf(res);
       const endpoint = await service.configureWebhook(environment, customerId, body);
-      res.json(
-        presentWebhook(endpoint, await service.countPending(environment, customerId, endpoint.updatedAt), config, true),
-      );
+      await answerWebhook(res, endpoint, true);
     }),
   );
 
@@ -56,9 +62,7 @@ export function customerRoutes(service: DeliveryService, config: Config): Router
       const { customerId, environment } = customerOf(res);
       const endpoint = await service.findEndpoint(environment, customerId);
       if (!endpoint) throw AppError.notFound('webhook');
-      res.json(
-        presentWebhook(endpoint, await service.countPending(environment, customerId, endpoint.updatedAt), config),
-      );
+      await answerWebhook(res, endpoint);
     }),
   );
 
@@ -67,9 +71,7 @@ export function customerRoutes(service: DeliveryService, config: Config): Router
     handle({ params: EnvParams, body: PatchWebhookSchema }, async ({ body }, _req, res) => {
       const { customerId, environment } = customerOf(res);
       const endpoint = await service.setActive(environment, customerId, body.active);
-      res.json(
-        presentWebhook(endpoint, await service.countPending(environment, customerId, endpoint.updatedAt), config),
-      );
+      await answerWebhook(res, endpoint);
     }),
   );
 
@@ -78,9 +80,7 @@ export function customerRoutes(service: DeliveryService, config: Config): Router
     handle({ params: EnvParams }, async (_input, _req, res) => {
       const { customerId, environment } = customerOf(res);
       const endpoint = await service.rotateSecret(environment, customerId);
-      res.json(
-        presentWebhook(endpoint, await service.countPending(environment, customerId, endpoint.updatedAt), config, true),
-      );
+      await answerWebhook(res, endpoint, true);
     }),
   );
 
