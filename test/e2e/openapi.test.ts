@@ -219,7 +219,9 @@ describe('the OpenAPI document describes every route and every answer', () => {
       params: operatorView,
       key: ADMIN_KEY,
     });
-    assert.equal(seen.body.attempts.length, 2);
+    // Its two scheduled attempts, unless another document suspended the endpoint first (then its retry was skipped).
+    assert.ok(seen.body.attempts.length >= 1 && seen.body.attempts.length <= 2, JSON.stringify(seen.body.attempts));
+    assert.ok(seen.body.attempts.every((a: { responseStatusCode?: number }) => a.responseStatusCode === 500));
     const unknown = { ...env, id: 'evt_none' };
     assert.equal((await call('get', '/v1/{env}/documents/{id}', { params: unknown, key: production })).status, 404);
 
