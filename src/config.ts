@@ -88,6 +88,17 @@ const ConfigSchema = z.object({
     (ms) => ms > 0 && ms <= 60_000,
     'DELIVERY_TIMEOUT must be between 1ms and 60s',
   ),
+  /**
+   * Requests in flight to one endpoint at most, over every worker process (each takes its part: the limit divided by
+   * the workers polling the task queue), unless the endpoint sets `maxInFlight`. More wait on a timer, holding no slot.
+   */
+  ENDPOINT_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(1000).default(10),
+  /** A URL's circuit breaker opens after this many failures (no answer, 5xx, 408, 429) within BREAKER_WINDOW... */
+  BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(5),
+  BREAKER_WINDOW: duration('30s'),
+  /** ...stays open this long, then lets one trial request through; a failed trial doubles it, up to the maximum. */
+  BREAKER_COOLDOWN: duration('30s'),
+  BREAKER_MAX_COOLDOWN: duration('10m'),
   SMTP_URL: z.string().default('smtp://localhost:1025'),
   MAIL_FROM: z.string().default('Webhooks <webhooks@localhost>'),
   ALLOW_PRIVATE_URLS: bool,

@@ -6,11 +6,13 @@ import { loadConfigFromProcess, requirePayloadKeys, type Config } from './config
 import { ensureColdStoreSweep } from './lib/cold-store-schedule';
 import { createDeliveryAgent } from './lib/http-agent';
 import { logger } from './lib/logger';
-import { createMetrics, metricsText, type Metrics } from './lib/metrics';
+import { createMetrics, metricsText, registerSendGauges, type Metrics } from './lib/metrics';
 import { startMetricsServer } from './lib/metrics-server';
 import { createS3Client, ensureBuckets } from './lib/s3';
 import { installSdkMetrics } from './lib/sdk-metrics';
+import { createSendGuards } from './lib/send-guards';
 import { createEndpointReader, createSlotReserver, dataConverter } from './lib/temporal';
+import { watchWorkerCount } from './lib/worker-count';
 import type { MetricsSinks } from './workflows/sinks';
 
 export interface WorkerDeps {
@@ -21,6 +23,8 @@ export interface WorkerDeps {
   metrics?: Metrics;
   /** Test seams: options such as a prebuilt workflow bundle. */
   options?: Partial<WorkerOptions>;
+  /** How many worker processes share each endpoint's in-flight limit; by default counted from the task queue's pollers. */
+  workers?: () => number;
 }
 
 /** Workflow metrics (src/workflows/sinks.ts) into this process's counters. */
@@ -42,7 +46,11 @@ export async function createWorker({
   config,
   metrics = createMetrics(),
   options,
+  workers = watchWorkerCount(client, config.TEMPORAL_NAMESPACE, config.TASK_QUEUE).current,
 }: WorkerDeps): Promise<Worker> {
+  // One per process: every activity and local activity of this worker sends through the same shares and breakers.
+  const guards = createSendGuards(config, workers);
+  registerSendGauges(metrics.registry, guards);
   const activities = createActivities({
     s3: createS3Client(config),
     http: createDeliveryAgent(config),
@@ -52,6 +60,7 @@ export async function createWorker({
     client,
     config,
     metrics,
+    guards,
   });
   return Worker.create({
     connection,

@@ -3,6 +3,9 @@ import type { Config } from '../config';
 import type { Attempt, DocumentInput, EndpointState, Environment } from '../domain/schemas';
 import { deliveryBody } from '../domain/delivery-body';
 import { retryScheduleOr } from '../domain/schedule';
+import { verdictOf, type BreakerDecision } from '../lib/circuit-breaker';
+import { isShareFull } from '../lib/endpoint-share';
+import { createSendGuards, shareKey, type SendGuards } from '../lib/send-guards';
 import { attemptOutcome, type Metrics } from '../lib/metrics';
 import { isPrivateUrl } from '../lib/private-address';
 import { signingSecrets, webhookHeaders } from '../lib/signature';
@@ -32,6 +35,8 @@ export interface AttemptDeliveryInput {
   force?: boolean;
   /** A slot reserved by an earlier call that answered `throttledUntil`: send in it, without reserving another. */
   slotAt?: string;
+  /** How many times this attempt already found the endpoint's share full (answered `busyForMs`) and waited. */
+  waitedRounds?: number;
 }
 
 export interface DeliveryOutcome {
@@ -47,7 +52,15 @@ export interface DeliveryOutcome {
   suspended?: boolean;
   /** Rate limited: nothing was sent; this slot is reserved, and the workflow attempts again in it (`slotAt`). */
   throttledUntil?: string;
+  /**
+   * The endpoint's share of the workers is full (its own requests are out): nothing was sent and nothing is recorded;
+   * the workflow waits about this long on a timer and attempts again (with `waitedRounds` one higher).
+   */
+  busyForMs?: number;
 }
+
+/** The endpoint's share was full this many times in a row: the attempt is recorded as skipped and the schedule goes on. */
+export const MAX_WAITED_ROUNDS = 10;
 
 const MAX_RETRY_AFTER_MS = 7 * 24 * 3_600_000;
 
@@ -96,8 +109,10 @@ export function createDeliverActivities(deps: {
   slots: SlotReserver;
   config: Config;
   metrics: Metrics;
+  guards?: SendGuards;
 }) {
   const { http, endpoints, slots, config, metrics } = deps;
+  const { shares, breakers } = deps.guards ?? createSendGuards(config);
 
   /**
    * For a rate-limited endpoint, the slot to send in. The one reserved earlier is used unless it has passed (the
@@ -114,14 +129,27 @@ export function createDeliverActivities(deps: {
     return { at: await slots.reserve(input.document.environment, input.document.customerId), reserved: false };
   }
 
-  /** Counted once per attempt that ran (one skipped while suspended sent nothing). */
-  function count(input: AttemptDeliveryInput, { attempt, suspended, throttledUntil }: DeliveryOutcome): void {
-    if (suspended || throttledUntil) return;
+  /** Counted once per attempt that ran or was skipped (one waiting for a slot or a place sent nothing). */
+  function count(
+    input: AttemptDeliveryInput,
+    { attempt, suspended, throttledUntil, busyForMs }: DeliveryOutcome,
+  ): void {
     const { environment } = input.document;
+    if (busyForMs !== undefined) metrics.shareWaits.inc({ environment });
+    if (suspended || throttledUntil || busyForMs !== undefined) return;
+    if (attempt.skipped) {
+      metrics.attemptsSkipped.inc({ environment, reason: attempt.skipped });
+      return;
+    }
     const outcome = attemptOutcome(attempt);
     metrics.attempts.inc({ environment, outcome, trigger: input.trigger });
     if (outcome !== 'not_sent')
       metrics.attemptDuration.observe({ environment, outcome }, attempt.responseDurationMs / 1000);
+  }
+
+  /** A scheduled attempt passes the URL's breaker; a probe, replay or resend was asked for and goes regardless. */
+  function admit(input: AttemptDeliveryInput, breakerKey: string): BreakerDecision {
+    return input.force ? { state: 'closed' } : breakers.admit(breakerKey);
   }
 
   /** One attempt; the activity wraps it in heartbeats. */
@@ -131,32 +159,64 @@ export function createDeliverActivities(deps: {
     const retryScheduleMs = retryScheduleOr(endpoint?.retrySchedule, config.retrySchedules[document.environment]);
     const started = new Date();
     const attempt: Attempt = { attemptNumber, at: started.toISOString(), trigger, responseDurationMs: 0 };
-    if (endpoint?.status === 'suspended' && !force) {
-      return { attempt, delivered: false, gone: false, retryScheduleMs, suspended: true };
-    }
+    const failed = { attempt, delivered: false, gone: false, retryScheduleMs };
+    if (endpoint?.status === 'suspended' && !force) return { ...failed, suspended: true };
     if (!endpoint?.url || !endpoint.secret) {
       attempt.error = 'no webhook URL is configured for this environment';
-      return { attempt, delivered: false, gone: false, retryScheduleMs };
+      return failed;
     }
     attempt.url = endpoint.url;
     if (!config.ALLOW_PRIVATE_URLS && isPrivateUrl(endpoint.url)) {
       attempt.error = 'EPRIVATEADDRESS: the webhook URL points at a private address';
-      return { attempt, delivered: false, gone: false, retryScheduleMs };
+      return failed;
     }
-    const slot = await slotFor(input, endpoint);
-    if (slot !== undefined) {
-      const wait = slot.at - Date.now();
-      if (wait > INLINE_SLOT_WAIT_MS && !slot.reserved) {
-        return {
-          attempt,
-          delivered: false,
-          gone: false,
-          retryScheduleMs,
-          throttledUntil: new Date(slot.at).toISOString(),
-        };
+    const breakerKey = `${shareKey(document.environment, document.customerId)} ${endpoint.url}`;
+    const decision = admit(input, breakerKey);
+    if (decision.state === 'open') {
+      attempt.skipped = 'breaker_open';
+      attempt.error = `not sent: the endpoint failed repeatedly, its circuit breaker is open until ${new Date(decision.until).toISOString()}`;
+      return failed;
+    }
+    const trial = decision.state === 'trial';
+    const place = shares.enter(
+      shareKey(document.environment, document.customerId),
+      endpoint.maxInFlight ?? config.ENDPOINT_MAX_IN_FLIGHT,
+      'delivery',
+    );
+    if (isShareFull(place)) {
+      if (trial) breakers.record(breakerKey, 'neutral', true);
+      if ((input.waitedRounds ?? 0) < MAX_WAITED_ROUNDS) return { ...failed, busyForMs: place.retryInMs };
+      attempt.skipped = 'share_full';
+      attempt.error = `not sent: the endpoint's ${endpoint.maxInFlight ?? config.ENDPOINT_MAX_IN_FLIGHT} requests in flight stayed taken`;
+      return failed;
+    }
+    let verdict: 'success' | 'failure' | 'neutral' = 'neutral';
+    try {
+      const slot = await slotFor(input, endpoint);
+      if (slot !== undefined) {
+        const wait = slot.at - Date.now();
+        if (wait > INLINE_SLOT_WAIT_MS && !slot.reserved) {
+          return { ...failed, throttledUntil: new Date(slot.at).toISOString() };
+        }
+        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       }
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const outcome = await send(document, { ...endpoint, url: endpoint.url }, attempt, started, retryScheduleMs);
+      verdict = verdictOf(attempt.responseStatusCode);
+      return outcome;
+    } finally {
+      place.leave();
+      breakers.record(breakerKey, verdict, trial);
     }
+  }
+
+  /** The signed POST itself; every failure is an outcome written into `attempt`. */
+  async function send(
+    document: DocumentInput,
+    endpoint: EndpointState & { url: string },
+    attempt: Attempt,
+    started: Date,
+    retryScheduleMs: number[],
+  ): Promise<DeliveryOutcome> {
     const sentAt = new Date();
     attempt.at = sentAt.toISOString();
     const body = deliveryBody(document);

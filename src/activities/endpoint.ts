@@ -5,6 +5,7 @@ import type { Config } from '../config';
 import { signingSecrets } from '../lib/signature';
 import type { Metrics } from '../lib/metrics';
 import { isPrivateUrl } from '../lib/private-address';
+import { shareKey, withPlace, type SendGuards } from '../lib/send-guards';
 import type { EndpointState, Environment } from '../domain/schemas';
 import type { PendingStore } from '../pending/store';
 import { postSigned, type EndpointReader } from './deliver';
@@ -80,8 +81,9 @@ export function createEndpointActivities(deps: {
   mailer: Transporter;
   config: Config;
   metrics: Metrics;
+  guards: SendGuards;
 }) {
-  const { store, http, endpoints, mailer, config, metrics } = deps;
+  const { store, http, endpoints, mailer, config, metrics, guards } = deps;
 
   return {
     /** Configuration the entity workflow needs; read per run so a redeployed config applies. */
@@ -113,7 +115,7 @@ export function createEndpointActivities(deps: {
 
     /**
      * One signed POST to the notification URL with the summary of what is in the bucket; failures throw so Temporal
-     * retries a few times, then gives up.
+     * retries a few times, then gives up. `busy`: the endpoint's share of requests in flight is full, nothing sent.
      */
     async notifyPending(input: {
       environment: Environment;
@@ -121,7 +123,7 @@ export function createEndpointActivities(deps: {
       notificationId: string;
       reminder: boolean;
       summary: PendingSummary;
-    }): Promise<'sent' | 'no-url' | 'opted-out' | 'nothing-pending'> {
+    }): Promise<'sent' | 'no-url' | 'opted-out' | 'nothing-pending' | 'busy'> {
       const endpoint = await endpoints.get(input.environment, input.customerId);
       if (!endpoint?.notificationUrl || !endpoint.secret) return 'no-url';
       if (!config.ALLOW_PRIVATE_URLS && isPrivateUrl(endpoint.notificationUrl)) {
@@ -135,14 +137,22 @@ export function createEndpointActivities(deps: {
         ...input.summary,
         reminder: input.reminder,
       };
+      const share = {
+        key: shareKey(input.environment, input.customerId),
+        limit: endpoint.maxInFlight ?? config.ENDPOINT_MAX_IN_FLIGHT,
+        kind: 'notification' as const,
+      };
       const now = new Date();
-      const response = await postSigned(http, config, {
-        url: endpoint.notificationUrl,
-        secrets: signingSecrets(endpoint, now),
-        id: input.notificationId,
-        body: JSON.stringify(notification),
-        now,
-      });
+      const response = await withPlace(guards, share, () =>
+        postSigned(http, config, {
+          url: endpoint.notificationUrl!,
+          secrets: signingSecrets(endpoint, now),
+          id: input.notificationId,
+          body: JSON.stringify(notification),
+          now,
+        }),
+      );
+      if (response === 'busy') return 'busy';
       if (response.statusCode < 200 || response.statusCode >= 300) {
         throw ApplicationFailure.retryable(
           `notification URL answered HTTP ${response.statusCode}`,

@@ -4,6 +4,7 @@ import type { Transporter } from 'nodemailer';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
 import type { Metrics } from '../lib/metrics';
+import { createSendGuards, type SendGuards } from '../lib/send-guards';
 import { createPendingStore } from '../pending/store';
 import { createDeliverActivities, type EndpointReader, type SlotReserver } from './deliver';
 import { createEndpointActivities } from './endpoint';
@@ -22,17 +23,20 @@ export interface ActivityDeps {
   client: Client;
   config: Config;
   metrics: Metrics;
+  /** Each endpoint's share of this process's sending capacity and each URL's breaker, for every sending path. */
+  guards?: SendGuards;
 }
 
 /** All activities, built from their clients so tests can hand in real servers on their own ports. */
 export function createActivities(deps: ActivityDeps) {
   const store = createPendingStore(deps);
+  const guards = deps.guards ?? createSendGuards(deps.config);
   return {
-    ...createDeliverActivities(deps),
+    ...createDeliverActivities({ ...deps, guards }),
     ...createPendingActivities({ ...deps, store }),
-    ...createEndpointActivities({ ...deps, store }),
+    ...createEndpointActivities({ ...deps, store, guards }),
     ...createRedeliverActivities({ ...deps, store }),
-    ...createOperatorActivities(deps),
+    ...createOperatorActivities({ ...deps, guards }),
   };
 }
 

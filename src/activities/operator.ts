@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
 import { operatorEventWorkflowId, type OperatorEvent } from '../domain/operator-events';
 import { logger } from '../lib/logger';
+import { withPlace, type SendGuards } from '../lib/send-guards';
 import { postSigned } from './deliver';
 
 /**
@@ -28,20 +29,32 @@ export async function emitOperatorEvent(client: Client, config: Config, event: O
   }
 }
 
-export function createOperatorActivities(deps: { http: Dispatcher; config: Config }) {
-  const { http, config } = deps;
+/** The operator's endpoint has a share of its own, like a customer's, so a slow one holds no more slots than they do. */
+const OPERATOR_SHARE = 'operator';
+
+export function createOperatorActivities(deps: { http: Dispatcher; config: Config; guards: SendGuards }) {
+  const { http, config, guards } = deps;
   return {
-    /** One signed POST to OPERATOR_WEBHOOK_URL; a non-2xx answer throws so Temporal retries a few times. */
-    async sendOperatorEvent(event: OperatorEvent): Promise<'sent' | 'not-configured'> {
-      if (!config.OPERATOR_WEBHOOK_URL || !config.OPERATOR_WEBHOOK_SECRET) return 'not-configured';
+    /**
+     * One signed POST to OPERATOR_WEBHOOK_URL; a non-2xx answer throws so Temporal retries a few times. `busy`: the
+     * operator endpoint's requests in flight are at the limit, nothing sent.
+     */
+    async sendOperatorEvent(event: OperatorEvent): Promise<'sent' | 'not-configured' | 'busy'> {
+      const url = config.OPERATOR_WEBHOOK_URL;
+      const secret = config.OPERATOR_WEBHOOK_SECRET;
+      if (!url || !secret) return 'not-configured';
       const { type, timestamp, data } = event;
-      const response = await postSigned(http, config, {
-        url: config.OPERATOR_WEBHOOK_URL,
-        secrets: [config.OPERATOR_WEBHOOK_SECRET],
-        id: event.id,
-        body: JSON.stringify({ type, timestamp, data }),
-        now: new Date(),
-      });
+      const share = { key: OPERATOR_SHARE, limit: config.ENDPOINT_MAX_IN_FLIGHT, kind: 'operator' as const };
+      const response = await withPlace(guards, share, () =>
+        postSigned(http, config, {
+          url,
+          secrets: [secret],
+          id: event.id,
+          body: JSON.stringify({ type, timestamp, data }),
+          now: new Date(),
+        }),
+      );
+      if (response === 'busy') return 'busy';
       if (response.statusCode < 200 || response.statusCode >= 300) {
         throw ApplicationFailure.retryable(
           `operator webhook answered HTTP ${response.statusCode}`,

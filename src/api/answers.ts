@@ -73,6 +73,9 @@ export const WebhookAnswer = z
     pendingCount: z.number().int().min(0),
     retrySchedule: z.string().meta({ example: '2h,22h,24h' }),
     rateLimit: z.number().int().nullable().meta({ description: 'Deliveries per second at most; null: no limit' }),
+    maxInFlight: z.number().int().nullable().meta({
+      description: "Requests in flight to the endpoint at most, over every worker; null: the platform's default",
+    }),
     headers: z.record(z.string(), z.string()).meta({ description: 'Sent with every delivery' }),
     secret: z
       .string()

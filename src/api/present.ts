@@ -24,6 +24,7 @@ export function presentWebhook(
     pendingCount,
     retrySchedule: formatRetrySchedule(schedule),
     rateLimit: endpoint.rateLimit ?? null,
+    maxInFlight: endpoint.maxInFlight ?? null,
     headers: endpoint.headers ?? {},
     previousSecretExpiresAt: endpoint.previousSecret?.expiresAt,
     ...(withSecret ? { secret: endpoint.secret } : {}),

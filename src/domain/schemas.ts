@@ -141,6 +141,9 @@ export const WebhookHeadersSchema = z
     'a header named twice (names are case-insensitive)',
   );
 
+/** The most requests in flight an endpoint may ask for (its share of the workers' sending capacity). */
+export const MAX_IN_FLIGHT = 100;
+
 export const PutWebhookSchema = z.strictObject({
   url: HttpUrlSchema,
   notificationUrl: HttpUrlSchema.nullish(),
@@ -148,6 +151,11 @@ export const PutWebhookSchema = z.strictObject({
   retrySchedule: RetryScheduleSchema.nullish(),
   /** Deliveries per second at most, on every path (first attempts, retries, probes, replays); none: no limit. */
   rateLimit: z.number().int().min(1).max(1000).nullish(),
+  /**
+   * Requests in flight to the endpoint at most, over every worker (deliveries and notifications together); none: the
+   * platform's default, ENDPOINT_MAX_IN_FLIGHT.
+   */
+  maxInFlight: z.number().int().min(1).max(MAX_IN_FLIGHT).nullish(),
   headers: WebhookHeadersSchema.nullish(),
 });
 export type PutWebhook = z.infer<typeof PutWebhookSchema>;
@@ -160,6 +168,11 @@ export const AttemptSchema = z.object({
   responseStatusCode: z.number().int().optional(),
   error: z.string().optional(),
   responseDurationMs: z.number().int(),
+  /**
+   * Not sent, and the schedule went on: `breaker_open`, the endpoint had failed repeatedly just before (its circuit
+   * breaker was open); `share_full`, its requests in flight stayed at their limit.
+   */
+  skipped: z.enum(['breaker_open', 'share_full']).optional(),
 });
 export type Attempt = z.infer<typeof AttemptSchema>;
 
@@ -195,6 +208,8 @@ export interface EndpointState {
   retrySchedule?: string;
   /** Deliveries per second at most (the entity hands out the slots); absent: no limit. */
   rateLimit?: number;
+  /** Requests in flight at most over every worker; absent: ENDPOINT_MAX_IN_FLIGHT. */
+  maxInFlight?: number;
   /** Sent with every delivery. */
   headers?: Record<string, string>;
   secret?: string;

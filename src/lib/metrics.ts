@@ -1,6 +1,7 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { ENVIRONMENTS } from '../domain/environments';
 import type { Attempt } from '../domain/schemas';
+import type { SendGuards } from './send-guards';
 
 // The product's Prometheus metrics (README, "Metrics"). Labelled by environment and outcome, never by customer or
 // document id: a label per customer would make one series per customer. Each process has its own registry, served
@@ -58,6 +59,16 @@ export function createMetrics() {
       'From the request to the answer (or the error) of an attempt',
       ['environment', 'outcome'],
       [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30],
+    ),
+    attemptsSkipped: counter(
+      'webhook_delivery_attempts_skipped_total',
+      'Scheduled attempts not sent (the schedule went on): the circuit breaker was open, or the share stayed full',
+      ['environment', 'reason'],
+    ),
+    shareWaits: counter(
+      'webhook_endpoint_share_waits_total',
+      "Attempts that found their endpoint's requests in flight at its limit and waited on a timer",
+      ['environment'],
     ),
     documentsArchived: counter('webhook_documents_archived_total', 'Documents stored in the bucket as pending', [
       'environment',
@@ -119,6 +130,29 @@ export function createMetrics() {
   return metrics;
 }
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** Gauges read from this process's send guards when scraped: requests in flight by kind, breakers open. */
+export function registerSendGauges(registry: Registry, guards: SendGuards): void {
+  new Gauge({
+    name: 'webhook_requests_in_flight',
+    help: 'Requests to customers (delivery, notification) and the operator now waiting for their answer',
+    labelNames: ['kind'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const kind of ['delivery', 'notification', 'operator'])
+        this.set({ kind }, guards.shares.inFlight().get(kind) ?? 0);
+    },
+  });
+  new Gauge({
+    name: 'webhook_circuit_breakers_open',
+    help: 'Endpoint URLs whose circuit breaker is open or half open in this process',
+    registers: [registry],
+    collect() {
+      this.set(guards.breakers.openCount());
+    },
+  });
+}
 
 /** The Prometheus text of a registry, followed by more (the Temporal SDK's own, read from its exporter) if given. */
 export async function metricsText(registry: Registry, more?: () => Promise<string>): Promise<string> {

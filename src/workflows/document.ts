@@ -65,6 +65,16 @@ const { archiveDocument, deleteArchivedDocument, expireDocument, reportExhausted
   retry: UNTIL_IT_SUCCEEDS,
 });
 
+/**
+ * How long an attempt whose endpoint's share was full waits: the activity's estimate of when a place frees, and at
+ * least half a second doubling with each round (so a crowd of waiting documents thins out), with up to 20% jitter so
+ * they do not all wake together.
+ */
+function busyWaitMs(estimateMs: number, round: number): number {
+  const floor = Math.min(500 * 2 ** (round - 1), 8_000);
+  return Math.round(Math.max(estimateMs, floor) * (1 + 0.2 * Math.random()));
+}
+
 interface Redelivery {
   request: RedeliverInput;
   outcome?: RedeliveryOutcome;
@@ -131,13 +141,24 @@ export async function deliverDocument(input: DocumentInput): Promise<DocumentSta
     const local = firstAttemptLocal && state.attempts.length === 0 && trigger === 'scheduled';
     const request = { document: input, attemptNumber: state.attempts.length + 1, trigger, force };
     let outcome = await (local ? attemptDeliveryLocally : attemptActivity)(request);
-    // A rate-limited endpoint whose next free slot is seconds away: nothing was sent. Wait here, on a durable timer,
-    // then send in the reserved slot. (Recorded histories never answered this: they replay down the same path.)
-    while (outcome.throttledUntil) {
-      const slotAt = outcome.throttledUntil;
-      state.nextAttemptAt = slotAt;
-      await sleep(Math.max(Date.parse(slotAt) - SLOT_LEAD_MS - Date.now(), 1));
-      outcome = await attemptActivity({ ...request, slotAt });
+    // Nothing was sent in either case below, and the document waits on a durable timer, holding no worker slot.
+    // (Recorded histories never answered either: they replay down the same path.)
+    for (let waitedRounds = 1; ; waitedRounds++) {
+      if (outcome.throttledUntil) {
+        // A rate-limited endpoint whose next free slot is seconds away: then send in the reserved slot.
+        const slotAt = outcome.throttledUntil;
+        state.nextAttemptAt = slotAt;
+        await sleep(Math.max(Date.parse(slotAt) - SLOT_LEAD_MS - Date.now(), 1));
+        outcome = await attemptActivity({ ...request, slotAt });
+      } else if (outcome.busyForMs !== undefined) {
+        // The endpoint's share of the workers is taken by its own requests: wait about until one is answered.
+        const wait = busyWaitMs(outcome.busyForMs, waitedRounds);
+        state.nextAttemptAt = new Date(Date.now() + wait).toISOString();
+        await sleep(wait);
+        outcome = await (local ? attemptDeliveryLocally : attemptActivity)({ ...request, waitedRounds });
+      } else {
+        break;
+      }
     }
     if (!outcome.suspended) state.attempts.push(outcome.attempt);
     return outcome;

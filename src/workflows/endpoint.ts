@@ -62,12 +62,11 @@ function validateConfiguration(input: ConfigureEndpointInput): void {
       throw ApplicationFailure.nonRetryable(message, 'InvalidEndpoint', 'retrySchedule');
     }
   }
-  if (input.rateLimit != null && !(Number.isInteger(input.rateLimit) && input.rateLimit >= 1)) {
-    throw ApplicationFailure.nonRetryable(
-      'rateLimit must be a whole number of 1 or more',
-      'InvalidEndpoint',
-      'rateLimit',
-    );
+  for (const field of ['rateLimit', 'maxInFlight'] as const) {
+    const value = input[field];
+    if (value != null && !(Number.isInteger(value) && value >= 1)) {
+      throw ApplicationFailure.nonRetryable(`${field} must be a whole number of 1 or more`, 'InvalidEndpoint', field);
+    }
   }
   if (!input.newSecret.startsWith('whsec_')) {
     throw ApplicationFailure.nonRetryable('newSecret must be a whsec_ secret', 'InvalidEndpoint', 'newSecret');
@@ -216,6 +215,7 @@ export class EndpointEntity {
         state.suspensionEmail = config.suspensionEmail ?? undefined;
         state.retrySchedule = config.retrySchedule ?? undefined;
         state.rateLimit = config.rateLimit ?? undefined;
+        state.maxInFlight = config.maxInFlight ?? undefined;
         state.headers = config.headers ?? undefined;
         state.secret ??= config.newSecret;
         this.publish();

@@ -1,6 +1,6 @@
 import { condition, log, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import { BEST_EFFORT, UNTIL_IT_SUCCEEDS } from './retry';
+import { BEST_EFFORT, UNTIL_IT_SUCCEEDS, unlessBusy } from './retry';
 import type { Environment } from '../domain/schemas';
 import type { EndpointEntity } from './endpoint';
 import { metrics } from './sinks';
@@ -87,10 +87,12 @@ export async function pendingNotification(input: {
   const where = { environment: input.environment, customerId: input.customerId };
   const summary = await summarizePending(where);
   try {
-    return await notifyPending({ ...input, summary });
+    const result = await unlessBusy(() => notifyPending({ ...input, summary }));
+    if (result !== 'busy') return result;
+    log.warn('notification given up: the endpoint stayed at its requests in flight');
   } catch (err) {
     log.warn('notification given up', { error: String(err) });
-    metrics.notificationGivenUp(input.environment);
-    return 'given-up';
   }
+  metrics.notificationGivenUp(input.environment);
+  return 'given-up';
 }

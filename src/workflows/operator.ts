@@ -1,7 +1,7 @@
 import { log, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { OperatorEvent } from '../domain/operator-events';
-import { BEST_EFFORT } from './retry';
+import { BEST_EFFORT, unlessBusy } from './retry';
 
 // Best effort, like customer notifications: a few tries, then given up. Never awaited by a document or an entity.
 const { sendOperatorEvent } = proxyActivities<Activities>({
@@ -12,7 +12,7 @@ const { sendOperatorEvent } = proxyActivities<Activities>({
 /** One operational webhook to the platform operator. */
 export async function operatorEvent(event: OperatorEvent): Promise<string> {
   try {
-    return await sendOperatorEvent(event);
+    return await unlessBusy(() => sendOperatorEvent(event));
   } catch (err) {
     log.warn('operator event given up', { type: event.type, error: String(err) });
     return 'given-up';

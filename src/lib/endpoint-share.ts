@@ -1,0 +1,87 @@
+// Each endpoint's share of a worker process's sending capacity (README, "A failing endpoint's share and its breaker").
+// A request takes a place in its endpoint's share before it is sent and gives it back when it is answered; when the
+// share is full nothing is sent and nothing waits here: the caller is told how long to wait, and the document
+// waits on a durable timer, holding no slot. So a receiver that hangs holds at most its share of the worker's slots.
+
+/** One place in a share, held while a request is out. */
+export interface Place {
+  leave(): void;
+}
+
+/** The share is full: try again in `retryInMs` (an estimate of when a place frees, for a timer). */
+export interface ShareFull {
+  retryInMs: number;
+}
+
+interface Share {
+  /** When each request now out was sent, by a number of its own. */
+  sentAt: Map<number, number>;
+}
+
+const MIN_RETRY_MS = 250;
+
+export class EndpointShares {
+  private readonly shares = new Map<string, Share>();
+  private readonly inFlightByKind = new Map<string, number>();
+  private nextPlace = 0;
+
+  /**
+   * @param timeoutMs a request's longest life (DELIVERY_TIMEOUT): a place frees by then at the latest
+   * @param workers how many worker processes share each endpoint's limit (each takes its part of it)
+   */
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly workers: () => number = () => 1,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** This process's part of a limit shared by every worker process: never less than one place. */
+  placesFor(limit: number): number {
+    return Math.max(1, Math.ceil(limit / Math.max(1, this.workers())));
+  }
+
+  /**
+   * A place for one request to `key` within `limit` (shared by every worker process), or how long to wait. `kind`
+   * only labels the in-flight gauge.
+   */
+  enter(key: string, limit: number, kind: string): Place | ShareFull {
+    const now = this.now();
+    let share = this.shares.get(key);
+    if (!share) {
+      share = { sentAt: new Map() };
+      this.shares.set(key, share);
+    }
+    if (share.sentAt.size >= this.placesFor(limit)) return { retryInMs: this.retryIn(share, now) };
+    const place = this.nextPlace++;
+    share.sentAt.set(place, now);
+    this.inFlightByKind.set(kind, (this.inFlightByKind.get(kind) ?? 0) + 1);
+    let left = false;
+    return {
+      leave: () => {
+        if (left) return;
+        left = true;
+        share.sentAt.delete(place);
+        this.inFlightByKind.set(kind, this.inFlightByKind.get(kind)! - 1);
+        if (share.sentAt.size === 0) this.shares.delete(key);
+      },
+    };
+  }
+
+  /** Requests out now, by kind (delivery, notification, operator). */
+  inFlight(): Map<string, number> {
+    return new Map(this.inFlightByKind);
+  }
+
+  /**
+   * When a place is likely to free: the oldest request out has been waiting `age`; one that has waited long will
+   * likely wait out the timeout, so the estimate doubles with age and never passes the oldest one's timeout. A share
+   * full of quick requests is retried within a fraction of a second, one full of hanging ones about when they end.
+   */
+  private retryIn(share: Share, now: number): number {
+    const age = now - Math.min(...share.sentAt.values());
+    const untilTimeout = this.timeoutMs - age;
+    return Math.max(MIN_RETRY_MS, Math.min(2 * age, untilTimeout));
+  }
+}
+
+export const isShareFull = (entered: Place | ShareFull): entered is ShareFull => 'retryInMs' in entered;

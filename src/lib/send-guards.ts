@@ -1,0 +1,43 @@
+import type { Config } from '../config';
+import type { Environment } from '../domain/environments';
+import { CircuitBreakers } from './circuit-breaker';
+import { EndpointShares, isShareFull } from './endpoint-share';
+
+/** What every sending path shares in one worker process: each endpoint's share of it, and each URL's breaker. */
+export interface SendGuards {
+  shares: EndpointShares;
+  breakers: CircuitBreakers;
+}
+
+export function createSendGuards(config: Config, workers?: () => number): SendGuards {
+  return {
+    shares: new EndpointShares(config.DELIVERY_TIMEOUT, workers),
+    breakers: new CircuitBreakers({
+      failures: config.BREAKER_FAILURES,
+      windowMs: config.BREAKER_WINDOW,
+      cooldownMs: config.BREAKER_COOLDOWN,
+      maxCooldownMs: config.BREAKER_MAX_COOLDOWN,
+    }),
+  };
+}
+
+/** The key of an endpoint's share: deliveries and notifications of one customer environment count together. */
+export const shareKey = (environment: Environment, customerId: string) => `${environment}/${customerId}`;
+
+/**
+ * Runs `send` holding a place in the share of `key` (deliveries' attempts take theirs in attemptDelivery), or answers
+ * `busy` without sending when the share is full: the caller's workflow waits and tries again.
+ */
+export async function withPlace<T>(
+  guards: SendGuards,
+  share: { key: string; limit: number; kind: 'notification' | 'operator' },
+  send: () => Promise<T>,
+): Promise<T | 'busy'> {
+  const place = guards.shares.enter(share.key, share.limit, share.kind);
+  if (isShareFull(place)) return 'busy';
+  try {
+    return await send();
+  } finally {
+    place.leave();
+  }
+}
