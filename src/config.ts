@@ -137,6 +137,8 @@ const ConfigSchema = z.object({
   WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(2).max(100_000).default(500),
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1_000).default(40),
+  /** First attempts run as local activities: each holds one of these (and its workflow task's slot) while it waits. */
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).max(10_000).default(100),
   /** One V8 context shared by all workflows (the SDK's default): far less memory and CPU per workflow. */
   WORKER_REUSE_V8_CONTEXT: flag('true'),
   /**

@@ -35,9 +35,14 @@ export class EndpointShares {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** How many worker processes the limits are divided between. */
+  workerCount(): number {
+    return Math.max(1, this.workers());
+  }
+
   /** This process's part of a limit shared by every worker process: never less than one place. */
   placesFor(limit: number): number {
-    return Math.max(1, Math.ceil(limit / Math.max(1, this.workers())));
+    return Math.max(1, Math.ceil(limit / this.workerCount()));
   }
 
   /**

@@ -145,6 +145,14 @@ export function registerSendGauges(registry: Registry, guards: SendGuards): void
     },
   });
   new Gauge({
+    name: 'webhook_worker_processes',
+    help: "Worker processes this one divides each endpoint's in-flight limit with (itself included)",
+    registers: [registry],
+    collect() {
+      this.set(guards.shares.workerCount());
+    },
+  });
+  new Gauge({
     name: 'webhook_circuit_breakers_open',
     help: 'Endpoint URLs whose circuit breaker is open or half open in this process',
     registers: [registry],

@@ -3,5 +3,13 @@ import { loadConfig, type Config } from '../../src/config';
 /** Test configuration: defaults plus overrides, never the developer's shell environment. */
 export function testConfig(overrides: Record<string, string> = {}): Config {
   // Counts are not reused: simulated minutes pass in real milliseconds, so a real-time cache would show old counts.
-  return loadConfig({ ALLOW_PRIVATE_URLS: 'true', LOG_LEVEL: 'silent', PENDING_COUNT_CACHE: '0s', ...overrides });
+  // For the same reason breakers (which count failures in real time) stay closed unless a test asks for them: days
+  // of retries pass in a few real seconds here.
+  return loadConfig({
+    ALLOW_PRIVATE_URLS: 'true',
+    LOG_LEVEL: 'silent',
+    PENDING_COUNT_CACHE: '0s',
+    BREAKER_FAILURES: '1000',
+    ...overrides,
+  });
 }

@@ -8,17 +8,26 @@ export interface ReceivedRequest {
   at: number;
 }
 
-/** What the receiver does with the n-th request (1-based): answer a status, hang, or reset the connection. */
+/**
+ * What the receiver does with the n-th request (1-based): answer a status (after `delayMs`), hang, or reset the
+ * connection.
+ */
 export type Behaviour = (
   n: number,
   req: IncomingMessage,
-) => { status: number; headers?: Record<string, string>; body?: string } | 'hang' | 'reset';
+) => { status: number; headers?: Record<string, string>; body?: string; delayMs?: number } | 'hang' | 'reset';
 
 /** A real HTTP server standing in for a customer's endpoint; it records every request it sees. */
 export async function startReceiver(behaviour: Behaviour, clock: () => Promise<number> | number = Date.now) {
   const received: ReceivedRequest[] = [];
   let current = behaviour;
+  // Requests whose connection is still open (answered, reset or given up by the sender closes them).
+  let open = 0;
+  let mostOpen = 0;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    open++;
+    mostOpen = Math.max(mostOpen, open);
+    res.on('close', () => open--);
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
@@ -30,6 +39,8 @@ export async function startReceiver(behaviour: Behaviour, clock: () => Promise<n
         req.socket.destroy();
         return;
       }
+      if (action.delayMs) await new Promise((resolve) => setTimeout(resolve, action.delayMs));
+      if (res.destroyed) return;
       res.writeHead(action.status, action.headers);
       res.end(action.body ?? '');
     });
@@ -39,6 +50,9 @@ export async function startReceiver(behaviour: Behaviour, clock: () => Promise<n
   return {
     url: `http://127.0.0.1:${port}/hook`,
     received,
+    /** Requests waiting for their answer now, and the most there ever were at once. */
+    open: () => open,
+    mostOpen: () => mostOpen,
     setBehaviour(next: Behaviour) {
       current = next;
     },

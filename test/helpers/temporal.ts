@@ -12,6 +12,7 @@ import {
 import { createDeliveryService } from '../../src/api/service';
 import type { Config } from '../../src/config';
 import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
+import { createMetrics } from '../../src/lib/metrics';
 import { createS3Client, ensureBuckets } from '../../src/lib/s3';
 import { createWorker } from '../../src/worker';
 import { toolPath } from '../../scripts/lib/tools';
@@ -54,10 +55,12 @@ export async function startTestServer() {
 /** The time-skipping test server with the real worker: real workflow code and real activities. */
 export async function startTimeSkipping(config: Config) {
   const { env, client, workflowBundle } = await startTestServer();
+  const metrics = createMetrics();
   const worker: Worker = await createWorker({
     connection: env.nativeConnection,
     client,
     config,
+    metrics,
     options: { workflowBundle, workflowsPath: undefined },
   });
   const running = worker.run();
@@ -69,6 +72,8 @@ export async function startTimeSkipping(config: Config) {
     client,
     s3,
     service,
+    /** The worker's Prometheus registry: what its activities and workflows counted. */
+    metrics,
     /** The server's clock, which time skipping moves: what a receiver should record attempts by. */
     now: () => env.currentTimeMs(),
     async stop() {

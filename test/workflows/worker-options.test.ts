@@ -18,6 +18,7 @@ describe('the worker process: tuning and what its workflows cost', () => {
       WORKER_MAX_CACHED_WORKFLOWS: '64',
       WORKER_MAX_CONCURRENT_ACTIVITIES: '12',
       WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '8',
+      WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: '6',
       WORKER_REUSE_V8_CONTEXT: 'false',
     });
     const worker = await createWorker({
@@ -30,6 +31,7 @@ describe('the worker process: tuning and what its workflows cost', () => {
     const slots = (supplier: unknown) => (supplier as { numSlots?: number }).numSlots;
     assert.equal(slots(worker.options.tuner.activityTaskSlotSupplier), 12);
     assert.equal(slots(worker.options.tuner.workflowTaskSlotSupplier), 8);
+    assert.equal(slots(worker.options.tuner.localActivityTaskSlotSupplier), 6);
     assert.equal(worker.options.reuseV8Context, false);
     // Run and shut down: a worker created and never run holds the process open.
     const running = worker.run();
