@@ -17,6 +17,7 @@ import {
   webhookIds,
 } from './measure';
 import { createNaiveActivities } from './naive/activities';
+import { benchNoisy, printNoisy } from './noisy';
 
 // `npm run bench -- [documents] [concurrency] [--open=N] [--rounds=N] [--cluster] [--json] [--verbose]`: figures only, from one
 // run on one stack. This machine is shared and noisy, so compare ratios within a run, never absolute numbers across runs.
@@ -29,12 +30,14 @@ import { createNaiveActivities } from './naive/activities';
 //   - --cluster: the same burst on PostgreSQL + the Temporal server, with one and with two workers;
 //   - --eager: the API process runs the worker itself (API_EMBEDDED_WORKER, as `npm start` does) and starts each
 //     document eagerly on it; no separate worker process.
+//   - --noisy[=N]: only what a failing neighbour (N documents, 1,000) costs a healthy customer (bench/noisy.ts).
 const args = process.argv.slice(2);
 const positional = args.filter((a) => !a.startsWith('--'));
 const flag = (name: string) => args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
 const JSON_OUTPUT = Boolean(flag('json'));
 const CLUSTER = Boolean(flag('cluster'));
 const EAGER = Boolean(flag('eager'));
+const NOISY = flag('noisy');
 const DOCUMENTS = Number(positional[0] ?? 300);
 const CONCURRENCY = Number(positional[1] ?? 20);
 const OPEN_DOCUMENTS = CLUSTER ? 0 : Number(flag('open')?.split('=')[1] ?? 10_000);
@@ -307,7 +310,24 @@ async function benchCluster(stack: TestStack) {
   }
 }
 
+async function noisy(): Promise<void> {
+  const stack = await startTestStack({ LOG_LEVEL: 'warn' });
+  try {
+    const figures = await benchNoisy(stack, Number(NOISY!.split('=')[1] ?? 1000));
+    const result = { commit: commit(), at: new Date().toISOString(), stack: 'dev-noisy', ...figures };
+    if (JSON_OUTPUT) console.log(JSON.stringify(result));
+    else printNoisy(figures);
+  } catch (err) {
+    console.error(err);
+    console.error(stack.logs('worker').split('\n').slice(-40).join('\n'));
+    throw err;
+  } finally {
+    await stack.stop();
+  }
+}
+
 async function main(): Promise<void> {
+  if (NOISY) return noisy();
   const stack = CLUSTER
     ? await startTestStack({ LOG_LEVEL: 'warn' }, { temporal: 'cluster', workers: 2, apis: 2 })
     : EAGER

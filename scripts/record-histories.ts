@@ -52,6 +52,9 @@ async function main() {
     ENDPOINT_RUN_MAX_EVENTS: '50',
     COLD_SWEEP_INTERVAL: '5s',
     SECRET_ROTATION_GRACE: '3s',
+    // Since v8: breakers open after 3 failures and try again after a second, so a skipped attempt is recorded.
+    BREAKER_FAILURES: '3',
+    BREAKER_COOLDOWN: '1s',
   });
   const api = apiClient(stack.baseUrl);
   const client = await stack.temporalClient();
@@ -113,6 +116,30 @@ async function main() {
   await status('production', paced.production, 'paced-5', 'delivered');
   record('document-rate-limited', deliveryWorkflowId('production', 'h-paced', 'paced-5'));
   record('endpoint-rate-limited', endpointWorkflowId('production', 'h-paced'));
+
+  // An endpoint's share full (since v8): with one request in flight allowed, the second document waits on a timer.
+  const shared = await customer('h-share', { maxInFlight: 1 });
+  perDocument.set('share-1', () => ({ status: 200, delayMs: 1_500 }));
+  await submit('production', 'h-share', 'share-1');
+  await new Promise((r) => setTimeout(r, 300));
+  await submit('production', 'h-share', 'share-2');
+  await status('production', shared.production, 'share-2', 'delivered');
+  record('document-share-waited', deliveryWorkflowId('production', 'h-share', 'share-2'));
+
+  // A breaker open (since v8): three failures open it, the fourth document's first attempt is skipped, and its retry
+  // (the breaker's trial, after a second) is delivered.
+  const broken = await customer('h-breaker', { retrySchedule: '3s' });
+  for (const id of ['broken-1', 'broken-2', 'broken-3']) {
+    perDocument.set(id, (n) => ({ status: n === 1 ? 500 : 200 }));
+    await submit('production', 'h-breaker', id);
+    await status('production', broken.production, id, 'retrying');
+  }
+  await submit('production', 'h-breaker', 'broken-4');
+  await status('production', broken.production, 'broken-4', 'delivered');
+  const skipped = await api('GET', '/v1/production/documents/broken-4', broken.production);
+  if (skipped.body.attempts[0]?.skipped !== 'breaker_open')
+    throw new Error(`not skipped: ${JSON.stringify(skipped.body)}`);
+  record('document-breaker-skipped-then-delivered', deliveryWorkflowId('production', 'h-breaker', 'broken-4'));
 
   const retried = await customer('h-retried', { retrySchedule: '1s,1s' });
   perDocument.set('retried', (n) => ({ status: n < 3 ? 500 : 200 }));

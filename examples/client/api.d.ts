@@ -447,6 +447,8 @@ export interface components {
             responseStatusCode?: number;
             error?: string;
             responseDurationMs: number;
+            /** @enum {string} */
+            skipped?: "breaker_open" | "share_full";
         };
         Restored: {
             count: number;
@@ -471,6 +473,8 @@ export interface components {
             retrySchedule: string;
             /** @description Deliveries per second at most; null: no limit */
             rateLimit: number | null;
+            /** @description Requests in flight to the endpoint at most, over every worker; null: the platform's default */
+            maxInFlight: number | null;
             /** @description Sent with every delivery */
             headers: {
                 [key: string]: string;
@@ -1169,6 +1173,7 @@ export interface operations {
                     suspensionEmail?: string | null;
                     retrySchedule?: string | null;
                     rateLimit?: number | null;
+                    maxInFlight?: number | null;
                     headers?: {
                         [key: string]: string;
                     } | null;
