@@ -4,7 +4,8 @@ import { endToEnd, inParallel, paced, percentile, until } from './measure';
 
 // `npm run bench -- --noisy`: what one customer's failing endpoint costs another (issue 17). A healthy customer gets
 // HEALTHY documents at RATE a second, alone and then right after a neighbour was sent NEIGHBOUR documents at once,
-// for three neighbours: one that never answers, one that answers 500 after 10 s, one that resets every connection.
+// for three neighbours: one that never answers, one that answers 500 after 10 s, one that resets every connection;
+// and first beside a healthy neighbour sent as many, the control: what the volume alone costs.
 // Printed: the healthy customer's submit -> received p50/p99 alone and beside each, their ratio (target <= 2), and
 // what became of the neighbour's documents (each must have its first attempt, sent or skipped by the breaker, and
 // none be lost). Every endpoint's schedule is 1h, so only first attempts run while it is measured.
@@ -16,6 +17,8 @@ const DEADLINE_MS = 600_000;
 type Api = ReturnType<typeof apiClient>;
 
 const NEIGHBOURS: { name: string; behaviour: Behaviour }[] = [
+  // The control: the same burst to an endpoint that works. What it costs is the burst's volume, not a failure.
+  { name: 'healthy (control)', behaviour: always(200) },
   { name: 'never answers', behaviour: () => 'hang' },
   { name: '500 after 10 s', behaviour: () => ({ status: 500, delayMs: 10_000 }) },
   { name: 'resets', behaviour: () => 'reset' },
@@ -70,6 +73,7 @@ async function neighbourOutcome(api: Api, customerId: string, ids: string[]) {
     skippedByBreaker: states.filter((s) => s.attempts[0]?.skipped === 'breaker_open').length,
     skippedShareFull: states.filter((s) => s.attempts[0]?.skipped === 'share_full').length,
     retrying: states.filter((s) => s.status === 'retrying').length,
+    delivered: states.filter((s) => s.status === 'delivered').length,
     lost: states.filter((s) => s.status.startsWith('HTTP') || s.attempts.length !== 1).length,
   };
 }
@@ -122,6 +126,7 @@ export function printNoisy(result: Awaited<ReturnType<typeof benchNoisy>>) {
     line('', `neighbour: ${b.documents} documents submitted in ${(b.burstSubmittedInMs / 1000).toFixed(1)} s;`);
     line('', `${b.neighbourRequests} requests reached it, at most ${b.neighbourMostInFlight} at once;`);
     line('', `first attempts: ${b.sent} sent, ${b.skippedByBreaker} skipped by the breaker,`);
-    line('', `${b.skippedShareFull} skipped with the share full; ${b.retrying} retrying in 1h, ${b.lost} lost`);
+    line('', `${b.skippedShareFull} skipped with the share full; ${b.delivered} delivered,`);
+    line('', `${b.retrying} retrying in 1h, ${b.lost} lost`);
   }
 }

@@ -30,7 +30,8 @@ import { benchNoisy, printNoisy } from './noisy';
 //   - --cluster: the same burst on PostgreSQL + the Temporal server, with one and with two workers;
 //   - --eager: the API process runs the worker itself (API_EMBEDDED_WORKER, as `npm start` does) and starts each
 //     document eagerly on it; no separate worker process.
-//   - --noisy[=N]: only what a failing neighbour (N documents, 1,000) costs a healthy customer (bench/noisy.ts).
+//   - --noisy[=N]: only what a failing neighbour (N documents, 1,000) costs a healthy customer (bench/noisy.ts);
+//     with --cluster on PostgreSQL + the Temporal server with two workers; --set=KEY=VALUE gives its stack a setting (e.g. --set=WORKER_MAX_CONCURRENT_WORKFLOW_TASKS=10).
 const args = process.argv.slice(2);
 const positional = args.filter((a) => !a.startsWith('--'));
 const flag = (name: string) => args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
@@ -38,6 +39,12 @@ const JSON_OUTPUT = Boolean(flag('json'));
 const CLUSTER = Boolean(flag('cluster'));
 const EAGER = Boolean(flag('eager'));
 const NOISY = flag('noisy');
+/** `--set=KEY=VALUE` (repeatable): a setting for the stack's worker and API, to compare tunings in one command. */
+const SETTINGS = Object.fromEntries(
+  args
+    .filter((a) => a.startsWith('--set='))
+    .map((a) => a.slice('--set='.length).split(/=(.*)/s, 2) as [string, string]),
+);
 const DOCUMENTS = Number(positional[0] ?? 300);
 const CONCURRENCY = Number(positional[1] ?? 20);
 const OPEN_DOCUMENTS = CLUSTER ? 0 : Number(flag('open')?.split('=')[1] ?? 10_000);
@@ -311,10 +318,18 @@ async function benchCluster(stack: TestStack) {
 }
 
 async function noisy(): Promise<void> {
-  const stack = await startTestStack({ LOG_LEVEL: 'warn' });
+  const stack = CLUSTER
+    ? await startTestStack({ LOG_LEVEL: 'warn', ...SETTINGS }, { temporal: 'cluster', workers: 2, apis: 1 })
+    : await startTestStack({ LOG_LEVEL: 'warn', ...SETTINGS });
   try {
     const figures = await benchNoisy(stack, Number(NOISY!.split('=')[1] ?? 1000));
-    const result = { commit: commit(), at: new Date().toISOString(), stack: 'dev-noisy', ...figures };
+    const result = {
+      commit: commit(),
+      at: new Date().toISOString(),
+      stack: CLUSTER ? 'cluster-noisy' : 'dev-noisy',
+      settings: SETTINGS,
+      ...figures,
+    };
     if (JSON_OUTPUT) console.log(JSON.stringify(result));
     else printNoisy(figures);
   } catch (err) {

@@ -113,6 +113,9 @@ export interface TemporalOptions extends ChildOutput {
   codecEndpoint?: string;
 }
 
+/** Dynamic config that turns task-queue fairness on (Temporal 1.29: pre-release, off by default). */
+export const FAIRNESS_DYNAMIC_CONFIG = ['matching.useNewMatcher=true', 'matching.enableFairness=true'];
+
 /** The Temporal CLI dev server: a real server on a SQLite file, with the Web UI unless no uiPort is given. */
 export async function startTemporal({
   port,
@@ -137,6 +140,9 @@ export async function startTemporal({
   // The CLI turns the search-attribute cache off so attributes made at run time show at once; ours are all made at
   // start. With the cache off every start and upsert reads the cluster metadata from SQLite: 12 reads per document.
   args.push('--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false');
+  // Task-queue fairness: a backlog is dispatched in turn by fairness key (customer environment), so one customer's
+  // burst queues beside another's, not in front of it (README, "Capacity and fairness").
+  for (const value of FAIRNESS_DYNAMIC_CONFIG) args.push('--dynamic-config-value', value);
   const child = startChild('temporal', toolPath('temporal'), args, { output });
   await waitFor('the Temporal server', async () => {
     if (child.process.exitCode !== null) throw new Error('temporal exited');

@@ -2,6 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
+import { OPERATOR_FAIRNESS_KEY } from '../domain/fairness';
 import { operatorEventWorkflowId, type OperatorEvent } from '../domain/operator-events';
 import { logger } from '../lib/logger';
 import { withPlace, type SendGuards } from '../lib/send-guards';
@@ -20,6 +21,7 @@ export async function emitOperatorEvent(client: Client, config: Config, event: O
         workflowId: operatorEventWorkflowId(event.id),
         taskQueue: config.TASK_QUEUE,
         args: [event],
+        priority: { fairnessKey: OPERATOR_FAIRNESS_KEY },
       }),
     );
   } catch (err) {

@@ -38,7 +38,7 @@ function endpointsAt(urls: Record<string, string>, extra: Partial<EndpointState>
       customerName: customerId,
       environment,
       apiKeyHash: 'x',
-      url: urls[customerId],
+      url: urls[`${environment}/${customerId}`] ?? urls[customerId],
       notificationUrl: urls[customerId],
       secret: generateWebhookSecret(),
       status: 'active',
@@ -102,8 +102,10 @@ describe("every sending path takes a place in its endpoint's share; scheduled at
     };
   }
 
-  it('a hanging endpoint holds two places; its next attempt, notification and resend send nothing; another endpoint sends', async () => {
-    const { deliver, endpoint, metrics } = activities(endpointsAt({ slow: slow.url, fine: fine.url }));
+  it('a hanging endpoint holds two places; its next attempt, notification and resend send nothing; other endpoints send', async () => {
+    const { deliver, endpoint, metrics } = activities(
+      endpointsAt({ slow: slow.url, fine: fine.url, 'sandbox/slow': fine.url }),
+    );
     const request = (customerId: string, id: string, extra: Partial<AttemptDeliveryInput> = {}) =>
       inActivity(deliver.attemptDelivery, {
         document: doc(customerId, id),
@@ -132,6 +134,12 @@ describe("every sending path takes a place in its endpoint's share; scheduled at
 
     const other = await request('fine', 'b1');
     assert.equal(other.delivered, true);
+    const sandbox = await inActivity(deliver.attemptDelivery, {
+      document: { ...doc('slow', 's1'), environment: 'sandbox' as const },
+      attemptNumber: 1,
+      trigger: 'scheduled' as const,
+    });
+    assert.equal(sandbox.delivered, true, "the same customer's sandbox endpoint has a share of its own");
     assert.equal(slow.received.length, 2, 'the slow receiver saw only the two');
     assert.equal(slow.mostOpen(), 2);
     const text = await metrics.registry.metrics();

@@ -1,4 +1,5 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { fairnessKey } from '../../domain/fairness';
 import { endpointWorkflowId } from '../../domain/ids';
 import type { CreateCustomer, EndpointState, Environment } from '../../domain/schemas';
 import { ENVIRONMENTS } from '../../domain/schemas';
@@ -56,6 +57,7 @@ export function createCustomerService({ client, config, endpoints }: ServiceCont
         taskQueue: config.TASK_QUEUE,
         args: [{ state: initial }],
         memo: { endpoint: initial },
+        priority: { fairnessKey: fairnessKey(environment, id) },
         typedSearchAttributes: [
           { key: CustomerIdKey, value: id },
           { key: EnvironmentKey, value: environment },

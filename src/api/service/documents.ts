@@ -5,6 +5,7 @@ import {
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { fairnessKey } from '../../domain/fairness';
 import { deliveryWorkflowId } from '../../domain/ids';
 import type { DocumentInput, DocumentState, Environment, SubmitDocument } from '../../domain/schemas';
 import { CustomerIdKey, DeliveryStatusKey, DocumentTypeKey, EnvironmentKey } from '../../domain/search-attributes';
@@ -52,6 +53,7 @@ export function createDocumentService({ client, endpoints, config, metrics }: Se
         { key: DeliveryStatusKey, value: status },
       ],
       ...idPolicies,
+      priority: { fairnessKey: fairnessKey(document.environment, document.customerId) },
       // Answered with the first workflow task when this process runs a worker (API_EMBEDDED_WORKER).
       requestEagerStart: config.API_EMBEDDED_WORKER,
     });
