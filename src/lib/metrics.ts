@@ -126,6 +126,8 @@ export function createMetrics() {
     ]) {
       c.labels({ environment }).inc(0);
     }
+    metrics.shareWaits.labels({ environment }).inc(0);
+    for (const reason of ['breaker_open', 'share_full']) metrics.attemptsSkipped.labels({ environment, reason }).inc(0);
   }
   return metrics;
 }
