@@ -30,6 +30,7 @@ import { benchNoisy, printNoisy } from './noisy';
 //   - --cluster: the same burst on PostgreSQL + the Temporal server, with one and with two workers;
 //   - --eager: the API process runs the worker itself (API_EMBEDDED_WORKER, as `npm start` does) and starts each
 //     document eagerly on it; no separate worker process.
+//   - --set=KEY=VALUE (any mode): a setting for the stack.
 //   - --noisy[=N]: only what a failing neighbour (N documents, 1,000) costs a healthy customer (bench/noisy.ts);
 //     with --cluster on PostgreSQL + the Temporal server with two workers; --set=KEY=VALUE gives its stack a setting (e.g. --set=WORKER_MAX_CONCURRENT_WORKFLOW_TASKS=10).
 const args = process.argv.slice(2);
@@ -344,10 +345,10 @@ async function noisy(): Promise<void> {
 async function main(): Promise<void> {
   if (NOISY) return noisy();
   const stack = CLUSTER
-    ? await startTestStack({ LOG_LEVEL: 'warn' }, { temporal: 'cluster', workers: 2, apis: 2 })
+    ? await startTestStack({ LOG_LEVEL: 'warn', ...SETTINGS }, { temporal: 'cluster', workers: 2, apis: 2 })
     : EAGER
-      ? await startTestStack({ LOG_LEVEL: 'warn', API_EMBEDDED_WORKER: 'true' }, { workers: 0 })
-      : await startTestStack({ LOG_LEVEL: 'warn' });
+      ? await startTestStack({ LOG_LEVEL: 'warn', API_EMBEDDED_WORKER: 'true', ...SETTINGS }, { workers: 0 })
+      : await startTestStack({ LOG_LEVEL: 'warn', ...SETTINGS });
   try {
     const figures = CLUSTER ? await benchCluster(stack) : await benchDevServer(stack);
     const result = {

@@ -178,7 +178,7 @@ export function createDeliverActivities(deps: {
       return failed;
     }
     const trial = decision.state === 'trial';
-    const place = shares.enter(
+    const place = await shares.enter(
       shareKey(document.environment, document.customerId),
       endpoint.maxInFlight ?? config.ENDPOINT_MAX_IN_FLIGHT,
       'delivery',

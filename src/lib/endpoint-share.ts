@@ -16,9 +16,18 @@ export interface ShareFull {
 interface Share {
   /** When each request now out was sent, by a number of its own. */
   sentAt: Map<number, number>;
+  /** Requests waiting here for a place (a quick endpoint's share frees in moments), oldest first. */
+  waiting: { kind: string; give(place: Place): void }[];
 }
 
 const MIN_RETRY_MS = 250;
+/**
+ * A full share whose oldest request went out less than this long ago belongs to an endpoint that answers quickly (or
+ * a worker too busy to read the answers yet): a place frees in moments, so the request waits here for it, at most
+ * this long, rather than on a timer (a workflow task and two round trips more). At most as many wait as the share has
+ * places, so an endpoint holds at most twice its share, and that only during its first second of hanging.
+ */
+const QUICK_MS = 1_000;
 
 export class EndpointShares {
   private readonly shares = new Map<string, Share>();
@@ -46,19 +55,49 @@ export class EndpointShares {
   }
 
   /**
-   * A place for one request to `key` within `limit` (shared by every worker process), or how long to wait. `kind`
-   * only labels the in-flight gauge.
+   * A place for one request to `key` within `limit` (shared by every worker process), or how long to wait for one on
+   * a timer. `kind` only labels the in-flight gauge.
    */
-  enter(key: string, limit: number, kind: string): Place | ShareFull {
-    const now = this.now();
+  async enter(key: string, limit: number, kind: string): Promise<Place | ShareFull> {
     let share = this.shares.get(key);
     if (!share) {
-      share = { sentAt: new Map() };
+      share = { sentAt: new Map(), waiting: [] };
       this.shares.set(key, share);
     }
-    if (share.sentAt.size >= this.placesFor(limit)) return { retryInMs: this.retryIn(share, now) };
+    const places = this.placesFor(limit);
+    if (share.sentAt.size < places) return this.take(key, share, kind);
+    const now = this.now();
+    const quick = now - Math.min(...share.sentAt.values()) < QUICK_MS;
+    const handedOver = quick && share.waiting.length < places ? await this.waitForPlace(share, kind) : undefined;
+    return handedOver ?? { retryInMs: this.retryIn(share, this.now()) };
+  }
+
+  /** Requests out now, by kind (delivery, notification, operator). */
+  inFlight(): Map<string, number> {
+    return new Map(this.inFlightByKind);
+  }
+
+  /** The place a leaving request hands over within QUICK_MS, or undefined when none freed. */
+  private waitForPlace(share: Share, kind: string): Promise<Place | undefined> {
+    return new Promise((resolve) => {
+      const waiter = {
+        kind,
+        give: (place: Place) => {
+          clearTimeout(timer);
+          resolve(place);
+        },
+      };
+      const timer = setTimeout(() => {
+        share.waiting.splice(share.waiting.indexOf(waiter), 1);
+        resolve(undefined);
+      }, QUICK_MS);
+      share.waiting.push(waiter);
+    });
+  }
+
+  private take(key: string, share: Share, kind: string): Place {
     const place = this.nextPlace++;
-    share.sentAt.set(place, now);
+    share.sentAt.set(place, this.now());
     this.inFlightByKind.set(kind, (this.inFlightByKind.get(kind) ?? 0) + 1);
     let left = false;
     return {
@@ -67,14 +106,12 @@ export class EndpointShares {
         left = true;
         share.sentAt.delete(place);
         this.inFlightByKind.set(kind, this.inFlightByKind.get(kind)! - 1);
-        if (share.sentAt.size === 0) this.shares.delete(key);
+        // The place goes straight to the oldest request waiting for one, before any newcomer can take it.
+        const next = share.waiting.shift();
+        if (next) next.give(this.take(key, share, next.kind));
+        else if (share.sentAt.size === 0) this.shares.delete(key);
       },
     };
-  }
-
-  /** Requests out now, by kind (delivery, notification, operator). */
-  inFlight(): Map<string, number> {
-    return new Map(this.inFlightByKind);
   }
 
   /**

@@ -33,7 +33,7 @@ export async function withPlace<T>(
   share: { key: string; limit: number; kind: 'notification' | 'operator' },
   send: () => Promise<T>,
 ): Promise<T | 'busy'> {
-  const place = guards.shares.enter(share.key, share.limit, share.kind);
+  const place = await guards.shares.enter(share.key, share.limit, share.kind);
   if (isShareFull(place)) return 'busy';
   try {
     return await send();

@@ -91,17 +91,38 @@ describe('CircuitBreakers', () => {
 });
 
 describe('EndpointShares', () => {
-  it('holds at most the limit per endpoint, and other endpoints are not affected', () => {
-    const shares = new EndpointShares(15_000);
-    const places = [1, 2, 3].map(() => shares.enter('a', 3, 'delivery'));
+  it('holds at most the limit per endpoint, and other endpoints are not affected', async () => {
+    let now = 0;
+    const shares = new EndpointShares(
+      15_000,
+      () => 1,
+      () => now,
+    );
+    const places = await Promise.all([1, 2, 3].map(() => shares.enter('a', 3, 'delivery')));
     assert.ok(places.every((p) => !isShareFull(p)));
-    assert.ok(isShareFull(shares.enter('a', 3, 'delivery')));
-    assert.ok(!isShareFull(shares.enter('b', 3, 'delivery')));
+    now = 5_000; // the three have been out for 5 s: a fourth is told to wait on a timer, at once
+    assert.ok(isShareFull(await shares.enter('a', 3, 'delivery')));
+    assert.ok(!isShareFull(await shares.enter('b', 3, 'delivery')));
     assert.equal(shares.inFlight().get('delivery'), 4);
     (places[0] as Place).leave();
     (places[0] as Place).leave();
     assert.equal(shares.inFlight().get('delivery'), 3, 'leaving twice frees one place');
-    assert.ok(!isShareFull(shares.enter('a', 3, 'delivery')));
+    assert.ok(!isShareFull(await shares.enter('a', 3, 'delivery')));
+  });
+
+  it('a share of quick requests hands a freed place to the request waiting for it, oldest first, before newcomers', async () => {
+    const shares = new EndpointShares(15_000);
+    const [first] = (await Promise.all([shares.enter('a', 1, 'delivery')])) as Place[];
+    const waiter = shares.enter('a', 1, 'notification');
+    await new Promise((r) => setTimeout(r, 20));
+    first.leave();
+    const newcomer = shares.enter('a', 1, 'delivery');
+    const handed = await waiter;
+    assert.ok(!isShareFull(handed), 'the waiting request got the place');
+    assert.equal(shares.inFlight().get('notification'), 1);
+    assert.equal(shares.inFlight().get('delivery'), 0);
+    (handed as Place).leave();
+    assert.ok(!isShareFull(await newcomer), 'then the newcomer');
   });
 
   it('divides a limit between the worker processes, never below one place each', () => {
@@ -116,19 +137,21 @@ describe('EndpointShares', () => {
     assert.equal(shares.placesFor(10), 1);
   });
 
-  it('estimates a short wait for a share of quick requests and about the timeout for one of hanging ones', () => {
+  it('estimates about the timeout for a share of hanging requests, doubling with their age', async () => {
     let now = 0;
     const shares = new EndpointShares(
       15_000,
       () => 1,
       () => now,
     );
-    shares.enter('a', 1, 'delivery');
-    now = 50;
-    assert.deepEqual(shares.enter('a', 1, 'delivery'), { retryInMs: 250 });
+    await shares.enter('a', 1, 'delivery');
     now = 3_000;
-    assert.deepEqual(shares.enter('a', 1, 'delivery'), { retryInMs: 6_000 });
+    assert.deepEqual(await shares.enter('a', 1, 'delivery'), { retryInMs: 6_000 });
     now = 12_000;
-    assert.deepEqual(shares.enter('a', 1, 'delivery'), { retryInMs: 3_000 }, 'never past the oldest one’s timeout');
+    assert.deepEqual(
+      await shares.enter('a', 1, 'delivery'),
+      { retryInMs: 3_000 },
+      'never past the oldest one’s timeout',
+    );
   });
 });
