@@ -3,7 +3,7 @@ import type { Config } from '../config';
 import type { Attempt, DocumentInput, EndpointState, Environment } from '../domain/schemas';
 import { deliveryBody } from '../domain/delivery-body';
 import { retryScheduleOr } from '../domain/schedule';
-import { verdictOf, type BreakerDecision } from '../lib/circuit-breaker';
+import { verdictOf, type BreakerDecision, type RequestVerdict } from '../lib/circuit-breaker';
 import { isShareFull } from '../lib/endpoint-share';
 import { createSendGuards, shareKey, type SendGuards } from '../lib/send-guards';
 import { attemptOutcome, type Metrics } from '../lib/metrics';
@@ -190,7 +190,7 @@ export function createDeliverActivities(deps: {
       attempt.error = `not sent: the endpoint's ${endpoint.maxInFlight ?? config.ENDPOINT_MAX_IN_FLIGHT} requests in flight stayed taken`;
       return failed;
     }
-    let verdict: 'success' | 'failure' | 'neutral' = 'neutral';
+    let verdict: RequestVerdict = 'neutral';
     try {
       const slot = await slotFor(input, endpoint);
       if (slot !== undefined) {
