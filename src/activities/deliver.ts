@@ -5,7 +5,7 @@ import { deliveryBody } from '../domain/delivery-body';
 import { retryScheduleOr } from '../domain/schedule';
 import { verdictOf, type BreakerDecision, type RequestVerdict } from '../lib/circuit-breaker';
 import { isShareFull } from '../lib/endpoint-share';
-import { createSendGuards, shareKey, type SendGuards } from '../lib/send-guards';
+import { createSendGuards, endpointShare, type SendGuards } from '../lib/send-guards';
 import { attemptOutcome, type Metrics } from '../lib/metrics';
 import { isPrivateUrl } from '../lib/private-address';
 import { signingSecrets, webhookHeaders } from '../lib/signature';
@@ -170,7 +170,8 @@ export function createDeliverActivities(deps: {
       attempt.error = 'EPRIVATEADDRESS: the webhook URL points at a private address';
       return failed;
     }
-    const breakerKey = `${shareKey(document.environment, document.customerId)} ${endpoint.url}`;
+    const share = endpointShare(document.environment, document.customerId, endpoint.maxInFlight, config);
+    const breakerKey = `${share.key} ${endpoint.url}`;
     const decision = admit(input, breakerKey);
     if (decision.state === 'open') {
       attempt.skipped = 'breaker_open';
@@ -178,16 +179,12 @@ export function createDeliverActivities(deps: {
       return failed;
     }
     const trial = decision.state === 'trial';
-    const place = await shares.enter(
-      shareKey(document.environment, document.customerId),
-      endpoint.maxInFlight ?? config.ENDPOINT_MAX_IN_FLIGHT,
-      'delivery',
-    );
+    const place = await shares.enter(share.key, share.limit, 'delivery');
     if (isShareFull(place)) {
       if (trial) breakers.record(breakerKey, 'neutral', true);
       if ((input.waitedRounds ?? 0) < MAX_WAITED_ROUNDS) return { ...failed, busyForMs: place.retryInMs };
       attempt.skipped = 'share_full';
-      attempt.error = `not sent: the endpoint's ${endpoint.maxInFlight ?? config.ENDPOINT_MAX_IN_FLIGHT} requests in flight stayed taken`;
+      attempt.error = `not sent: the endpoint's ${share.limit} requests in flight stayed taken`;
       return failed;
     }
     let verdict: RequestVerdict = 'neutral';

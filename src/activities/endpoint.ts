@@ -5,7 +5,7 @@ import type { Config } from '../config';
 import { signingSecrets } from '../lib/signature';
 import type { Metrics } from '../lib/metrics';
 import { isPrivateUrl } from '../lib/private-address';
-import { shareKey, withPlace, type SendGuards } from '../lib/send-guards';
+import { endpointShare, withPlace, type SendGuards } from '../lib/send-guards';
 import type { EndpointState, Environment } from '../domain/schemas';
 import type { PendingStore } from '../pending/store';
 import { postSigned, type EndpointReader } from './deliver';
@@ -138,8 +138,7 @@ export function createEndpointActivities(deps: {
         reminder: input.reminder,
       };
       const share = {
-        key: shareKey(input.environment, input.customerId),
-        limit: endpoint.maxInFlight ?? config.ENDPOINT_MAX_IN_FLIGHT,
+        ...endpointShare(input.environment, input.customerId, endpoint.maxInFlight, config),
         kind: 'notification' as const,
       };
       const now = new Date();

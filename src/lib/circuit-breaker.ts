@@ -1,5 +1,5 @@
 // Circuit breakers for customers' endpoints, one per endpoint URL, held by each worker process (README, "A failing
-// endpoint's share and its breaker"). A breaker opens after `failures` failed requests within `windowMs` with no
+// endpoint costs other customers nothing"). A breaker opens after `failures` failed requests within `windowMs` with no
 // success between them; while open, scheduled attempts are skipped (the document goes on to its next retry) instead of
 // each waiting out a timeout. After a cooldown the next request is let through as a trial: a success closes the
 // breaker, a failure opens it again for twice as long (at most `maxCooldownMs`).

@@ -21,8 +21,18 @@ export function createSendGuards(config: Config, workers?: () => number): SendGu
   };
 }
 
-/** The key of an endpoint's share: deliveries and notifications of one customer environment count together. */
-export const shareKey = (environment: Environment, customerId: string) => `${environment}/${customerId}`;
+/**
+ * An endpoint's share: deliveries and notifications of one customer environment count together, within its own
+ * `maxInFlight` or the platform's default.
+ */
+export function endpointShare(
+  environment: Environment,
+  customerId: string,
+  maxInFlight: number | undefined,
+  config: Pick<Config, 'ENDPOINT_MAX_IN_FLIGHT'>,
+) {
+  return { key: `${environment}/${customerId}`, limit: maxInFlight ?? config.ENDPOINT_MAX_IN_FLIGHT };
+}
 
 /**
  * Runs `send` holding a place in the share of `key` (deliveries' attempts take theirs in attemptDelivery), or answers
