@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { request, type Dispatcher } from 'undici';
 import type { Config } from '../config';
 import type { Attempt, DocumentInput, EndpointState, Environment } from '../domain/schemas';
@@ -112,7 +113,7 @@ export function createDeliverActivities(deps: {
   guards?: SendGuards;
 }) {
   const { http, endpoints, slots, config, metrics } = deps;
-  const { shares, breakers } = deps.guards ?? createSendGuards(config);
+  const { shares, breakers, pacer } = deps.guards ?? createSendGuards(config);
 
   /**
    * For a rate-limited endpoint, the slot to send in. The one reserved earlier is used unless it has passed (the
@@ -195,8 +196,9 @@ export function createDeliverActivities(deps: {
         if (wait > INLINE_SLOT_WAIT_MS && !slot.reserved) {
           return { ...failed, throttledUntil: new Date(slot.at).toISOString() };
         }
-        if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+        if (wait > 0) await sleep(wait);
       }
+      if (endpoint.rateLimit) await sleep(pacer.book(share.key, endpoint.rateLimit));
       const outcome = await send(document, { ...endpoint, url: endpoint.url }, attempt, started, retryScheduleMs);
       verdict = verdictOf(attempt.responseStatusCode);
       return outcome;

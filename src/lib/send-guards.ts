@@ -2,11 +2,16 @@ import type { Config } from '../config';
 import type { Environment } from '../domain/environments';
 import { CircuitBreakers } from './circuit-breaker';
 import { EndpointShares, isShareFull } from './endpoint-share';
+import { SendPacer } from './send-pacer';
 
-/** What every sending path shares in one worker process: each endpoint's share of it, and each URL's breaker. */
+/**
+ * What every sending path shares in one worker process: each endpoint's share of it, each URL's breaker, and the
+ * times a rate-limited endpoint was really sent to.
+ */
 export interface SendGuards {
   shares: EndpointShares;
   breakers: CircuitBreakers;
+  pacer: SendPacer;
 }
 
 export function createSendGuards(config: Config, workers?: () => number): SendGuards {
@@ -18,6 +23,7 @@ export function createSendGuards(config: Config, workers?: () => number): SendGu
       cooldownMs: config.BREAKER_COOLDOWN,
       maxCooldownMs: config.BREAKER_MAX_COOLDOWN,
     }),
+    pacer: new SendPacer(),
   };
 }
 

@@ -18,6 +18,7 @@ import type { EndpointEmailInput, EndpointSettings } from '../activities/endpoin
 import { endpointEmailWorkflowId, notificationWorkflowId } from '../domain/ids';
 import { operatorEventWorkflowId, type OperatorEvent } from '../domain/operator-events';
 import type { EndpointState } from '../domain/schemas';
+import { RATE_WINDOW_MS } from '../domain/rate-limit';
 import { parseRetrySchedule } from '../domain/schedule';
 import { metrics } from './sinks';
 import {
@@ -41,8 +42,6 @@ import { endpointEmail, probeLoop, type ProbeTime } from './suspension';
 const { endpointSettings } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
 
 const HTTP_URL = /^https?:\/\/[^\s/]+/i;
-/** 10% over a second per slot: a request sent a little late cannot make a second hold rateLimit + 1. */
-const SLOT_SPACING = 1100;
 
 /** Rejects a bad configuration before it enters history; the API validates the same fields with zod first. */
 function validateConfiguration(input: ConfigureEndpointInput): void {
@@ -229,7 +228,7 @@ export class EndpointEntity {
       const now = Math.max(Date.now(), Date.parse(notBefore) || 0);
       if (!state.rateLimit) return new Date(now).toISOString();
       const at = Math.max(now, this.carried.nextSlotAt ?? 0);
-      this.carried.nextSlotAt = at + SLOT_SPACING / state.rateLimit;
+      this.carried.nextSlotAt = at + RATE_WINDOW_MS / state.rateLimit;
       return new Date(at).toISOString();
     });
 
