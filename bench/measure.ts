@@ -71,12 +71,17 @@ export async function until(what: string, done: () => boolean | Promise<boolean>
 
 /** Submit -> received latency of each id the receiver saw first (a redelivery is not a second sample). */
 export function endToEnd(receiver: Receiver, submittedAt: Map<string, number>): number[] {
+  return [...firstArrivals(receiver, submittedAt).values()];
+}
+
+/** Each submitted document's submit -> first received, by id. */
+export function firstArrivals(receiver: Receiver, submittedAt: Map<string, number>): Map<string, number> {
   const first = new Map<string, number>();
   for (const r of receiver.received) {
     const id = String(r.headers['webhook-id']);
     if (submittedAt.has(id) && !first.has(id)) first.set(id, r.at - submittedAt.get(id)!);
   }
-  return [...first.values()];
+  return first;
 }
 
 /** The server's counters: gRPC requests its frontend answered (client and worker round trips) and database operations. */

@@ -1,6 +1,6 @@
 import { always, startReceiver, type Behaviour, type Receiver } from '../test/helpers/receiver';
 import { ADMIN_KEY, apiClient, type TestStack } from '../test/helpers/stack';
-import { endToEnd, inParallel, paced, percentile, until } from './measure';
+import { endToEnd, firstArrivals, inParallel, paced, percentile, until } from './measure';
 
 // `npm run bench -- --noisy`: what one customer's failing endpoint costs another (issue 17). A healthy customer gets
 // HEALTHY documents at RATE a second, alone and then right after a neighbour was sent NEIGHBOUR documents at once,
@@ -48,7 +48,17 @@ async function healthyLoad(api: Api, receiver: Receiver, prefix: string) {
   const submittedAt = await paced(prefix, HEALTHY, RATE, submit(api, 'healthy'));
   await until(`${prefix} delivered`, () => endToEnd(receiver, submittedAt).length >= HEALTHY, DEADLINE_MS);
   const latency = endToEnd(receiver, submittedAt);
-  return { p50Ms: percentile(latency, 50), p99Ms: percentile(latency, 99) };
+  return { p50Ms: percentile(latency, 50), p99Ms: percentile(latency, 99), slowest: slowest(receiver, submittedAt) };
+}
+
+/** The three slowest documents: when each was submitted (seconds into the load) and how long it took, for a tail. */
+function slowest(receiver: Receiver, submittedAt: Map<string, number>): string {
+  const t0 = Math.min(...submittedAt.values());
+  return [...firstArrivals(receiver, submittedAt)]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3)
+    .map(([id, ms]) => `${ms} ms at ${((submittedAt.get(id)! - t0) / 1000).toFixed(1)} s`)
+    .join(', ');
 }
 
 /** What became of every neighbour document: its first attempt sent, skipped by the breaker, or not there (lost). */
@@ -123,6 +133,7 @@ export function printNoisy(result: Awaited<ReturnType<typeof benchNoisy>>) {
   line('alone', `p50 ${alone.p50Ms} ms  p99 ${alone.p99Ms} ms`);
   for (const b of beside) {
     line(`beside: ${b.neighbour}`, `p50 ${b.p50Ms} ms  p99 ${b.p99Ms} ms  ratio p50 ${b.ratioP50}, p99 ${b.ratioP99}`);
+    line('', `slowest: ${b.slowest}`);
     line('', `neighbour: ${b.documents} documents submitted in ${(b.burstSubmittedInMs / 1000).toFixed(1)} s;`);
     line('', `${b.neighbourRequests} requests reached it, at most ${b.neighbourMostInFlight} at once;`);
     line('', `first attempts: ${b.sent} sent, ${b.skippedByBreaker} skipped by the breaker,`);

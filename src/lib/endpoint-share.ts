@@ -43,6 +43,7 @@ export class EndpointShares {
     private readonly timeoutMs: number,
     private readonly workers: () => number = () => 1,
     private readonly now: () => number = Date.now,
+    private readonly random: () => number = Math.random,
   ) {}
 
   /** How many worker processes the limits are divided between. */
@@ -116,14 +117,17 @@ export class EndpointShares {
   }
 
   /**
-   * When a place is likely to free: the oldest request out has been waiting `age`; one that has waited long will
-   * likely wait out the timeout, so the estimate doubles with age and never passes the oldest one's timeout. A share
-   * full of quick requests is retried within a fraction of a second, one full of hanging ones about when they end.
+   * When to try again. A share whose oldest request went out under QUICK_MS ago frees in moments: about twice its
+   * age. One whose oldest has been out longer belongs to a slow or hanging endpoint: a place surely frees when that
+   * request times out, and by then its breaker knows whether the endpoint failed, so a request turned away waits
+   * until then, once, rather than waking every second or two to find the share still full (each wake a workflow
+   * task every other customer's deliveries queue behind). Each is told a time spread evenly over one more such wait:
+   * a thousand documents turned away together do not all wake in the same second.
    */
   private retryIn(share: Share, now: number): number {
     const age = now - Math.min(...share.sentAt.values());
-    const untilTimeout = this.timeoutMs - age;
-    return Math.max(MIN_RETRY_MS, Math.min(2 * age, untilTimeout));
+    if (age < QUICK_MS) return Math.round(Math.max(MIN_RETRY_MS, 2 * age) * (1 + this.random()));
+    return Math.round(Math.max(MIN_RETRY_MS, this.timeoutMs - age) + this.random() * this.timeoutMs);
   }
 }
 

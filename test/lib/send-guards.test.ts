@@ -137,21 +137,42 @@ describe('EndpointShares', () => {
     assert.equal(shares.placesFor(10), 1);
   });
 
-  it('estimates about the timeout for a share of hanging requests, doubling with their age', async () => {
+  it('a share of hanging requests is tried again once they time out, a quick one within twice its age', async () => {
     let now = 0;
     const shares = new EndpointShares(
       15_000,
       () => 1,
       () => now,
+      () => 0,
+    );
+    await shares.enter('a', 1, 'delivery');
+    now = 400;
+    assert.deepEqual(
+      await shares.enter('a', 1, 'delivery'),
+      { retryInMs: 800 },
+      'quick: twice its age, after a second waiting here',
+    );
+    now = 3_000;
+    assert.deepEqual(await shares.enter('a', 1, 'delivery'), { retryInMs: 12_000 }, 'hanging: when it times out');
+    now = 14_900;
+    assert.deepEqual(await shares.enter('a', 1, 'delivery'), { retryInMs: 250 }, 'never sooner than 250 ms');
+  });
+
+  it('spreads the requests it turns away over one more wait, so they do not all wake at once', async () => {
+    let now = 0;
+    let draw = 0;
+    const draws = [0, 0.5, 0.999];
+    const shares = new EndpointShares(
+      15_000,
+      () => 1,
+      () => now,
+      () => draws[draw++ % draws.length],
     );
     await shares.enter('a', 1, 'delivery');
     now = 3_000;
-    assert.deepEqual(await shares.enter('a', 1, 'delivery'), { retryInMs: 6_000 });
-    now = 12_000;
-    assert.deepEqual(
-      await shares.enter('a', 1, 'delivery'),
-      { retryInMs: 3_000 },
-      'never past the oldest one’s timeout',
-    );
+    const waits: number[] = [];
+    for (let i = 0; i < 3; i++)
+      waits.push(((await shares.enter('a', 1, 'delivery')) as { retryInMs: number }).retryInMs);
+    assert.deepEqual(waits, [12_000, 19_500, 26_985]);
   });
 });
