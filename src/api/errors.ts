@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler } from 'express';
 import type { ZodError } from 'zod';
 import { logger } from '../lib/logger';
+import { temporalErrorAnswer } from './temporal-errors';
 
 /** The one error type routes throw; the handler below turns it into the contract's JSON shape. */
 export class AppError extends Error {
@@ -9,6 +10,8 @@ export class AppError extends Error {
     message: string,
     readonly httpStatus: number,
     readonly details?: unknown[],
+    /** Sent as `Retry-After` (seconds): the caller may try the same request again then. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
@@ -38,8 +41,11 @@ const CLIENT_ERRORS: Record<string, { code: string; message: string }> = {
 };
 
 export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
-  if (err instanceof AppError) {
-    res.status(err.httpStatus).json({ error: { code: err.code, message: err.message, details: err.details ?? [] } });
+  const answer = err instanceof AppError ? err : temporalErrorAnswer(err);
+  if (answer) {
+    if (answer.retryAfterSeconds !== undefined) res.setHeader('retry-after', String(answer.retryAfterSeconds));
+    const { code, message, details } = answer;
+    res.status(answer.httpStatus).json({ error: { code, message, details: details ?? [] } });
     return;
   }
   // body-parser's and the router's errors (a bad encoding, charset or percent-escape, a body too large or cut off)

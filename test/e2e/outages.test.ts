@@ -67,17 +67,30 @@ describe('no document is lost when S3 or the Temporal server goes down', () => {
     await waitFor('the first attempt', async () => assert.equal(receiver.received.length, 1));
     await stack.killTemporal();
     assert.equal((await api('GET', '/healthz')).status, 503, 'the API says it cannot reach Temporal');
+    // Meanwhile a submit and a read answer 503 with Retry-After, never 500: a client that retries loses nothing.
+    const second = { customerId: 'tdown', id: 't2', type: 'event', data: 3 };
+    const refused = await api('POST', '/v1/production/documents', ADMIN_KEY, second);
+    assert.equal(refused.status, 503, JSON.stringify(refused.body));
+    assert.equal(refused.headers.get('retry-after'), '1');
+    assert.equal(refused.body.error.code, 'unavailable');
+    assert.equal((await api('GET', '/v1/production/documents/t1', key)).status, 503);
     await pause(5_000);
     await stack.restartTemporal();
+    await waitFor('the retried submit taken', async () => {
+      assert.equal((await api('POST', '/v1/production/documents', ADMIN_KEY, second)).status, 202);
+    });
     await waitFor(
       'delivery after the restart',
-      async () => assert.equal((await status(key, 't1')).status, 'delivered'),
+      async () => {
+        assert.equal((await status(key, 't1')).status, 'delivered');
+        assert.equal((await status(key, 't2')).status, 'delivered');
+      },
       90_000,
     );
-    assert.equal(receiver.received.length, 2);
+    assert.equal(receiver.received.length, 3);
     assert.deepEqual(
       receiver.received.map((r) => r.headers['webhook-id']),
-      ['t1', 't1'],
+      ['t1', 't1', 't2'],
     );
   });
 });

@@ -171,6 +171,6 @@ export function apiClient(baseUrl: string) {
     });
     const text = await res.text();
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return { status: res.status, body: (text ? JSON.parse(text) : undefined) as any };
+    return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as any };
   };
 }

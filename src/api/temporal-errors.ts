@@ -1,0 +1,61 @@
+import { isGrpcServiceError, ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
+import { NamespaceNotFoundError, WorkflowNotFoundError } from '@temporalio/common';
+import { AppError } from './errors';
+
+// Every error from Temporal that a route did not turn into an answer of its own reaches the caller through this one
+// mapping: never a 500 for what is Temporal's state or Temporal being away. A client that retries 503s (as the
+// contract says to, after `Retry-After`) loses nothing: a submit is idempotent by its id.
+
+/** The gRPC status codes Temporal answers with (grpc.io/docs/guides/status-codes). */
+const GrpcStatus = {
+  CANCELLED: 1,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  UNAVAILABLE: 14,
+} as const;
+
+/** Seconds a caller should wait before trying again when Temporal is unavailable or overloaded. */
+const RETRY_AFTER_SECONDS = 1;
+
+const unavailable = (why: string) =>
+  new AppError('unavailable', `the workflow service is unavailable (${why}); try again`, 503, [], RETRY_AFTER_SECONDS);
+
+/** The gRPC status of an error or of one of its causes. */
+function grpcCode(err: unknown): number | undefined {
+  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (isGrpcServiceError(e)) return e.code;
+  }
+  return undefined;
+}
+
+/** The answer for an error from Temporal, or undefined when it is not one. */
+export function temporalErrorAnswer(err: unknown): AppError | undefined {
+  if (err instanceof WorkflowNotFoundError) return AppError.notFound('the resource');
+  // The server has not loaded the namespace yet (as for a moment after a database restart).
+  if (err instanceof NamespaceNotFoundError) return unavailable('its namespace is not loaded yet');
+  if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return unavailable('the request timed out');
+  const code = grpcCode(err);
+  switch (code) {
+    case GrpcStatus.NOT_FOUND:
+      return AppError.notFound('the resource');
+    case GrpcStatus.ALREADY_EXISTS:
+    case GrpcStatus.FAILED_PRECONDITION:
+      return new AppError('conflict', 'the resource is not in a state that allows this; reload it', 409);
+    case GrpcStatus.RESOURCE_EXHAUSTED:
+      return unavailable('it is overloaded');
+    case GrpcStatus.UNAVAILABLE:
+    case GrpcStatus.DEADLINE_EXCEEDED:
+    case GrpcStatus.ABORTED:
+    case GrpcStatus.CANCELLED:
+      return unavailable('it did not answer');
+  }
+  // The connection never opened (Connection.lazy: the server is down). Any other status is a fault of ours: a 500.
+  if (code === undefined && (err instanceof ServiceError || /ECONNREFUSED|Failed to connect/.test(String(err)))) {
+    return unavailable('no connection');
+  }
+  return undefined;
+}
