@@ -33,7 +33,8 @@ async function main(): Promise<void> {
   process.env.ADMIN_API_KEY ??= LOCAL_ADMIN_API_KEY;
   const DATA = path.resolve(ROOT, process.env.DATA_DIR ?? '.data');
   process.env.PAYLOAD_KEYS ??= localPayloadKey(DATA);
-  process.env.CODEC_UI_ORIGIN ??= `http://localhost:${process.env.TEMPORAL_UI_PORT ?? 8233}`;
+  const uiPort = process.env.TEMPORAL_UI_PORT ?? 8233;
+  process.env.CODEC_UI_ORIGINS ??= `http://localhost:${uiPort},http://127.0.0.1:${uiPort}`;
   const config = loadConfigFromProcess();
   const STACK_DATA = CLUSTER ? path.join(DATA, 'cluster') : DATA;
   const { TEMPORAL_PORT, TEMPORAL_UI_PORT, SMTP_PORT } = config;

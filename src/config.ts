@@ -66,8 +66,19 @@ const ConfigSchema = z.object({
         return z.NEVER;
       }
     }),
-  /** The Temporal Web UI allowed to call the codec endpoint from the browser (CORS). */
-  CODEC_UI_ORIGIN: z.string().default('http://localhost:8233'),
+  /**
+   * The Temporal Web UI origins allowed to call the codec endpoint from the browser (CORS), comma-separated: a UI is
+   * opened at `localhost` or at `127.0.0.1`, and the browser calls from whichever it was.
+   */
+  CODEC_UI_ORIGINS: z
+    .string()
+    .default('http://localhost:8233,http://127.0.0.1:8233')
+    .transform((text) =>
+      text
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    ),
   TEMPORAL_ADDRESS: z.string().default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
   TASK_QUEUE: z.string().default('webhook-delivery'),
@@ -108,6 +119,11 @@ const ConfigSchema = z.object({
   REPLAY_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
   /** How many pending documents replay reads from the bucket at a time; the entity holds no more than this. */
   REPLAY_PAGE_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  /**
+   * A suspended endpoint is probed on its retry schedule, but never more often than this: a `1s` schedule is for
+   * retries, and probing a dead endpoint every second for days sends it 86,400 requests a day for nothing.
+   */
+  PROBE_MIN_INTERVAL: duration('1m'),
   /** Documents entering the bucket within this window share one notification. */
   NOTIFICATION_WINDOW: duration('1m'),
   /** A reminder notification goes this long before pending documents expire (batched like the others). */

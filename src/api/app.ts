@@ -39,6 +39,8 @@ export function createApp({
   const app = express();
   app.disable('x-powered-by');
   app.use(countRequests(metrics));
+  // Before the body parser below: the codec reads larger bodies, and only after it has checked the caller.
+  app.use(codecRoutes(config));
   app.use(express.json({ limit: config.MAX_BODY_BYTES }));
 
   app.get('/healthz', async (_req, res) => {
@@ -59,7 +61,6 @@ export function createApp({
     res.type(metrics.registry.contentType).send(await metricsText(metrics.registry, sdkMetrics));
   });
 
-  app.use(codecRoutes(config));
   app.use(pageRoutes());
   app.use(docsRoutes());
   app.use(operatorRoutes(service, config));

@@ -1,10 +1,12 @@
-import { Router, type NextFunction, type Request, type Response } from 'express';
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config';
 import { AesGcmPayloadCodec } from '../../lib/payload-codec';
 import { requireOperator } from '../auth';
 import { AppError } from '../errors';
 import { handle } from '../handle';
+
+const CODEC_MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 // Payloads as the Temporal Web UI and CLI send them to a codec server: bytes in base64.
 const JsonPayloadSchema = z.object({
@@ -26,7 +28,7 @@ const toJson = ({ metadata, data }: { metadata?: Record<string, Uint8Array> | nu
 
 /**
  * The Temporal remote codec protocol, so operators read encrypted payloads in the Web UI and the CLI
- * (`--codec-endpoint`): `POST /codec/decode` and `/codec/encode` with the operator key. The Web UI's origin may call
+ * (`--codec-endpoint`): `POST /codec/decode` and `/codec/encode` with the operator key. The Web UI's origins may call
  * it from the browser (CORS); on the local stack (`LOCAL_STACK`) the UI needs no key, since it sends none.
  */
 export function codecRoutes(config: Config): Router {
@@ -36,9 +38,11 @@ export function codecRoutes(config: Config): Router {
   const operator = requireOperator(config);
 
   router.use('/codec', (req: Request, res: Response, next: NextFunction) => {
-    if (req.get('origin') === config.CODEC_UI_ORIGIN) {
+    const origin = req.get('origin');
+    const fromUi = origin !== undefined && config.CODEC_UI_ORIGINS.includes(origin);
+    if (fromUi) {
       res.set({
-        'access-control-allow-origin': config.CODEC_UI_ORIGIN,
+        'access-control-allow-origin': origin,
         'access-control-allow-credentials': 'true',
         'access-control-allow-methods': 'POST, OPTIONS',
         'access-control-allow-headers': 'content-type, authorization, x-namespace',
@@ -49,12 +53,15 @@ export function codecRoutes(config: Config): Router {
       res.status(204).end();
       return;
     }
-    if (config.LOCAL_STACK && req.get('origin') === config.CODEC_UI_ORIGIN && !req.get('authorization')) {
+    if (config.LOCAL_STACK && fromUi && !req.get('authorization')) {
       next();
       return;
     }
     operator(req, res, next);
   });
+  // A payload may be as large as Temporal allows one (2 MB, a third more in base64): what the Web UI and the CLI send
+  // for a large document's events. Read only once the caller is known to be the operator.
+  router.use('/codec', express.json({ limit: CODEC_MAX_BODY_BYTES }));
 
   for (const direction of ['encode', 'decode'] as const) {
     router.post(
