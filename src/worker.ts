@@ -4,7 +4,7 @@ import nodemailer from 'nodemailer';
 import { createActivities } from './activities';
 import { loadConfigFromProcess, requirePayloadKeys, type Config } from './config';
 import { ensureColdStoreSweep } from './lib/cold-store-schedule';
-import { createDeliveryAgent } from './lib/http-agent';
+import { createDeliveryAgent, createOperatorAgent } from './lib/http-agent';
 import { logger } from './lib/logger';
 import { createMetrics, metricsText, registerSendGauges, type Metrics } from './lib/metrics';
 import { startMetricsServer } from './lib/metrics-server';
@@ -54,6 +54,7 @@ export async function createWorker({
   const activities = createActivities({
     s3: createS3Client(config),
     http: createDeliveryAgent(config),
+    operatorHttp: createOperatorAgent(config),
     endpoints: createEndpointReader(client),
     slots: createSlotReserver(client),
     mailer: nodemailer.createTransport(config.SMTP_URL),

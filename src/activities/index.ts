@@ -15,6 +15,8 @@ import { createRedeliverActivities } from './redeliver';
 export interface ActivityDeps {
   s3: S3Client;
   http: Dispatcher;
+  /** Operator events' agent: the operator's own webhook may be on a private network (lib/http-agent.ts). */
+  operatorHttp: Dispatcher;
   endpoints: EndpointReader;
   mailer: Transporter;
   /** A rate-limited endpoint's send slots, from its entity. */
@@ -32,7 +34,7 @@ export function createActivities(deps: ActivityDeps) {
   const store = createPendingStore(deps);
   const guards = deps.guards ?? createSendGuards(deps.config);
   return {
-    ...createDeliverActivities({ ...deps, guards }),
+    ...createDeliverActivities({ ...deps, store, guards }),
     ...createPendingActivities({ ...deps, store }),
     ...createEndpointActivities({ ...deps, store, guards }),
     ...createRedeliverActivities({ ...deps, store }),

@@ -34,8 +34,8 @@ export async function emitOperatorEvent(client: Client, config: Config, event: O
 /** The operator's endpoint has a share of its own, like a customer's, so a slow one holds no more slots than they do. */
 const OPERATOR_SHARE = 'operator';
 
-export function createOperatorActivities(deps: { http: Dispatcher; config: Config; guards: SendGuards }) {
-  const { http, config, guards } = deps;
+export function createOperatorActivities(deps: { operatorHttp: Dispatcher; config: Config; guards: SendGuards }) {
+  const { operatorHttp: http, config, guards } = deps;
   return {
     /**
      * One signed POST to OPERATOR_WEBHOOK_URL; a non-2xx answer throws so Temporal retries a few times. `busy`: the

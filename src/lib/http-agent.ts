@@ -12,3 +12,11 @@ export function createDeliveryAgent(config: Config): Agent {
     keepAliveTimeout: 10_000,
   });
 }
+
+/**
+ * The agent operator events go through: the operator's webhook is the platform's own, often an internal address
+ * (an alerting bridge in the same network), so the private-address policy for customers' URLs does not apply.
+ */
+export function createOperatorAgent(config: Config): Agent {
+  return new Agent({ connect: { timeout: config.DELIVERY_TIMEOUT }, keepAliveTimeout: 10_000 });
+}

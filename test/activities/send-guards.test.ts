@@ -87,7 +87,7 @@ describe("every sending path takes a place in its endpoint's share; scheduled at
     const slots = { reserve: async () => Date.now() };
     return {
       metrics,
-      deliver: createDeliverActivities({ http, endpoints, slots, config, metrics, guards }),
+      deliver: createDeliverActivities({ http, endpoints, slots, store: {} as PendingStore, config, metrics, guards }),
       endpoint: createEndpointActivities({
         store: {} as PendingStore,
         http,
@@ -98,7 +98,7 @@ describe("every sending path takes a place in its endpoint's share; scheduled at
         guards,
       }),
       operator: (url: string) =>
-        createOperatorActivities({ http, config: { ...config, OPERATOR_WEBHOOK_URL: url }, guards }),
+        createOperatorActivities({ operatorHttp: http, config: { ...config, OPERATOR_WEBHOOK_URL: url }, guards }),
     };
   }
 
