@@ -8,6 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { waitFor } from './lib/stack';
 import { toolPath } from './lib/tools';
 import { deliveryWorkflowId, endpointWorkflowId } from '../src/domain/ids';
@@ -169,6 +170,46 @@ async function main() {
   await status('production', acked.production, 'acked', 'acknowledged');
   record('document-pending-acknowledged', deliveryWorkflowId('production', 'h-acked', 'acked'));
 
+  // Continued as new (since v9): a pending document resent until its run passes 1,000 events, and a large document
+  // whose retries pass 2 MB. Each run of each is recorded: the one that continued and the one that took over.
+  const runsOf = async (workflowId: string) => {
+    const runs: string[] = [];
+    for await (const execution of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+      runs.push(execution.runId);
+    }
+    return runs.reverse();
+  };
+  const recordRuns = async (name: string, workflowId: string, atLeast: number) => {
+    const runs = await waitFor(`${atLeast} runs of ${workflowId}`, async () => {
+      const found = await runsOf(workflowId);
+      if (found.length < atLeast) throw new Error(`${found.length} runs`);
+      return found;
+    });
+    runs.slice(0, atLeast).forEach((runId, i) => record(`${name}-run-${i + 1}`, workflowId, runId));
+  };
+  const longPending = await customer('h-long', { retrySchedule: '1s' });
+  perDocument.set('long', () => ({ status: 500 }));
+  await submit('production', 'h-long', 'long');
+  await status('production', longPending.production, 'long', 'pending');
+  await api('PATCH', '/v1/production/webhook', longPending.production, { active: false });
+  const longId = deliveryWorkflowId('production', 'h-long', 'long');
+  for (let resends = 0; (await runsOf(longId)).length < 2; resends++) {
+    if (resends > 200) throw new Error('200 resends and the run never continued as new');
+    const before = seen.get('long') ?? 0;
+    await api('POST', '/v1/production/pending/long/resend', longPending.production);
+    await waitFor('the resend attempted', async () => {
+      if ((seen.get('long') ?? 0) === before) throw new Error('not yet');
+    });
+  }
+  await recordRuns('document-pending-continued', longId, 2);
+
+  const large = await customer('h-large', { retrySchedule: Array.from({ length: 14 }, () => '1s').join(',') });
+  perDocument.set('large', () => ({ status: 500 }));
+  const largeBody = { customerId: 'h-large', id: 'large', type: 'event', data: { blob: 'x'.repeat(200 * 1024) } };
+  if ((await api('POST', '/v1/production/documents', ADMIN_KEY, largeBody)).status !== 202) throw new Error('large');
+  await status('production', large.production, 'large', 'pending');
+  await recordRuns('document-retrying-continued', deliveryWorkflowId('production', 'h-large', 'large'), 2);
+
   // Sandbox keeps pending documents 6 s here: expiry to the cold store, then an operator restore (a new run).
   const cold = await customer('h-cold', { retrySchedule: '1s' });
   perDocument.set('cold', () => ({ status: 500 }));
@@ -255,7 +296,9 @@ async function main() {
       ],
       { env: { ...process.env, TEMPORAL_ADDRESS: stack.config.TEMPORAL_ADDRESS }, maxBuffer: 64 * 1024 * 1024 },
     ).toString();
-    writeFileSync(path.join(dir, `${name}.json`), json);
+    // A large document's history is mostly the document, many times: gzipped, it costs the repository kilobytes.
+    if (json.length > 256 * 1024) writeFileSync(path.join(dir, `${name}.json.gz`), gzipSync(json));
+    else writeFileSync(path.join(dir, `${name}.json`), json);
     console.log(`${version}/${name}.json  ${workflowId}  ${JSON.parse(json).events.length} events`);
   }
   await receiver.close();

@@ -414,7 +414,11 @@ export interface components {
              * @example 2026-11-29T12:00:00.000Z
              */
             createdAt: string;
+            /** @description The first 10 and the last 40 attempts; attemptsOmitted counts those between */
             attempts: components["schemas"]["Attempt"][];
+            /** @description Every attempt made, listed or not */
+            attemptCount: number;
+            attemptsOmitted: number;
             /**
              * Format: date-time
              * @description ISO 8601 time
@@ -443,7 +447,7 @@ export interface components {
              */
             at: string;
             /** @enum {string} */
-            trigger: "scheduled" | "manual";
+            trigger: "scheduled" | "probe" | "replay" | "resend" | "manual";
             responseStatusCode?: number;
             error?: string;
             responseDurationMs: number;

@@ -10,6 +10,7 @@ import { createSendGuards, endpointShare, type SendGuards } from '../lib/send-gu
 import { attemptOutcome, type Metrics } from '../lib/metrics';
 import { isPrivateUrl } from '../lib/private-address';
 import { signingSecrets, webhookHeaders } from '../lib/signature';
+import type { PendingStore } from '../pending/store';
 import { heartbeating } from './heartbeat';
 
 export interface EndpointReader {
@@ -28,8 +29,14 @@ export const INLINE_SLOT_WAIT_MS = 3_000;
 /** A reserved slot passed by more than this is not used: sending now could crowd the slots after it. */
 const LATE_SLOT_MS = 20;
 
+/**
+ * A pending document is attempted by reference: its body is read from the bucket at `objectKey`, so a probe, a
+ * replay or a resend adds a few hundred bytes to its workflow's history, not the document.
+ */
+export type DocumentRef = Omit<DocumentInput, 'data'> & { data?: undefined; objectKey: string };
+
 export interface AttemptDeliveryInput {
-  document: DocumentInput;
+  document: DocumentInput | DocumentRef;
   attemptNumber: number;
   trigger: Attempt['trigger'];
   /** Attempt even while the endpoint is suspended: a probe, a replay or a resend the customer asked for. */
@@ -108,11 +115,12 @@ export function createDeliverActivities(deps: {
   http: Dispatcher;
   endpoints: EndpointReader;
   slots: SlotReserver;
+  store: PendingStore;
   config: Config;
   metrics: Metrics;
   guards?: SendGuards;
 }) {
-  const { http, endpoints, slots, config, metrics } = deps;
+  const { http, endpoints, slots, store, config, metrics } = deps;
   const { shares, breakers, pacer } = deps.guards ?? createSendGuards(config);
 
   /**
@@ -128,6 +136,13 @@ export function createDeliverActivities(deps: {
     if (reserved !== undefined && reserved > Date.now() - LATE_SLOT_MS) return { at: reserved, reserved: true };
     if (!endpoint.rateLimit) return undefined;
     return { at: await slots.reserve(input.document.environment, input.document.customerId), reserved: false };
+  }
+
+  /** The bytes a receiver gets: the document's, or (by reference) its stored object's; undefined once that is gone. */
+  async function bodyOf(document: DocumentInput | DocumentRef): Promise<string | undefined> {
+    if (!('objectKey' in document)) return deliveryBody(document);
+    const stored = await store.read(document.environment, document.objectKey);
+    return stored && deliveryBody({ ...document, data: stored.data });
   }
 
   /** Counted once per attempt that ran or was skipped (one waiting for a slot or a place sent nothing). */
@@ -171,6 +186,11 @@ export function createDeliverActivities(deps: {
       attempt.error = 'EPRIVATEADDRESS: the webhook URL points at a private address';
       return failed;
     }
+    const body = await bodyOf(input.document);
+    if (body === undefined) {
+      attempt.error = 'not sent: the pending object is no longer in the bucket';
+      return failed;
+    }
     const share = endpointShare(document.environment, document.customerId, endpoint.maxInFlight, config);
     const breakerKey = `${share.key} ${endpoint.url}`;
     const decision = admit(input, breakerKey);
@@ -199,7 +219,14 @@ export function createDeliverActivities(deps: {
         if (wait > 0) await sleep(wait);
       }
       if (endpoint.rateLimit) await sleep(pacer.book(share.key, endpoint.rateLimit));
-      const outcome = await send(document, { ...endpoint, url: endpoint.url }, attempt, started, retryScheduleMs);
+      const outcome = await send(
+        document.id,
+        body,
+        { ...endpoint, url: endpoint.url },
+        attempt,
+        started,
+        retryScheduleMs,
+      );
       verdict = verdictOf(attempt.responseStatusCode);
       return outcome;
     } finally {
@@ -210,7 +237,8 @@ export function createDeliverActivities(deps: {
 
   /** The signed POST itself; every failure is an outcome written into `attempt`. */
   async function send(
-    document: DocumentInput,
+    id: string,
+    body: string,
     endpoint: EndpointState & { url: string },
     attempt: Attempt,
     started: Date,
@@ -218,12 +246,11 @@ export function createDeliverActivities(deps: {
   ): Promise<DeliveryOutcome> {
     const sentAt = new Date();
     attempt.at = sentAt.toISOString();
-    const body = deliveryBody(document);
     try {
       const response = await postSigned(http, config, {
         url: endpoint.url,
         secrets: signingSecrets(endpoint, sentAt),
-        id: document.id,
+        id,
         body,
         now: sentAt,
         headers: endpoint.headers,

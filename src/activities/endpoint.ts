@@ -20,6 +20,8 @@ export interface EndpointSettings {
   reminderBeforeExpiryMs: number;
   /** OPERATOR_WEBHOOK_URL is set. Absent in runs recorded before operator events: those send none. */
   operatorEvents?: boolean;
+  /** PROBE_MIN_INTERVAL. Absent in runs recorded before the floor: those probe on their schedule alone. */
+  probeMinIntervalMs?: number;
 }
 
 export interface PendingNotification extends PendingSummary {
@@ -96,6 +98,7 @@ export function createEndpointActivities(deps: {
         notificationWindowMs: config.NOTIFICATION_WINDOW,
         reminderBeforeExpiryMs: config.NOTIFICATION_REMINDER,
         operatorEvents: Boolean(config.OPERATOR_WEBHOOK_URL),
+        probeMinIntervalMs: config.PROBE_MIN_INTERVAL,
       };
     },
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ATTEMPT_LOG_FIRST, ATTEMPT_LOG_LAST } from '../domain/attempt-log';
 import {
   AttemptSchema,
   DocumentStatusSchema,
@@ -54,7 +55,11 @@ export const DocumentAnswer = z
     type: DocumentTypeSchema,
     status: DocumentStatusSchema,
     createdAt: Timestamp,
-    attempts: z.array(AttemptAnswer),
+    attempts: z.array(AttemptAnswer).meta({
+      description: `The first ${ATTEMPT_LOG_FIRST} and the last ${ATTEMPT_LOG_LAST} attempts; attemptsOmitted counts those between`,
+    }),
+    attemptCount: z.number().int().min(0).meta({ description: 'Every attempt made, listed or not' }),
+    attemptsOmitted: z.number().int().min(0),
     nextAttemptAt: Timestamp.optional(),
     pendingSince: Timestamp.optional(),
     expiresAt: Timestamp.optional(),

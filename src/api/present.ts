@@ -1,5 +1,6 @@
 import type { Config } from '../config';
 import type { DocumentAnswer, WebhookAnswer } from './answers';
+import { attemptCount } from '../domain/attempt-log';
 import type { DocumentState, EndpointState } from '../domain/schemas';
 import { formatRetrySchedule, retryScheduleOr } from '../domain/schedule';
 
@@ -38,6 +39,8 @@ export function presentDocument(state: DocumentState): DocumentAnswer {
     status: state.status,
     createdAt: state.createdAt,
     attempts: state.attempts.map(({ url: _url, ...attempt }) => attempt),
+    attemptCount: attemptCount(state),
+    attemptsOmitted: state.attemptsOmitted ?? 0,
     nextAttemptAt: state.nextAttemptAt,
     pendingSince: state.pendingSince,
     expiresAt: state.expiresAt,

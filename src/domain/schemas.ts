@@ -163,7 +163,12 @@ export type PutWebhook = z.infer<typeof PutWebhookSchema>;
 export const AttemptSchema = z.object({
   attemptNumber: z.number().int().positive(),
   at: z.string(),
-  trigger: z.enum(['scheduled', 'manual']),
+  /**
+   * What caused it: `scheduled` (the first attempt and the retry schedule), `probe` (a suspended endpoint's probe),
+   * `replay` (after a reactivation), `resend` (asked for by the customer). Records from before these were told apart
+   * say `manual` for a replay or a resend, and `scheduled` for a probe.
+   */
+  trigger: z.enum(['scheduled', 'probe', 'replay', 'resend', 'manual']),
   url: z.string().optional(),
   responseStatusCode: z.number().int().optional(),
   error: z.string().optional(),
@@ -184,7 +189,11 @@ export interface DocumentState {
   type: DocumentType;
   createdAt: string;
   status: DocumentStatus;
+  /** The first and the last attempts (domain/attempt-log.ts bounds them); `attemptCount` counts them all. */
   attempts: Attempt[];
+  attemptCount?: number;
+  /** Attempts between the first and the last that are no longer listed. */
+  attemptsOmitted?: number;
   nextAttemptAt?: string;
   retriesExhaustedAt?: string;
   pendingSince?: string;

@@ -2,6 +2,7 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
+  continueAsNew,
   getExternalWorkflowHandle,
   log,
   patched,
@@ -10,14 +11,16 @@ import {
   setHandler,
   sleep,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { UNTIL_IT_SUCCEEDS } from './retry';
-import type { DeliveryOutcome } from '../activities/deliver';
+import type { AttemptDeliveryInput, DeliveryOutcome } from '../activities/deliver';
 import type { ArchivedDocument } from '../activities/pending';
+import { attemptCount, recordAttempt } from '../domain/attempt-log';
 import { endpointWorkflowId } from '../domain/ids';
 import { jitterMs, retryOffsets } from '../domain/schedule';
-import type { DocumentInput, DocumentState, DocumentStatus } from '../domain/schemas';
+import type { Attempt, DocumentInput, DocumentState, DocumentStatus } from '../domain/schemas';
 import { DeliveryStatusKey } from '../domain/search-attributes';
 import {
   acknowledgeUpdate,
@@ -81,13 +84,46 @@ interface Redelivery {
 }
 
 /**
+ * Since this patch a document's run continues as new once its history passes DOCUMENT_RUN_MAX_EVENTS events or
+ * DOCUMENT_RUN_MAX_BYTES bytes (or the server suggests it, as near 2,000 Updates), between attempts, with nothing
+ * under way: so however long a document is retried or probed, and however large it is, no run nears Temporal's
+ * limits (51,200 events, 50 MB, 2,000 Updates). Runs that were already past the bound before the patch go on as they
+ * were.
+ */
+const BOUNDED_HISTORY = 'bounded-history';
+export const DOCUMENT_RUN_MAX_EVENTS = 1_000;
+export const DOCUMENT_RUN_MAX_BYTES = 2 * 1024 * 1024;
+
+/** Where a run that continued as new takes over: the state so far, and the phase it was in. */
+export interface ContinuedDocument {
+  state: DocumentState;
+  /** Retrying on its schedule: the schedule's origin, the retry it is at, and when that one is due. */
+  retrying?: { firstAttemptAt: number; retry: number; nextAt: number };
+  /** In the bucket. */
+  stored?: ArchivedDocument;
+}
+
+/** A run continued as new gets the document and where the last run stopped. */
+export type DocumentRunInput = DocumentInput & { continued?: ContinuedDocument };
+
+const runIsLong = (): boolean => {
+  const info = workflowInfo();
+  return (
+    info.continueAsNewSuggested ||
+    info.historyLength > DOCUMENT_RUN_MAX_EVENTS ||
+    info.historySize > DOCUMENT_RUN_MAX_BYTES
+  );
+};
+
+/**
  * One workflow per document: attempts delivery on the endpoint's schedule (measured from the first attempt); when the
  * retries run out, or the endpoint is suspended, stores it in its environment's bucket, where it waits for a
  * redelivery (probe, replay, resend) or an acknowledgement until it expires to the cold store. Then it ends: the cold
  * copy is the bucket's to keep (lifecycle rule or sweep), and an operator restore starts a new run.
  */
-export async function deliverDocument(input: DocumentInput): Promise<DocumentState> {
-  const state: DocumentState = {
+export async function deliverDocument(runInput: DocumentRunInput): Promise<DocumentState> {
+  const { continued, ...input } = runInput;
+  const state: DocumentState = continued?.state ?? {
     id: input.id,
     customerId: input.customerId,
     environment: input.environment,
@@ -137,9 +173,22 @@ export async function deliverDocument(input: DocumentInput): Promise<DocumentSta
   };
   const attemptActivity = patched(HEARTBEATING_ATTEMPTS) ? attemptDelivery : attemptDeliveryBeforeHeartbeats;
   const firstAttemptLocal = patched(LOCAL_FIRST_ATTEMPT);
-  const attempt = async (trigger: 'scheduled' | 'manual', force: boolean): Promise<DeliveryOutcome> => {
-    const local = firstAttemptLocal && state.attempts.length === 0 && trigger === 'scheduled';
-    const request = { document: input, attemptNumber: state.attempts.length + 1, trigger, force };
+  /**
+   * Continues as new between retries once the run is long, unless it began before the patch. (No handler runs while
+   * retrying: redeliveries and acknowledgements are for pending documents.) An Update that reaches the run as it
+   * closes is retried by the server on the next run.
+   */
+  const continueIfLong = async (retrying: ContinuedDocument['retrying']): Promise<void> => {
+    if (!runIsLong() || !patched(BOUNDED_HISTORY)) return;
+    await continueAsNew<typeof deliverDocument>({ ...input, continued: { state, retrying } });
+  };
+  const attempt = async (trigger: Attempt['trigger'], force: boolean): Promise<DeliveryOutcome> => {
+    // A probe was `scheduled` before attempts said what caused them: one that is a restored document's first attempt
+    // ran locally, and still does.
+    const local = firstAttemptLocal && state.attempts.length === 0 && (trigger === 'scheduled' || trigger === 'probe');
+    // In the bucket, the activity reads the body from there: the document is in this history once, not per attempt.
+    const document = state.objectKey ? { ...input, data: undefined, objectKey: state.objectKey } : input;
+    const request: AttemptDeliveryInput = { document, attemptNumber: attemptCount(state) + 1, trigger, force };
     let outcome = await (local ? attemptDeliveryLocally : attemptActivity)(request);
     // Nothing was sent in either case below, and the document waits on a durable timer, holding no worker slot.
     // (Recorded histories never answered either: they replay down the same path.)
@@ -160,14 +209,15 @@ export async function deliverDocument(input: DocumentInput): Promise<DocumentSta
         break;
       }
     }
-    if (!outcome.suspended) state.attempts.push(outcome.attempt);
+    if (!outcome.suspended) recordAttempt(state, outcome.attempt);
     return outcome;
   };
 
   /** Attempts on the schedule; true once delivered, false when the document goes to the bucket. */
-  async function attemptOnSchedule(): Promise<boolean> {
-    const firstAttemptAt = Date.now();
-    for (let retry = 0; ; retry++) {
+  async function attemptOnSchedule(from?: ContinuedDocument['retrying']): Promise<boolean> {
+    const firstAttemptAt = from?.firstAttemptAt ?? Date.now();
+    if (from) await sleep(Math.max(from.nextAt - Date.now(), 1));
+    for (let retry = from?.retry ?? 0; ; retry++) {
       const outcome = await attempt('scheduled', false);
       state.nextAttemptAt = undefined;
       if (outcome.delivered) return true;
@@ -192,6 +242,7 @@ export async function deliverDocument(input: DocumentInput): Promise<DocumentSta
       if (outcome.retryAfterMs) next = Math.max(next, Date.now() + outcome.retryAfterMs);
       state.nextAttemptAt = new Date(next).toISOString();
       setStatus('retrying');
+      await continueIfLong({ firstAttemptAt, retry: retry + 1, nextAt: next });
       await sleep(Math.max(next - Date.now(), 1));
     }
   }
@@ -218,14 +269,23 @@ export async function deliverDocument(input: DocumentInput): Promise<DocumentSta
       state.objectKey = undefined;
       setStatus(status);
     };
+    // Decided as the document enters the bucket: runs that were already waiting there before the patch never
+    // continue as new (they replay the waits they recorded).
+    const bounded = patched(BOUNDED_HISTORY);
+    // A safe point: the run is long and no handler is under way (the last redelivery's answers a moment after it
+    // was served, so the wait below also wakes for this).
+    const mayContinue = () => bounded && runIsLong() && allHandlersFinished();
     for (;;) {
+      if (mayContinue()) await continueAsNew<typeof deliverDocument>({ ...input, continued: { state, stored } });
       const remaining = Date.parse(stored.expiresAt) - Date.now();
       const woken =
-        remaining > 0 && (await condition(() => redeliveries.length > 0 || acknowledgeRequested, remaining));
+        remaining > 0 &&
+        (await condition(() => redeliveries.length > 0 || acknowledgeRequested || mayContinue(), remaining));
       if (!woken) break;
       if (acknowledgeRequested) return leaveBucket('acknowledged');
+      if (redeliveries.length === 0) continue;
       // A redelivery attempts now (even while suspended); a failure leaves it pending, expiry unchanged.
-      const outcome = await attempt(redeliveries[0].request.trigger, true);
+      const outcome = await attempt(triggerOf(redeliveries[0].request), true);
       // Out of the bucket before anyone hears of it (below): a replay the answer moves on will not list it again.
       if (outcome.delivered) return leaveBucket('delivered');
       redeliveries.shift()!.outcome = { outcome: 'failed', error: outcome.attempt.error };
@@ -236,8 +296,12 @@ export async function deliverDocument(input: DocumentInput): Promise<DocumentSta
     setStatus('expired');
   }
 
+  if (continued?.stored) {
+    await waitPending(continued.stored);
+    return finish();
+  }
   // A restored document goes straight back to the bucket with a new retention window.
-  const delivered = !input.restoredFrom && (await attemptOnSchedule());
+  const delivered = !input.restoredFrom && (await attemptOnSchedule(continued?.retrying));
   if (delivered) {
     setStatus('delivered');
   } else {
@@ -258,10 +322,18 @@ export async function deliverDocument(input: DocumentInput): Promise<DocumentSta
     }
     await waitPending(stored);
   }
-  // Whoever still waits for a redelivery hears how the document ended.
-  for (const redelivery of redeliveries.splice(0)) {
-    redelivery.outcome = state.status === 'delivered' ? { outcome: 'delivered' } : { outcome: 'gone' };
+  return finish();
+
+  async function finish(): Promise<DocumentState> {
+    // Whoever still waits for a redelivery hears how the document ended.
+    for (const redelivery of redeliveries.splice(0)) {
+      redelivery.outcome = state.status === 'delivered' ? { outcome: 'delivered' } : { outcome: 'gone' };
+    }
+    await condition(allHandlersFinished);
+    return state;
   }
-  await condition(allHandlersFinished);
-  return state;
 }
+
+/** An attempt says what caused it; redeliveries asked for before the reasons were recorded say `manual`. */
+const triggerOf = (request: RedeliverInput): Attempt['trigger'] =>
+  request.reason ?? (request.trigger === 'manual' ? 'manual' : 'probe');

@@ -26,7 +26,8 @@ export interface ProbeTime {
 }
 
 /**
- * A failing endpoint is probed with its oldest pending document on its schedule, restarting from the first step, and
+ * A failing endpoint is probed with its oldest pending document on its schedule (never more often than
+ * PROBE_MIN_INTERVAL), restarting from the first step, and
  * reactivated when a probe is delivered. The next probe time is carried across runs, so frequent continue-as-new
  * never postpones a probe.
  */
@@ -37,10 +38,9 @@ export async function probeLoop(entity: EndpointEntity): Promise<void> {
     await condition(() => probing() || entity.draining());
     if (entity.draining()) return;
     const schedule = retryScheduleOr(state.retrySchedule, entity.settings.defaultRetrySchedule);
-    const after = (step: number): ProbeTime => ({
-      step,
-      at: new Date(Date.now() + schedule[Math.min(step, schedule.length - 1)]).toISOString(),
-    });
+    const interval = (step: number) =>
+      Math.max(schedule[Math.min(step, schedule.length - 1)], entity.settings.probeMinIntervalMs ?? 0);
+    const after = (step: number): ProbeTime => ({ step, at: new Date(Date.now() + interval(step)).toISOString() });
     const probe = (entity.carried.probe ??= after(0));
     const wait = Date.parse(probe.at) - Date.now();
     if (wait > 0) {

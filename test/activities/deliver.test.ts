@@ -6,6 +6,7 @@ import { createDeliverActivities, type EndpointReader } from '../../src/activiti
 import type { DocumentInput, EndpointState } from '../../src/domain/schemas';
 import { createDeliveryAgent } from '../../src/lib/http-agent';
 import { createMetrics } from '../../src/lib/metrics';
+import type { PendingStore } from '../../src/pending/store';
 import { generateWebhookSecret } from '../../src/lib/signature';
 import { freePort } from '../../scripts/lib/stack';
 import { testConfig } from '../helpers/config';
@@ -20,6 +21,9 @@ const document: DocumentInput = {
   createdAt: '2026-11-23T08:00:00.000Z',
   data: { amount: 42, note: 'héllo' },
 };
+
+/** Documents here are sent by value: nothing is read from a bucket. */
+const store = {} as PendingStore;
 
 /** Slots as an entity hands them out for a limit of 2 per second, from now on. */
 let nextSlot = 0;
@@ -60,7 +64,8 @@ describe('attemptDelivery against a real HTTP receiver', () => {
   const metrics = createMetrics();
   const attempt = (url: string | undefined, extra?: Partial<EndpointState>) =>
     inActivity(
-      createDeliverActivities({ http, endpoints: endpointAt(url, extra), slots, config, metrics }).attemptDelivery,
+      createDeliverActivities({ http, endpoints: endpointAt(url, extra), slots, store, config, metrics })
+        .attemptDelivery,
       {
         document,
         attemptNumber: 1,
@@ -159,7 +164,7 @@ describe('attemptDelivery against a real HTTP receiver', () => {
     const before = receiver.received.length;
     const run = (url: string) =>
       inActivity(
-        createDeliverActivities({ http: agent, endpoints: endpointAt(url), slots, config: strict, metrics })
+        createDeliverActivities({ http: agent, endpoints: endpointAt(url), slots, store, config: strict, metrics })
           .attemptDelivery,
         {
           document,
@@ -183,6 +188,7 @@ describe('attemptDelivery against a real HTTP receiver', () => {
           http,
           endpoints: endpointAt(receiver.url, { rateLimit: 2 }),
           slots: farOff,
+          store,
           config,
           metrics,
         }).attemptDelivery,

@@ -120,7 +120,7 @@ describe('pending documents over HTTP: list, pull, acknowledge, resend', () => {
     await waitFor('the resend attempt', async () => assert.equal(receiver.received.length, seen + 1));
     const failed = await waitFor('the failed attempt recorded', async () => {
       const body = (await api('GET', '/v1/production/documents/p3', key)).body;
-      assert.equal(body.attempts.at(-1).trigger, 'manual');
+      assert.equal(body.attempts.at(-1).trigger, 'resend');
       return body;
     });
     assert.equal(failed.status, 'pending');
@@ -166,7 +166,7 @@ describe('pending documents over HTTP: list, pull, acknowledge, resend', () => {
       });
       if (ack.status === 204 && final.status === 'delivered') {
         assert.ok(
-          final.attempts.some((a: { trigger: string }) => a.trigger === 'manual'),
+          final.attempts.some((a: { trigger: string }) => a.trigger === 'resend'),
           'delivered by the resend',
         );
       }

@@ -233,7 +233,7 @@ describe('endpoint entity and document protocol, with mocked activities', { time
       assert.equal((await doc.result()).status, 'delivered');
       assert.deepEqual(
         attempts.get('late')!.map((a) => a.trigger),
-        ['scheduled', 'manual'],
+        ['scheduled', 'replay'],
         'the suspended attempt, then its own redelivery',
       );
     } finally {

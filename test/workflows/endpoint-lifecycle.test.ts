@@ -204,7 +204,7 @@ describe('endpoint lifecycle with time skipping: suspension, probes, reactivatio
     const doc = await ts.service.getDocument('production', customerId, 'r1');
     assert.equal(doc.status, 'pending');
     assert.equal(doc.expiresAt, expiresAt);
-    assert.equal(doc.attempts.at(-1)!.trigger, 'manual');
+    assert.equal(doc.attempts.at(-1)!.trigger, 'replay', 'the replay after the reactivation says so');
   });
 
   it('documents entering the bucket within a window share one signed notification; preferences opt out', async () => {

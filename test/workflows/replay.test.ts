@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, DefaultLogger, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
@@ -8,17 +9,23 @@ import { AesGcmPayloadCodec, generatePayloadKey, parsePayloadKeys } from '../../
 
 const ROOT = path.resolve(__dirname, '../fixtures/histories');
 
+/** A fixture's JSON; a large one (a large document's history) is kept gzipped. */
+function readHistory(file: string): unknown {
+  const bytes = readFileSync(file);
+  return JSON.parse((file.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8'));
+}
+
 /** Every recorded history, of every version: `v1/document-delivered-first-attempt` and so on. */
 function fixtures() {
   return readdirSync(ROOT)
     .sort()
     .flatMap((version) =>
       readdirSync(path.join(ROOT, version))
-        .filter((file) => file.endsWith('.json'))
+        .filter((file) => /\.json(\.gz)?$/.test(file))
         .sort()
         .map((file) => ({
-          workflowId: `${version}/${file.slice(0, -'.json'.length)}`,
-          history: JSON.parse(readFileSync(path.join(ROOT, version, file), 'utf8')) as unknown,
+          workflowId: `${version}/${file.replace(/\.json(\.gz)?$/, '')}`,
+          history: readHistory(path.join(ROOT, version, file)),
         })),
     );
 }
@@ -165,6 +172,30 @@ describe('recorded histories replay against today’s workflow code', () => {
     assert.ok(timer > types.indexOf('MARKER_RECORDED'), 'after the first (local) attempt answered "throttled"');
     assert.equal(types[timer + 1], 'TIMER_FIRED');
     assert.ok(types.indexOf('ACTIVITY_TASK_SCHEDULED') > timer, 'then the attempt, in the reserved slot');
+  });
+
+  it('since v9 a long document run continues as new, and the next run takes over where it stopped', () => {
+    type Event = {
+      eventType: string;
+      workflowExecutionStartedEventAttributes?: { input?: { payloads: { data: string }[] } };
+    };
+    const history = (workflowId: string) =>
+      (fixtures().find((f) => f.workflowId === workflowId)!.history as { events: Event[] }).events;
+    const input = (events: Event[]) =>
+      JSON.parse(
+        Buffer.from(events[0].workflowExecutionStartedEventAttributes!.input!.payloads[0].data, 'base64').toString(),
+      );
+    for (const [shape, phase] of [
+      ['document-pending-continued', 'stored'],
+      ['document-retrying-continued', 'retrying'],
+    ] as const) {
+      const first = history(`v9/${shape}-run-1`);
+      assert.equal(first.at(-1)!.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW', shape);
+      assert.equal(input(first).continued, undefined);
+      const next = input(history(`v9/${shape}-run-2`));
+      assert.ok(next.continued[phase], `${shape}: the next run starts ${phase}`);
+      assert.ok(next.continued.state.attempts.length > 0, 'with the attempts so far');
+    }
   });
 
   it('a change that breaks a workflow in flight is caught', async () => {
