@@ -33,6 +33,9 @@ export interface ReplayStep {
   done: boolean;
   /** The error of the last redelivery that failed, for the endpoint's `lastError`. */
   lastError?: string;
+  /** How many of the documents handed out were delivered, and how many failed (absent in steps recorded before). */
+  delivered?: number;
+  failed?: number;
 }
 
 /** A replay step stops handing out documents after this long, so the entity can continue as new between steps. */
@@ -117,12 +120,18 @@ export function createRedeliverActivities(deps: { client: Client; store: Pending
         const started = Date.now();
         let next = 0;
         let lastError: string | undefined;
+        let delivered = 0;
+        let failed = 0;
         const request: RedeliverInput = { trigger: 'manual', reason: input.reason };
         await Promise.all(
           Array.from({ length: input.concurrency }, async () => {
             while (next < items.length && Date.now() - started < REPLAY_STEP_BUDGET_MS) {
               const answer = await redeliver(input, items[next++].id, request);
-              if (answer.outcome === 'failed') lastError = answer.error;
+              if (answer.outcome === 'delivered') delivered++;
+              if (answer.outcome === 'failed') {
+                failed++;
+                lastError = answer.error;
+              }
             }
           }),
         );
@@ -130,6 +139,8 @@ export function createRedeliverActivities(deps: { client: Client; store: Pending
           after: next > 0 ? items[next - 1].tail : input.after,
           done: next === items.length && !more,
           lastError,
+          delivered,
+          failed,
         };
       });
     },

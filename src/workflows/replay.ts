@@ -19,6 +19,9 @@ export interface ReplayPass {
   reason: 'replay' | 'resend';
   /** The key tail of the last document handed out and answered; the bucket is read after it. */
   after?: string;
+  /** Redeliveries of this pass so far that were delivered, and that failed. */
+  delivered?: number;
+  failed?: number;
 }
 
 /**
@@ -44,6 +47,19 @@ export async function replayLoop(entity: EndpointEntity): Promise<void> {
     // Replaced by a new pass from the start, or ended by a suspension, while the step ran.
     if (entity.carried.replay !== pass) continue;
     pass.after = step.after;
-    if (step.done) entity.carried.replay = undefined;
+    // (Steps recorded before they counted their answers count nothing, and replay as they ran.)
+    if (step.delivered) pass.delivered = (pass.delivered ?? 0) + step.delivered;
+    if (step.failed) pass.failed = (pass.failed ?? 0) + step.failed;
+    if (!step.done) continue;
+    entity.carried.replay = undefined;
+    // A reactivation whose replay delivered nothing and failed: the endpoint is still down. Suspended again, it is
+    // probed again, so its documents are redelivered once it recovers instead of waiting in the bucket until they
+    // expire. (Some delivered: it works, and the ones that failed are the receiver's to refuse; they stay pending.)
+    if (pass.reason === 'replay' && pass.failed && !pass.delivered && entity.state.status === 'active') {
+      entity.suspend(
+        'failing',
+        `the replay after the reactivation failed: ${step.lastError ?? entity.state.lastError}`,
+      );
+    }
   }
 }

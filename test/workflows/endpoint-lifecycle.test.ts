@@ -199,12 +199,42 @@ describe('endpoint lifecycle with time skipping: suspension, probes, reactivatio
     const expiresAt = (await ts.service.getDocument('production', customerId, 'r1')).expiresAt;
     const before = hook.received.length;
     await ts.service.setActive('production', customerId, true);
-    await ts.env.sleep(2 * M);
+    await ts.env.sleep(30_000);
     assert.equal(hook.received.length, before + 1);
     const doc = await ts.service.getDocument('production', customerId, 'r1');
     assert.equal(doc.status, 'pending');
     assert.equal(doc.expiresAt, expiresAt);
     assert.equal(doc.attempts.at(-1)!.trigger, 'replay', 'the replay after the reactivation says so');
+  });
+
+  it('reactivated while the receiver is still down: suspended again and probed, so all is delivered once it recovers', async () => {
+    let down = true;
+    const { customerId, hook } = await customer({
+      behaviour: () => ({ status: down ? 500 : 200 }),
+      schedule: '1m',
+      email: false,
+    });
+    const ids = ['s0', 's1', 's2'];
+    for (const id of ids) await submit(customerId, id);
+    await ts.env.sleep(3 * M);
+    for (const id of ids) assert.equal(await status(customerId, id), 'pending');
+    assert.equal((await endpoint(customerId)).status, 'suspended');
+
+    // The customer turns it on too early: the replay fails for every document.
+    const before = hook.received.length;
+    assert.equal((await ts.service.setActive('production', customerId, true)).status, 'active');
+    await ts.env.sleep(30_000);
+    assert.equal(hook.received.length, before + ids.length, 'each replayed once');
+    const again = await endpoint(customerId);
+    assert.equal(again.status, 'suspended', 'suspended again, not left active with nothing coming');
+    assert.match(again.suspension!.reason, /replay after the reactivation failed/);
+
+    // The receiver recovers a minute later: the next probe finds it, and the replay delivers everything.
+    down = false;
+    await ts.env.sleep(5 * M);
+    for (const id of ids) assert.equal(await status(customerId, id), 'delivered', id);
+    assert.equal((await endpoint(customerId)).status, 'active');
+    assert.deepEqual(await listKeys(ts.s3, config.BUCKET_PRODUCTION, `pending/${customerId}/`), []);
   });
 
   it('documents entering the bucket within a window share one signed notification; preferences opt out', async () => {
