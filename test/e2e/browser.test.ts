@@ -271,12 +271,12 @@ describe('the webhook page in headless Chromium against the real stack', () => {
       await row('p_3').waitFor({ state: 'detached' });
       assert.equal((await status('p_3')).status, 'acknowledged');
 
-      // Resend one while the endpoint still fails: a manual attempt shows in its log, and it stays pending.
+      // Resend one while the endpoint still fails: the resend's attempt shows in its log, and it stays pending.
       await row('p_2').getByTestId('resend').click();
-      await waitFor('the manual attempt in the log', async () => {
+      await waitFor('the resend attempt in the log', async () => {
         await row('p_2').getByTestId('attempts').click();
         await expectText(page, '#attempts-document', 'p_2', 2_000);
-        assert.match((await page.locator('#attempt-rows').textContent()) ?? '', /manual/);
+        assert.match((await page.locator('#attempt-rows').textContent()) ?? '', /resend/);
       });
 
       // Settings and preferences, saved through the API.

@@ -29,6 +29,8 @@ describe('operator events, end to end', () => {
       RETRY_SCHEDULE_SANDBOX: '1s',
       RETENTION_SANDBOX: '6s',
       DELIVERY_TIMEOUT: '2s',
+      // A recovery is noticed by a probe: every second here, not the production floor of a minute.
+      PROBE_MIN_INTERVAL: '1s',
       OPERATOR_WEBHOOK_URL: operator.url,
       OPERATOR_WEBHOOK_SECRET: OPERATOR_SECRET,
     });
