@@ -14,7 +14,7 @@ import { toolPath } from './lib/tools';
 import { deliveryWorkflowId, endpointWorkflowId } from '../src/domain/ids';
 import { generateApiKey, hashApiKey } from '../src/lib/api-keys';
 import { generateWebhookSecret } from '../src/lib/signature';
-import { reissueApiKeyUpdate } from '../src/workflows/messages';
+import { endpointStateQuery, reissueApiKeyUpdate } from '../src/workflows/messages';
 import { startReceiver, type Behaviour } from '../test/helpers/receiver';
 import { ADMIN_KEY, apiClient, startTestStack } from '../test/helpers/stack';
 
@@ -56,6 +56,8 @@ async function main() {
     // Since v8: breakers open after 3 failures and try again after a second, so a skipped attempt is recorded.
     BREAKER_FAILURES: '3',
     BREAKER_COOLDOWN: '1s',
+    // Probes every second (the floor is a minute in production), so the lifecycle records a few.
+    PROBE_MIN_INTERVAL: '1s',
   });
   const api = apiClient(stack.baseUrl);
   const client = await stack.temporalClient();
@@ -209,6 +211,43 @@ async function main() {
   if ((await api('POST', '/v1/production/documents', ADMIN_KEY, largeBody)).status !== 202) throw new Error('large');
   await status('production', large.production, 'large', 'pending');
   await recordRuns('document-retrying-continued', deliveryWorkflowId('production', 'h-large', 'large'), 2);
+
+  // Since v10: an entity made before secrets were sealed (its state holds them in the clear) seals them on its next
+  // run; and a reactivation whose replay fails everything suspends the endpoint again, so probes resume.
+  const legacyState = {
+    customerId: 'h-legacy',
+    customerName: 'h-legacy',
+    environment: 'production' as const,
+    apiKeyHash: hashApiKey(generateApiKey('production', 'h-legacy')),
+    url: receiver.url,
+    secret: generateWebhookSecret(),
+    status: 'active' as const,
+    preferences: { pendingNotifications: true },
+    counters: { retriesExhausted: 0, suspensions: 0, consecutiveExhausted: 0 },
+    updatedAt: new Date().toISOString(),
+  };
+  const legacy = await client.workflow.start('endpointEntity', {
+    workflowId: endpointWorkflowId('production', 'h-legacy'),
+    taskQueue: stack.config.TASK_QUEUE,
+    args: [{ state: legacyState }],
+    memo: { endpoint: legacyState },
+  });
+  await waitFor('the legacy secret sealed', async () => {
+    const held = await legacy.query(endpointStateQuery);
+    if (!held.secret?.startsWith('sealed:v1:')) throw new Error('not yet');
+  });
+  record('endpoint-secrets-sealed', endpointWorkflowId('production', 'h-legacy'));
+
+  const early = await customer('h-early', { retrySchedule: '1s' });
+  perDocument.set('early', () => ({ status: 500 }));
+  await submit('production', 'h-early', 'early');
+  await status('production', early.production, 'early', 'pending');
+  await api('PATCH', '/v1/production/webhook', early.production, { active: true });
+  await waitFor('suspended again after the failed replay', async () => {
+    const res = await api('GET', '/v1/production/webhook', early.production);
+    if (!/replay after the reactivation failed/.test(res.body.suspensionReason ?? '')) throw new Error('not yet');
+  });
+  record('endpoint-replay-failed-suspended-again', endpointWorkflowId('production', 'h-early'));
 
   // Sandbox keeps pending documents 6 s here: expiry to the cold store, then an operator restore (a new run).
   const cold = await customer('h-cold', { retrySchedule: '1s' });

@@ -14,9 +14,9 @@ import { toolPath } from './lib/tools';
 const CLUSTER = process.argv.includes('--cluster');
 const PROCESSES = CLUSTER ? 2 : 1;
 
-/** The local stack's payload key, made on first run and kept with the data it encrypts. */
-function localPayloadKey(DATA: string): string {
-  const file = path.join(DATA, 'payload-key');
+/** A key kept in `.data/` (made on first run): the payload codec's, or the one signing secrets are sealed with. */
+function localKey(DATA: string, name: 'payload-key' | 'secret-key'): string {
+  const file = path.join(DATA, name);
   if (!existsSync(file)) {
     mkdirSync(DATA, { recursive: true });
     writeFileSync(file, generatePayloadKey('local'), { mode: 0o600 });
@@ -32,7 +32,8 @@ async function main(): Promise<void> {
   process.env.LOCAL_STACK ??= 'true';
   process.env.ADMIN_API_KEY ??= LOCAL_ADMIN_API_KEY;
   const DATA = path.resolve(ROOT, process.env.DATA_DIR ?? '.data');
-  process.env.PAYLOAD_KEYS ??= localPayloadKey(DATA);
+  process.env.PAYLOAD_KEYS ??= localKey(DATA, 'payload-key');
+  process.env.SECRET_KEYS ??= localKey(DATA, 'secret-key');
   const uiPort = process.env.TEMPORAL_UI_PORT ?? 8233;
   process.env.CODEC_UI_ORIGINS ??= `http://localhost:${uiPort},http://127.0.0.1:${uiPort}`;
   const config = loadConfigFromProcess();
@@ -73,6 +74,7 @@ async function main(): Promise<void> {
       ports: DEFAULT_CLUSTER_PORTS,
       shards: Number(process.env.CLUSTER_HISTORY_SHARDS ?? 4),
       namespace: config.TEMPORAL_NAMESPACE,
+      retentionMs: config.IDEMPOTENCY_WINDOW,
       output: 'inherit',
     });
     children.push(...cluster.children);
@@ -84,6 +86,7 @@ async function main(): Promise<void> {
         dbFile: path.join(DATA, 'temporal.sqlite'),
         namespace: config.TEMPORAL_NAMESPACE,
         codecEndpoint: `${config.publicUrl}/codec`,
+        retentionMs: config.IDEMPOTENCY_WINDOW,
         output: 'inherit',
       }),
     );

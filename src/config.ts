@@ -4,6 +4,23 @@ import { parseRetrySchedule } from './domain/schedule';
 import { parsePayloadKeys } from './lib/payload-codec';
 import type { Environment } from './domain/schemas';
 
+/** A ring of AES-256 keys, `id1:base64,id2:base64`: the first encrypts, any decrypts. */
+const keyRing = () =>
+  z
+    .string()
+    .optional()
+    .transform((text, ctx) => {
+      try {
+        return text ? parsePayloadKeys(text) : [];
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    });
+
+/** A resubmitted id starts nothing for this long after its document's workflow ended (Temporal's retention). */
+export const DEFAULT_IDEMPOTENCY_WINDOW = '30d';
+
 const duration = (fallback: string) =>
   z
     .string()
@@ -55,17 +72,13 @@ const ConfigSchema = z.object({
    * `id1:base64,id2:base64` (32-byte keys): every payload Temporal stores is encrypted with the first, decrypted with
    * any. The worker and the API refuse to start without one; `npm start` makes one in `.data/` on first run.
    */
-  PAYLOAD_KEYS: z
-    .string()
-    .optional()
-    .transform((text, ctx) => {
-      try {
-        return text ? parsePayloadKeys(text) : [];
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', message: (err as Error).message });
-        return z.NEVER;
-      }
-    }),
+  PAYLOAD_KEYS: keyRing(),
+  /**
+   * `id1:base64,...` like PAYLOAD_KEYS, but other keys: customers' signing secrets are sealed with the first before
+   * they reach Temporal, so the payload codec (and whoever decodes through it in the Web UI) never opens them
+   * (README, "Secrets"). The worker and the API refuse to start without one; `npm start` makes one in `.data/`.
+   */
+  SECRET_KEYS: keyRing(),
   /**
    * The Temporal Web UI origins allowed to call the codec endpoint from the browser (CORS), comma-separated: a UI is
    * opened at `localhost` or at `127.0.0.1`, and the browser calls from whichever it was.
@@ -138,6 +151,12 @@ const ConfigSchema = z.object({
   SECRET_ROTATION_GRACE: duration('24h'),
   /** How long the API reuses a customer's pending count (`pendingCount`, resend-all) before listing the bucket again. */
   PENDING_COUNT_CACHE: duration('5s'),
+  /**
+   * How long the same document id again starts nothing (answers the document as it is): the retention of the
+   * Temporal namespace, which keeps a closed document's workflow this long after it ended. The stacks create the
+   * namespace with it; past it, the id is free and a resubmit delivers anew.
+   */
+  IDEMPOTENCY_WINDOW: duration(DEFAULT_IDEMPOTENCY_WINDOW),
   /** An endpoint entity continues as new past this many history events, well before Temporal's limits. */
   ENDPOINT_RUN_MAX_EVENTS: z.coerce.number().int().min(50).max(40_000).default(2_000),
   /** How often the cold-store sweep (a Temporal Schedule) removes copies past COLD_RETENTION, for S3 servers without lifecycle rules. */

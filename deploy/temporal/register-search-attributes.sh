@@ -6,7 +6,7 @@ set -euo pipefail
 
 TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-temporal:7233}"
 NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
-RETENTION="${NAMESPACE_RETENTION:-168h}"
+RETENTION="${NAMESPACE_RETENTION:-720h}"
 MAX_ATTEMPTS="${MAX_ATTEMPTS:-90}"
 SLEEP_SECONDS="${SLEEP_SECONDS:-2}"
 ATTRIBUTES=(CustomerId Environment DocumentType DeliveryStatus)
@@ -37,6 +37,9 @@ ensure_namespace() {
   return 1
 }
 retry "namespace ${NAMESPACE}" ensure_namespace
+# The retention is the idempotency window (a document id again starts nothing this long after it closed): a
+# namespace made before with another retention is brought to it.
+retry "retention ${RETENTION}" t operator namespace update --namespace "$NAMESPACE" --retention "$RETENTION"
 
 create_args=()
 for name in "${ATTRIBUTES[@]}"; do

@@ -396,7 +396,7 @@ export interface components {
                 production: string;
             };
         };
-        /** @description The same id again answers the same, and delivers once */
+        /** @description The same id again answers the same and delivers once, for as long as the idempotency window (IDEMPOTENCY_WINDOW, 30 days by default) after its document ended */
         SubmitAccepted: {
             id: string;
             /** @enum {string} */

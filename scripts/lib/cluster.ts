@@ -6,9 +6,8 @@ import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { temporal as proto } from '@temporalio/proto';
-import { parseDuration } from '../../src/domain/duration';
 import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
-import { portOpen, startChild, waitFor, type Child, type ChildOutput } from './stack';
+import { ensureRetention, portOpen, startChild, waitFor, type Child, type ChildOutput } from './stack';
 import { postgresProgram, temporalSchemaDir, toolPath } from './tools';
 
 // The production topology without Docker: PostgreSQL (Debian's package), the Temporal server built from the Go
@@ -86,7 +85,8 @@ export interface ClusterOptions extends ChildOutput {
    */
   shards: number;
   namespace: string;
-  retention?: string;
+  /** The namespace's retention: the idempotency window (IDEMPOTENCY_WINDOW). */
+  retentionMs: number;
 }
 
 /** PostgreSQL will not run as root: when we are root its files and process belong to the `postgres` user. */
@@ -220,7 +220,7 @@ function serverConfig({ ports, shards, dir }: ClusterOptions): string {
 const KEYWORD = proto.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
 
 /** The namespace and our search attributes, then a visibility query that uses them: the cluster is ready for us. */
-async function prepareNamespace(server: Child, address: string, namespace: string, retention: string) {
+async function prepareNamespace(server: Child, address: string, namespace: string, retentionMs: number) {
   const connection = await waitFor('the Temporal frontend', () => {
     if (server.process.exitCode !== null) throw new Error(`the Temporal server exited (${server.process.exitCode})`);
     return Connection.connect({ address, connectTimeout: 1_000 });
@@ -228,10 +228,11 @@ async function prepareNamespace(server: Child, address: string, namespace: strin
   const alreadyExists = (err: unknown) => (err as { code?: number }).code === 6;
   try {
     await connection.workflowService
-      .registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs(parseDuration(retention)) })
+      .registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs(retentionMs) })
       .catch((err) => {
         if (!alreadyExists(err)) throw err;
       });
+    await ensureRetention(connection, namespace, retentionMs);
     await waitFor('the namespace', async () => {
       await connection.operatorService
         .addSearchAttributes({
@@ -274,7 +275,7 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
     const server = startChild('temporal', toolPath('temporal-server'), args, { output });
     children.push(server);
     const address = `127.0.0.1:${ports.frontend}`;
-    await prepareNamespace(server, address, namespace, options.retention ?? '72h');
+    await prepareNamespace(server, address, namespace, options.retentionMs);
     return { address, metricsUrl: `http://127.0.0.1:${ports.metrics}/metrics`, children, stop };
   } catch (err) {
     await stop();

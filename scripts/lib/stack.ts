@@ -3,6 +3,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
 import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
 import { toolPath } from './tools';
 
@@ -111,6 +112,21 @@ export interface TemporalOptions extends ChildOutput {
   namespace?: string;
   /** Where the Web UI asks to decode encrypted payloads: the API's codec endpoint. */
   codecEndpoint?: string;
+  /** The namespace's retention: the idempotency window (IDEMPOTENCY_WINDOW). */
+  retentionMs: number;
+}
+
+/**
+ * Sets a namespace's retention, the idempotency window: how long a closed workflow (a delivered document) is kept,
+ * and with it, how long its id starts nothing. A namespace made before (the data directory is reused) is updated.
+ */
+export async function ensureRetention(connection: Connection, namespace: string, retentionMs: number) {
+  const { config } = await connection.workflowService.describeNamespace({ namespace });
+  if (Number(config?.workflowExecutionRetentionTtl?.seconds ?? 0) * 1000 === retentionMs) return;
+  await connection.workflowService.updateNamespace({
+    namespace,
+    config: { workflowExecutionRetentionTtl: msToTs(retentionMs) },
+  });
 }
 
 /** Dynamic config that turns task-queue fairness on (Temporal 1.29: pre-release, off by default). */
@@ -124,6 +140,7 @@ export async function startTemporal({
   dbFile,
   namespace = 'default',
   codecEndpoint,
+  retentionMs,
   output,
 }: TemporalOptions) {
   mkdirSync(path.dirname(dbFile), { recursive: true });
@@ -148,7 +165,7 @@ export async function startTemporal({
     if (child.process.exitCode !== null) throw new Error('temporal exited');
     const connection = await Connection.connect({ address: `127.0.0.1:${port}`, connectTimeout: 1_000 });
     try {
-      await connection.workflowService.describeNamespace({ namespace });
+      await ensureRetention(connection, namespace, retentionMs);
     } finally {
       await connection.close();
     }

@@ -9,7 +9,8 @@ import { isShareFull } from '../lib/endpoint-share';
 import { createSendGuards, endpointShare, type SendGuards } from '../lib/send-guards';
 import { attemptOutcome, type Metrics } from '../lib/metrics';
 import { isPrivateUrl } from '../lib/private-address';
-import { signingSecrets, webhookHeaders } from '../lib/signature';
+import type { SecretSeal } from '../lib/secret-seal';
+import { webhookHeaders } from '../lib/signature';
 import type { PendingStore } from '../pending/store';
 import { heartbeating } from './heartbeat';
 
@@ -116,11 +117,12 @@ export function createDeliverActivities(deps: {
   endpoints: EndpointReader;
   slots: SlotReserver;
   store: PendingStore;
+  seal: SecretSeal;
   config: Config;
   metrics: Metrics;
   guards?: SendGuards;
 }) {
-  const { http, endpoints, slots, store, config, metrics } = deps;
+  const { http, endpoints, slots, store, seal, config, metrics } = deps;
   const { shares, breakers, pacer } = deps.guards ?? createSendGuards(config);
 
   /**
@@ -249,7 +251,7 @@ export function createDeliverActivities(deps: {
     try {
       const response = await postSigned(http, config, {
         url: endpoint.url,
-        secrets: signingSecrets(endpoint, sentAt),
+        secrets: seal.signingSecrets(endpoint, sentAt),
         id,
         body,
         now: sentAt,

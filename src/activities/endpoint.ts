@@ -2,7 +2,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import type { Transporter } from 'nodemailer';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
-import { signingSecrets } from '../lib/signature';
+import type { SecretSeal } from '../lib/secret-seal';
 import type { Metrics } from '../lib/metrics';
 import { isPrivateUrl } from '../lib/private-address';
 import { endpointShare, withPlace, type SendGuards } from '../lib/send-guards';
@@ -23,6 +23,8 @@ export interface EndpointSettings {
   /** PROBE_MIN_INTERVAL. Absent in runs recorded before the floor: those probe on their schedule alone. */
   probeMinIntervalMs?: number;
 }
+
+export type SealSecretsInput = Pick<EndpointState, 'secret' | 'previousSecret'>;
 
 export interface PendingNotification extends PendingSummary {
   type: 'documents.pending';
@@ -84,10 +86,22 @@ export function createEndpointActivities(deps: {
   config: Config;
   metrics: Metrics;
   guards: SendGuards;
+  seal: SecretSeal;
 }) {
-  const { store, http, endpoints, mailer, config, metrics, guards } = deps;
+  const { store, http, endpoints, mailer, config, metrics, guards, seal } = deps;
 
   return {
+    /** Seals secrets an entity still holds in the clear (it was made before sealing): those it holds from then on. */
+    async sealSecrets(input: SealSecretsInput): Promise<SealSecretsInput> {
+      return {
+        secret: input.secret && seal.seal(input.secret),
+        previousSecret: input.previousSecret && {
+          ...input.previousSecret,
+          secret: seal.seal(input.previousSecret.secret),
+        },
+      };
+    },
+
     /** Configuration the entity workflow needs; read per run so a redeployed config applies. */
     async endpointSettings(environment: Environment): Promise<EndpointSettings> {
       return {
@@ -148,7 +162,7 @@ export function createEndpointActivities(deps: {
       const response = await withPlace(guards, share, () =>
         postSigned(http, config, {
           url: endpoint.notificationUrl!,
-          secrets: signingSecrets(endpoint, now),
+          secrets: seal.signingSecrets(endpoint, now),
           id: input.notificationId,
           body: JSON.stringify(notification),
           now,

@@ -4,6 +4,7 @@ import type { Transporter } from 'nodemailer';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
 import type { Metrics } from '../lib/metrics';
+import { SecretSeal } from '../lib/secret-seal';
 import { createSendGuards, type SendGuards } from '../lib/send-guards';
 import { createPendingStore } from '../pending/store';
 import { createDeliverActivities, type EndpointReader, type SlotReserver } from './deliver';
@@ -33,10 +34,11 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   const store = createPendingStore(deps);
   const guards = deps.guards ?? createSendGuards(deps.config);
+  const seal = new SecretSeal(deps.config.SECRET_KEYS);
   return {
-    ...createDeliverActivities({ ...deps, store, guards }),
+    ...createDeliverActivities({ ...deps, store, guards, seal }),
     ...createPendingActivities({ ...deps, store }),
-    ...createEndpointActivities({ ...deps, store, guards }),
+    ...createEndpointActivities({ ...deps, store, guards, seal }),
     ...createRedeliverActivities({ ...deps, store }),
     ...createOperatorActivities({ ...deps, guards }),
   };

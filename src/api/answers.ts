@@ -43,9 +43,12 @@ export const CustomerCreatedAnswer = z
   })
   .meta({ id: 'CustomerCreated' });
 
-export const SubmitAcceptedAnswer = z
-  .object({ id: z.string(), status: DocumentStatusSchema })
-  .meta({ id: 'SubmitAccepted', description: 'The same id again answers the same, and delivers once' });
+export const SubmitAcceptedAnswer = z.object({ id: z.string(), status: DocumentStatusSchema }).meta({
+  id: 'SubmitAccepted',
+  description:
+    'The same id again answers the same and delivers once, for as long as the idempotency window ' +
+    '(IDEMPOTENCY_WINDOW, 30 days by default) after its document ended',
+});
 
 export const AttemptAnswer = AttemptSchema.omit({ url: true }).extend({ at: Timestamp }).meta({ id: 'Attempt' });
 

@@ -5,6 +5,7 @@ import {
   continueAsNew,
   log,
   ParentClosePolicy,
+  patched,
   proxyLocalActivities,
   setHandler,
   startChild,
@@ -19,6 +20,7 @@ import { endpointEmailWorkflowId, notificationWorkflowId } from '../domain/ids';
 import { operatorEventWorkflowId, type OperatorEvent } from '../domain/operator-events';
 import type { EndpointState } from '../domain/schemas';
 import { RATE_WINDOW_MS } from '../domain/rate-limit';
+import { isSealedSecret, isSigningSecret } from '../domain/secrets';
 import { parseRetrySchedule } from '../domain/schedule';
 import { metrics } from './sinks';
 import {
@@ -39,7 +41,9 @@ import { operatorEvent } from './operator';
 import { replayLoop, type ReplayPass } from './replay';
 import { endpointEmail, probeLoop, type ProbeTime } from './suspension';
 
-const { endpointSettings } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
+const { endpointSettings, sealSecrets } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
+/** Since this patch an entity holding secrets in the clear seals them at the start of its next run. */
+const SEALED_SECRETS = 'sealed-secrets';
 
 const HTTP_URL = /^https?:\/\/[^\s/]+/i;
 
@@ -67,8 +71,8 @@ function validateConfiguration(input: ConfigureEndpointInput): void {
       throw ApplicationFailure.nonRetryable(`${field} must be a whole number of 1 or more`, 'InvalidEndpoint', field);
     }
   }
-  if (!input.newSecret.startsWith('whsec_')) {
-    throw ApplicationFailure.nonRetryable('newSecret must be a whsec_ secret', 'InvalidEndpoint', 'newSecret');
+  if (!isSigningSecret(input.newSecret)) {
+    throw ApplicationFailure.nonRetryable('newSecret must be a signing secret', 'InvalidEndpoint', 'newSecret');
   }
 }
 
@@ -247,8 +251,8 @@ export class EndpointEntity {
           if (!state.secret) {
             throw ApplicationFailure.nonRetryable('the webhook has no secret yet: configure it first', 'NoSecret');
           }
-          if (!newSecret.startsWith('whsec_') || !(graceMs >= 0)) {
-            throw ApplicationFailure.nonRetryable('a whsec_ secret and a grace of 0 or more', 'InvalidEndpoint');
+          if (!isSigningSecret(newSecret) || !(graceMs >= 0)) {
+            throw ApplicationFailure.nonRetryable('a signing secret and a grace of 0 or more', 'InvalidEndpoint');
           }
         },
       },
@@ -309,6 +313,29 @@ export class EndpointEntity {
 
   async loadSettings(): Promise<void> {
     this.settings = await endpointSettings(this.state.environment);
+  }
+
+  /** Whether this run starts with a secret in the clear (made before sealing), and since the patch seals it. */
+  holdsClearSecrets(): boolean {
+    const clear = (value?: string) => value !== undefined && !isSealedSecret(value);
+    return (clear(this.state.secret) || clear(this.state.previousSecret?.secret)) && patched(SEALED_SECRETS);
+  }
+
+  /**
+   * An entity made before signing secrets were sealed holds them in the clear: its next run seals them (an activity:
+   * the keys are the worker's), so its memo and queries show them sealed from then on. Runs recorded before the patch
+   * replay without it. (Decided in the run's first task, before any activity: a patch marker after a local activity
+   * of the first task does not replay.)
+   */
+  async sealLegacySecrets(decided: boolean): Promise<void> {
+    const { state } = this;
+    if (!decided) return;
+    const sealed = await sealSecrets({ secret: state.secret, previousSecret: state.previousSecret });
+    // A rotation while the activity ran brought sealed secrets of its own: those stay.
+    const clear = (value?: string) => value !== undefined && !isSealedSecret(value);
+    if (clear(state.secret)) state.secret = sealed.secret;
+    if (clear(state.previousSecret?.secret) && sealed.previousSecret) state.previousSecret = sealed.previousSecret;
+    this.publish();
   }
 
   /** Writes the memo when something changed, once per activation, until the run drains. */
@@ -406,7 +433,9 @@ export async function endpointEntity(input: EndpointEntityInput): Promise<void> 
   const entity = new EndpointEntity(input);
   // Registered before anything is awaited: an Update arriving with the first task must find its handler.
   entity.registerHandlers();
+  const sealing = entity.holdsClearSecrets();
   await entity.loadSettings();
+  await entity.sealLegacySecrets(sealing);
   await supervise({
     publish: () => entity.publishLoop(),
     outbox: () => entity.outboxLoop(),

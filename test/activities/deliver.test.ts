@@ -7,6 +7,7 @@ import type { DocumentInput, EndpointState } from '../../src/domain/schemas';
 import { createDeliveryAgent } from '../../src/lib/http-agent';
 import { createMetrics } from '../../src/lib/metrics';
 import type { PendingStore } from '../../src/pending/store';
+import { SecretSeal } from '../../src/lib/secret-seal';
 import { generateWebhookSecret } from '../../src/lib/signature';
 import { freePort } from '../../scripts/lib/stack';
 import { testConfig } from '../helpers/config';
@@ -24,6 +25,8 @@ const document: DocumentInput = {
 
 /** Documents here are sent by value: nothing is read from a bucket. */
 const store = {} as PendingStore;
+/** The endpoints here hold their secrets in the clear, as entities made before sealing do; both sign alike. */
+const seal = new SecretSeal(testConfig().SECRET_KEYS);
 
 /** Slots as an entity hands them out for a limit of 2 per second, from now on. */
 let nextSlot = 0;
@@ -64,7 +67,7 @@ describe('attemptDelivery against a real HTTP receiver', () => {
   const metrics = createMetrics();
   const attempt = (url: string | undefined, extra?: Partial<EndpointState>) =>
     inActivity(
-      createDeliverActivities({ http, endpoints: endpointAt(url, extra), slots, store, config, metrics })
+      createDeliverActivities({ http, endpoints: endpointAt(url, extra), slots, store, seal, config, metrics })
         .attemptDelivery,
       {
         document,
@@ -164,8 +167,15 @@ describe('attemptDelivery against a real HTTP receiver', () => {
     const before = receiver.received.length;
     const run = (url: string) =>
       inActivity(
-        createDeliverActivities({ http: agent, endpoints: endpointAt(url), slots, store, config: strict, metrics })
-          .attemptDelivery,
+        createDeliverActivities({
+          http: agent,
+          endpoints: endpointAt(url),
+          slots,
+          store,
+          seal,
+          config: strict,
+          metrics,
+        }).attemptDelivery,
         {
           document,
           attemptNumber: 1,
@@ -189,6 +199,7 @@ describe('attemptDelivery against a real HTTP receiver', () => {
           endpoints: endpointAt(receiver.url, { rateLimit: 2 }),
           slots: farOff,
           store,
+          seal,
           config,
           metrics,
         }).attemptDelivery,

@@ -11,6 +11,7 @@ import { createMetrics } from '../../src/lib/metrics';
 import { createSendGuards } from '../../src/lib/send-guards';
 import { generateWebhookSecret } from '../../src/lib/signature';
 import type { PendingStore } from '../../src/pending/store';
+import { SecretSeal } from '../../src/lib/secret-seal';
 import { testConfig } from '../helpers/config';
 import { always, startReceiver, type Receiver } from '../helpers/receiver';
 
@@ -72,6 +73,7 @@ describe('operator events on a private network, with the customers’ policy in 
       endpoints: { get: async () => endpoint },
       slots: { reserve: async () => Date.now() },
       store: {} as PendingStore,
+      seal: new SecretSeal(config.SECRET_KEYS),
       config,
       metrics: createMetrics(),
       guards,

@@ -16,6 +16,7 @@ import { createMetrics, registerSendGauges } from '../../src/lib/metrics';
 import { createSendGuards } from '../../src/lib/send-guards';
 import { generateWebhookSecret } from '../../src/lib/signature';
 import type { PendingStore } from '../../src/pending/store';
+import { SecretSeal } from '../../src/lib/secret-seal';
 import { testConfig } from '../helpers/config';
 import { always, startReceiver, type Receiver } from '../helpers/receiver';
 
@@ -85,17 +86,20 @@ describe("every sending path takes a place in its endpoint's share; scheduled at
     const metrics = createMetrics();
     registerSendGauges(metrics.registry, guards);
     const slots = { reserve: async () => Date.now() };
+    const seal = new SecretSeal(config.SECRET_KEYS);
+    const store = {} as PendingStore;
     return {
       metrics,
-      deliver: createDeliverActivities({ http, endpoints, slots, store: {} as PendingStore, config, metrics, guards }),
+      deliver: createDeliverActivities({ http, endpoints, slots, store, seal, config, metrics, guards }),
       endpoint: createEndpointActivities({
-        store: {} as PendingStore,
+        store,
         http,
         endpoints,
         mailer: {} as Transporter,
         config,
         metrics,
         guards,
+        seal,
       }),
       operator: (url: string) =>
         createOperatorActivities({ operatorHttp: http, config: { ...config, OPERATOR_WEBHOOK_URL: url }, guards }),

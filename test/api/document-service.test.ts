@@ -6,6 +6,7 @@ import { createDocumentService } from '../../src/api/service/documents';
 import type { EndpointReader } from '../../src/activities';
 import type { EndpointState } from '../../src/domain/schemas';
 import { createMetrics } from '../../src/lib/metrics';
+import { SecretSeal } from '../../src/lib/secret-seal';
 import type { PendingStore } from '../../src/pending/store';
 import { testConfig } from '../helpers/config';
 
@@ -33,6 +34,7 @@ describe('document submission', () => {
       metrics: createMetrics(),
       s3: {} as S3Client,
       store: {} as PendingStore,
+      seal: new SecretSeal(testConfig().SECRET_KEYS),
     });
     const doc = (id: string, customerId = 'acme') => ({ id, customerId, type: 'event' as const, data: {} });
 

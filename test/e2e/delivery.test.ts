@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { waitFor } from '../../scripts/lib/stack';
+import { deliveryWorkflowId } from '../../src/domain/ids';
 import { always, startReceiver, type Receiver } from '../helpers/receiver';
 import { listKeys, readObject } from '../helpers/s3';
 import { ADMIN_KEY, apiClient, startTestStack, type TestStack } from '../helpers/stack';
@@ -103,6 +104,34 @@ describe('end to end over HTTP: dev server, versitygw, worker and API processes'
     assert.equal(operatorView.body.status, 'delivered');
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal(r.received.length, 1, 'the same id again is not delivered again');
+  });
+
+  it('keeps a delivered document for the idempotency window, so a resubmit inside it never delivers twice', async () => {
+    // The stack made its namespace with IDEMPOTENCY_WINDOW (30 days), not Temporal's 1-day default: that is how long
+    // a closed document's workflow, and with it its id, is kept.
+    const client = await stack.temporalClient();
+    try {
+      const { namespaceInfo, config } = await client.connection.workflowService.describeNamespace({
+        namespace: 'default',
+      });
+      assert.equal(namespaceInfo?.name, 'default');
+      assert.equal(Number(config?.workflowExecutionRetentionTtl?.seconds), 30 * 24 * 3600);
+      const r = await receiver(always(200));
+      await customer('initial', r.url);
+      const body = { customerId: 'initial', id: 'evt_window', type: 'event', data: 1 };
+      assert.equal((await api('POST', '/v1/production/documents', ADMIN_KEY, body)).status, 202);
+      const handle = client.workflow.getHandle(deliveryWorkflowId('production', 'initial', 'evt_window'));
+      await handle.result();
+      assert.equal((await handle.describe()).status.name, 'COMPLETED', 'its workflow has ended');
+      for (let i = 0; i < 3; i++) {
+        const again = await api('POST', '/v1/production/documents', ADMIN_KEY, { ...body, data: i });
+        assert.deepEqual(again.body, { id: 'evt_window', status: 'delivered' });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(r.received.length, 1, 'delivered once');
+    } finally {
+      await client.connection.close();
+    }
   });
 
   it('archives a document whose retries run out in the production bucket', async () => {

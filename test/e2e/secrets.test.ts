@@ -5,6 +5,7 @@ import { temporal } from '@temporalio/proto';
 import { waitFor } from '../../scripts/lib/stack';
 import { deliveryWorkflowId, endpointWorkflowId } from '../../src/domain/ids';
 import { hashApiKey } from '../../src/lib/api-keys';
+import { endpointStateQuery } from '../../src/workflows/messages';
 import { always, startReceiver, type Receiver } from '../helpers/receiver';
 import { ADMIN_KEY, apiClient, startTestStack, type TestStack } from '../helpers/stack';
 
@@ -76,6 +77,75 @@ describe('no secret readable in Temporal, on the real stack', () => {
     assert.equal(checked, workflows.length * 2 * Object.keys(secrets).length);
   });
 
+  it('what the Web UI decodes through the codec (histories, memo, queries) holds no signing secret', async () => {
+    // A rotation, so a previous secret is held too.
+    const rotated = await api('POST', '/v1/production/webhook/secret/rotate', keys.production);
+    assert.equal(rotated.status, 200);
+    const signing = [secret, rotated.body.secret as string];
+    assert.match(signing[1], /^whsec_/, 'the customer is shown the new secret itself');
+    await api('POST', '/v1/production/documents', ADMIN_KEY, { customerId: 'vault', id: 'd2', type: 'event', data: 2 });
+    await waitFor('delivery', async () =>
+      assert.equal((await api('GET', '/v1/production/documents/d2', keys.production)).body.status, 'delivered'),
+    );
+    // Both secrets signed it: the worker opens them where it signs.
+    assert.equal(String(receiver.received.at(-1)!.headers['webhook-signature']).split(' ').length, 2);
+
+    /** Every payload in a decoded protobuf object, wherever it sits (inputs, results, memo, search attributes). */
+    const payloadsIn = (value: unknown, found: { metadata?: unknown; data?: Uint8Array }[] = []) => {
+      if (value && typeof value === 'object' && !(value instanceof Uint8Array)) {
+        const record = value as Record<string, unknown>;
+        if (record.data instanceof Uint8Array && record.metadata) found.push(record as { data: Uint8Array });
+        else for (const child of Object.values(record)) payloadsIn(child, found);
+      }
+      return found;
+    };
+    const asJson = (payload: { metadata?: unknown; data?: Uint8Array }) => ({
+      metadata: Object.fromEntries(
+        Object.entries((payload.metadata ?? {}) as Record<string, Uint8Array>).map(([k, v]) => [
+          k,
+          Buffer.from(v).toString('base64'),
+        ]),
+      ),
+      data: Buffer.from(payload.data ?? []).toString('base64'),
+    });
+    const readable: string[] = [];
+    for (const workflowId of [
+      endpointWorkflowId('production', 'vault'),
+      deliveryWorkflowId('production', 'vault', 'd2'),
+    ]) {
+      const history = await raw.workflow.getHandle(workflowId).fetchHistory();
+      const payloads = [...payloadsIn(history), ...payloadsIn(await describeRaw(workflowId))];
+      assert.ok(payloads.length > 5, `${workflowId}: ${payloads.length} payloads`);
+      for (let i = 0; i < payloads.length; i += 50) {
+        const decoded = await api('POST', '/codec/decode', ADMIN_KEY, {
+          payloads: payloads.slice(i, i + 50).map(asJson),
+        });
+        assert.equal(decoded.status, 200);
+        for (const { data } of decoded.body.payloads) readable.push(Buffer.from(data, 'base64').toString('latin1'));
+      }
+    }
+    // The query the Web UI's Queries tab runs, through a client with the codec.
+    const client = await stack.temporalClient();
+    try {
+      const state = await client.workflow
+        .getHandle(endpointWorkflowId('production', 'vault'))
+        .query(endpointStateQuery);
+      readable.push(JSON.stringify(state));
+      assert.match(state.secret!, /^sealed:v1:/);
+      assert.match(state.previousSecret!.secret, /^sealed:v1:/);
+    } finally {
+      await client.connection.close();
+    }
+    for (const value of signing) {
+      const bytes = value.slice('whsec_'.length);
+      assert.ok(!readable.some((text) => text.includes(bytes)), 'a signing secret is readable through the codec');
+    }
+    assert.ok(
+      readable.some((text) => text.includes(receiver.url)),
+      'while the rest of the state is',
+    );
+  });
+
   it('the memo is encrypted, and the operator decodes it through the codec endpoint', async () => {
     const description = await describeRaw(endpointWorkflowId('production', 'vault'));
     const payload = description.workflowExecutionInfo!.memo!.fields!.endpoint;
@@ -93,7 +163,8 @@ describe('no secret readable in Temporal, on the real stack', () => {
     const decoded = await api('POST', '/codec/decode', ADMIN_KEY, body);
     assert.equal(decoded.status, 200);
     const memo = JSON.parse(Buffer.from(decoded.body.payloads[0].data, 'base64').toString());
-    assert.equal(memo.secret, secret, 'the operator reads the real state back');
+    assert.equal(memo.url, receiver.url, 'the operator reads the real state back');
+    assert.match(memo.secret, /^sealed:v1:/, 'the secret as a sealed value: that it exists, not what it is');
 
     // A large document's payload (the CLI and the Web UI send one event's payloads at a time) goes through whole.
     const large = { payloads: [{ metadata: {}, data: Buffer.from('x'.repeat(1024 * 1024)).toString('base64') }] };

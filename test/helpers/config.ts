@@ -1,4 +1,8 @@
 import { loadConfig, type Config } from '../../src/config';
+import { generatePayloadKey } from '../../src/lib/payload-codec';
+
+/** Signing secrets are sealed everywhere, in tests too, with this process's key. */
+export const TEST_SECRET_KEYS = generatePayloadKey('test-secrets');
 
 /** Test configuration: defaults plus overrides, never the developer's shell environment. */
 export function testConfig(overrides: Record<string, string> = {}): Config {
@@ -10,6 +14,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     LOG_LEVEL: 'silent',
     PENDING_COUNT_CACHE: '0s',
     BREAKER_FAILURES: '1000',
+    SECRET_KEYS: TEST_SECRET_KEYS,
     ...overrides,
   });
 }

@@ -2,13 +2,15 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { loadConfig } from '../../src/config';
+import { DEFAULT_IDEMPOTENCY_WINDOW, loadConfig } from '../../src/config';
+import { parseDuration } from '../../src/domain/duration';
 import { dataConverter } from '../../src/lib/temporal';
 import { generatePayloadKey } from '../../src/lib/payload-codec';
 import { createS3Client } from '../../src/lib/s3';
 import { freeClusterPorts, startTemporalCluster } from '../../scripts/lib/cluster';
 import { freePort, startNodeScript, startTemporal, waitFor, type Child } from '../../scripts/lib/stack';
 import { startMailSink } from '../../scripts/lib/mail-sink';
+import { TEST_SECRET_KEYS } from './config';
 import { startTestS3 } from './s3';
 
 export const ADMIN_KEY = 'e2e-admin-key-0123456789';
@@ -37,6 +39,8 @@ export async function startTestStack(overrides: Record<string, string> = {}, sha
   const temporalPort = await freePort();
   let clusterPorts: Awaited<ReturnType<typeof freeClusterPorts>> | undefined;
   const devMetricsPort = await freePort();
+  // The namespace is made with the idempotency window the stack is configured with, as `npm start` makes it.
+  const retentionMs = parseDuration(overrides.IDEMPOTENCY_WINDOW ?? DEFAULT_IDEMPOTENCY_WINDOW);
   const startServer = async (): Promise<{
     address: string;
     pid?: number;
@@ -50,6 +54,7 @@ export async function startTestStack(overrides: Record<string, string> = {}, sha
         ports,
         shards,
         namespace: 'default',
+        retentionMs,
         output,
       });
       return { ...cluster, pid: cluster.children.find((c) => c.name === 'temporal')?.process.pid };
@@ -58,6 +63,7 @@ export async function startTestStack(overrides: Record<string, string> = {}, sha
       port: temporalPort,
       metricsPort: devMetricsPort,
       dbFile: path.join(dir, 'temporal.sqlite'),
+      retentionMs,
       output: path.join(dir, 'temporal.log'),
     });
     return { address: `127.0.0.1:${temporalPort}`, pid: child.process.pid, stop: (signal) => child.stop(signal) };
@@ -70,6 +76,7 @@ export async function startTestStack(overrides: Record<string, string> = {}, sha
     SMTP_URL: `smtp://127.0.0.1:${mail.port}`,
     ADMIN_API_KEY: ADMIN_KEY,
     PAYLOAD_KEYS: PAYLOAD_KEYS,
+    SECRET_KEYS: TEST_SECRET_KEYS,
     TEMPORAL_ADDRESS: temporal.address,
     TASK_QUEUE: 'e2e',
     ALLOW_PRIVATE_URLS: 'true',
@@ -171,6 +178,10 @@ export function apiClient(baseUrl: string) {
     });
     const text = await res.text();
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as any };
+    const answer = { status: res.status, body: (text ? JSON.parse(text) : undefined) as any };
+    // Not enumerable: tests compare `{ status, body }` whole, and the headers are there when one asks.
+    return Object.defineProperty(answer, 'headers', { value: res.headers, enumerable: false }) as typeof answer & {
+      headers: Headers;
+    };
   };
 }

@@ -63,6 +63,14 @@ describe('endpoint entity and document protocol, with mocked activities', { time
     async endpointSettings() {
       return settings;
     },
+    // The real one is an AES seal (test/lib/secret-seal.test.ts); the protocol only needs it to mark them sealed.
+    async sealSecrets({ secret, previousSecret }) {
+      const seal = (value: string) => `sealed:v1:mock:${Buffer.from(value).toString('base64')}`;
+      return {
+        secret: secret && seal(secret),
+        previousSecret: previousSecret && { ...previousSecret, secret: seal(previousSecret.secret) },
+      };
+    },
     async replayPending(input) {
       push(replaySteps, input.customerId, input);
       const ids = bucket.get(input.customerId) ?? [];

@@ -198,6 +198,17 @@ describe('recorded histories replay against today’s workflow code', () => {
     }
   });
 
+  it('since v10 an entity holding a secret in the clear seals it first, in a local activity; before, never', () => {
+    type Event = { markerRecordedEventAttributes?: { details?: { data?: { payloads: { data: string }[] } } } };
+    const localActivities = (workflowId: string) =>
+      (fixtures().find((f) => f.workflowId === workflowId)!.history as { events: Event[] }).events.flatMap((e) => {
+        const data = e.markerRecordedEventAttributes?.details?.data?.payloads[0]?.data;
+        return data ? [JSON.parse(Buffer.from(data, 'base64').toString()).activity_type ?? []].flat() : [];
+      });
+    assert.deepEqual(localActivities('v10/endpoint-secrets-sealed').slice(0, 2), ['endpointSettings', 'sealSecrets']);
+    assert.ok(!localActivities('v9/endpoint-configured').includes('sealSecrets'));
+  });
+
   it('a change that breaks a workflow in flight is caught', async () => {
     const delivered = fixtures().filter((f) => f.workflowId.endsWith('/document-delivered-first-attempt'));
     const broken = await bundle(require.resolve('../fixtures/broken-workflows'));

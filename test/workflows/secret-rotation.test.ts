@@ -2,12 +2,28 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import type { Config } from '../../src/config';
+import { endpointWorkflowId } from '../../src/domain/ids';
+import type { EndpointState } from '../../src/domain/schemas';
+import { generateApiKey, hashApiKey } from '../../src/lib/api-keys';
+import { generateWebhookSecret } from '../../src/lib/signature';
+import type { endpointEntity } from '../../src/workflows';
+import { endpointStateQuery } from '../../src/workflows/messages';
 import { testConfig } from '../helpers/config';
 import { always, startReceiver, type ReceivedRequest, type Receiver } from '../helpers/receiver';
 import { startTestS3 } from '../helpers/s3';
 import { startTimeSkipping, type TimeSkipping } from '../helpers/temporal';
 
 const H = 3_600_000;
+
+/** Queries until the entity's secret is sealed (its run's first task seals it). */
+async function waitForSealed(read: () => Promise<EndpointState>): Promise<EndpointState> {
+  for (let i = 0; i < 100; i++) {
+    const state = await read();
+    if (state.secret?.startsWith('sealed:v1:')) return state;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('the secret was never sealed');
+}
 
 /** Whether a receiver holding only `secret` accepts the request, as the `standardwebhooks` package verifies it. */
 function verifies(secret: string, request: ReceivedRequest): boolean {
@@ -103,6 +119,43 @@ describe('secret rotation with a grace period, with time skipping', () => {
       assert.ok(verifies(newSecret, request), 'the new secret verifies');
       assert.ok(!verifies(oldSecret, request), 'the old one no longer does');
     }
+  });
+
+  it('an entity made before secrets were sealed seals them on its next run, and keeps signing with them', async () => {
+    const receiver = await startReceiver(always(200), ts.now);
+    receivers.push(receiver);
+    const [current, previous] = [generateWebhookSecret(), generateWebhookSecret()];
+    const now = await ts.now();
+    // The state such an entity carries: its secrets in the clear, one of them in a rotation's grace.
+    const state: EndpointState = {
+      customerId: 'legacy',
+      customerName: 'Legacy',
+      environment: 'production',
+      apiKeyHash: hashApiKey(generateApiKey('production', 'legacy')),
+      url: receiver.url,
+      secret: current,
+      previousSecret: { secret: previous, expiresAt: new Date(now + 24 * H).toISOString() },
+      status: 'active',
+      preferences: { pendingNotifications: true },
+      counters: { retriesExhausted: 0, suspensions: 0, consecutiveExhausted: 0 },
+      updatedAt: new Date(now).toISOString(),
+    };
+    const handle = await ts.client.workflow.start<typeof endpointEntity>('endpointEntity', {
+      workflowId: endpointWorkflowId('production', 'legacy'),
+      taskQueue: config.TASK_QUEUE,
+      args: [{ state }],
+      memo: { endpoint: state },
+    });
+    const held = await waitForSealed(() => handle.query(endpointStateQuery));
+    assert.match(held.previousSecret!.secret, /^sealed:v1:/);
+    assert.ok(!JSON.stringify(held).includes(current.slice('whsec_'.length)), 'neither secret readable in its state');
+    assert.ok(!JSON.stringify(held).includes(previous.slice('whsec_'.length)));
+
+    await ts.service.submitDocument('production', { customerId: 'legacy', id: 'after', type: 'event', data: 1 });
+    await ts.env.sleep(10_000);
+    assert.equal(receiver.received.length, 1);
+    assert.ok(verifies(current, receiver.received[0]), 'the receiver verifies with the secret it always had');
+    assert.ok(verifies(previous, receiver.received[0]), 'and with the one in its grace');
   });
 
   it('refuses a rotation before the webhook has a secret (409), changing nothing', async () => {

@@ -1,3 +1,4 @@
+import type { SecretSeal } from '../../lib/secret-seal';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import type { EndpointReader } from '../../activities';
@@ -13,4 +14,6 @@ export interface ServiceContext {
   endpoints: EndpointReader;
   config: Config;
   metrics: Metrics;
+  /** Seals the signing secrets the API makes, and opens one to show it (lib/secret-seal.ts). */
+  seal: SecretSeal;
 }

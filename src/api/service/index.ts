@@ -3,6 +3,7 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../../config';
 import { ENVIRONMENTS } from '../../domain/schemas';
 import { createMetrics, type Metrics } from '../../lib/metrics';
+import { SecretSeal } from '../../lib/secret-seal';
 import { createEndpointReader } from '../../lib/temporal';
 import { createPendingStore } from '../../pending/store';
 import type { ServiceContext } from './context';
@@ -31,6 +32,7 @@ export function createDeliveryService({
     metrics,
     store: createPendingStore({ s3, config }),
     endpoints: createEndpointReader(client),
+    seal: new SecretSeal(config.SECRET_KEYS),
   };
   const documents = createDocumentService(context);
   return {

@@ -12,7 +12,11 @@ import { AppError } from '../errors';
 import type { ServiceContext } from './context';
 
 /** The webhook: its configuration, activation and preferences live in the customer's endpoint entity. */
-export function createWebhookService({ client, store, endpoints, config }: ServiceContext) {
+export function createWebhookService({ client, store, endpoints, config, seal }: ServiceContext) {
+  /** The entity holds the secret sealed; the two answers that show it (set, rotated) open it. */
+  const withOpenSecret = (state: EndpointState): EndpointState =>
+    state.secret ? { ...state, secret: seal.open(state.secret) } : state;
+
   const entity = (environment: Environment, customerId: string) =>
     client.workflow.getHandle(endpointWorkflowId(environment, customerId));
 
@@ -25,9 +29,10 @@ export function createWebhookService({ client, store, endpoints, config }: Servi
 
     async configureWebhook(environment: Environment, customerId: string, webhook: PutWebhook): Promise<EndpointState> {
       try {
-        return await entity(environment, customerId).executeUpdate(configureEndpointUpdate, {
-          args: [{ ...webhook, newSecret: generateWebhookSecret() }],
+        const state = await entity(environment, customerId).executeUpdate(configureEndpointUpdate, {
+          args: [{ ...webhook, newSecret: seal.seal(generateWebhookSecret()) }],
         });
+        return withOpenSecret(state);
       } catch (err) {
         // The entity's validator is the last line of defence; its rejection is the caller's bad input.
         if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
@@ -43,9 +48,10 @@ export function createWebhookService({ client, store, endpoints, config }: Servi
     /** A new secret; the old one signs beside it for SECRET_ROTATION_GRACE. 409 before the webhook has a secret. */
     async rotateSecret(environment: Environment, customerId: string): Promise<EndpointState> {
       try {
-        return await entity(environment, customerId).executeUpdate(rotateSecretUpdate, {
-          args: [{ newSecret: generateWebhookSecret(), graceMs: config.SECRET_ROTATION_GRACE }],
+        const state = await entity(environment, customerId).executeUpdate(rotateSecretUpdate, {
+          args: [{ newSecret: seal.seal(generateWebhookSecret()), graceMs: config.SECRET_ROTATION_GRACE }],
         });
+        return withOpenSecret(state);
       } catch (err) {
         if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
           if (err.cause.type === 'NoSecret') {
