@@ -249,6 +249,25 @@ async function main() {
   });
   record('endpoint-replay-failed-suspended-again', endpointWorkflowId('production', 'h-early'));
 
+  // Since v11: an acknowledgement ends a redelivery that waits for its rate-limit slot (nothing sent).
+  const slow = await customer('h-slow', { retrySchedule: '1s', rateLimit: 1 });
+  const slowIds = ['slow-1', 'slow-2', 'slow-3', 'slow-4', 'slow-5', 'slow-6'];
+  for (const id of slowIds) perDocument.set(id, (n) => ({ status: n <= 2 ? 500 : 200 }));
+  for (const id of slowIds) await submit('production', 'h-slow', id);
+  for (const id of slowIds) await status('production', slow.production, id, 'pending');
+  // Resent together, one slot a second: the later ones wait on timers for theirs.
+  await api('POST', '/v1/production/pending/resend', slow.production, { ids: slowIds });
+  const waitingId = await waitFor('a redelivery waiting for its slot', async () => {
+    for (const id of slowIds.slice(2)) {
+      const res = await api('GET', `/v1/production/documents/${id}`, slow.production);
+      if (res.body.status === 'pending' && Date.parse(res.body.nextAttemptAt ?? '') > Date.now() + 1_000) return id;
+    }
+    throw new Error('none yet');
+  });
+  await api('DELETE', `/v1/production/pending/${waitingId}`, slow.production);
+  await status('production', slow.production, waitingId, 'acknowledged');
+  record('document-acknowledged-waiting-for-slot', deliveryWorkflowId('production', 'h-slow', waitingId));
+
   // Sandbox keeps pending documents 6 s here: expiry to the cold store, then an operator restore (a new run).
   const cold = await customer('h-cold', { retrySchedule: '1s' });
   perDocument.set('cold', () => ({ status: 500 }));

@@ -92,6 +92,7 @@ interface Redelivery {
  */
 const BOUNDED_HISTORY = 'bounded-history';
 export const DOCUMENT_RUN_MAX_EVENTS = 1_000;
+const ACKNOWLEDGE_INTERRUPTS = 'acknowledge-interrupts-waits';
 export const DOCUMENT_RUN_MAX_BYTES = 2 * 1024 * 1024;
 
 /** Where a run that continued as new takes over: the state so far, and the phase it was in. */
@@ -182,7 +183,21 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
     if (!runIsLong() || !patched(BOUNDED_HISTORY)) return;
     await continueAsNew<typeof deliverDocument>({ ...input, continued: { state, retrying } });
   };
-  const attempt = async (trigger: Attempt['trigger'], force: boolean): Promise<DeliveryOutcome> => {
+  /** Waits on a durable timer; true when `interrupted` came true first. */
+  const waitUnless = async (ms: number, interrupted?: () => boolean): Promise<boolean> => {
+    if (interrupted) return condition(interrupted, ms);
+    await sleep(ms);
+    return false;
+  };
+  /**
+   * One attempt, with its waits for a rate-limit slot or a place in the endpoint's share. Undefined: `interrupted`
+   * came true during a wait, and nothing was sent.
+   */
+  const attempt = async (
+    trigger: Attempt['trigger'],
+    force: boolean,
+    interrupted?: () => boolean,
+  ): Promise<DeliveryOutcome | undefined> => {
     // A probe was `scheduled` before attempts said what caused them: one that is a restored document's first attempt
     // ran locally, and still does.
     const local = firstAttemptLocal && state.attempts.length === 0 && (trigger === 'scheduled' || trigger === 'probe');
@@ -197,13 +212,14 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
         // A rate-limited endpoint whose next free slot is seconds away: then send in the reserved slot.
         const slotAt = outcome.throttledUntil;
         state.nextAttemptAt = slotAt;
-        await sleep(Math.max(Date.parse(slotAt) - SLOT_LEAD_MS - Date.now(), 1));
+        if (await waitUnless(Math.max(Date.parse(slotAt) - SLOT_LEAD_MS - Date.now(), 1), interrupted))
+          return undefined;
         outcome = await attemptActivity({ ...request, slotAt });
       } else if (outcome.busyForMs !== undefined) {
         // The endpoint's share of the workers is taken by its own requests: wait about until one is answered.
         const wait = busyWaitMs(outcome.busyForMs, waitedRounds);
         state.nextAttemptAt = new Date(Date.now() + wait).toISOString();
-        await sleep(wait);
+        if (await waitUnless(wait, interrupted)) return undefined;
         outcome = await (local ? attemptDeliveryLocally : attemptActivity)({ ...request, waitedRounds });
       } else {
         break;
@@ -218,7 +234,7 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
     const firstAttemptAt = from?.firstAttemptAt ?? Date.now();
     if (from) await sleep(Math.max(from.nextAt - Date.now(), 1));
     for (let retry = from?.retry ?? 0; ; retry++) {
-      const outcome = await attempt('scheduled', false);
+      const outcome = (await attempt('scheduled', false))!;
       state.nextAttemptAt = undefined;
       if (outcome.delivered) return true;
       // While the endpoint is suspended nothing is sent: the document goes straight to the bucket.
@@ -272,6 +288,10 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
     // Decided as the document enters the bucket: runs that were already waiting there before the patch never
     // continue as new (they replay the waits they recorded).
     const bounded = patched(BOUNDED_HISTORY);
+    // Since this patch an acknowledgement also ends a redelivery that waits for a rate-limit slot or a place in the
+    // share (nothing was sent yet): it answers at once instead of after the endpoint's backlog, and the customer who
+    // took the document does not receive it again.
+    const acknowledgeInterrupts = patched(ACKNOWLEDGE_INTERRUPTS) ? () => acknowledgeRequested : undefined;
     // A safe point: the run is long and no handler is under way (the last redelivery's answers a moment after it
     // was served, so the wait below also wakes for this).
     const mayContinue = () => bounded && runIsLong() && allHandlersFinished();
@@ -285,7 +305,8 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
       if (acknowledgeRequested) return leaveBucket('acknowledged');
       if (redeliveries.length === 0) continue;
       // A redelivery attempts now (even while suspended); a failure leaves it pending, expiry unchanged.
-      const outcome = await attempt(triggerOf(redeliveries[0].request), true);
+      const outcome = await attempt(triggerOf(redeliveries[0].request), true, acknowledgeInterrupts);
+      if (!outcome) return leaveBucket('acknowledged');
       // Out of the bucket before anyone hears of it (below): a replay the answer moves on will not list it again.
       if (outcome.delivered) return leaveBucket('delivered');
       redeliveries.shift()!.outcome = { outcome: 'failed', error: outcome.attempt.error };

@@ -99,4 +99,53 @@ describe('per-endpoint rate limit and headers, on the real stack', () => {
     assert.ok(span >= ((10 - LIMIT) / LIMIT) * 1_000, `the burst of 10 spread over ${span} ms`);
     for (const request of receiver.received) assert.equal(request.headers['x-gateway-token'], 'let-me-in');
   });
+
+  it('an acknowledge ends a redelivery waiting for its slot: answered at once, and the document is not sent', async () => {
+    const backlog = await startReceiver(always(500));
+    try {
+      const created = await api('POST', '/v1/customers', ADMIN_KEY, { id: 'backlog', name: 'Backlog' });
+      const own = created.body.apiKeys.production as string;
+      assert.equal((await api('PUT', '/v1/production/webhook', own, { url: backlog.url, rateLimit: 1 })).status, 200);
+      const ids = Array.from({ length: 8 }, (_, n) => `b-${n}`);
+      for (const id of ids) {
+        await api('POST', '/v1/production/documents', ADMIN_KEY, {
+          customerId: 'backlog',
+          id,
+          type: 'event',
+          data: id,
+        });
+      }
+      const docStatus = async (id: string) => (await api('GET', `/v1/production/documents/${id}`, own)).body;
+      await waitFor('the backlog in the bucket', async () => {
+        for (const id of ids) assert.equal((await docStatus(id)).status, 'pending', id);
+      });
+      backlog.setBehaviour(always(200));
+      assert.equal((await api('PATCH', '/v1/production/webhook', own, { active: true })).status, 200);
+      // One a second: the replay's later documents wait on timers for their slots. Take one of them meanwhile.
+      const waiting = await waitFor('a redelivery waiting for its slot', async () => {
+        for (const id of ids.slice(3)) {
+          const body = await docStatus(id);
+          if (body.status === 'pending' && body.nextAttemptAt && Date.parse(body.nextAttemptAt) > Date.now() + 1_000) {
+            return id;
+          }
+        }
+        throw new Error('none waiting yet');
+      });
+      const sentTo = (id: string) => backlog.received.filter((r) => JSON.parse(r.body).id === id).length;
+      const sentBefore = sentTo(waiting);
+      const ack = await api('DELETE', `/v1/production/pending/${waiting}`, own);
+      assert.equal(ack.status, 204);
+      assert.equal((await docStatus(waiting)).status, 'acknowledged');
+      await waitFor(
+        'the rest delivered',
+        async () => {
+          for (const id of ids.filter((id) => id !== waiting)) assert.equal((await docStatus(id)).status, 'delivered');
+        },
+        60_000,
+      );
+      assert.equal(sentTo(waiting), sentBefore, `${waiting} was sent after its acknowledgement`);
+    } finally {
+      await backlog.close();
+    }
+  });
 });

@@ -209,6 +209,24 @@ describe('recorded histories replay against today’s workflow code', () => {
     assert.ok(!localActivities('v9/endpoint-configured').includes('sealSecrets'));
   });
 
+  it('since v11 an acknowledgement ends a redelivery waiting for its slot: the timer is cancelled, nothing is sent', () => {
+    const types = (
+      fixtures().find((f) => f.workflowId === 'v11/document-acknowledged-waiting-for-slot')!.history as {
+        events: { eventType: string }[];
+      }
+    ).events.map((e) => e.eventType.replace('EVENT_TYPE_', ''));
+    const cancelled = types.lastIndexOf('TIMER_CANCELED');
+    assert.equal(types[cancelled - 1], 'WORKFLOW_EXECUTION_UPDATE_ACCEPTED', 'the acknowledgement cancels the wait');
+    // Then one activity (the object leaves the bucket), and no attempt after it.
+    assert.deepEqual(types.slice(cancelled + 1, cancelled + 4), [
+      'ACTIVITY_TASK_SCHEDULED',
+      'ACTIVITY_TASK_STARTED',
+      'ACTIVITY_TASK_COMPLETED',
+    ]);
+    assert.equal(types.slice(cancelled + 4).filter((t) => t === 'ACTIVITY_TASK_SCHEDULED').length, 0);
+    assert.equal(types.at(-1), 'WORKFLOW_EXECUTION_COMPLETED');
+  });
+
   it('a change that breaks a workflow in flight is caught', async () => {
     const delivered = fixtures().filter((f) => f.workflowId.endsWith('/document-delivered-first-attempt'));
     const broken = await bundle(require.resolve('../fixtures/broken-workflows'));
