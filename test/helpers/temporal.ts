@@ -16,6 +16,12 @@ import { createMetrics } from '../../src/lib/metrics';
 import { createS3Client, ensureBuckets } from '../../src/lib/s3';
 import { createWorker } from '../../src/worker';
 import { toolPath } from '../../scripts/lib/tools';
+import { after, before } from 'node:test';
+import { testConfig } from './config';
+import { startReceiver, type Behaviour, type Receiver } from './receiver';
+import { startTestS3 } from './s3';
+
+type TestS3 = Awaited<ReturnType<typeof startTestS3>>;
 
 let runtimeInstalled = false;
 let workflowBundle: WorkflowBundleWithSourceMap | undefined;
@@ -86,3 +92,23 @@ export async function startTimeSkipping(config: Config) {
 }
 
 export type TimeSkipping = Awaited<ReturnType<typeof startTimeSkipping>>;
+
+/**
+ * A suite's real worker on the time-skipping server, with S3 of its own and one receiver, started before its tests and
+ * stopped after them: `suite.ts`, `suite.config` and `suite.receiver` are there once the tests run.
+ */
+export function timeSkippingSuite(overrides: Record<string, string>, behaviour: Behaviour, onServerClock = true) {
+  const suite = {} as { s3: TestS3; ts: TimeSkipping; config: Config; receiver: Receiver };
+  before(async () => {
+    suite.s3 = await startTestS3();
+    suite.config = testConfig({ ...suite.s3.env, ...overrides });
+    suite.ts = await startTimeSkipping(suite.config);
+    suite.receiver = await startReceiver(behaviour, onServerClock ? suite.ts.now : undefined);
+  });
+  after(async () => {
+    await suite.receiver?.close();
+    await suite.ts?.stop();
+    await suite.s3?.stop();
+  });
+  return suite;
+}

@@ -1,27 +1,24 @@
 import assert from 'node:assert/strict';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { Config } from '../../src/config';
 import { parsePendingKeyTail } from '../../src/pending/keys';
-import { testConfig } from '../helpers/config';
-import { always, startReceiver, type Receiver } from '../helpers/receiver';
-import { listKeys, startTestS3 } from '../helpers/s3';
-import { startTimeSkipping, type TimeSkipping } from '../helpers/temporal';
+import { always, type Receiver } from '../helpers/receiver';
+import { listKeys } from '../helpers/s3';
+import { timeSkippingSuite, type TimeSkipping } from '../helpers/temporal';
 
 const CUSTOMERS = ['lst1', 'lst2', 'lst3', 'lst4', 'lst5'];
 const PER_CUSTOMER = 500;
 
 describe('2,500 pending documents over five customers on real S3', () => {
-  let s3: Awaited<ReturnType<typeof startTestS3>>;
+  // The receiver is never reached: every endpoint is turned off.
+  const suite = timeSkippingSuite({}, always(200), false);
   let ts: TimeSkipping;
   let config: Config;
   let receiver: Receiver;
 
   before(async () => {
-    s3 = await startTestS3();
-    config = testConfig({ ...s3.env });
-    ts = await startTimeSkipping(config);
-    receiver = await startReceiver(always(200));
+    ({ ts, config, receiver } = suite);
     for (const customerId of CUSTOMERS) {
       await ts.service.createCustomer({ id: customerId, name: customerId });
       await ts.service.configureWebhook('production', customerId, { url: receiver.url });
@@ -47,11 +44,6 @@ describe('2,500 pending documents over five customers on real S3', () => {
         await ts.env.sleep(1_000);
       }
     }
-  });
-  after(async () => {
-    await receiver?.close();
-    await ts?.stop();
-    await s3?.stop();
   });
 
   it('each customer pages through exactly its own documents, in the bucket prefix order, with no duplicates or gaps', async () => {

@@ -1,36 +1,20 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Config } from '../../src/config';
+import { describe, it } from 'node:test';
 import { deliveryWorkflowId } from '../../src/domain/ids';
 import { sweepColdStores } from '../../src/workflows';
-import { testConfig } from '../helpers/config';
-import { always, startReceiver, type Receiver } from '../helpers/receiver';
-import { listKeys, readObject, startTestS3 } from '../helpers/s3';
-import { startTimeSkipping, type TimeSkipping } from '../helpers/temporal';
+import { always } from '../helpers/receiver';
+import { listKeys, readObject } from '../helpers/s3';
+import { timeSkippingSuite } from '../helpers/temporal';
 
 const M = 60_000;
 const H = 60 * M;
 const D = 24 * H;
 
 describe('retention, the cold store and the operator restore, with time skipping', () => {
-  let s3: Awaited<ReturnType<typeof startTestS3>>;
-  let ts: TimeSkipping;
-  let config: Config;
-  let receiver: Receiver;
-
-  before(async () => {
-    s3 = await startTestS3();
-    config = testConfig({ ...s3.env, DELIVERY_TIMEOUT: '2s' });
-    ts = await startTimeSkipping(config);
-    receiver = await startReceiver(always(500), ts.now);
-  });
-  after(async () => {
-    await receiver?.close();
-    await ts?.stop();
-    await s3?.stop();
-  });
+  const suite = timeSkippingSuite({ DELIVERY_TIMEOUT: '2s' }, always(500));
 
   it('a sandbox document expires after exactly 3 days pending, goes to the cold store, and a restore brings it back for 3 more days', async () => {
+    const { ts, config, receiver } = suite;
     await ts.service.createCustomer({ id: 'cold', name: 'Cold' });
     await ts.service.configureWebhook('sandbox', 'cold', { url: receiver.url, retrySchedule: '1m' });
     await ts.service.submitDocument('sandbox', {
