@@ -188,11 +188,6 @@ export function createDeliverActivities(deps: {
       attempt.error = 'EPRIVATEADDRESS: the webhook URL points at a private address';
       return failed;
     }
-    const body = await bodyOf(input.document);
-    if (body === undefined) {
-      attempt.error = 'not sent: the pending object is no longer in the bucket';
-      return failed;
-    }
     const share = endpointShare(document.environment, document.customerId, endpoint.maxInFlight, config);
     const breakerKey = `${share.key} ${endpoint.url}`;
     const decision = admit(input, breakerKey);
@@ -212,6 +207,12 @@ export function createDeliverActivities(deps: {
     }
     let verdict: RequestVerdict = 'neutral';
     try {
+      // Read once a place is held: an attempt skipped by the breaker or turned away by a full share reads nothing.
+      const body = await bodyOf(input.document);
+      if (body === undefined) {
+        attempt.error = 'not sent: the pending object is no longer in the bucket';
+        return failed;
+      }
       const slot = await slotFor(input, endpoint);
       if (slot !== undefined) {
         const wait = slot.at - Date.now();
