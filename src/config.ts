@@ -159,6 +159,16 @@ const ConfigSchema = z.object({
   IDEMPOTENCY_WINDOW: duration(DEFAULT_IDEMPOTENCY_WINDOW),
   /** An endpoint entity continues as new past this many history events, well before Temporal's limits. */
   ENDPOINT_RUN_MAX_EVENTS: z.coerce.number().int().min(50).max(40_000).default(2_000),
+  /**
+   * ...or once it has handed out this many rate-limit slots (an Update each; Temporal allows 2,000 per run). Slots
+   * asked for past it are refused, nothing entering the history, and the attempt asks the next run a second later.
+   */
+  ENDPOINT_RUN_MAX_SLOTS: z.coerce.number().int().min(10).max(1_500).default(1_000),
+  /**
+   * A rate-limit slot at most this far off is waited for inside the attempt; a later one on a durable timer (the
+   * workflow wakes 2 s before it, or this long if shorter). 0: every wait is a timer, as the time-skipping tests want.
+   */
+  RATE_LIMIT_INLINE_WAIT: duration('3s').refine((ms) => ms <= 10_000, 'RATE_LIMIT_INLINE_WAIT must be 10s or less'),
   /** How often the cold-store sweep (a Temporal Schedule) removes copies past COLD_RETENTION, for S3 servers without lifecycle rules. */
   COLD_SWEEP_INTERVAL: duration('1h'),
   /** A request whose headers and body have not all arrived by then is answered 408 and its connection closed. */

@@ -25,6 +25,8 @@ export interface WorkerDeps {
   options?: Partial<WorkerOptions>;
   /** How many worker processes share each endpoint's in-flight limit; by default counted from the task queue's pollers. */
   workers?: () => number;
+  /** The clock rate-limit slots are reckoned in; a time-skipping test gives its server's. */
+  clock?: () => Promise<number>;
 }
 
 /** Workflow metrics (src/workflows/sinks.ts) into this process's counters. */
@@ -47,6 +49,7 @@ export async function createWorker({
   metrics = createMetrics(),
   options,
   workers = watchWorkerCount(client, config.TEMPORAL_NAMESPACE, config.TASK_QUEUE).current,
+  clock,
 }: WorkerDeps): Promise<Worker> {
   // One per process: every activity and local activity of this worker sends through the same shares and breakers.
   const guards = createSendGuards(config, workers);
@@ -62,6 +65,7 @@ export async function createWorker({
     config,
     metrics,
     guards,
+    clock,
   });
   return Worker.create({
     connection,

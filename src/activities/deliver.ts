@@ -21,14 +21,22 @@ export interface EndpointReader {
 
 /** Hands out a rate-limited endpoint's send slots (its entity workflow does, one at a time). */
 export interface SlotReserver {
-  /** The moment (epoch ms) reserved for one request to the endpoint. */
-  reserve(environment: Environment, customerId: string): Promise<number>;
+  /**
+   * The moment (epoch ms) reserved for one request to the endpoint, not before `notBefore`; undefined when the entity
+   * hands out no more in its current run (it is about to continue as new): ask again in a moment.
+   */
+  reserve(environment: Environment, customerId: string, notBefore: number): Promise<number | undefined>;
 }
 
-/** A slot further off than this is waited for by the workflow (a durable timer), not inside the activity. */
-export const INLINE_SLOT_WAIT_MS = 3_000;
-/** A reserved slot passed by more than this is not used: sending now could crowd the slots after it. */
-const LATE_SLOT_MS = 20;
+/**
+ * A reserved slot passed by more than this is not used: sending now could crowd the slots after it. Within it, the
+ * 10% margin RATE_WINDOW_MS keeps between slots absorbs the lateness.
+ */
+const LATE_SLOT_MS = 100;
+/** The workflow wakes this long before a far slot and the attempt waits out the rest (never more than the inline wait). */
+const SLOT_LEAD_MS = 2_000;
+/** An entity that hands out no slot in this run has its next one within about this long. */
+const ROLLOVER_WAIT_MS = 1_000;
 
 /**
  * A pending document is attempted by reference: its body is read from the bucket at `objectKey`, so a probe, a
@@ -61,6 +69,8 @@ export interface DeliveryOutcome {
   suspended?: boolean;
   /** Rate limited: nothing was sent; this slot is reserved, and the workflow attempts again in it (`slotAt`). */
   throttledUntil?: string;
+  /** How long before `throttledUntil` the workflow wakes for it (absent in outcomes recorded before: 2 s). */
+  slotLeadMs?: number;
   /**
    * The endpoint's share of the workers is full (its own requests are out): nothing was sent and nothing is recorded;
    * the workflow waits about this long on a timer and attempts again (with `waitedRounds` one higher).
@@ -121,9 +131,17 @@ export function createDeliverActivities(deps: {
   config: Config;
   metrics: Metrics;
   guards?: SendGuards;
+  /**
+   * The clock slots are reckoned in: the entity's, that is the Temporal server's. The worker's own in production;
+   * the time-skipping server's in tests, where the two part at every skip.
+   */
+  clock?: () => Promise<number>;
 }) {
   const { http, endpoints, slots, store, seal, config, metrics } = deps;
   const { shares, breakers, pacer } = deps.guards ?? createSendGuards(config);
+  const clock = deps.clock ?? (async () => Date.now());
+  const inlineWaitMs = config.RATE_LIMIT_INLINE_WAIT;
+  const slotLeadMs = Math.min(SLOT_LEAD_MS, inlineWaitMs);
 
   /**
    * For a rate-limited endpoint, the slot to send in. The one reserved earlier is used unless it has passed (the
@@ -133,11 +151,14 @@ export function createDeliverActivities(deps: {
   async function slotFor(
     input: AttemptDeliveryInput,
     endpoint: EndpointState,
-  ): Promise<{ at: number; reserved: boolean } | undefined> {
+    now: () => number,
+  ): Promise<{ at: number; reserved: boolean } | 'later' | undefined> {
     const reserved = input.slotAt ? Date.parse(input.slotAt) : undefined;
-    if (reserved !== undefined && reserved > Date.now() - LATE_SLOT_MS) return { at: reserved, reserved: true };
+    if (reserved !== undefined && reserved > now() - LATE_SLOT_MS) return { at: reserved, reserved: true };
     if (!endpoint.rateLimit) return undefined;
-    return { at: await slots.reserve(input.document.environment, input.document.customerId), reserved: false };
+    // A little ahead of now: the slot must not have passed by the time the answer is back.
+    const at = await slots.reserve(input.document.environment, input.document.customerId, now() + 50);
+    return at === undefined ? 'later' : { at, reserved: false };
   }
 
   /** The bytes a receiver gets: the document's, or (by reference) its stored object's; undefined once that is gone. */
@@ -213,15 +234,20 @@ export function createDeliverActivities(deps: {
         attempt.error = 'not sent: the pending object is no longer in the bucket';
         return failed;
       }
-      const slot = await slotFor(input, endpoint);
+      // Read once per attempt; the time the slots are reckoned in goes on from it.
+      const clockAt = await clock();
+      const since = Date.now();
+      const now = () => clockAt + Date.now() - since;
+      const slot = await slotFor(input, endpoint, now);
+      if (slot === 'later') return { ...failed, busyForMs: ROLLOVER_WAIT_MS };
       if (slot !== undefined) {
-        const wait = slot.at - Date.now();
-        if (wait > INLINE_SLOT_WAIT_MS && !slot.reserved) {
-          return { ...failed, throttledUntil: new Date(slot.at).toISOString() };
+        const wait = slot.at - now();
+        if (wait > inlineWaitMs && !slot.reserved) {
+          return { ...failed, throttledUntil: new Date(slot.at).toISOString(), slotLeadMs };
         }
         if (wait > 0) await sleep(wait);
       }
-      if (endpoint.rateLimit) await sleep(pacer.book(share.key, endpoint.rateLimit));
+      if (endpoint.rateLimit) await sleep(pacer.book(share.key, endpoint.rateLimit, now()));
       const outcome = await send(
         document.id,
         body,

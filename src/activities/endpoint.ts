@@ -22,6 +22,8 @@ export interface EndpointSettings {
   operatorEvents?: boolean;
   /** PROBE_MIN_INTERVAL. Absent in runs recorded before the floor: those probe on their schedule alone. */
   probeMinIntervalMs?: number;
+  /** ENDPOINT_RUN_MAX_SLOTS. Absent in runs recorded before the bound: those hand out slots without one. */
+  maxSlotsPerRun?: number;
 }
 
 export type SealSecretsInput = Pick<EndpointState, 'secret' | 'previousSecret'>;
@@ -113,6 +115,7 @@ export function createEndpointActivities(deps: {
         reminderBeforeExpiryMs: config.NOTIFICATION_REMINDER,
         operatorEvents: Boolean(config.OPERATOR_WEBHOOK_URL),
         probeMinIntervalMs: config.PROBE_MIN_INTERVAL,
+        maxSlotsPerRun: config.ENDPOINT_RUN_MAX_SLOTS,
       };
     },
 

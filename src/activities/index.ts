@@ -28,6 +28,8 @@ export interface ActivityDeps {
   metrics: Metrics;
   /** Each endpoint's share of this process's sending capacity and each URL's breaker, for every sending path. */
   guards?: SendGuards;
+  /** The clock rate-limit slots are reckoned in (the Temporal server's): this process's own unless a test says. */
+  clock?: () => Promise<number>;
 }
 
 /** All activities, built from their clients so tests can hand in real servers on their own ports. */

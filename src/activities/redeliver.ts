@@ -36,6 +36,11 @@ export interface ReplayStep {
   /** How many of the documents handed out were delivered, and how many failed (absent in steps recorded before). */
   delivered?: number;
   failed?: number;
+  /**
+   * A document handed out had to wait for its turn at a rate-limited (or busy) endpoint: the step stopped handing out
+   * more, and the pass goes on once the last of them is due (the entity waits on a timer, free to continue as new).
+   */
+  resumeAt?: string;
 }
 
 /** A replay step stops handing out documents after this long, so the entity can continue as new between steps. */
@@ -108,7 +113,8 @@ export function createRedeliverActivities(deps: { client: Client; store: Pending
 
     /**
      * One step of a replay pass: redelivers up to `limit` documents after `after`, oldest first, `concurrency` at a
-     * time, and returns when all it handed out have answered.
+     * time, and returns when all it handed out have answered: been attempted, or queued for their turn (then it hands
+     * out no more, so an endpoint's slots are never booked further ahead than `concurrency` documents).
      */
     async replayPending(input: ReplayStepInput): Promise<ReplayStep> {
       return heartbeating(async () => {
@@ -122,16 +128,18 @@ export function createRedeliverActivities(deps: { client: Client; store: Pending
         let lastError: string | undefined;
         let delivered = 0;
         let failed = 0;
-        const request: RedeliverInput = { trigger: 'manual', reason: input.reason };
+        let resumeAt: string | undefined;
+        const request: RedeliverInput = { trigger: 'manual', reason: input.reason, answerWhenQueued: true };
         await Promise.all(
           Array.from({ length: input.concurrency }, async () => {
-            while (next < items.length && Date.now() - started < REPLAY_STEP_BUDGET_MS) {
+            while (next < items.length && !resumeAt && Date.now() - started < REPLAY_STEP_BUDGET_MS) {
               const answer = await redeliver(input, items[next++].id, request);
               if (answer.outcome === 'delivered') delivered++;
               if (answer.outcome === 'failed') {
                 failed++;
                 lastError = answer.error;
               }
+              if (answer.outcome === 'queued' && answer.at && !(resumeAt && resumeAt > answer.at)) resumeAt = answer.at;
             }
           }),
         );
@@ -141,6 +149,7 @@ export function createRedeliverActivities(deps: { client: Client; store: Pending
           lastError,
           delivered,
           failed,
+          resumeAt,
         };
       });
     },

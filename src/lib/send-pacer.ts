@@ -18,9 +18,8 @@ export class SendPacer {
     this.lastSweep = now();
   }
 
-  /** Books a send to `key` and answers how long to wait before it goes (0: at once). */
-  book(key: string, rateLimit: number): number {
-    const now = this.now();
+  /** Books a send to `key` and answers how long to wait before it goes (0: at once); `now` in the slots' clock. */
+  book(key: string, rateLimit: number, now = this.now()): number {
     this.sweep(now);
     const times = this.sent.get(key) ?? [];
     // Booked times never decrease, so the send `rateLimit` before this one is the oldest kept.

@@ -93,6 +93,7 @@ interface Redelivery {
 const BOUNDED_HISTORY = 'bounded-history';
 export const DOCUMENT_RUN_MAX_EVENTS = 1_000;
 const ACKNOWLEDGE_INTERRUPTS = 'acknowledge-interrupts-waits';
+const REPLAY_DOES_NOT_WAIT = 'replay-does-not-wait';
 export const DOCUMENT_RUN_MAX_BYTES = 2 * 1024 * 1024;
 
 /** Where a run that continued as new takes over: the state so far, and the phase it was in. */
@@ -197,6 +198,7 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
     trigger: Attempt['trigger'],
     force: boolean,
     interrupted?: () => boolean,
+    onQueued?: (at: string) => void,
   ): Promise<DeliveryOutcome | undefined> => {
     // A probe was `scheduled` before attempts said what caused them: one that is a restored document's first attempt
     // ran locally, and still does.
@@ -212,13 +214,15 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
         // A rate-limited endpoint whose next free slot is seconds away: then send in the reserved slot.
         const slotAt = outcome.throttledUntil;
         state.nextAttemptAt = slotAt;
-        if (await waitUnless(Math.max(Date.parse(slotAt) - SLOT_LEAD_MS - Date.now(), 1), interrupted))
-          return undefined;
+        onQueued?.(slotAt);
+        const lead = outcome.slotLeadMs ?? SLOT_LEAD_MS;
+        if (await waitUnless(Math.max(Date.parse(slotAt) - lead - Date.now(), 1), interrupted)) return undefined;
         outcome = await attemptActivity({ ...request, slotAt });
       } else if (outcome.busyForMs !== undefined) {
         // The endpoint's share of the workers is taken by its own requests: wait about until one is answered.
         const wait = busyWaitMs(outcome.busyForMs, waitedRounds);
         state.nextAttemptAt = new Date(Date.now() + wait).toISOString();
+        onQueued?.(state.nextAttemptAt);
         if (await waitUnless(wait, interrupted)) return undefined;
         outcome = await (local ? attemptDeliveryLocally : attemptActivity)({ ...request, waitedRounds });
       } else {
@@ -292,6 +296,10 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
     // share (nothing was sent yet): it answers at once instead of after the endpoint's backlog, and the customer who
     // took the document does not receive it again.
     const acknowledgeInterrupts = patched(ACKNOWLEDGE_INTERRUPTS) ? () => acknowledgeRequested : undefined;
+    // Since this patch a replay step's redelivery is answered `queued` as soon as it has to wait for its turn, and
+    // the document attempts then on its own: the step goes on (and its entity can continue as new) instead of
+    // waiting out the endpoint's rate limit.
+    const answersQueued = patched(REPLAY_DOES_NOT_WAIT);
     // A safe point: the run is long and no handler is under way (the last redelivery's answers a moment after it
     // was served, so the wait below also wakes for this).
     const mayContinue = () => bounded && runIsLong() && allHandlersFinished();
@@ -305,11 +313,16 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
       if (acknowledgeRequested) return leaveBucket('acknowledged');
       if (redeliveries.length === 0) continue;
       // A redelivery attempts now (even while suspended); a failure leaves it pending, expiry unchanged.
-      const outcome = await attempt(triggerOf(redeliveries[0].request), true, acknowledgeInterrupts);
+      const head = redeliveries[0];
+      const onQueued =
+        answersQueued && head.request.answerWhenQueued
+          ? (at: string) => (head.outcome ??= { outcome: 'queued', at })
+          : undefined;
+      const outcome = await attempt(triggerOf(head.request), true, acknowledgeInterrupts, onQueued);
       if (!outcome) return leaveBucket('acknowledged');
       // Out of the bucket before anyone hears of it (below): a replay the answer moves on will not list it again.
       if (outcome.delivered) return leaveBucket('delivered');
-      redeliveries.shift()!.outcome = { outcome: 'failed', error: outcome.attempt.error };
+      redeliveries.shift()!.outcome ??= { outcome: 'failed', error: outcome.attempt.error };
     }
     const { coldKey } = await expireDocument({ document: input, stored });
     state.objectKey = undefined;

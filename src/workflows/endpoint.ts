@@ -33,6 +33,7 @@ import {
   reserveSlotUpdate,
   rotateSecretUpdate,
   setActiveUpdate,
+  SLOTS_ROLL_OVER,
   updatePreferencesUpdate,
   type ConfigureEndpointInput,
 } from './messages';
@@ -110,6 +111,8 @@ export class EndpointEntity {
   /** Bumped whenever the bucket is known to have new documents: the reminder loop looks again. */
   arrivals = 0;
   settings!: EndpointSettings;
+  /** Rate-limit slots this run handed out: each is an Update in its history. */
+  private slotsHandedOut = 0;
   private changed = true;
 
   constructor(input: EndpointEntityInput) {
@@ -126,7 +129,15 @@ export class EndpointEntity {
 
   /** Once true, every loop stops at its next safe point and the entity continues as new. */
   readonly draining = (): boolean =>
-    workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > this.settings.maxRunEvents;
+    workflowInfo().continueAsNewSuggested ||
+    workflowInfo().historyLength > this.settings.maxRunEvents ||
+    this.slotsSpent();
+
+  /** The run has handed out its share of slots: it refuses more (see reserveSlot) and continues as new. */
+  private slotsSpent(): boolean {
+    const max = this.settings?.maxSlotsPerRun;
+    return max !== undefined && this.slotsHandedOut >= max;
+  }
 
   /** The last error a document met at this endpoint (an attempt, a probe, a replay step), for the customer to see. */
   noteError(error: string | undefined): void {
@@ -227,14 +238,27 @@ export class EndpointEntity {
       { validator: validateConfiguration },
     );
 
-    // No memo write: a slot changes nothing anyone reads.
-    setHandler(reserveSlotUpdate, ({ notBefore }) => {
-      const now = Math.max(Date.now(), Date.parse(notBefore) || 0);
-      if (!state.rateLimit) return new Date(now).toISOString();
-      const at = Math.max(now, this.carried.nextSlotAt ?? 0);
-      this.carried.nextSlotAt = at + RATE_WINDOW_MS / state.rateLimit;
-      return new Date(at).toISOString();
-    });
+    // No memo write: a slot changes nothing anyone reads. Each accepted one is an Update in this run's history, so a
+    // run hands out at most maxSlotsPerRun: a refusal by the validator writes nothing, and the sender asks the next
+    // run (the carried nextSlotAt keeps the spacing across it).
+    setHandler(
+      reserveSlotUpdate,
+      ({ notBefore }) => {
+        this.slotsHandedOut += 1;
+        const now = Math.max(Date.now(), Date.parse(notBefore) || 0);
+        if (!state.rateLimit) return new Date(now).toISOString();
+        const at = Math.max(now, this.carried.nextSlotAt ?? 0);
+        this.carried.nextSlotAt = at + RATE_WINDOW_MS / state.rateLimit;
+        return new Date(at).toISOString();
+      },
+      {
+        validator: (_request: { notBefore: string }) => {
+          if (this.slotsSpent()) {
+            throw ApplicationFailure.nonRetryable('this run has handed out its slots; ask again', SLOTS_ROLL_OVER);
+          }
+        },
+      },
+    );
 
     setHandler(
       rotateSecretUpdate,

@@ -47,6 +47,8 @@ export const rotateSecretUpdate = defineUpdate<EndpointState, [RotateSecretInput
  * 1/rateLimit apart, so no second ever holds more than rateLimit requests.
  */
 export const reserveSlotUpdate = defineUpdate<string, [{ notBefore: string }]>('reserveSlot');
+/** The failure type of a slot refused because the entity's run has handed out its share (ENDPOINT_RUN_MAX_SLOTS). */
+export const SLOTS_ROLL_OVER = 'SlotsRollOver';
 
 /** `true` reactivates (and replays everything pending); `false` suspends until the customer turns it back on. */
 export const setActiveUpdate = defineUpdate<EndpointState, [boolean]>('setActive');
@@ -88,11 +90,20 @@ export const documentsArrivedSignal = defineSignal('documentsArrived');
 export interface RedeliverInput {
   trigger: Attempt['trigger'];
   reason: 'probe' | 'replay' | 'resend';
+  /**
+   * A replay step's: answer `queued` as soon as the attempt has to wait (for its rate-limit slot or a place in the
+   * share) instead of when it is over, so the step never waits on a throttled document.
+   */
+  answerWhenQueued?: boolean;
 }
 export interface RedeliveryOutcome {
-  /** `delivered`: it left the bucket; `failed`: still pending; `gone`: not pending (acknowledged, expired, unknown). */
-  outcome: 'delivered' | 'failed' | 'gone';
+  /**
+   * `delivered`: it left the bucket; `failed`: still pending; `gone`: not pending (acknowledged, expired, unknown);
+   * `queued`: it waits for its turn (`at`) and attempts then on its own.
+   */
+  outcome: 'delivered' | 'failed' | 'gone' | 'queued';
   error?: string;
+  at?: string;
 }
 /** Attempt a pending document now, even while the endpoint is suspended; answers once the attempt is over. */
 export const redeliverUpdate = defineUpdate<RedeliveryOutcome, [RedeliverInput]>('redeliver');

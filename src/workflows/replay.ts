@@ -22,6 +22,8 @@ export interface ReplayPass {
   /** Redeliveries of this pass so far that were delivered, and that failed. */
   delivered?: number;
   failed?: number;
+  /** The last step queued documents for their turn: the next step waits until then. */
+  resumeAt?: string;
 }
 
 /**
@@ -36,6 +38,13 @@ export async function replayLoop(entity: EndpointEntity): Promise<void> {
     await condition(() => mayRun() || entity.draining());
     if (entity.draining()) return;
     const pass = entity.carried.replay!;
+    // The documents the last step queued take their turns first; nothing more is booked meanwhile.
+    const wait = pass.resumeAt ? Date.parse(pass.resumeAt) - Date.now() : 0;
+    if (wait > 0) {
+      await condition(() => entity.carried.replay !== pass || !mayRun() || entity.draining(), wait);
+      continue;
+    }
+    pass.resumeAt = undefined;
     const step = await replayPending({
       ...entity.where,
       after: pass.after,
@@ -47,6 +56,7 @@ export async function replayLoop(entity: EndpointEntity): Promise<void> {
     // Replaced by a new pass from the start, or ended by a suspension, while the step ran.
     if (entity.carried.replay !== pass) continue;
     pass.after = step.after;
+    pass.resumeAt = step.resumeAt;
     // (Steps recorded before they counted their answers count nothing, and replay as they ran.)
     if (step.delivered) pass.delivered = (pass.delivered ?? 0) + step.delivered;
     if (step.failed) pass.failed = (pass.failed ?? 0) + step.failed;

@@ -227,6 +227,48 @@ describe('attemptDelivery against a real HTTP receiver', () => {
     assert.equal(receiver.received.length, before + 1);
   });
 
+  it("rate limited: slots are reckoned in the entity's clock, and a run that hands out no more answers busy", async () => {
+    receiver.setBehaviour(always(200));
+    // The entity's clock an hour ahead of this process (as the time-skipping server's is after a skip).
+    const skew = 3_600_000;
+    const notBefore: number[] = [];
+    let refuse = false;
+    const slots = {
+      reserve: async (_e: string, _c: string, at: number) => (notBefore.push(at), refuse ? undefined : at + 200),
+    };
+    const limited = (slotAt?: string) =>
+      inActivity(
+        createDeliverActivities({
+          http,
+          endpoints: endpointAt(receiver.url, { rateLimit: 2 }),
+          slots,
+          store,
+          seal,
+          config,
+          metrics,
+          clock: async () => Date.now() + skew,
+        }).attemptDelivery,
+        { document, attemptNumber: 1, trigger: 'scheduled' as const, slotAt },
+      );
+    const before = receiver.received.length;
+    const started = Date.now();
+    const sent = await limited();
+    assert.equal(sent.delivered, true, 'a slot 200 ms off on the entity clock is waited for inline, not an hour');
+    assert.ok(Date.now() - started < 5_000);
+    assert.ok(Math.abs(notBefore[0] - (started + skew)) < 1_000, 'notBefore is on the entity clock');
+    // A slot reserved earlier and due now on the entity clock is sent in (on this process's clock it is an hour off).
+    const inSlot = await limited(new Date(Date.now() + skew).toISOString());
+    assert.equal(inSlot.delivered, true);
+    assert.equal(notBefore.length, 1, 'a reserved slot is not reserved again');
+
+    refuse = true;
+    const refused = await limited();
+    assert.equal(refused.delivered, false);
+    assert.ok(refused.busyForMs! > 0, 'the attempt waits a moment and asks the next run');
+    assert.equal(refused.attempt.error, undefined);
+    assert.equal(receiver.received.length, before + 2, 'nothing sent without a slot');
+  });
+
   it('counts every attempt by outcome in the metrics, and times the ones that were sent', async () => {
     const counted = async () => {
       const { values } = await metrics.attempts.get();

@@ -68,6 +68,8 @@ export async function startTimeSkipping(config: Config) {
     config,
     metrics,
     options: { workflowBundle, workflowsPath: undefined },
+    // Rate-limit slots come from the entities' clock, which time skipping moves away from this process's.
+    clock: () => env.currentTimeMs(),
   });
   const running = worker.run();
   const s3: S3Client = createS3Client(config);

@@ -61,7 +61,11 @@ describe('deliverDocument with time skipping', () => {
 
   function assertOffsets(receiver: Receiver, offsets: number[]) {
     const times = receiver.received.map((r) => r.at);
-    assert.equal(times.length, offsets.length, `attempts seen: ${times.length}, expected ${offsets.length}`);
+    assert.equal(
+      times.length,
+      offsets.length,
+      `attempts seen at +${times.map((t) => t - times[0]).join(', +')} ms, expected ${offsets.length}`,
+    );
     offsets.forEach((offset, i) => {
       const seen = times[i] - times[0];
       assert.ok(
