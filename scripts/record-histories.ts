@@ -58,6 +58,8 @@ async function main() {
     BREAKER_COOLDOWN: '1s',
     // Probes every second (the floor is a minute in production), so the lifecycle records a few.
     PROBE_MIN_INTERVAL: '1s',
+    // Since v12: an entity run hands out 10 rate-limit slots, then continues as new.
+    ENDPOINT_RUN_MAX_SLOTS: '10',
   });
   const api = apiClient(stack.baseUrl);
   const client = await stack.temporalClient();
@@ -267,6 +269,29 @@ async function main() {
   await api('DELETE', `/v1/production/pending/${waitingId}`, slow.production);
   await status('production', slow.production, waitingId, 'acknowledged');
   record('document-acknowledged-waiting-for-slot', deliveryWorkflowId('production', 'h-slow', waitingId));
+
+  // Since v12: a resend pass hands out a document whose slot is far off (eight single resends booked the ones before
+  // it): the redelivery answers `queued`, the entity waits on a timer for it, and the run that has handed out
+  // ENDPOINT_RUN_MAX_SLOTS slots refuses more and continues as new.
+  const queued = await customer('h-queued', { retrySchedule: '1s', rateLimit: 1 });
+  await api('PATCH', '/v1/production/webhook', queued.production, { active: false });
+  const queuedIds = ['queued-1', 'queued-2', 'queued-3'];
+  const aheadIds = Array.from({ length: 8 }, (_, n) => `queued-ahead-${n + 1}`);
+  for (const id of [...queuedIds, ...aheadIds]) await submit('production', 'h-queued', id);
+  for (const id of [...queuedIds, ...aheadIds]) await status('production', queued.production, id, 'pending');
+  const ahead = aheadIds.map((id) => api('POST', `/v1/production/pending/${id}/resend`, queued.production));
+  await new Promise((r) => setTimeout(r, 1_000));
+  await api('POST', '/v1/production/pending/resend', queued.production);
+  await Promise.all(ahead);
+  for (const id of [...queuedIds, ...aheadIds]) await status('production', queued.production, id, 'delivered');
+  // The first of them in the bucket was handed out first and queued: each is recorded (the bucket orders them).
+  for (const id of queuedIds) {
+    record(`document-replay-queued-for-slot-${id}`, deliveryWorkflowId('production', 'h-queued', id));
+  }
+  const pacedRuns = await runsOf(endpointWorkflowId('production', 'h-queued'));
+  pacedRuns.forEach((runId, i) =>
+    record(`endpoint-replay-paced-run-${i + 1}`, endpointWorkflowId('production', 'h-queued'), runId),
+  );
 
   // Sandbox keeps pending documents 6 s here: expiry to the cold store, then an operator restore (a new run).
   const cold = await customer('h-cold', { retrySchedule: '1s' });

@@ -29,13 +29,16 @@ interface HistoryEvent {
   eventType?: unknown;
   eventTime?: { seconds?: unknown; nanos?: number | null } | null;
   workflowExecutionStartedEventAttributes?: { continuedExecutionRunId?: string | null } | null;
-  workflowExecutionUpdateAcceptedEventAttributes?: { acceptedRequest?: { input?: { name?: string | null } | null } | null } | null;
+  workflowExecutionUpdateAcceptedEventAttributes?: {
+    acceptedRequest?: { input?: { name?: string | null } | null } | null;
+  } | null;
   activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
   activityTaskCompletedEventAttributes?: { scheduledEventId?: unknown } | null;
   eventId?: unknown;
 }
 
-const eventMs = (e: HistoryEvent) => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6);
+const eventMs = (e: HistoryEvent) =>
+  Number(e.eventTime?.seconds ?? 0) * 1000 + Math.round((e.eventTime?.nanos ?? 0) / 1e6);
 
 // The scenario: a rate limit of 1 request a second and 3,000 documents pending when the customer turns the
 // endpoint back on, while new documents keep arriving. The replay must never hold its entity waiting for a throttled

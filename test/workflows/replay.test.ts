@@ -227,6 +227,59 @@ describe('recorded histories replay against today’s workflow code', () => {
     assert.equal(types.at(-1), 'WORKFLOW_EXECUTION_COMPLETED');
   });
 
+  it('since v12 a replay step is answered `queued` before the slot it waits for, and its entity waits on a timer', () => {
+    type Event = {
+      eventType: string;
+      eventId: string;
+      timerStartedEventAttributes?: object;
+      workflowExecutionUpdateCompletedEventAttributes?: { outcome?: { success?: { payloads: { data: string }[] } } };
+      activityTaskCompletedEventAttributes?: { result?: { payloads: { data: string }[] } };
+      activityTaskScheduledEventAttributes?: { activityType: { name: string } };
+    };
+    const events = (workflowId: string) =>
+      (fixtures().find((f) => f.workflowId === workflowId)!.history as { events: Event[] }).events;
+    const decode = (payloads?: { data: string }[]) =>
+      payloads && JSON.parse(Buffer.from(payloads[0].data, 'base64').toString());
+    // The document the pass handed out first: its redelivery answered `queued` while its attempt still waited for
+    // the slot's timer.
+    const queuedAt = (doc: Event[]) =>
+      doc.findIndex(
+        (e) =>
+          decode(e.workflowExecutionUpdateCompletedEventAttributes?.outcome?.success?.payloads)?.outcome === 'queued',
+      );
+    const doc = fixtures()
+      .filter((f) => f.workflowId.startsWith('v12/document-replay-queued-for-slot-'))
+      .map((f) => events(f.workflowId))
+      .find((d) => queuedAt(d) > 0);
+    assert.ok(doc, 'a redelivery answered queued');
+    const answered = queuedAt(doc);
+    assert.ok(
+      doc.slice(answered).some((e) => e.eventType === 'EVENT_TYPE_TIMER_FIRED'),
+      'before its slot came',
+    );
+    assert.equal(doc.at(-1)!.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
+    // The entity: a step that answered `resumeAt`, then a timer before the next step.
+    const runNumber = (workflowId: string) => Number(workflowId.split('-').pop());
+    const runs = fixtures()
+      .filter((f) => f.workflowId.startsWith('v12/endpoint-replay-paced-run-'))
+      .sort((a, b) => runNumber(a.workflowId) - runNumber(b.workflowId))
+      .map((f) => events(f.workflowId));
+    assert.ok(runs.length >= 2, 'the entity continued as new during the pass');
+    // The runs one after the other: a step that ends one run is followed by the next run's first events.
+    const all = runs.flat();
+    const steps = all.flatMap((e, i) => {
+      const result = decode(e.activityTaskCompletedEventAttributes?.result?.payloads);
+      return typeof result === 'object' && result && 'done' in result ? [{ result, next: all.slice(i + 1) }] : [];
+    });
+    const paced = steps.find((s) => s.result.resumeAt);
+    assert.ok(paced, 'a step answered resumeAt');
+    assert.ok(
+      paced.next.findIndex((e) => e.eventType === 'EVENT_TYPE_TIMER_STARTED') <
+        paced.next.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType.name === 'replayPending'),
+      'the entity waits on a timer before the next step',
+    );
+  });
+
   it('a change that breaks a workflow in flight is caught', async () => {
     const delivered = fixtures().filter((f) => f.workflowId.endsWith('/document-delivered-first-attempt'));
     const broken = await bundle(require.resolve('../fixtures/broken-workflows'));
