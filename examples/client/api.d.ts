@@ -196,8 +196,28 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Bring expired documents back from the cold store as pending */
+        /**
+         * Bring expired documents back from the cold store as pending (a background job)
+         * @description Starts a restore job and answers at once with its id. The job walks the cold store a page of 100 at a time (or the given ids), brings each document back as pending with a new retention window, and writes a billing record per page; it survives a restart of the API or the worker. At most `limit` (10,000) documents per restore: `more` says when another restore has more to bring back.
+         */
         post: operations["restoreDocuments"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{env}/customers/{customerId}/restores/{restoreId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A restore job's progress */
+        get: operations["getRestore"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -454,9 +474,26 @@ export interface components {
             /** @enum {string} */
             skipped?: "breaker_open" | "share_full";
         };
-        Restored: {
-            count: number;
-            ids: string[];
+        RestoreJob: {
+            /** @example rst_4f9c2b7e0d1a4c6b8e3f5a7d9c1b2e4f */
+            restoreId: string;
+            /** @enum {string} */
+            environment: "sandbox" | "production";
+            customerId: string;
+            /** @enum {string} */
+            status: "running" | "completed";
+            requestedAt: string;
+            completedAt?: string;
+            /** @description Pages of up to 100 documents done */
+            pages: number;
+            /** @description Documents back as pending so far */
+            restored: number;
+            /** @description Candidates that could not be restored (pending again already, or gone) */
+            skipped: number;
+            /** @description Where in the cold store the job has got to */
+            after?: string;
+            /** @description The cold store held more than the cap (10,000): another restore brings the rest */
+            more: boolean;
         };
         Webhook: {
             url: string | null;
@@ -1040,17 +1077,18 @@ export interface operations {
                     ids?: string[];
                     /** Format: date-time */
                     since?: string;
+                    limit?: number;
                 };
             };
         };
         responses: {
-            /** @description What was restored */
-            200: {
+            /** @description The restore job, started */
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Restored"];
+                    "application/json": components["schemas"]["RestoreJob"];
                 };
             };
             /** @description Bad input: `details` names each wrong field (body.*, query.*, params.*) */
@@ -1091,6 +1129,58 @@ export interface operations {
             };
             /** @description The body is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getRestore: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description sandbox or production */
+                env: "sandbox" | "production";
+                customerId: string;
+                restoreId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The restore job */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RestoreJob"];
+                };
+            };
+            /** @description Bad input: `details` names each wrong field (body.*, query.*, params.*) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or unknown key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown, or belongs to another customer */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -12,6 +12,7 @@ import { createEndpointActivities } from './endpoint';
 import { createOperatorActivities } from './operator';
 import { createPendingActivities } from './pending';
 import { createRedeliverActivities } from './redeliver';
+import { createRestoreActivities } from './restore';
 
 export interface ActivityDeps {
   s3: S3Client;
@@ -43,6 +44,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createEndpointActivities({ ...deps, store, guards, seal }),
     ...createRedeliverActivities({ ...deps, store }),
     ...createOperatorActivities({ ...deps, guards }),
+    ...createRestoreActivities({ ...deps, store }),
   };
 }
 

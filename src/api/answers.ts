@@ -133,9 +133,27 @@ export const ResentManyAnswer = z
   })
   .meta({ id: 'ResentMany' });
 
-export const RestoredAnswer = z
-  .object({ count: z.number().int().min(0), ids: z.array(z.string()) })
-  .meta({ id: 'Restored' });
+export const RestoreJobAnswer = z
+  .object({
+    restoreId: z.string().meta({ example: 'rst_4f9c2b7e0d1a4c6b8e3f5a7d9c1b2e4f' }),
+    environment: z.enum(['sandbox', 'production']),
+    customerId: z.string(),
+    status: z.enum(['running', 'completed']),
+    requestedAt: z.string(),
+    completedAt: z.string().optional(),
+    pages: z.number().int().min(0).meta({ description: 'Pages of up to 100 documents done' }),
+    restored: z.number().int().min(0).meta({ description: 'Documents back as pending so far' }),
+    skipped: z
+      .number()
+      .int()
+      .min(0)
+      .meta({ description: 'Candidates that could not be restored (pending again already, or gone)' }),
+    after: z.string().optional().meta({ description: 'Where in the cold store the job has got to' }),
+    more: z
+      .boolean()
+      .meta({ description: 'The cold store held more than the cap (10,000): another restore brings the rest' }),
+  })
+  .meta({ id: 'RestoreJob' });
 
 export const CodecPayloadsAnswer = z
   .object({

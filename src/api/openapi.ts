@@ -21,7 +21,7 @@ import {
   PendingDocumentAnswer,
   PendingListAnswer,
   PreferencesAnswer,
-  RestoredAnswer,
+  RestoreJobAnswer,
   ResentAnswer,
   ResentManyAnswer,
   SubmitAcceptedAnswer,
@@ -173,10 +173,26 @@ const paths: ZodOpenApiPathsObject = {
     post: operator(
       {
         operationId: 'restoreDocuments',
-        summary: 'Bring expired documents back from the cold store as pending',
+        summary: 'Bring expired documents back from the cold store as pending (a background job)',
+        description:
+          'Starts a restore job and answers at once with its id. The job walks the cold store a page of 100 at a ' +
+          'time (or the given ids), brings each document back as pending with a new retention window, and writes a ' +
+          'billing record per page; it survives a restart of the API or the worker. At most `limit` (10,000) ' +
+          'documents per restore: `more` says when another restore has more to bring back.',
         requestParams: { path: env.extend({ customerId: IdSchema }) },
         requestBody: json(RestoreSchema),
-        responses: { 200: answer('What was restored', RestoredAnswer) },
+        responses: { 202: answer('The restore job, started', RestoreJobAnswer) },
+      },
+      404,
+    ),
+  },
+  '/v1/{env}/customers/{customerId}/restores/{restoreId}': {
+    get: operator(
+      {
+        operationId: 'getRestore',
+        summary: "A restore job's progress",
+        requestParams: { path: env.extend({ customerId: IdSchema, restoreId: IdSchema }) },
+        responses: { 200: answer('The restore job', RestoreJobAnswer) },
       },
       404,
     ),

@@ -39,5 +39,10 @@ export function notificationWorkflowId(environment: Environment, customerId: str
   return `notification:${environment}:${customerId}:${notificationId}`;
 }
 
+/** An operator restore job (src/workflows/restore.ts). */
+export function restoreWorkflowId(environment: Environment, customerId: string, restoreId: string): string {
+  return `restore:${environment}:${customerId}:${restoreId}`;
+}
+
 /** The Temporal Schedule that sweeps the cold store where S3 has no lifecycle rules. */
 export const COLD_STORE_SWEEP_SCHEDULE_ID = 'cold-store-sweep';

@@ -26,6 +26,8 @@ export interface OperatorEvent {
     reason?: string;
     lastError?: string;
     count?: number;
+    /** restore.completed: the job, whose billing records list the documents restored. */
+    restoreId?: string;
   };
 }
 

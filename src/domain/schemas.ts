@@ -252,6 +252,8 @@ export const ResendManySchema = z.strictObject({ ids: z.array(IdSchema).min(1).m
 export const RestoreSchema = z.strictObject({
   ids: z.array(IdSchema).min(1).max(1000).optional(),
   since: z.iso.datetime().optional(),
+  /** Documents to bring back at most (10,000, like Svix's recovery); another restore brings the rest. */
+  limit: z.number().int().min(1).max(10_000).optional(),
 });
 
 export const PatchWebhookSchema = z.strictObject({ active: z.boolean() });

@@ -3,7 +3,8 @@ import type { PendingEntry } from '../domain/schemas';
 // The bucket's key layout, in one place. Each environment's bucket holds, per customer:
 //   pending/{customerId}/{pendingSince}_{expiresAt}_{createdAt}_{type}_{id}.json   waiting for the customer
 //   expired/{customerId}/{id}.json                                                 the cold store (operator restore)
-//   restores/{customerId}/{at}.json                                                a record of each restore (billing)
+//   restores/{customerId}/{restoreId}/{page}.json                                  a restore job's billing, per page
+//   restores/{customerId}/{at}.json                                                (before restore jobs: one per restore)
 
 /**
  * Pending objects are keyed per customer so that a prefix listing is the queue, in the order documents became pending,
@@ -53,6 +54,7 @@ export function parseColdObjectKey(customerId: string, key: string): string | un
   return key.slice(prefix.length, -'.json'.length);
 }
 
-export function restoreRecordKey(customerId: string, at: string): string {
-  return `restores/${customerId}/${at}.json`;
+/** A restore job's billing record of one page: written once the page is planned, completed once it is restored. */
+export function restorePageKey(customerId: string, restoreId: string, page: number): string {
+  return `restores/${customerId}/${restoreId}/${String(page).padStart(6, '0')}.json`;
 }

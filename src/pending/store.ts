@@ -21,7 +21,7 @@ import {
   pendingKeyTail,
   pendingObjectKey,
   pendingPrefix,
-  restoreRecordKey,
+  restorePageKey,
 } from './keys';
 
 export interface PendingObject extends PendingEntry {
@@ -39,13 +39,32 @@ export interface StoredDocument {
 /** What a stored object holds: the body a receiver would have got. */
 export type StoredBody = Pick<DocumentInput, 'id' | 'type' | 'environment' | 'createdAt' | 'data'>;
 
-export interface RestoreRecord {
+/** A cold-store object: its key, its document's id, and when it was moved there. */
+export interface ColdObject {
+  key: string;
+  id: string;
+  at?: string;
+}
+
+/**
+ * The billing record of one page of a restore job. Written first as a plan (`complete: false`, the candidates the
+ * page will restore), then completed with what it did: a retried page finds its plan and redoes the same documents
+ * (their cold copies may be gone by then), so every restored document is recorded once, in one page.
+ */
+export interface RestorePageRecord {
   by: string;
-  at: string;
+  restoreId: string;
   environment: Environment;
   customerId: string;
-  count: number;
-  ids: string[];
+  page: number;
+  at: string;
+  candidates: { key: string; id: string }[];
+  /** The cold key the next page lists after, and whether the cold store went on past this page. */
+  after?: string;
+  more: boolean;
+  complete: boolean;
+  restored: string[];
+  skipped: string[];
 }
 
 const isMissing = (err: unknown) =>
@@ -218,25 +237,56 @@ export function createPendingStore({ s3, config }: { s3: S3Client; config: Confi
       return coldKey;
     },
 
-    /** A customer's cold store: ids and when each was moved there. */
-    async listCold(environment: Environment, customerId: string): Promise<{ key: string; id: string; at?: Date }[]> {
-      const cold: { key: string; id: string; at?: Date }[] = [];
-      let token: string | undefined;
-      do {
-        const page = await s3.send(
-          new ListObjectsV2Command({
-            Bucket: bucketOf(environment),
-            Prefix: coldPrefix(customerId),
-            ContinuationToken: token,
-          }),
-        );
-        for (const object of page.Contents ?? []) {
-          const id = parseColdObjectKey(customerId, object.Key!);
-          if (id) cold.push({ key: object.Key!, id, at: object.LastModified });
-        }
-        token = page.IsTruncated ? page.NextContinuationToken : undefined;
-      } while (token);
-      return cold;
+    /** One listing request of a customer's cold store, after the key `after`, in key (document id) order. */
+    async coldPage(
+      environment: Environment,
+      customerId: string,
+      { after, limit }: { after?: string; limit: number },
+    ): Promise<{ objects: ColdObject[]; more: boolean; last?: string }> {
+      const page = await s3.send(
+        new ListObjectsV2Command({
+          Bucket: bucketOf(environment),
+          Prefix: coldPrefix(customerId),
+          MaxKeys: Math.min(limit, 1000),
+          ...(after ? { StartAfter: after } : {}),
+        }),
+      );
+      const objects: ColdObject[] = [];
+      for (const object of page.Contents ?? []) {
+        const id = parseColdObjectKey(customerId, object.Key!);
+        if (id) objects.push({ key: object.Key!, id, at: object.LastModified?.toISOString() });
+      }
+      return { objects, more: Boolean(page.IsTruncated), last: page.Contents?.at(-1)?.Key };
+    },
+
+    /** The cold-store key of a document, whether or not a copy is there. */
+    coldKey: (customerId: string, id: string) => coldObjectKey(customerId, id),
+
+    async readRestorePage(
+      environment: Environment,
+      customerId: string,
+      restoreId: string,
+      page: number,
+    ): Promise<RestorePageRecord | undefined> {
+      try {
+        const Key = restorePageKey(customerId, restoreId, page);
+        const object = await s3.send(new GetObjectCommand({ Bucket: bucketOf(environment), Key }));
+        return JSON.parse(await object.Body!.transformToString()) as RestorePageRecord;
+      } catch (err) {
+        if (isMissing(err)) return undefined;
+        throw err;
+      }
+    },
+
+    async writeRestorePage(record: RestorePageRecord): Promise<void> {
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: bucketOf(record.environment),
+          Key: restorePageKey(record.customerId, record.restoreId, record.page),
+          ContentType: 'application/json',
+          Body: JSON.stringify(record),
+        }),
+      );
     },
 
     /**
@@ -275,18 +325,6 @@ export function createPendingStore({ s3, config }: { s3: S3Client; config: Confi
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);
       return removed;
-    },
-
-    /** Who restored which documents, and when, next to the cold store, for billing. */
-    async recordRestore(record: RestoreRecord): Promise<void> {
-      await s3.send(
-        new PutObjectCommand({
-          Bucket: bucketOf(record.environment),
-          Key: restoreRecordKey(record.customerId, record.at),
-          ContentType: 'application/json',
-          Body: JSON.stringify(record),
-        }),
-      );
     },
   };
 }

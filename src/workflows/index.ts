@@ -4,3 +4,4 @@ export { endpointEntity } from './endpoint';
 export { pendingNotification } from './notification';
 export { endpointEmail } from './suspension';
 export { operatorEvent } from './operator';
+export { restoreDocuments } from './restore';

@@ -264,10 +264,26 @@ describe('the OpenAPI document describes every route and every answer', () => {
     assert.equal((await call('get', '/v1/{env}/pending/{id}', { params: ack, key: production })).status, 404);
     assert.equal((await call('post', '/v1/{env}/pending/{id}/resend', { params: ack, key: production })).status, 404);
 
-    // Operator restore: nothing has expired yet; an unknown customer is 404.
+    // Operator restore: a job, started at once; nothing has expired yet, so it finds nothing. Unknowns are 404.
     const restore = '/v1/{env}/customers/{customerId}/restore';
-    const none = await call('post', restore, { params: { ...env, customerId: 'acme' }, key: ADMIN_KEY, body: {} });
-    assert.deepEqual(none.body, { count: 0, ids: [] });
+    const job = await call('post', restore, { params: { ...env, customerId: 'acme' }, key: ADMIN_KEY, body: {} });
+    assert.equal(job.status, 202);
+    const restoreParams = { ...env, customerId: 'acme', restoreId: job.body.restoreId };
+    const finished = await waitFor('the restore job', async () => {
+      const res = await call('get', '/v1/{env}/customers/{customerId}/restores/{restoreId}', {
+        params: restoreParams,
+        key: ADMIN_KEY,
+      });
+      assert.equal(res.body.status, 'completed');
+      return res.body;
+    });
+    assert.deepEqual([finished.restored, finished.skipped, finished.more], [0, 0, false]);
+    const noJob = { ...restoreParams, restoreId: 'rst_none' };
+    assert.equal(
+      (await call('get', '/v1/{env}/customers/{customerId}/restores/{restoreId}', { params: noJob, key: ADMIN_KEY }))
+        .status,
+      404,
+    );
     const nobody = { ...env, customerId: 'nobody' };
     assert.equal((await call('post', restore, { params: nobody, key: ADMIN_KEY, body: {} })).status, 404);
 

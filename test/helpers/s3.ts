@@ -33,9 +33,16 @@ export async function startTestS3() {
   };
 }
 
+/** Every key under `prefix`, sorted (all pages of the listing). */
 export async function listKeys(s3: S3Client, bucket: string, prefix = ''): Promise<string[]> {
-  const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
-  return (out.Contents ?? []).map((o) => o.Key!).sort();
+  const keys: string[] = [];
+  let token: string | undefined;
+  do {
+    const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    keys.push(...(out.Contents ?? []).map((o) => o.Key!));
+    token = out.IsTruncated ? out.NextContinuationToken : undefined;
+  } while (token);
+  return keys.sort();
 }
 
 export async function readObject(s3: S3Client, bucket: string, key: string) {

@@ -93,20 +93,20 @@ export async function startTestStack(overrides: Record<string, string> = {}, sha
     });
   const workers: Child[] = Array.from({ length: workerCount }, (_, i) => startWorker(i));
   const apiPorts = await Promise.all(Array.from({ length: apiCount }, () => freePort()));
-  const apis = apiPorts.map((port, i) =>
+  const startApi = (i: number) =>
     startNodeScript(`api-${i + 1}`, 'src/api/server.ts', {
       output: log('api', i),
-      env: { ...env, PORT: String(port) },
-    }),
-  );
-  const baseUrls = apiPorts.map((port) => `http://127.0.0.1:${port}`);
-  const baseUrl = baseUrls[0];
-  for (const url of baseUrls) {
-    await waitFor('the API to be healthy', async () => {
+      env: { ...env, PORT: String(apiPorts[i]) },
+    });
+  const apis = apiPorts.map((_port, i) => startApi(i));
+  const apiHealthy = (url: string) =>
+    waitFor('the API to be healthy', async () => {
       const res = await fetch(`${url}/healthz`);
       if (res.status !== 200) throw new Error(`healthz ${res.status}`);
     });
-  }
+  const baseUrls = apiPorts.map((port) => `http://127.0.0.1:${port}`);
+  const baseUrl = baseUrls[0];
+  for (const url of baseUrls) await apiHealthy(url);
 
   return {
     baseUrl,
@@ -135,6 +135,14 @@ export async function startTestStack(overrides: Record<string, string> = {}, sha
     },
     async restartWorker(i = 0) {
       workers[i] = startWorker(i);
+    },
+    /** SIGKILL the API (the first, or API i), and bring it back on its port. */
+    async killApi(i = 0) {
+      await apis[i].stop('SIGKILL');
+    },
+    async restartApi(i = 0) {
+      apis[i] = startApi(i);
+      await apiHealthy(baseUrls[i]);
     },
     /** The Temporal server goes down hard and comes back on the same SQLite file and port. */
     async killTemporal() {

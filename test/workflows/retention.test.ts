@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deliveryWorkflowId } from '../../src/domain/ids';
+import { deliveryWorkflowId, restoreWorkflowId } from '../../src/domain/ids';
+import type { RestoreProgress } from '../../src/workflows/restore';
 import { sweepColdStores } from '../../src/workflows';
 import { always } from '../helpers/receiver';
 import { listKeys, readObject } from '../helpers/s3';
@@ -12,6 +13,12 @@ const D = 24 * H;
 
 describe('retention, the cold store and the operator restore, with time skipping', () => {
   const suite = timeSkippingSuite({ DELIVERY_TIMEOUT: '2s' }, always(500));
+  /** A restore job, started as the API starts it, and its outcome once it has finished. */
+  async function restore(body: { ids?: string[] }): Promise<RestoreProgress> {
+    const job = await suite.ts.service.restore('sandbox', 'cold', body);
+    assert.equal(job.status, 'running');
+    return suite.ts.client.workflow.getHandle(restoreWorkflowId('sandbox', 'cold', job.restoreId)).result();
+  }
 
   it('a sandbox document expires after exactly 3 days pending, goes to the cold store, and a restore brings it back for 3 more days', async () => {
     const { ts, config, receiver } = suite;
@@ -39,8 +46,9 @@ describe('retention, the cold store and the operator restore, with time skipping
     assert.deepEqual(await listKeys(ts.s3, config.BUCKET_SANDBOX, 'expired/cold/'), ['expired/cold/old.json']);
     assert.equal(await ts.service.countPending('sandbox', 'cold'), 0);
 
-    const restored = await ts.service.restore('sandbox', 'cold', { ids: ['old'] });
-    assert.deepEqual(restored, { count: 1, ids: ['old'] });
+    const restored = await restore({ ids: ['old'] });
+    assert.deepEqual([restored.status, restored.restored, restored.skipped], ['completed', 1, 0]);
+    assert.deepEqual(await ts.service.getRestore('sandbox', 'cold', restored.restoreId), restored);
     await ts.env.sleep(1 * M);
     const back = await ts.service.getDocument('sandbox', 'cold', 'old');
     assert.equal(back.status, 'pending');
@@ -54,11 +62,12 @@ describe('retention, the cold store and the operator restore, with time skipping
     assert.equal(await ts.service.countPending('sandbox', 'cold'), 1);
 
     const records = await listKeys(ts.s3, config.BUCKET_SANDBOX, 'restores/cold/');
-    assert.equal(records.length, 1, 'the restore is recorded for billing');
+    assert.deepEqual(records, [`restores/cold/${restored.restoreId}/000000.json`], 'the restore is recorded for billing');
     const record = JSON.parse((await readObject(ts.s3, config.BUCKET_SANDBOX, records[0])).body);
-    assert.deepEqual([record.by, record.count, record.ids], ['operator', 1, ['old']]);
+    assert.deepEqual([record.by, record.complete, record.restored], ['operator', true, ['old']]);
 
-    assert.deepEqual(await ts.service.restore('sandbox', 'cold', {}), { count: 0, ids: [] }, 'nothing left to restore');
+    const again = await restore({});
+    assert.deepEqual([again.restored, again.skipped], [0, 0], 'nothing left to restore');
     await ts.env.sleep(3 * D);
     assert.equal((await ts.service.getDocument('sandbox', 'cold', 'old')).status, 'expired', 'expires again');
     assert.deepEqual(await listKeys(ts.s3, config.BUCKET_SANDBOX, 'expired/cold/'), ['expired/cold/old.json']);
@@ -77,6 +86,6 @@ describe('retention, the cold store and the operator restore, with time skipping
     await ts.env.sleep(2 * D);
     assert.deepEqual(await sweep(), { sandbox: 1, production: 0 });
     assert.deepEqual(await listKeys(ts.s3, config.BUCKET_SANDBOX, 'expired/cold/'), []);
-    assert.deepEqual(await ts.service.restore('sandbox', 'cold', {}), { count: 0, ids: [] });
+    assert.equal((await restore({})).restored, 0);
   });
 });

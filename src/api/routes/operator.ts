@@ -55,7 +55,18 @@ export function operatorRoutes(service: DeliveryService, config: Config): Router
     handle(
       { params: z.object({ env: EnvironmentSchema, customerId: IdSchema }), body: RestoreSchema },
       async ({ params, body }, _req, res) => {
-        res.json(await service.restore(params.env, params.customerId, body));
+        res.status(202).json(await service.restore(params.env, params.customerId, body));
+      },
+    ),
+  );
+
+  router.get(
+    '/v1/:env/customers/:customerId/restores/:restoreId',
+    operator,
+    handle(
+      { params: z.object({ env: EnvironmentSchema, customerId: IdSchema, restoreId: IdSchema }) },
+      async ({ params }, _req, res) => {
+        res.json(await service.getRestore(params.env, params.customerId, params.restoreId));
       },
     ),
   );

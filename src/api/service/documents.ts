@@ -5,10 +5,9 @@ import {
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import { fairnessKey } from '../../domain/fairness';
 import { deliveryWorkflowId } from '../../domain/ids';
 import type { DocumentInput, DocumentState, Environment, SubmitDocument } from '../../domain/schemas';
-import { CustomerIdKey, DeliveryStatusKey, DocumentTypeKey, EnvironmentKey } from '../../domain/search-attributes';
+import { startDocumentWorkflow } from '../../lib/document-start';
 import type { deliverDocument } from '../../workflows';
 import { documentStatusQuery } from '../../workflows/messages';
 import { AppError } from '../errors';
@@ -36,27 +35,13 @@ export function createDocumentService({ client, endpoints, config, metrics }: Se
     return true;
   }
 
-  /** One workflow per document, tagged so the Web UI can find it by customer, environment, type and status. */
+  /** One workflow per document (lib/document-start.ts). */
   function startDelivery(
     document: DocumentInput,
     status: DocumentState['status'],
     idPolicies: Pick<WorkflowStartOptions, 'workflowIdConflictPolicy' | 'workflowIdReusePolicy'>,
   ) {
-    return client.workflow.start<typeof deliverDocument>('deliverDocument', {
-      workflowId: deliveryWorkflowId(document.environment, document.customerId, document.id),
-      taskQueue: config.TASK_QUEUE,
-      args: [document],
-      typedSearchAttributes: [
-        { key: CustomerIdKey, value: document.customerId },
-        { key: EnvironmentKey, value: document.environment },
-        { key: DocumentTypeKey, value: document.type },
-        { key: DeliveryStatusKey, value: status },
-      ],
-      ...idPolicies,
-      priority: { fairnessKey: fairnessKey(document.environment, document.customerId) },
-      // Answered with the first workflow task when this process runs a worker (API_EMBEDDED_WORKER).
-      requestEagerStart: config.API_EMBEDDED_WORKER,
-    });
+    return startDocumentWorkflow({ client, config }, document, status, idPolicies);
   }
 
   async function documentState(handle: WorkflowHandle<typeof deliverDocument>): Promise<DocumentState> {

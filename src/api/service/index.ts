@@ -40,7 +40,7 @@ export function createDeliveryService({
     ...createWebhookService(context),
     ...documents,
     ...createPendingService(context, documents),
-    ...createRestoreService(context, documents),
+    ...createRestoreService(context),
 
     /** Healthy when Temporal answers and both buckets exist. */
     async checkHealth(): Promise<void> {

@@ -1,69 +1,75 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import { endpointWorkflowId } from '../../domain/ids';
+import { restoreWorkflowId } from '../../domain/ids';
 import type { Environment } from '../../domain/schemas';
-import { documentsArrivedSignal } from '../../workflows/messages';
+import type { RestoreJobInput, RestoreProgress, restoreDocuments } from '../../workflows/restore';
 import { AppError } from '../errors';
-import { emitOperatorEvent } from '../../activities/operator';
 import type { ServiceContext } from './context';
-import type { createDocumentService } from './documents';
+
+/** Svix caps a recovery at 10,000 messages: a restore brings back at most this many; another one brings the rest. */
+export const RESTORE_CAP = 10_000;
 
 /**
  * The account-manager path: expired documents come back from the cold store as pending, each in a new run of its
- * workflow, with a new retention window. Each restore is recorded (who, when, which) next to the cold store, for
- * billing.
+ * workflow, with a new retention window. A restore is a job of its own (src/workflows/restore.ts), started here and
+ * answered at once; it records what it restored page by page next to the cold store, for billing.
  */
-export function createRestoreService(
-  { client, store, endpoints, metrics, config }: ServiceContext,
-  documents: ReturnType<typeof createDocumentService>,
-) {
+export function createRestoreService({ client, endpoints, config }: ServiceContext) {
   return {
-    async restore(environment: Environment, customerId: string, { ids, since }: { ids?: string[]; since?: string }) {
+    async restore(
+      environment: Environment,
+      customerId: string,
+      { ids, since, limit }: { ids?: string[]; since?: string; limit?: number },
+    ): Promise<RestoreProgress> {
       if (!(await endpoints.get(environment, customerId))) throw AppError.notFound(`customer ${customerId}`);
-      const cold = (await store.listCold(environment, customerId)).filter(
-        (object) => (!ids || ids.includes(object.id)) && (!since || !object.at || object.at >= new Date(since)),
-      );
+      const requestedAt = new Date().toISOString();
+      const restoreId = `rst_${randomUUID().replaceAll('-', '')}`;
+      const input: RestoreJobInput = {
+        restoreId,
+        environment,
+        customerId,
+        ids,
+        since,
+        limit: Math.min(limit ?? RESTORE_CAP, RESTORE_CAP),
+        requestedAt,
+      };
+      const progress: RestoreProgress = {
+        restoreId,
+        environment,
+        customerId,
+        status: 'running',
+        requestedAt,
+        pages: 0,
+        restored: 0,
+        skipped: 0,
+        more: false,
+      };
+      await client.workflow.start<typeof restoreDocuments>('restoreDocuments', {
+        workflowId: restoreWorkflowId(environment, customerId, restoreId),
+        taskQueue: config.TASK_QUEUE,
+        args: [input],
+        // Readable before the job's first page: `GET .../restores/{id}` reads the memo.
+        memo: { restore: progress },
+        workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      });
+      return progress;
+    },
 
-      const restored: string[] = [];
-      for (const { key, id } of cold) {
-        const stored = await store.read(environment, key);
-        if (!stored) continue;
-        try {
-          // The ended run's id is reused: a new run takes its place and brings the copy back.
-          await documents.startDelivery({ ...stored, customerId, environment, restoredFrom: key }, 'pending', {
-            workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
-            workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-          });
-          restored.push(id);
-        } catch (err) {
-          // Its workflow is still running (expiring right now, or pending again): nothing to restore.
-          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        }
+    /** A restore job's progress, from its memo (no worker involved). */
+    async getRestore(environment: Environment, customerId: string, restoreId: string): Promise<RestoreProgress> {
+      try {
+        const description = await client.workflow
+          .getHandle(restoreWorkflowId(environment, customerId, restoreId))
+          .describe();
+        const progress = description.memo?.restore as RestoreProgress | undefined;
+        if (!progress) throw AppError.notFound(`restore ${restoreId}`);
+        return progress;
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) throw AppError.notFound(`restore ${restoreId}`);
+        throw err;
       }
-      // The restored documents wait for the customer; the entity tells them in its next notification.
-      if (restored.length > 0) {
-        await client.workflow.getHandle(endpointWorkflowId(environment, customerId)).signal(documentsArrivedSignal);
-      }
-      // Recorded for billing when something came back; a restore that found nothing leaves no trace.
-      if (restored.length > 0) {
-        metrics.documentsRestored.inc({ environment }, restored.length);
-        const at = new Date().toISOString();
-        await emitOperatorEvent(client, config, {
-          id: `op_restore.completed_${environment}_${customerId}_${Date.parse(at)}`,
-          type: 'restore.completed',
-          timestamp: at,
-          data: { customerId, environment, count: restored.length, documentIds: restored },
-        });
-        await store.recordRestore({
-          by: 'operator',
-          at,
-          environment,
-          customerId,
-          count: restored.length,
-          ids: restored,
-        });
-      }
-      return { count: restored.length, ids: restored };
     },
   };
 }
