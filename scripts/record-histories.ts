@@ -11,7 +11,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { waitFor } from './lib/stack';
 import { toolPath } from './lib/tools';
-import { deliveryWorkflowId, endpointWorkflowId } from '../src/domain/ids';
+import { deliveryWorkflowId, endpointWorkflowId, restoreWorkflowId } from '../src/domain/ids';
 import { generateApiKey, hashApiKey } from '../src/lib/api-keys';
 import { generateWebhookSecret } from '../src/lib/signature';
 import { endpointStateQuery, reissueApiKeyUpdate } from '../src/workflows/messages';
@@ -301,8 +301,14 @@ async function main() {
   const expiredRun = (await client.workflow.getHandle(deliveryWorkflowId('sandbox', 'h-cold', 'cold')).describe())
     .runId;
   record('document-pending-expired', deliveryWorkflowId('sandbox', 'h-cold', 'cold'), expiredRun);
-  await api('POST', '/v1/sandbox/customers/h-cold/restore', ADMIN_KEY, { ids: ['cold'] });
+  // Since v13 a restore is a job of its own (restoreDocuments): recorded once it has finished.
+  const job = (await api('POST', '/v1/sandbox/customers/h-cold/restore', ADMIN_KEY, { ids: ['cold'] })).body;
   await status('sandbox', cold.sandbox, 'cold', 'pending');
+  await waitFor('the restore job completed', async () => {
+    const res = await api('GET', `/v1/sandbox/customers/h-cold/restores/${job.restoreId}`, ADMIN_KEY);
+    if (res.body?.status !== 'completed') throw new Error(JSON.stringify(res.body));
+  });
+  record('restore-job', restoreWorkflowId('sandbox', 'h-cold', job.restoreId));
   await api('DELETE', '/v1/sandbox/pending/cold', cold.sandbox);
   await status('sandbox', cold.sandbox, 'cold', 'acknowledged');
   record('document-restored-acknowledged', deliveryWorkflowId('sandbox', 'h-cold', 'cold'));

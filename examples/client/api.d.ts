@@ -285,7 +285,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Pending documents, oldest first, paged */
+        /**
+         * Pending documents, oldest first, paged
+         * @description Follow `nextCursor` until it is null. With a `type` filter a page reads a bounded share of the bucket (5,000 keys) and may end short, even empty, with a cursor where it stopped.
+         */
         get: operations["listPending"];
         put?: never;
         post?: never;

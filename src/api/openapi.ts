@@ -261,6 +261,9 @@ const paths: ZodOpenApiPathsObject = {
     get: customer({
       operationId: 'listPending',
       summary: 'Pending documents, oldest first, paged',
+      description:
+        'Follow `nextCursor` until it is null. With a `type` filter a page reads a bounded share of the bucket ' +
+        '(5,000 keys) and may end short, even empty, with a cursor where it stopped.',
       requestParams: { path: env, query: ListPendingQuerySchema },
       responses: { 200: answer('A page', PendingListAnswer) },
     }),

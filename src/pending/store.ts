@@ -67,6 +67,9 @@ export interface RestorePageRecord {
   skipped: string[];
 }
 
+/** Listings (1,000 keys each) one filtered page reads at most: 5 requests, whatever the bucket holds. */
+export const FILTERED_PAGE_LISTINGS = 5;
+
 const isMissing = (err: unknown) =>
   (err as S3ServiceException).name === 'NoSuchKey' || (err as S3ServiceException).$metadata?.httpStatusCode === 404;
 
@@ -146,19 +149,29 @@ export function createPendingStore({ s3, config }: { s3: S3Client; config: Confi
       counts.get(`${environment}:${customerId}`, version),
     forgetCount: (environment: Environment, customerId: string) => counts.forget(`${environment}:${customerId}`),
 
-    /** Up to `limit` pending objects after `after`, and whether more follow. */
+    /**
+     * Up to `limit` pending objects after `after`, whether more follow, and where the next page starts (`next`, a key
+     * tail). A `type` filter reads at most FILTERED_PAGE_LISTINGS listings: past them the page ends short (even empty)
+     * with `next` at the last key looked at, so one request never walks a bucket of another type's documents.
+     */
     async page(
       environment: Environment,
       customerId: string,
       { after, limit, type }: { after?: string; limit: number; type?: PendingEntry['type'] },
-    ): Promise<{ items: PendingObject[]; more: boolean }> {
+    ): Promise<{ items: PendingObject[]; more: boolean; next?: string }> {
       const items: PendingObject[] = [];
+      let listings = 0;
+      let looked: string | undefined;
       // One more than asked tells whether another page exists, without a second request for it later.
       for await (const page of pages(environment, customerId, { after, pageSize: type ? 1000 : limit + 1 })) {
         for (const object of page) {
+          if (items.length === limit) return { items, more: true, next: items.at(-1)!.tail };
+          looked = object.tail;
           if (type && object.type !== type) continue;
-          if (items.length === limit) return { items, more: true };
           items.push(object);
+        }
+        if (++listings >= FILTERED_PAGE_LISTINGS && type && page.length > 0) {
+          return { items, more: true, next: looked };
         }
       }
       return { items, more: false };

@@ -11,7 +11,7 @@ const OPERATOR_SECRET = generateWebhookSecret();
 interface OperatorBody {
   type: string;
   timestamp: string;
-  data: { customerId: string; environment: string; documentId?: string; count?: number; documentIds?: string[] };
+  data: { customerId: string; environment: string; documentId?: string; count?: number; restoreId?: string };
 }
 
 // OPERATOR_WEBHOOK_URL: the platform operator hears of suspensions, recoveries, reactivations, exhausted and expired

@@ -6,7 +6,9 @@ import { always, startReceiver, type Receiver } from '../helpers/receiver';
 import { listKeys, readObject } from '../helpers/s3';
 import { ADMIN_KEY, apiClient, startTestStack, type TestStack } from '../helpers/stack';
 
-const COLD = 5_000;
+// The issue's 5,000 (RESTORE_COLD=5000; about 7 minutes here, where the dev server runs some 60 workflow and activity
+// tasks a second and each restored document takes five) and CI's 1,000 cross the same paging and kill.
+const COLD = Number(process.env.RESTORE_COLD ?? 1_000);
 
 describe('end to end over HTTP: expiry to the cold store and the operator restore job', () => {
   let stack: TestStack;
@@ -137,7 +139,13 @@ describe('end to end over HTTP: expiry to the cold store and the operator restor
       },
       300_000,
     );
-    const pendingIds = pending.map((k) => k.replace(/\.json$/, '').split('_').slice(4).join('_'));
+    const pendingIds = pending.map((k) =>
+      k
+        .replace(/\.json$/, '')
+        .split('_')
+        .slice(4)
+        .join('_'),
+    );
     assert.equal(pending.length, COLD);
     assert.deepEqual([...new Set(pendingIds)].sort(), ids);
     await waitFor('the cold store emptied', async () =>

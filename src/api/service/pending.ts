@@ -58,7 +58,6 @@ export function createPendingService(
     ) {
       const after = cursor ? decodeCursor(cursor) : undefined;
       const page = await store.page(environment, customerId, { after, limit, type });
-      const last = page.items.at(-1);
       return {
         data: page.items.map(({ id, type, createdAt, pendingSince, expiresAt }) => ({
           id,
@@ -67,7 +66,8 @@ export function createPendingService(
           pendingSince,
           expiresAt,
         })),
-        nextCursor: page.more && last ? encodeCursor(last.tail) : null,
+        // A filtered page may end short, even empty, with a cursor: it read its share of the bucket (store.page).
+        nextCursor: page.more && page.next ? encodeCursor(page.next) : null,
       };
     },
 
