@@ -62,7 +62,11 @@ describe('retention, the cold store and the operator restore, with time skipping
     assert.equal(await ts.service.countPending('sandbox', 'cold'), 1);
 
     const records = await listKeys(ts.s3, config.BUCKET_SANDBOX, 'restores/cold/');
-    assert.deepEqual(records, [`restores/cold/${restored.restoreId}/000000.json`], 'the restore is recorded for billing');
+    assert.deepEqual(
+      records,
+      [`restores/cold/${restored.restoreId}/000000.json`],
+      'the restore is recorded for billing',
+    );
     const record = JSON.parse((await readObject(ts.s3, config.BUCKET_SANDBOX, records[0])).body);
     assert.deepEqual([record.by, record.complete, record.restored], ['operator', true, ['old']]);
 
