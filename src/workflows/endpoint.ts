@@ -2,7 +2,7 @@ import {
   ApplicationFailure,
   allHandlersFinished,
   condition,
-  continueAsNew,
+  makeContinueAsNewFunc,
   log,
   ParentClosePolicy,
   patched,
@@ -472,5 +472,8 @@ export async function endpointEntity(input: EndpointEntityInput): Promise<void> 
   // Continue-as-new keeps history small for an entity that lives for years; handlers under way finish first.
   await condition(allHandlersFinished);
   entity.flushMemo();
-  await continueAsNew<typeof endpointEntity>(entity.carried);
+  // The memo goes with the new run: left to the server, the run starts with a stale one (seen: the memo the entity was
+  // created with, no URL) until its first task publishes, and every attempt reading the endpoint meanwhile would see
+  // no webhook, or an old URL or status. (Commands' attributes are not compared on replay: histories replay alike.)
+  await makeContinueAsNewFunc<typeof endpointEntity>({ memo: { endpoint: entity.state } })(entity.carried);
 }

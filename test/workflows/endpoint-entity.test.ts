@@ -10,12 +10,14 @@ import { deliveryWorkflowId, endpointWorkflowId } from '../../src/domain/ids';
 import type { DocumentInput, EndpointState } from '../../src/domain/schemas';
 import type { deliverDocument, endpointEntity } from '../../src/workflows';
 import {
+  configureEndpointUpdate,
   documentsArrivedSignal,
   redeliverUpdate,
   reportExhaustedUpdate,
   setActiveUpdate,
   updatePreferencesUpdate,
 } from '../../src/workflows/messages';
+import { generateWebhookSecret } from '../../src/lib/signature';
 import { startTestServer } from '../helpers/temporal';
 
 const S = 1_000;
@@ -227,6 +229,22 @@ describe('endpoint entity and document protocol, with mocked activities', { time
     }
     throw new Error(`${id} never became ${status}`);
   }
+
+  it('the next run starts with the memo as it was, not as the entity was created: attempts read it meanwhile', async () => {
+    const { handle } = await startEntity();
+    await handle.executeUpdate(configureEndpointUpdate, {
+      args: [{ url: 'https://hooks.example/configured', retrySchedule: '1m', newSecret: generateWebhookSecret() }],
+    });
+    const firstRunId = (await handle.describe()).runId;
+    await forceNewRun(handle);
+    // The new run's start: what every describe answers until its first task has run (settings read, memo published).
+    const history = await client.workflow.getHandle(handle.workflowId).fetchHistory();
+    const started = history.events![0].workflowExecutionStartedEventAttributes!;
+    assert.equal(started.continuedExecutionRunId, firstRunId);
+    const memo = JSON.parse(Buffer.from(started.memo!.fields!.endpoint.data!).toString());
+    assert.equal(memo.url, 'https://hooks.example/configured');
+    assert.equal(memo.retrySchedule, '1m');
+  });
 
   it('a document stored while its endpoint was reactivated redelivers itself, whatever the entity is doing', async () => {
     // The old entity took such a document off its late-arrival list before handing it out; a continue-as-new in
