@@ -6,7 +6,7 @@ import type { Config } from '../config';
 import type { SlotReserver } from '../activities/deliver';
 import { endpointWorkflowId } from '../domain/ids';
 import { reserveSlotUpdate, SLOTS_ROLL_OVER } from '../workflows/messages';
-import type { EndpointState, Environment } from '../domain/schemas';
+import type { EndpointState } from '../domain/schemas';
 import { AesGcmPayloadCodec } from './payload-codec';
 
 /** A client whose connection opens on first use, so the API can start (and answer 503) before Temporal is up. */
@@ -28,23 +28,11 @@ export function dataConverter(config: Config): DataConverter | undefined {
  * the entity keeps current (a describe is served by the cluster; a query would queue behind the entity's other work).
  */
 export function createEndpointReader(client: Client): EndpointReader {
-  const read = async (environment: Environment, customerId: string) => {
-    const description = await client.workflow.getHandle(endpointWorkflowId(environment, customerId)).describe();
-    return description.memo?.endpoint as EndpointState | undefined;
-  };
   return {
     async get(environment, customerId) {
       try {
-        return await read(environment, customerId);
-      } catch (err) {
-        if (!(err instanceof WorkflowNotFoundError)) throw err;
-      }
-      // Not found is believed only when it is still so a moment later. A recording once saw an attempt find no
-      // webhook (and fall back to the default schedule) while the entity continued as new every few seconds; a
-      // describe that misses the current run for a moment is the suspected cause, and this costs only unknown ids.
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      try {
-        return await read(environment, customerId);
+        const description = await client.workflow.getHandle(endpointWorkflowId(environment, customerId)).describe();
+        return description.memo?.endpoint as EndpointState | undefined;
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return undefined;
         throw err;
