@@ -280,6 +280,17 @@ describe('recorded histories replay against today’s workflow code', () => {
     );
   });
 
+  it('since v13 a restore is a job of its own: a page at a time, then the operator is told, then it completes', () => {
+    const events = (
+      fixtures().find((f) => f.workflowId === 'v13/restore-job')!.history as {
+        events: { eventType: string; activityTaskScheduledEventAttributes?: { activityType: { name: string } } }[];
+      }
+    ).events;
+    const activities = events.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType.name ?? []);
+    assert.deepEqual(activities, ['restorePage', 'announceRestore']);
+    assert.equal(events.at(-1)!.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
+  });
+
   it('a change that breaks a workflow in flight is caught', async () => {
     const delivered = fixtures().filter((f) => f.workflowId.endsWith('/document-delivered-first-attempt'));
     const broken = await bundle(require.resolve('../fixtures/broken-workflows'));
