@@ -1,21 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { waitFor } from '../../scripts/lib/stack';
-import { always, startReceiver, type Receiver } from '../helpers/receiver';
+import { always, busiestSecond, startReceiver, type Receiver } from '../helpers/receiver';
 import { ADMIN_KEY, apiClient, startTestStack, type TestStack } from '../helpers/stack';
 
 const LIMIT = 2;
-
-/** The most requests any one-second window saw (a sliding window over the arrival times). */
-function busiestSecond(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[i] - sorted[j] >= 1_000) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
-}
 
 // rateLimit on PUT /webhook: first attempts, retries, probes and the replay after a reactivation share the endpoint's
 // slots, so its receiver never sees more than rateLimit requests in any second. `headers` go with every delivery.

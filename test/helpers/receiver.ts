@@ -67,3 +67,14 @@ export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 export const always =
   (status: number): Behaviour =>
   () => ({ status });
+
+/** The most requests any one-second window saw (a sliding window over the arrival times). */
+export function busiestSecond(times: number[]): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[i] - sorted[j] >= 1_000) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}

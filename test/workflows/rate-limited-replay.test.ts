@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { endpointWorkflowId } from '../../src/domain/ids';
-import { always } from '../helpers/receiver';
+import { always, busiestSecond } from '../helpers/receiver';
 import { listKeys } from '../helpers/s3';
 import { timeSkippingSuite } from '../helpers/temporal';
 
@@ -13,17 +13,6 @@ const BURST = PENDING / 4;
 const MAX_SLOTS = Math.ceil(PENDING / 3);
 const MAX_EVENTS = 2_000;
 const M = 60_000;
-
-/** The most requests any one-second window saw (a sliding window over the arrival times). */
-function busiestSecond(times: number[]): number {
-  const sorted = [...times].sort((a, b) => a - b);
-  let most = 0;
-  for (let i = 0, j = 0; i < sorted.length; i++) {
-    while (sorted[i] - sorted[j] >= 1_000) j++;
-    most = Math.max(most, i - j + 1);
-  }
-  return most;
-}
 
 interface HistoryEvent {
   eventType?: unknown;
