@@ -7,8 +7,8 @@ import { listKeys, readObject } from '../helpers/s3';
 import { ADMIN_KEY, apiClient, startTestStack, type TestStack } from '../helpers/stack';
 
 // The 5,000 (RESTORE_COLD=5000; about 7 minutes here, where the dev server runs some 60 workflow and activity
-// tasks a second and each restored document takes five) and CI's 1,000 cross the same paging and kill.
-const COLD = Number(process.env.RESTORE_COLD ?? 1_000);
+// tasks a second and each restored document takes five) and CI's 500 cross the same paging and kill.
+const COLD = Number(process.env.RESTORE_COLD ?? 500);
 
 describe('end to end over HTTP: expiry to the cold store and the operator restore job', () => {
   let stack: TestStack;

@@ -5,9 +5,9 @@ import { always, busiestSecond } from '../helpers/receiver';
 import { listKeys } from '../helpers/s3';
 import { timeSkippingSuite } from '../helpers/temporal';
 
-// The 3,000 (RATE_LIMITED_REPLAY_PENDING=3000, about 9 minutes here) and CI's 600 cross the same bounds: the
+// The 3,000 (RATE_LIMITED_REPLAY_PENDING=3000, about 9 minutes here) and CI's 300 cross the same bounds: the
 // slots per run are set low enough that CI's replay also spans several runs of the entity.
-const PENDING = Number(process.env.RATE_LIMITED_REPLAY_PENDING ?? 600);
+const PENDING = Number(process.env.RATE_LIMITED_REPLAY_PENDING ?? 300);
 /** New documents submitted as the endpoint is reactivated: their first attempts book the slots ahead of the replay. */
 const BURST = PENDING / 4;
 const MAX_SLOTS = Math.ceil(PENDING / 3);
