@@ -5,8 +5,8 @@ import { always, busiestSecond } from '../helpers/receiver';
 import { listKeys } from '../helpers/s3';
 import { timeSkippingSuite } from '../helpers/temporal';
 
-// The 3,000 (RATE_LIMITED_REPLAY_PENDING=3000, about 9 minutes here) and CI's 300 cross the same bounds: the
-// slots per run are set low enough that CI's replay also spans several runs of the entity.
+// The 3,000 (RATE_LIMITED_REPLAY_PENDING=3000; about 10 minutes here, by the pace of a 600-document run) and
+// CI's 300 cross the same bounds: the slots per run are set low enough that CI's replay also spans several entity runs.
 const PENDING = Number(process.env.RATE_LIMITED_REPLAY_PENDING ?? 300);
 /** New documents submitted as the endpoint is reactivated: their first attempts book the slots ahead of the replay. */
 const BURST = PENDING / 4;
