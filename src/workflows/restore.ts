@@ -55,6 +55,22 @@ export interface RestoreJobInput {
 
 export const restoreProgressQuery = defineQuery<RestoreProgress>('restoreProgress');
 
+/** A job's progress before its first page: what the API answers and the job starts from. */
+export function initialProgress(input: RestoreJobInput): RestoreProgress {
+  const { restoreId, environment, customerId, requestedAt } = input;
+  return {
+    restoreId,
+    environment,
+    customerId,
+    status: 'running',
+    requestedAt,
+    pages: 0,
+    restored: 0,
+    skipped: 0,
+    more: false,
+  };
+}
+
 /**
  * An operator restore as a durable job: the cold store a page at a time, each page's billing record written as it
  * goes (src/activities/restore.ts), progress in the memo for `GET .../restores/{id}`. A killed worker or API costs a
@@ -62,17 +78,7 @@ export const restoreProgressQuery = defineQuery<RestoreProgress>('restoreProgres
  */
 export async function restoreDocuments(input: RestoreJobInput): Promise<RestoreProgress> {
   const { restoreId, environment, customerId, ids, since, limit } = input;
-  const progress: RestoreProgress = input.progress ?? {
-    restoreId,
-    environment,
-    customerId,
-    status: 'running',
-    requestedAt: input.requestedAt,
-    pages: 0,
-    restored: 0,
-    skipped: 0,
-    more: false,
-  };
+  const progress: RestoreProgress = input.progress ?? initialProgress(input);
   setHandler(restoreProgressQuery, () => progress);
   const examined = () => progress.restored + progress.skipped;
   const finished = () =>

@@ -3,7 +3,12 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { restoreWorkflowId } from '../../domain/ids';
 import type { Environment } from '../../domain/schemas';
-import type { RestoreJobInput, RestoreProgress, restoreDocuments } from '../../workflows/restore';
+import {
+  initialProgress,
+  type RestoreJobInput,
+  type RestoreProgress,
+  type restoreDocuments,
+} from '../../workflows/restore';
 import { AppError } from '../errors';
 import type { ServiceContext } from './context';
 
@@ -34,17 +39,7 @@ export function createRestoreService({ client, endpoints, config }: ServiceConte
         limit: Math.min(limit ?? RESTORE_CAP, RESTORE_CAP),
         requestedAt,
       };
-      const progress: RestoreProgress = {
-        restoreId,
-        environment,
-        customerId,
-        status: 'running',
-        requestedAt,
-        pages: 0,
-        restored: 0,
-        skipped: 0,
-        more: false,
-      };
+      const progress = initialProgress(input);
       await client.workflow.start<typeof restoreDocuments>('restoreDocuments', {
         workflowId: restoreWorkflowId(environment, customerId, restoreId),
         taskQueue: config.TASK_QUEUE,
