@@ -17,6 +17,7 @@ import {
   webhookIds,
 } from './measure';
 import { createNaiveActivities } from './naive/activities';
+import { benchListings, printListings } from './listings';
 import { benchNoisy, printNoisy } from './noisy';
 
 // `npm run bench -- [documents] [concurrency] [--open=N] [--rounds=N] [--cluster] [--json] [--verbose]`: figures only, from one
@@ -33,6 +34,7 @@ import { benchNoisy, printNoisy } from './noisy';
 //   - --set=KEY=VALUE (any mode): a setting for the stack.
 //   - --noisy[=N]: only what a failing neighbour (N documents, 1,000) costs a healthy customer (bench/noisy.ts);
 //     with --cluster on PostgreSQL + the Temporal server with two workers; --set=KEY=VALUE gives its stack a setting (e.g. --set=WORKER_MAX_CONCURRENT_WORKFLOW_TASKS=10).
+//   - --listings[=N]: only the S3 requests per hot-path read with N (100,000) pending objects (bench/listings.ts).
 const args = process.argv.slice(2);
 const positional = args.filter((a) => !a.startsWith('--'));
 const flag = (name: string) => args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
@@ -40,6 +42,7 @@ const JSON_OUTPUT = Boolean(flag('json'));
 const CLUSTER = Boolean(flag('cluster'));
 const EAGER = Boolean(flag('eager'));
 const NOISY = flag('noisy');
+const LISTINGS = flag('listings');
 /** `--set=KEY=VALUE` (repeatable): a setting for the stack's worker and API, to compare tunings in one command. */
 const SETTINGS = Object.fromEntries(
   args
@@ -342,8 +345,20 @@ async function noisy(): Promise<void> {
   }
 }
 
+async function listings(): Promise<void> {
+  const stack = await startTestStack({ LOG_LEVEL: 'warn', ...SETTINGS });
+  try {
+    const figures = await benchListings(stack, Number(LISTINGS!.split('=')[1] ?? 100_000));
+    if (JSON_OUTPUT) console.log(JSON.stringify({ commit: commit(), at: new Date().toISOString(), ...figures }));
+    else printListings(figures);
+  } finally {
+    await stack.stop();
+  }
+}
+
 async function main(): Promise<void> {
   if (NOISY) return noisy();
+  if (LISTINGS) return listings();
   const stack = CLUSTER
     ? await startTestStack({ LOG_LEVEL: 'warn', ...SETTINGS }, { temporal: 'cluster', workers: 2, apis: 2 })
     : EAGER

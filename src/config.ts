@@ -139,6 +139,15 @@ const ConfigSchema = z.object({
   PROBE_MIN_INTERVAL: duration('1m'),
   /** Documents entering the bucket within this window share one notification. */
   NOTIFICATION_WINDOW: duration('1m'),
+  /**
+   * How long one write of a pending document may take (S3's own retries included) before the attempt gives up and
+   * the next one writes under a new key time. So an object is in the bucket at most this long after the time in its
+   * key, and positions (notifications, reminders, listing cursors) that stop short of keys younger than it plus
+   * CLOCK_SKEW never pass over a document still being written.
+   */
+  PENDING_PUT_TIMEOUT: duration('10s'),
+  /** How far the clocks of the workers and APIs may disagree. */
+  CLOCK_SKEW: duration('5s'),
   /** A reminder notification goes this long before pending documents expire (batched like the others). */
   NOTIFICATION_REMINDER: duration('24h'),
   /** Operational webhooks for the platform operator (README, "Operator events"); off without a URL. */
@@ -149,8 +158,6 @@ const ConfigSchema = z.object({
     .optional(),
   /** After a secret rotation, how long deliveries and notifications are signed with the old secret too. */
   SECRET_ROTATION_GRACE: duration('24h'),
-  /** How long the API reuses a customer's pending count (`pendingCount`, resend-all) before listing the bucket again. */
-  PENDING_COUNT_CACHE: duration('5s'),
   /**
    * How long the same document id again starts nothing (answers the document as it is): the retention of the
    * Temporal namespace, which keeps a closed document's workflow this long after it ended. The stacks create the
@@ -206,6 +213,8 @@ export interface Config extends RawConfig {
   buckets: Record<Environment, string>;
   retrySchedules: Record<Environment, string>;
   retentionMs: Record<Environment, number>;
+  /** A key younger than this may still have documents being written before it (PENDING_PUT_TIMEOUT). */
+  settleMs: number;
 }
 
 /** The operator key `npm start` uses; anywhere else it would be a password everyone knows. */
@@ -246,6 +255,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     buckets: { sandbox: raw.BUCKET_SANDBOX, production: raw.BUCKET_PRODUCTION },
     retrySchedules: { sandbox: raw.RETRY_SCHEDULE_SANDBOX, production: raw.RETRY_SCHEDULE_PRODUCTION },
     retentionMs: { sandbox: raw.RETENTION_SANDBOX, production: raw.RETENTION_PRODUCTION },
+    settleMs: raw.PENDING_PUT_TIMEOUT + raw.CLOCK_SKEW,
   };
 }
 

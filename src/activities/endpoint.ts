@@ -7,7 +7,7 @@ import type { Metrics } from '../lib/metrics';
 import { isPrivateUrl } from '../lib/private-address';
 import { endpointShare, withPlace, type SendGuards } from '../lib/send-guards';
 import type { EndpointState, Environment } from '../domain/schemas';
-import type { PendingStore } from '../pending/store';
+import type { PendingCounter } from '../pending/counts';
 import { postSigned, type EndpointReader } from './deliver';
 import type { PendingSummary } from './pending';
 
@@ -81,7 +81,7 @@ function recoveryEmail(endpoint: EndpointState, pending: number) {
 }
 
 export function createEndpointActivities(deps: {
-  store: PendingStore;
+  counter: PendingCounter;
   http: Dispatcher;
   endpoints: EndpointReader;
   mailer: Transporter;
@@ -90,7 +90,7 @@ export function createEndpointActivities(deps: {
   guards: SendGuards;
   seal: SecretSeal;
 }) {
-  const { store, http, endpoints, mailer, config, metrics, guards, seal } = deps;
+  const { counter, http, endpoints, mailer, config, metrics, guards, seal } = deps;
 
   return {
     /** Seals secrets an entity still holds in the clear (it was made before sealing): those it holds from then on. */
@@ -126,7 +126,8 @@ export function createEndpointActivities(deps: {
       if (!endpoint || !to) return 'skipped';
       // Recovered (or suspended anew) since: the customer never needs to hear about that suspension.
       if (input.kind === 'suspended' && endpoint.suspension?.at !== input.suspendedAt) return 'skipped';
-      const pending = await store.count(input.environment, input.customerId);
+      const { events, summaries } = await counter.count(input.environment, input.customerId);
+      const pending = events + summaries;
       const { subject, text } =
         input.kind === 'suspended' ? suspensionEmail(endpoint, pending, config) : recoveryEmail(endpoint, pending);
       await mailer.sendMail({ from: config.MAIL_FROM, to, subject, text });

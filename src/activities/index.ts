@@ -6,6 +6,7 @@ import type { Config } from '../config';
 import type { Metrics } from '../lib/metrics';
 import { SecretSeal } from '../lib/secret-seal';
 import { createSendGuards, type SendGuards } from '../lib/send-guards';
+import { createPendingCounter } from '../pending/counts';
 import { createPendingStore } from '../pending/store';
 import { createDeliverActivities, type EndpointReader, type SlotReserver } from './deliver';
 import { createEndpointActivities } from './endpoint';
@@ -36,12 +37,13 @@ export interface ActivityDeps {
 /** All activities, built from their clients so tests can hand in real servers on their own ports. */
 export function createActivities(deps: ActivityDeps) {
   const store = createPendingStore(deps);
+  const counter = createPendingCounter({ store, client: deps.client });
   const guards = deps.guards ?? createSendGuards(deps.config);
   const seal = new SecretSeal(deps.config.SECRET_KEYS);
   return {
     ...createDeliverActivities({ ...deps, store, guards, seal }),
-    ...createPendingActivities({ ...deps, store }),
-    ...createEndpointActivities({ ...deps, store, guards, seal }),
+    ...createPendingActivities({ ...deps, store, counter }),
+    ...createEndpointActivities({ ...deps, counter, guards, seal }),
     ...createRedeliverActivities({ ...deps, store }),
     ...createOperatorActivities({ ...deps, guards }),
     ...createRestoreActivities({ ...deps, store }),

@@ -3,13 +3,15 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Metrics } from '../lib/metrics';
 import type { DocumentInput, Environment } from '../domain/schemas';
+import type { PendingCounter } from '../pending/counts';
+import { positionAt } from '../pending/keys';
 import type { PendingObject, PendingStore, StoredDocument } from '../pending/store';
 import type { EndpointReader } from './deliver';
 import { emitOperatorEvent } from './operator';
 
 export interface ArchiveDocumentInput {
   document: DocumentInput;
-  /** Chosen by the workflow, so a retried activity writes the same key instead of a second object. */
+  /** When the workflow asked. Not the key's time any more (see archiveDocument); runs still pass it. */
   pendingSince: string;
 }
 
@@ -32,9 +34,6 @@ export interface PendingSummary {
   documentIds: string[];
   oldestExpiresAt: string | null;
 }
-
-/** A notification lists at most this many ids; the counts cover everything pending. */
-const NOTIFICATION_MAX_IDS = 1000;
 
 /**
  * Walks a customer's prefix a page at a time, heartbeating the fold so far: a scan of a very large prefix is never cut
@@ -60,17 +59,39 @@ async function scan<T extends { after?: string }>(
 /** The bucket's side of a document's life: stored, expired to the cold store, removed; and the entity's reads. */
 export function createPendingActivities(deps: {
   store: PendingStore;
+  counter: PendingCounter;
   endpoints: EndpointReader;
   config: Config;
   metrics: Metrics;
   client: Client;
+  /** The workflows' clock (the Temporal server's): this process's own unless a test moves it. */
+  clock?: () => Promise<number>;
 }) {
-  const { store, endpoints, config, metrics, client } = deps;
+  const { store, counter, endpoints, config, metrics, client } = deps;
+  const clock = deps.clock ?? (async () => Date.now());
+  /**
+   * A position to remember, short of keys younger than settleMs: a document still being written may land before
+   * those (config PENDING_PUT_TIMEOUT). Never behind `after`, where the reader already was.
+   */
+  const notPastYoungKeys = async (position: string, after?: string): Promise<string> => {
+    const settled = positionAt((await clock()) - config.settleMs);
+    if (position <= settled) return position;
+    return after && after > settled ? after : settled;
+  };
 
   return {
     /** Stores the document, as the customer would have received it, in its environment's bucket. */
-    async archiveDocument({ document, pendingSince }: ArchiveDocumentInput): Promise<ArchivedDocument> {
+    async archiveDocument({ document }: ArchiveDocumentInput): Promise<ArchivedDocument> {
+      // The key's time is when this attempt writes, and the write is bounded (PENDING_PUT_TIMEOUT): an attempt that
+      // waited in the task queue, or behind an S3 outage, would otherwise land behind documents stored after it, where
+      // notifications, reminders and customers' cursors have already passed.
+      const earlier = (Context.current().info.heartbeatDetails as string[] | undefined) ?? [];
+      const pendingSince = new Date(await clock()).toISOString();
+      const key = store.keyOf(document, pendingSince);
+      Context.current().heartbeat([...earlier, key]);
       const stored = await store.put(document, pendingSince);
+      // An earlier attempt's write may have landed after it gave up: one object per document.
+      for (const other of earlier) if (other !== key) await store.remove(document.environment, other);
       // A restored document is counted by the restore (the API), not as a new arrival.
       if (!document.restoredFrom) metrics.documentsArchived.inc({ environment: document.environment });
       // Read after the write: a reactivation or notification window that began before this read finds the object
@@ -108,7 +129,9 @@ export function createPendingActivities(deps: {
     /** The newest document after `after`, if any arrived: what a notification window looks for. */
     async newestPending(input: Where): Promise<string | null> {
       const { after } = await scan(store, input, { after: input.after }, () => undefined);
-      return after !== input.after ? (after ?? null) : null;
+      if (after === input.after || !after) return null;
+      // A document still being written before `after` announces itself once stored, and is found after this.
+      return notPastYoungKeys(after, input.after);
     },
 
     /** The last document after `after` whose expiry is before `dueBy`: how far a reminder reaches. */
@@ -120,30 +143,23 @@ export function createPendingActivities(deps: {
           acc.last = object.tail;
         }
       });
-      return last;
+      return last && notPastYoungKeys(last, input.after);
     },
 
-    /** What a notification tells the customer: counts by type, the first ids (oldest first), the earliest expiry. */
+    /**
+     * What a notification tells the customer: counts by type, the oldest ids (up to 1,000), the earliest expiry. One
+     * listing whatever the bucket holds (pending/counts.ts).
+     */
     async summarizePending(input: Omit<Where, 'after'>): Promise<PendingSummary> {
-      const initial = {
-        after: undefined as string | undefined,
-        events: 0,
-        summaries: 0,
-        ids: [] as string[],
-        oldest: null as string | null,
-      };
-      const acc = await scan(store, input, initial, (acc, page) => {
-        for (const object of page) {
-          if (object.type === 'event') acc.events += 1;
-          else acc.summaries += 1;
-          if (acc.ids.length < NOTIFICATION_MAX_IDS) acc.ids.push(object.id);
-          if (!acc.oldest || object.expiresAt < acc.oldest) acc.oldest = object.expiresAt;
-        }
-      });
+      const { events, summaries, oldest } = await counter.count(input.environment, input.customerId);
       return {
-        pending: { events: acc.events, summaries: acc.summaries },
-        documentIds: acc.ids,
-        oldestExpiresAt: acc.oldest,
+        pending: { events, summaries },
+        documentIds: oldest.map((object) => object.id),
+        // Keys sort by when documents became pending; the retention a document got is in its key.
+        oldestExpiresAt: oldest.reduce<string | null>(
+          (min, o) => (!min || o.expiresAt < min ? o.expiresAt : min),
+          null,
+        ),
       };
     },
 

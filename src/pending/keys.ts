@@ -25,6 +25,14 @@ export function pendingKeyTail({ pendingSince, expiresAt, createdAt, type, id }:
   return `${pendingSince}_${expiresAt}_${createdAt}_${type}_${id}.json`;
 }
 
+/**
+ * A position through the time `at`: every key of a document that became pending at or before it sorts at or before
+ * this ("~" sorts after the "_" and digits that follow the time in a key), every later one after it.
+ */
+export function positionAt(at: number): string {
+  return `${new Date(at).toISOString()}_~`;
+}
+
 const ISO = '\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z';
 const KEY_TAIL = new RegExp(`^(${ISO})_(${ISO})_(${ISO})_(event|summary)_([A-Za-z0-9][A-Za-z0-9._-]*)\\.json$`);
 

@@ -11,7 +11,6 @@ import {
 import type { Config } from '../config';
 import { deliveryBody } from '../domain/delivery-body';
 import type { DocumentInput, Environment, PendingEntry } from '../domain/schemas';
-import { createCountCache, type PrefixCount } from './count-cache';
 import {
   COLD_STORE_ROOT,
   coldObjectKey,
@@ -21,6 +20,7 @@ import {
   pendingKeyTail,
   pendingObjectKey,
   pendingPrefix,
+  positionAt,
   restorePageKey,
 } from './keys';
 
@@ -92,6 +92,13 @@ function metadata(document: DocumentInput, entry: { pendingSince: string; expire
  */
 export function createPendingStore({ s3, config }: { s3: S3Client; config: Config }) {
   const bucketOf = (environment: Environment) => config.buckets[environment];
+  const entryOf = (document: DocumentInput, pendingSince: string): PendingEntry => ({
+    id: document.id,
+    type: document.type,
+    createdAt: document.createdAt,
+    pendingSince,
+    expiresAt: new Date(Date.parse(pendingSince) + config.retentionMs[document.environment]).toISOString(),
+  });
 
   /** One listing request per page, oldest first, after `after` (a key tail); `pageSize` is what S3 is asked for. */
   async function* pages(
@@ -121,70 +128,57 @@ export function createPendingStore({ s3, config }: { s3: S3Client; config: Confi
     } while (token);
   }
 
-  /** How many documents are pending after `after` (all of them without), and the last key among them. */
-  async function countAfter(environment: Environment, customerId: string, after?: string): Promise<PrefixCount> {
-    let total = 0;
-    let last: string | undefined;
-    for await (const page of pages(environment, customerId, { after })) {
-      total += page.length;
-      last = page.at(-1)?.tail ?? last;
-    }
-    return { count: total, last };
-  }
-
-  const count = async (environment: Environment, customerId: string) =>
-    (await countAfter(environment, customerId)).count;
-
-  const counts = createCountCache(config.PENDING_COUNT_CACHE, (key, after) => {
-    const [environment, customerId] = key.split(':') as [Environment, string];
-    return countAfter(environment, customerId, after);
-  });
-
   return {
     pages,
-    count,
-
-    /** The count the API shows: new documents at once, departures within PENDING_COUNT_CACHE (see count-cache.ts). */
-    cachedCount: (environment: Environment, customerId: string, version?: string) =>
-      counts.get(`${environment}:${customerId}`, version),
-    forgetCount: (environment: Environment, customerId: string) => counts.forget(`${environment}:${customerId}`),
 
     /**
      * Up to `limit` pending objects after `after`, whether more follow, and where the next page starts (`next`, a key
      * tail). A `type` filter reads at most FILTERED_PAGE_LISTINGS listings: past them the page ends short (even empty)
      * with `next` at the last key looked at, so one request never walks a bucket of another type's documents.
+     *
+     * `now` (ms) keeps `next` short of keys younger than `settleMs`, where a document still being written may land
+     * (config PENDING_PUT_TIMEOUT): the page ends before such keys, which come on the next page. Only a page of
+     * nothing but young keys (a burst of more than `limit` within settleMs) hands a cursor past them: holding it
+     * back would stall the walk.
      */
     async page(
       environment: Environment,
       customerId: string,
-      { after, limit, type }: { after?: string; limit: number; type?: PendingEntry['type'] },
+      { after, limit, type, now }: { after?: string; limit: number; type?: PendingEntry['type']; now?: number },
     ): Promise<{ items: PendingObject[]; more: boolean; next?: string }> {
+      const settled = now === undefined ? undefined : positionAt(now - config.settleMs);
+      const ending = (items: PendingObject[], next: string) => {
+        if (!settled || next <= settled) return { items, more: true, next };
+        const kept = items.filter((object) => object.tail <= settled);
+        return kept.length > 0 ? { items: kept, more: true, next: kept.at(-1)!.tail } : { items, more: true, next };
+      };
       const items: PendingObject[] = [];
       let listings = 0;
       let looked: string | undefined;
       // One more than asked tells whether another page exists, without a second request for it later.
       for await (const page of pages(environment, customerId, { after, pageSize: type ? 1000 : limit + 1 })) {
         for (const object of page) {
-          if (items.length === limit) return { items, more: true, next: items.at(-1)!.tail };
+          if (items.length === limit) return ending(items, items.at(-1)!.tail);
           looked = object.tail;
           if (type && object.type !== type) continue;
           items.push(object);
         }
         if (++listings >= FILTERED_PAGE_LISTINGS && type && page.length > 0) {
-          return { items, more: true, next: looked };
+          return ending(items, looked!);
         }
       }
       return { items, more: false };
     },
 
-    /**
-     * Stores the document, as the customer would have received it. `pendingSince` is chosen by the workflow, so a
-     * retried activity writes the same key instead of a second object.
-     */
+    /** Stores the document, as the customer would have received it, under the key of `pendingSince`. */
+    keyOf: (document: DocumentInput, pendingSince: string) =>
+      pendingObjectKey(document.customerId, entryOf(document, pendingSince)),
+
     async put(document: DocumentInput, pendingSince: string): Promise<StoredDocument> {
-      const expiresAt = new Date(Date.parse(pendingSince) + config.retentionMs[document.environment]).toISOString();
-      const entry = { id: document.id, type: document.type, createdAt: document.createdAt, pendingSince, expiresAt };
+      const entry = entryOf(document, pendingSince);
+      const { expiresAt } = entry;
       const objectKey = pendingObjectKey(document.customerId, entry);
+      // S3's own retries included: past it the object would land too long after the time in its key.
       await s3.send(
         new PutObjectCommand({
           Bucket: bucketOf(document.environment),
@@ -193,6 +187,7 @@ export function createPendingStore({ s3, config }: { s3: S3Client; config: Confi
           ContentType: 'application/json',
           Metadata: metadata(document, entry),
         }),
+        { abortSignal: AbortSignal.timeout(config.PENDING_PUT_TIMEOUT) },
       );
       return { objectKey, tail: pendingKeyTail(entry), pendingSince, expiresAt };
     },

@@ -15,6 +15,7 @@ import { createDeliveryAgent } from '../../src/lib/http-agent';
 import { createMetrics, registerSendGauges } from '../../src/lib/metrics';
 import { createSendGuards } from '../../src/lib/send-guards';
 import { generateWebhookSecret } from '../../src/lib/signature';
+import type { PendingCounter } from '../../src/pending/counts';
 import type { PendingStore } from '../../src/pending/store';
 import { SecretSeal } from '../../src/lib/secret-seal';
 import { testConfig } from '../helpers/config';
@@ -92,7 +93,7 @@ describe("every sending path takes a place in its endpoint's share; scheduled at
       metrics,
       deliver: createDeliverActivities({ http, endpoints, slots, store, seal, config, metrics, guards }),
       endpoint: createEndpointActivities({
-        store,
+        counter: {} as PendingCounter,
         http,
         endpoints,
         mailer: {} as Transporter,

@@ -7,6 +7,7 @@ import type { EndpointReader } from '../../src/activities';
 import type { EndpointState } from '../../src/domain/schemas';
 import { createMetrics } from '../../src/lib/metrics';
 import { SecretSeal } from '../../src/lib/secret-seal';
+import type { PendingCounter } from '../../src/pending/counts';
 import type { PendingStore } from '../../src/pending/store';
 import { testConfig } from '../helpers/config';
 
@@ -34,6 +35,8 @@ describe('document submission', () => {
       metrics: createMetrics(),
       s3: {} as S3Client,
       store: {} as PendingStore,
+      counter: {} as PendingCounter,
+      clock: async () => Date.now(),
       seal: new SecretSeal(testConfig().SECRET_KEYS),
     });
     const doc = (id: string, customerId = 'acme') => ({ id, customerId, type: 'event' as const, data: {} });

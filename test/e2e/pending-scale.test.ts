@@ -1,16 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import { Webhook } from 'standardwebhooks';
 import { waitFor } from '../../scripts/lib/stack';
 import { endpointWorkflowId } from '../../src/domain/ids';
-import { pendingObjectKey } from '../../src/pending/keys';
-import type { PendingEntry } from '../../src/domain/schemas';
 import { always, startReceiver, type Receiver } from '../helpers/receiver';
 import { ADMIN_KEY, apiClient, startTestStack, type TestStack } from '../helpers/stack';
 
-const COUNT = 12_000;
+// The issue's 12,000 with PENDING_SCALE_DOCUMENTS=12000 (about ten minutes here); CI runs 2,500, past the one
+// listing (1,000 keys) below which counts come from the bucket, so every count here comes from Temporal's visibility.
+const COUNT = Number(process.env.PENDING_SCALE_DOCUMENTS ?? 2_500);
 const CUSTOMER = 'bulk';
 
 /** Runs `work` over `items` with at most `width` at a time. */
@@ -23,11 +22,16 @@ async function inParallel<T>(items: T[], width: number, work: (item: T) => Promi
   );
 }
 
+interface Listed {
+  id: string;
+  type: string;
+  pendingSince: string;
+}
+
 /**
- * A production customer suspended for days collects tens of thousands of pending documents. Running that many document
- * workflows takes minutes here, so the test stores 12,000 objects the way a document workflow stores them (real S3,
- * the same key) and submits three real documents after them. (Real document workflows alone are listed at 2,500 in
- * test/workflows/pending-listing.test.ts.) Nothing signals the entity per document: it finds them in the bucket.
+ * A production customer suspended for days collects thousands of pending documents. Each one here is a real document
+ * submitted through the API and stored by its own workflow; nothing signals the entity per document: it finds them in
+ * the bucket, and the counts come from Temporal's visibility.
  */
 describe(`${COUNT.toLocaleString('en')} pending documents for one customer, on the real stack`, () => {
   let stack: TestStack;
@@ -37,13 +41,29 @@ describe(`${COUNT.toLocaleString('en')} pending documents for one customer, on t
   let notifications: Receiver;
   let key: string;
   let secret: string;
-  const entries: PendingEntry[] = [];
-  const real = ['real-1', 'real-2', 'real-3'];
-  const allIds = () => [...entries.map((e) => e.id), ...real];
+  const ids = Array.from({ length: COUNT }, (_, i) => `doc-${String(i).padStart(5, '0')}`);
+  const typeOf = (i: number) => (i % 10 === 0 ? 'summary' : 'event');
+  const listed: Listed[] = [];
+  const late: string[] = [];
+
+  async function listAll(query = ''): Promise<Listed[]> {
+    const seen: Listed[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await api(
+        'GET',
+        `/v1/production/pending?limit=1000${query}${cursor ? `&cursor=${cursor}` : ''}`,
+        key,
+      );
+      assert.equal(page.status, 200);
+      seen.push(...page.body.data);
+      cursor = page.body.nextCursor ?? undefined;
+    } while (cursor);
+    return seen;
+  }
 
   before(async () => {
-    // A replay step is one activity per page, so 12,000 documents take a few dozen events: short runs make the walk
-    // span several of them, as 12,000 documents would at the default with a busier entity.
+    // A replay step is one activity per page: short runs make the walk span several of them.
     stack = await startTestStack({
       NOTIFICATION_WINDOW: '3s',
       REPLAY_CONCURRENCY: '50',
@@ -59,35 +79,27 @@ describe(`${COUNT.toLocaleString('en')} pending documents for one customer, on t
       .body.secret;
     await api('PATCH', '/v1/production/webhook', key, { active: false });
 
-    const start = Date.now() - 5 * 86_400_000;
-    for (let i = 0; i < COUNT; i++) {
-      const pendingSince = new Date(start + i * 1000);
-      entries.push({
-        id: `doc-${String(i).padStart(5, '0')}`,
-        type: i % 10 === 0 ? 'summary' : 'event',
-        createdAt: new Date(pendingSince.getTime() - 60_000).toISOString(),
-        pendingSince: pendingSince.toISOString(),
-        expiresAt: new Date(pendingSince.getTime() + 10 * 86_400_000).toISOString(),
-      });
-    }
     const started = Date.now();
-    await inParallel(entries, 32, (entry) =>
-      stack.s3.send(
-        new PutObjectCommand({
-          Bucket: stack.config.BUCKET_PRODUCTION,
-          Key: pendingObjectKey(CUSTOMER, entry),
-          Body: JSON.stringify({ id: entry.id, type: entry.type, data: entry.id }),
-          ContentType: 'application/json',
-        }),
-      ),
+    await inParallel(
+      ids.map((id, i) => ({ id, i })),
+      16,
+      async ({ id, i }) => {
+        const res = await api('POST', '/v1/production/documents', ADMIN_KEY, {
+          customerId: CUSTOMER,
+          id,
+          type: typeOf(i),
+          data: { i },
+        });
+        assert.equal(res.status, 202, JSON.stringify(res.body));
+      },
     );
-    console.log(`# ${COUNT} objects stored in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    for (const id of real) {
-      await api('POST', '/v1/production/documents', ADMIN_KEY, { customerId: CUSTOMER, id, type: 'event', data: id });
-      await waitFor(`${id} pending`, async () =>
-        assert.equal((await api('GET', `/v1/production/documents/${id}`, key)).body.status, 'pending'),
-      );
-    }
+    console.log(`# ${COUNT} documents submitted in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    await waitFor(
+      'every document pending',
+      async () => assert.equal((await api('GET', '/v1/production/webhook', key)).body.pendingCount, COUNT),
+      600_000,
+    );
+    console.log(`# ${COUNT} documents pending after ${((Date.now() - started) / 1000).toFixed(1)} s`);
   });
   after(async () => {
     await hook?.close();
@@ -96,51 +108,60 @@ describe(`${COUNT.toLocaleString('en')} pending documents for one customer, on t
     await stack?.stop();
   });
 
-  it('the webhook counts them, and the API pages through all of them in order and filters by type', async () => {
-    assert.equal((await api('GET', '/v1/production/webhook', key)).body.pendingCount, COUNT + real.length);
-    const seen: string[] = [];
-    let cursor: string | undefined;
+  it('the API pages through every one, in the order they became pending, each where its workflow stored it', async () => {
     const started = Date.now();
-    do {
-      const page = await api('GET', `/v1/production/pending?limit=1000${cursor ? `&cursor=${cursor}` : ''}`, key);
-      assert.equal(page.status, 200);
-      seen.push(...page.body.data.map((d: { id: string }) => d.id));
-      cursor = page.body.nextCursor ?? undefined;
-    } while (cursor);
-    console.log(`# listed ${seen.length} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    assert.deepEqual(seen, allIds());
-
-    // One summary in ten: a filtered request reads at most 5 listings (5,000 keys), so the first page ends short
-    // with a cursor, and the cursor walks on to every summary, in order.
-    const summaries = await api('GET', '/v1/production/pending?type=summary&limit=1000', key);
-    assert.equal(summaries.body.data.length, 500);
-    assert.ok(summaries.body.nextCursor);
-    assert.ok(summaries.body.data.every((d: { type: string }) => d.type === 'summary'));
-    const allSummaries: string[] = [];
-    let next: string | undefined;
-    do {
-      const page = await api(
-        'GET',
-        `/v1/production/pending?type=summary&limit=1000${next ? `&cursor=${next}` : ''}`,
-        key,
-      );
-      allSummaries.push(...page.body.data.map((d: { id: string }) => d.id));
-      next = page.body.nextCursor ?? undefined;
-    } while (next);
-    assert.deepEqual(
-      allSummaries,
-      entries.filter((e) => e.type === 'summary').map((e) => e.id),
-    );
-    assert.deepEqual(summaries.body.data[1], {
-      id: entries[10].id,
-      type: 'summary',
-      createdAt: entries[10].createdAt,
-      pendingSince: entries[10].pendingSince,
-      expiresAt: entries[10].expiresAt,
-    });
+    listed.push(...(await listAll()));
+    console.log(`# listed ${listed.length} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    assert.equal(listed.length, COUNT);
+    assert.deepEqual(new Set(listed.map((d) => d.id)), new Set(ids), 'each document once');
+    for (let i = 1; i < listed.length; i++) {
+      assert.ok(listed[i - 1].pendingSince <= listed[i].pendingSince, `${listed[i].id} listed in order`);
+    }
+    // The listing is the bucket; the workflows say the same, for a sample across the whole range.
+    for (const doc of listed.filter((_, i) => i % Math.ceil(COUNT / 50) === 0)) {
+      const state = (await api('GET', `/v1/production/documents/${doc.id}`, key)).body;
+      assert.equal(state.status, 'pending');
+      assert.equal(state.pendingSince, doc.pendingSince, `${doc.id}: the same time in the key as in its workflow`);
+    }
   });
 
-  it('the suspended entity finds them in the bucket: a notification counts all and lists the oldest thousand', async () => {
+  it('a type filter walks on to every summary, in order, a bounded page at a time', async () => {
+    const summaries = await listAll('&type=summary');
+    assert.deepEqual(
+      summaries.map((d) => d.id),
+      listed.filter((d) => d.type === 'summary').map((d) => d.id),
+    );
+    assert.equal(summaries.length, COUNT / 10);
+  });
+
+  it('paging while documents arrive: every document seen once, the new ones after what was listed', async () => {
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await api('GET', `/v1/production/pending?limit=500${cursor ? `&cursor=${cursor}` : ''}`, key);
+      seen.push(...page.body.data.map((d: Listed) => d.id));
+      cursor = page.body.nextCursor ?? undefined;
+      if (cursor && late.length < 3) {
+        const id = `late-${late.length}`;
+        late.push(id);
+        await api('POST', '/v1/production/documents', ADMIN_KEY, { customerId: CUSTOMER, id, type: 'event', data: 1 });
+        await waitFor(`${id} pending`, async () =>
+          assert.equal((await api('GET', `/v1/production/documents/${id}`, key)).body.status, 'pending'),
+        );
+      }
+    } while (cursor);
+    assert.equal(new Set(seen).size, seen.length, 'no duplicates');
+    assert.deepEqual(
+      seen.slice(0, COUNT),
+      listed.map((d) => d.id),
+      'no gaps',
+    );
+    assert.deepEqual(seen.slice(COUNT), late);
+  });
+
+  it('a notification counts all of them (from visibility) and lists the oldest thousand', async () => {
+    const total = COUNT + late.length;
+    assert.equal((await api('GET', '/v1/production/webhook', key)).body.pendingCount, total);
     const last = await waitFor(
       'a notification that counts every document',
       async () => {
@@ -150,46 +171,46 @@ describe(`${COUNT.toLocaleString('en')} pending documents for one customer, on t
           documentIds: string[];
           oldestExpiresAt: string;
         };
-        assert.deepEqual(body.pending, { events: COUNT * 0.9 + real.length, summaries: COUNT * 0.1 });
+        assert.deepEqual(body.pending, { events: COUNT * 0.9 + late.length, summaries: COUNT * 0.1 });
         return body;
       },
       60_000,
     );
-    assert.deepEqual(last.documentIds, allIds().slice(0, 1000));
-    assert.equal(last.oldestExpiresAt, entries[0].expiresAt);
+    assert.deepEqual(
+      last.documentIds,
+      listed.slice(0, 1000).map((d) => d.id),
+    );
+    const first = (await api('GET', `/v1/production/documents/${listed[0].id}`, key)).body;
+    assert.equal(last.oldestExpiresAt, first.expiresAt);
   });
 
-  it('reactivation walks the whole bucket, continuing as new on the way, and delivers the newest last', async () => {
+  it('reactivation walks the whole bucket, continuing as new on the way, and delivers each document once', async () => {
     const entity = client.workflow.getHandle(endpointWorkflowId('production', CUSTOMER));
     const runBefore = (await entity.describe()).runId;
     const started = Date.now();
     assert.equal((await api('PATCH', '/v1/production/webhook', key, { active: true })).status, 200);
+    const total = COUNT + late.length;
     await waitFor(
-      'the three real documents delivered',
-      async () => {
-        for (const id of real) {
-          assert.equal((await api('GET', `/v1/production/documents/${id}`, key)).body.status, 'delivered');
-        }
-      },
-      300_000,
+      'every document delivered',
+      async () => assert.equal((await api('GET', '/v1/production/webhook', key)).body.pendingCount, 0),
+      900_000,
     );
-    console.log(
-      `# replay reached the end of ${COUNT + real.length} in ${((Date.now() - started) / 1000).toFixed(1)} s`,
-    );
-    // Fifty at a time, so they may arrive in any order; test/workflows/endpoint-lifecycle checks the order one at a time.
-    assert.deepEqual(
-      hook.received.map((r) => r.headers['webhook-id']).sort(),
-      real,
-      'the newest documents, reached after every stored one before them',
-    );
+    await waitFor('every delivery at the receiver', async () => assert.equal(hook.received.length, total), 60_000);
+    console.log(`# replay delivered ${total} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    const delivered = hook.received.map((r) => r.headers['webhook-id']);
+    assert.equal(new Set(delivered).size, total, 'each document once');
+    assert.deepEqual(new Set(delivered), new Set([...ids, ...late]));
+    for (const id of [listed[0].id, listed.at(-1)!.id, ...late]) {
+      assert.equal((await api('GET', `/v1/production/documents/${id}`, key)).body.status, 'delivered');
+    }
     let runs = 0;
     for await (const _ of client.workflow.list({ query: `WorkflowId = '${entity.workflowId}'` })) runs++;
     console.log(`# the entity ran as ${runs} runs`);
 
     const history = await entity.fetchHistory();
-    const first = history.events![0].workflowExecutionStartedEventAttributes!;
+    const start = history.events![0].workflowExecutionStartedEventAttributes!;
     assert.notEqual((await entity.describe()).runId, runBefore, 'the replay continued as new on the way');
-    const inputBytes = first.input!.payloads!.reduce((sum, p) => sum + (p.data?.length ?? 0), 0);
+    const inputBytes = start.input!.payloads!.reduce((sum, p) => sum + (p.data?.length ?? 0), 0);
     assert.ok(inputBytes < 4096, `the carried state is ${inputBytes} bytes, whatever the number of documents`);
   });
 });

@@ -12,7 +12,6 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
   return loadConfig({
     ALLOW_PRIVATE_URLS: 'true',
     LOG_LEVEL: 'silent',
-    PENDING_COUNT_CACHE: '0s',
     BREAKER_FAILURES: '1000',
     SECRET_KEYS: TEST_SECRET_KEYS,
     ...overrides,

@@ -11,6 +11,7 @@ import { freeClusterPorts, startTemporalCluster } from '../../scripts/lib/cluste
 import { freePort, startNodeScript, startTemporal, waitFor, type Child } from '../../scripts/lib/stack';
 import { startMailSink } from '../../scripts/lib/mail-sink';
 import { TEST_SECRET_KEYS } from './config';
+import { startS3Proxy } from './s3-proxy';
 import { startTestS3 } from './s3';
 
 export const ADMIN_KEY = 'e2e-admin-key-0123456789';
@@ -25,6 +26,8 @@ export interface StackShape {
   apis?: number;
   /** History shards of the cluster. */
   shards?: number;
+  /** The workers reach S3 through a proxy that can hold chosen requests (helpers/s3-proxy.ts): a slow S3. */
+  workerS3Proxy?: boolean;
 }
 
 /**
@@ -70,6 +73,7 @@ export async function startTestStack(overrides: Record<string, string> = {}, sha
   };
   let temporal = await startServer();
   const s3 = await startTestS3();
+  const workerS3Proxy = shape.workerS3Proxy ? await startS3Proxy(s3.env.S3_ENDPOINT) : undefined;
   const mail = await startMailSink({ port: await freePort() });
   const env: Record<string, string> = {
     ...s3.env,
@@ -89,7 +93,11 @@ export async function startTestStack(overrides: Record<string, string> = {}, sha
   const startWorker = (i: number) =>
     startNodeScript(`worker-${i + 1}`, 'src/worker.ts', {
       output: log('worker', i),
-      env: { ...env, WORKER_METRICS_PORT: String(workerMetricsPorts[i]) },
+      env: {
+        ...env,
+        WORKER_METRICS_PORT: String(workerMetricsPorts[i]),
+        ...(workerS3Proxy ? { S3_ENDPOINT: workerS3Proxy.url } : {}),
+      },
     });
   const workers: Child[] = Array.from({ length: workerCount }, (_, i) => startWorker(i));
   const apiPorts = await Promise.all(Array.from({ length: apiCount }, () => freePort()));
@@ -151,6 +159,8 @@ export async function startTestStack(overrides: Record<string, string> = {}, sha
     async restartTemporal() {
       temporal = await startServer();
     },
+    /** The proxy between the workers and S3, with `workerS3Proxy`. */
+    workerS3Proxy,
     killS3: () => s3.kill(),
     restartS3: () => s3.restart(),
     workerPid: (i = 0) => workers[i].process.pid,
@@ -164,6 +174,7 @@ export async function startTestStack(overrides: Record<string, string> = {}, sha
     async stop() {
       await Promise.all([...apis, ...workers].map((child) => child.stop()));
       await temporal.stop();
+      await workerS3Proxy?.close();
       await s3.stop();
       await mail.close();
       rmSync(dir, { recursive: true, force: true });

@@ -74,7 +74,7 @@ export async function startTimeSkipping(config: Config) {
   const running = worker.run();
   const s3: S3Client = createS3Client(config);
   await ensureBuckets(s3, config);
-  const service = createDeliveryService({ client, s3, config });
+  const service = createDeliveryService({ client, s3, config, clock: () => env.currentTimeMs() });
   return {
     env,
     client,

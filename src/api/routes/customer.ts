@@ -42,7 +42,7 @@ export function customerRoutes(service: DeliveryService, config: Config): Router
   /** The webhook as customers see it, with its pending count; the secret only where it was just set or rotated. */
   async function answerWebhook(res: Response, endpoint: EndpointState, withSecret = false): Promise<void> {
     const { customerId, environment } = customerOf(res);
-    const pending = await service.countPending(environment, customerId, endpoint.updatedAt);
+    const pending = await service.countPending(environment, customerId);
     res.json(presentWebhook(endpoint, pending, config, withSecret));
   }
 

@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { EndpointReader } from '../../activities';
 import type { Config } from '../../config';
 import type { Metrics } from '../../lib/metrics';
+import type { PendingCounter } from '../../pending/counts';
 import type { PendingStore } from '../../pending/store';
 
 /** What every part of the service works with: one lazily connected Temporal client, the bucket, the config. */
@@ -11,9 +12,13 @@ export interface ServiceContext {
   client: Client;
   s3: S3Client;
   store: PendingStore;
+  /** A customer's pending count at one S3 request (pending/counts.ts). */
+  counter: PendingCounter;
   endpoints: EndpointReader;
   config: Config;
   metrics: Metrics;
+  /** The workflows' clock (the Temporal server's): this process's own unless a test moves it. */
+  clock: () => Promise<number>;
   /** Seals the signing secrets the API makes, and opens one to show it (lib/secret-seal.ts). */
   seal: SecretSeal;
 }

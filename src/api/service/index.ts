@@ -5,6 +5,7 @@ import { ENVIRONMENTS } from '../../domain/schemas';
 import { createMetrics, type Metrics } from '../../lib/metrics';
 import { SecretSeal } from '../../lib/secret-seal';
 import { createEndpointReader } from '../../lib/temporal';
+import { createPendingCounter } from '../../pending/counts';
 import { createPendingStore } from '../../pending/store';
 import type { ServiceContext } from './context';
 import { createCustomerService } from './customers';
@@ -19,18 +20,23 @@ export function createDeliveryService({
   s3,
   config,
   metrics = createMetrics(),
+  clock = async () => Date.now(),
 }: {
   client: Client;
   s3: S3Client;
   config: Config;
   metrics?: Metrics;
+  clock?: () => Promise<number>;
 }) {
+  const store = createPendingStore({ s3, config });
   const context: ServiceContext = {
     client,
     s3,
     config,
     metrics,
-    store: createPendingStore({ s3, config }),
+    store,
+    counter: createPendingCounter({ store, client }),
+    clock,
     endpoints: createEndpointReader(client),
     seal: new SecretSeal(config.SECRET_KEYS),
   };

@@ -26,7 +26,7 @@ const notPending = (err: unknown) => err instanceof WorkflowNotFoundError || err
 
 /** Pending documents: listed from the bucket; pulled, acknowledged and resent through their workflows. */
 export function createPendingService(
-  { client, store, metrics }: ServiceContext,
+  { client, store, counter, metrics, clock }: ServiceContext,
   documents: ReturnType<typeof createDocumentService>,
 ) {
   const documentHandle = (environment: Environment, customerId: string, id: string) =>
@@ -44,7 +44,6 @@ export function createPendingService(
       if (notPending(err)) throw AppError.notFound(`pending document ${id}`);
       throw err;
     }
-    store.forgetCount(environment, customerId);
   }
 
   return {
@@ -57,7 +56,7 @@ export function createPendingService(
       { type, limit, cursor }: { type?: DocumentType; limit: number; cursor?: string },
     ) {
       const after = cursor ? decodeCursor(cursor) : undefined;
-      const page = await store.page(environment, customerId, { after, limit, type });
+      const page = await store.page(environment, customerId, { after, limit, type, now: await clock() });
       return {
         data: page.items.map(({ id, type, createdAt, pendingSince, expiresAt }) => ({
           id,
@@ -86,7 +85,6 @@ export function createPendingService(
         const state = await documentHandle(environment, customerId, id).executeUpdate(acknowledgeUpdate);
         // It expired while the acknowledge was on its way: not pending any more.
         if (state.status === 'expired') throw AppError.notFound(`pending document ${id}`);
-        store.forgetCount(environment, customerId);
         // Delivered by a redelivery already under way is not an acknowledgement.
         if (state.status === 'acknowledged') metrics.documentsAcknowledged.inc({ environment });
         return state;
@@ -99,9 +97,9 @@ export function createPendingService(
     /** Several ids: each is resent now, and the ones not pending are reported. None: the entity resends them all. */
     async resendMany(environment: Environment, customerId: string, ids?: string[]) {
       if (!ids) {
-        const count = await store.cachedCount(environment, customerId);
+        const { events, summaries } = await counter.count(environment, customerId);
         await client.workflow.getHandle(endpointWorkflowId(environment, customerId)).executeUpdate(resendPendingUpdate);
-        return { count, skipped: [] };
+        return { count: events + summaries, skipped: [] };
       }
       const skipped: string[] = [];
       for (const id of ids) {

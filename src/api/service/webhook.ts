@@ -12,7 +12,7 @@ import { AppError } from '../errors';
 import type { ServiceContext } from './context';
 
 /** The webhook: its configuration, activation and preferences live in the customer's endpoint entity. */
-export function createWebhookService({ client, store, endpoints, config, seal }: ServiceContext) {
+export function createWebhookService({ client, counter, endpoints, config, seal }: ServiceContext) {
   /** The entity holds the secret sealed; the two answers that show it (set, rotated) open it. */
   const withOpenSecret = (state: EndpointState): EndpointState =>
     state.secret ? { ...state, secret: seal.open(state.secret) } : state;
@@ -23,9 +23,11 @@ export function createWebhookService({ client, store, endpoints, config, seal }:
   return {
     findEndpoint: (environment: Environment, customerId: string) => endpoints.get(environment, customerId),
 
-    /** How many documents wait in the endpoint's bucket prefix, reused for PENDING_COUNT_CACHE while it is unchanged. */
-    countPending: (environment: Environment, customerId: string, version?: string) =>
-      store.cachedCount(environment, customerId, version),
+    /** How many documents wait in the customer's bucket prefix (pending/counts.ts: one S3 request). */
+    async countPending(environment: Environment, customerId: string): Promise<number> {
+      const { events, summaries } = await counter.count(environment, customerId);
+      return events + summaries;
+    },
 
     async configureWebhook(environment: Environment, customerId: string, webhook: PutWebhook): Promise<EndpointState> {
       try {
