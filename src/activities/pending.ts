@@ -56,6 +56,9 @@ async function scan<T extends { after?: string }>(
   return acc;
 }
 
+/** How many earlier attempts' keys a write removes once it has succeeded. */
+const ARCHIVE_KEYS_REMEMBERED = 10;
+
 /** The bucket's side of a document's life: stored, expired to the cold store, removed; and the entity's reads. */
 export function createPendingActivities(deps: {
   store: PendingStore;
@@ -85,7 +88,11 @@ export function createPendingActivities(deps: {
       // The key's time is when this attempt writes, and the write is bounded (PENDING_PUT_TIMEOUT): an attempt that
       // waited in the task queue, or behind an S3 outage, would otherwise land behind documents stored after it, where
       // notifications, reminders and customers' cursors have already passed.
-      const earlier = (Context.current().info.heartbeatDetails as string[] | undefined) ?? [];
+      // The last few attempts' keys, in case one of them landed after it gave up; an attempt refused outright (S3
+      // down) wrote nothing, so a long outage does not need its hundreds of attempts remembered.
+      const earlier = ((Context.current().info.heartbeatDetails as string[] | undefined) ?? []).slice(
+        -ARCHIVE_KEYS_REMEMBERED,
+      );
       const pendingSince = new Date(await clock()).toISOString();
       const key = store.keyOf(document, pendingSince);
       Context.current().heartbeat([...earlier, key]);
