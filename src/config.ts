@@ -145,7 +145,10 @@ const ConfigSchema = z.object({
    * key, and positions (notifications, reminders, listing cursors) that stop short of keys younger than it plus
    * CLOCK_SKEW never pass over a document still being written.
    */
-  PENDING_PUT_TIMEOUT: duration('10s'),
+  PENDING_PUT_TIMEOUT: duration('10s').refine(
+    (ms) => ms <= 30_000,
+    'PENDING_PUT_TIMEOUT must be 30s or less (the write activity has a minute)',
+  ),
   /** How far the clocks of the workers and APIs may disagree. */
   CLOCK_SKEW: duration('5s'),
   /** A reminder notification goes this long before pending documents expire (batched like the others). */

@@ -58,6 +58,16 @@ async function scan<T extends { after?: string }>(
 
 /** How many earlier attempts' keys a write removes once it has succeeded. */
 const ARCHIVE_KEYS_REMEMBERED = 10;
+/** A first write this close to the workflow's request keeps its time (part of CLOCK_SKEW's margin). */
+const KEY_TIME_REUSE = 1_000;
+
+/** S3 answered, or nobody listened: the write cannot have stored anything. */
+function refused(err: unknown): boolean {
+  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  const code =
+    (err as { code?: string; cause?: { code?: string } }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+  return (status !== undefined && status < 500) || status === 503 || code === 'ECONNREFUSED';
+}
 
 /** The bucket's side of a document's life: stored, expired to the cold store, removed; and the entity's reads. */
 export function createPendingActivities(deps: {
@@ -83,22 +93,40 @@ export function createPendingActivities(deps: {
   };
 
   return {
-    /** Stores the document, as the customer would have received it, in its environment's bucket. */
-    async archiveDocument({ document }: ArchiveDocumentInput): Promise<ArchivedDocument> {
-      // The key's time is when this attempt writes, and the write is bounded (PENDING_PUT_TIMEOUT): an attempt that
-      // waited in the task queue, or behind an S3 outage, would otherwise land behind documents stored after it, where
-      // notifications, reminders and customers' cursors have already passed.
-      // The last few attempts' keys, in case one of them landed after it gave up; an attempt refused outright (S3
-      // down) wrote nothing, so a long outage does not need its hundreds of attempts remembered.
-      const earlier = ((Context.current().info.heartbeatDetails as string[] | undefined) ?? []).slice(
-        -ARCHIVE_KEYS_REMEMBERED,
-      );
-      const pendingSince = new Date(await clock()).toISOString();
+    /**
+     * Stores the document, as the customer would have received it, in its environment's bucket.
+     *
+     * The key's time is when the write began, and the write is bounded (PENDING_PUT_TIMEOUT): a write that waited in
+     * the task queue, or behind an S3 outage, would otherwise land behind documents stored after it, where
+     * notifications, reminders and customers' cursors have already passed (config.settleMs). A first attempt that
+     * starts within KEY_TIME_REUSE of the workflow's request keeps the workflow's time, so a retry knows its key
+     * without a heartbeat (and so does a retry on a worker from before this rule, which always wrote that key).
+     */
+    async archiveDocument({ document, pendingSince: asked }: ArchiveDocumentInput): Promise<ArchivedDocument> {
+      const { attempt, heartbeatDetails } = Context.current().info;
+      const now = await clock();
+      const reuse = attempt === 1 && now - Date.parse(asked) <= KEY_TIME_REUSE;
+      const pendingSince = reuse ? asked : new Date(now).toISOString();
       const key = store.keyOf(document, pendingSince);
-      Context.current().heartbeat([...earlier, key]);
-      const stored = await store.put(document, pendingSince);
-      // An earlier attempt's write may have landed after it gave up: one object per document.
-      for (const other of earlier) if (other !== key) await store.remove(document.environment, other);
+      // Earlier attempts' keys, in case one of them landed after it gave up. An attempt S3 refused outright wrote
+      // nothing and is not remembered, so a long outage does not grow this list.
+      const earlier = attempt === 1 ? [] : [store.keyOf(document, asked), ...((heartbeatDetails as string[]) ?? [])];
+      const others = [...new Set(earlier)].filter((other) => other !== key).slice(-ARCHIVE_KEYS_REMEMBERED);
+      if (!reuse) Context.current().heartbeat([...others, key]);
+      let stored: StoredDocument;
+      try {
+        stored = await store.put(document, pendingSince);
+      } catch (err) {
+        if (!reuse && refused(err)) Context.current().heartbeat(others);
+        throw err;
+      }
+      // Removed once no write of theirs can still land (they gave up at PENDING_PUT_TIMEOUT): one object per document.
+      for (const other of others) {
+        const tail = other.slice(other.lastIndexOf('/') + 1);
+        const wait = Date.parse(tail.slice(0, 24)) + config.settleMs - (await clock());
+        if (wait > 0) await Context.current().sleep(wait);
+        await store.remove(document.environment, other);
+      }
       // A restored document is counted by the restore (the API), not as a new arrival.
       if (!document.restoredFrom) metrics.documentsArchived.inc({ environment: document.environment });
       // Read after the write: a reactivation or notification window that began before this read finds the object

@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import type { DocumentType, Environment } from '../domain/schemas';
+import { IdSchema, type DocumentType, type Environment } from '../domain/schemas';
 import type { PendingObject, PendingStore } from './store';
 
 /** One listing's worth of keys: a prefix this small is counted from the bucket itself. */
@@ -16,7 +16,8 @@ export interface PendingCounts {
 
 /** The visibility query for a customer's documents of one type that wait in the bucket. */
 export function pendingQuery(environment: Environment, customerId: string, type: DocumentType): string {
-  // Ids are letters, digits, '.', '_' and '-' (IdSchema): nothing to escape inside the quotes.
+  // Ids are letters, digits, '.', '_' and '-' (IdSchema): nothing to escape inside the quotes, and nothing else passes.
+  IdSchema.parse(customerId);
   return [
     `WorkflowType = 'deliverDocument'`,
     `ExecutionStatus = 'Running'`,
@@ -31,27 +32,30 @@ export function pendingQuery(environment: Environment, customerId: string, type:
  * How many documents a customer has pending, at one S3 request whatever the bucket holds. S3 cannot count a prefix
  * without listing all of it (1,000 keys a request: 100 requests at 100,000 documents), so a prefix that fits in one
  * listing is counted from that listing, and a larger one by Temporal's visibility: each document's workflow carries
- * `DeliveryStatus = pending` while its object is in the bucket (set after the PUT, changed after the DELETE).
+ * `DeliveryStatus = pending` while its object is in the bucket (set once it is written, a restored document's from
+ * its start; changed once it is removed).
  */
 export function createPendingCounter({ store, client }: { store: PendingStore; client: Client }) {
   return {
     async count(environment: Environment, customerId: string): Promise<PendingCounts> {
-      let oldest: PendingObject[] = [];
-      // The first listing only: the generator is left at its first page.
-      for await (const page of store.pages(environment, customerId, { pageSize: COUNTED_FROM_LISTING })) {
-        oldest = page;
-        break;
-      }
-      if (oldest.length < COUNTED_FROM_LISTING) {
-        const events = oldest.filter((object) => object.type === 'event').length;
-        return { events, summaries: oldest.length - events, oldest, source: 'listing' };
-      }
-      const [events, summaries] = await Promise.all(
+      const { objects: oldest, truncated } = await store.listing(environment, customerId, {
+        pageSize: COUNTED_FROM_LISTING,
+      });
+      const events = oldest.filter((object) => object.type === 'event').length;
+      const listed = { events, summaries: oldest.length - events };
+      if (!truncated) return { ...listed, oldest, source: 'listing' };
+      // Visibility is seconds behind the bucket: never fewer than the listing itself saw.
+      const [eventCount, summaryCount] = await Promise.all(
         (['event', 'summary'] as const).map(
           async (type) => (await client.workflow.count(pendingQuery(environment, customerId, type))).count,
         ),
       );
-      return { events, summaries, oldest, source: 'visibility' };
+      return {
+        events: Math.max(eventCount, listed.events),
+        summaries: Math.max(summaryCount, listed.summaries),
+        oldest,
+        source: 'visibility',
+      };
     },
   };
 }

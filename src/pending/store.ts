@@ -100,35 +100,47 @@ export function createPendingStore({ s3, config }: { s3: S3Client; config: Confi
     expiresAt: new Date(Date.parse(pendingSince) + config.retentionMs[document.environment]).toISOString(),
   });
 
+  /** One listing request: up to `pageSize` (at most 1,000) objects after `after`, or from a continuation token. */
+  async function listing(
+    environment: Environment,
+    customerId: string,
+    { after, token, pageSize = 1000 }: { after?: string; token?: string; pageSize?: number } = {},
+  ): Promise<{ objects: PendingObject[]; truncated: boolean; token?: string }> {
+    const prefix = pendingPrefix(customerId);
+    const page = await s3.send(
+      new ListObjectsV2Command({
+        Bucket: bucketOf(environment),
+        Prefix: prefix,
+        MaxKeys: Math.min(pageSize, 1000),
+        ...(token ? { ContinuationToken: token } : after ? { StartAfter: prefix + after } : {}),
+      }),
+    );
+    const objects: PendingObject[] = [];
+    for (const object of page.Contents ?? []) {
+      const tail = object.Key!.slice(prefix.length);
+      const entry = parsePendingKeyTail(tail);
+      if (entry) objects.push({ ...entry, tail });
+    }
+    const truncated = Boolean(page.IsTruncated);
+    return { objects, truncated, token: truncated ? page.NextContinuationToken : undefined };
+  }
+
   /** One listing request per page, oldest first, after `after` (a key tail); `pageSize` is what S3 is asked for. */
   async function* pages(
     environment: Environment,
     customerId: string,
     { after, pageSize = 1000 }: { after?: string; pageSize?: number } = {},
   ): AsyncGenerator<PendingObject[]> {
-    const prefix = pendingPrefix(customerId);
     let token: string | undefined;
     do {
-      const page = await s3.send(
-        new ListObjectsV2Command({
-          Bucket: bucketOf(environment),
-          Prefix: prefix,
-          MaxKeys: Math.min(pageSize, 1000),
-          ...(token ? { ContinuationToken: token } : after ? { StartAfter: prefix + after } : {}),
-        }),
-      );
-      const objects: PendingObject[] = [];
-      for (const object of page.Contents ?? []) {
-        const tail = object.Key!.slice(prefix.length);
-        const entry = parsePendingKeyTail(tail);
-        if (entry) objects.push({ ...entry, tail });
-      }
-      yield objects;
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+      const page = await listing(environment, customerId, { after, token, pageSize });
+      yield page.objects;
+      token = page.token;
     } while (token);
   }
 
   return {
+    listing,
     pages,
 
     /**
@@ -147,33 +159,46 @@ export function createPendingStore({ s3, config }: { s3: S3Client; config: Confi
       { after, limit, type, now }: { after?: string; limit: number; type?: PendingEntry['type']; now?: number },
     ): Promise<{ items: PendingObject[]; more: boolean; next?: string }> {
       const settled = now === undefined ? undefined : positionAt(now - config.settleMs);
+      // The last key at or before `settled` this request looked at: where a walk that reached young keys resumes.
+      let settledLooked: string | undefined;
       const ending = (items: PendingObject[], next: string) => {
         if (!settled || next <= settled) return { items, more: true, next };
-        const kept = items.filter((object) => object.tail <= settled);
-        return kept.length > 0 ? { items: kept, more: true, next: kept.at(-1)!.tail } : { items, more: true, next };
+        if (settledLooked && settledLooked > (after ?? '')) {
+          return { items: items.filter((object) => object.tail <= settled), more: true, next: settledLooked };
+        }
+        // Nothing settled after the cursor: the only way on is past young keys.
+        return { items, more: true, next };
       };
       const items: PendingObject[] = [];
-      let listings = 0;
       let looked: string | undefined;
-      // One more than asked tells whether another page exists, without a second request for it later.
-      for await (const page of pages(environment, customerId, { after, pageSize: type ? 1000 : limit + 1 })) {
-        for (const object of page) {
-          if (items.length === limit) return ending(items, items.at(-1)!.tail);
+      let token: string | undefined;
+      for (let listings = 1; ; listings++) {
+        // Unfiltered, a page is one listing of `limit` keys, and S3 says whether more follow.
+        const page = await listing(environment, customerId, { after, token, pageSize: type ? 1000 : limit });
+        for (const [i, object] of page.objects.entries()) {
           looked = object.tail;
+          if (settled && looked <= settled) settledLooked = looked;
           if (type && object.type !== type) continue;
           items.push(object);
+          if (items.length === limit) {
+            const more = i < page.objects.length - 1 || page.truncated;
+            return more ? ending(items, object.tail) : { items, more: false };
+          }
         }
-        if (++listings >= FILTERED_PAGE_LISTINGS && type && page.length > 0) {
-          return ending(items, looked!);
+        if (!page.truncated) return { items, more: false };
+        if (type && listings >= FILTERED_PAGE_LISTINGS) {
+          // (No key it could parse in five listings: nothing of ours there to walk on through.)
+          return looked ? ending(items, looked) : { items, more: false };
         }
+        token = page.token;
       }
-      return { items, more: false };
     },
 
-    /** Stores the document, as the customer would have received it, under the key of `pendingSince`. */
+    /** The key a document pending since `pendingSince` is stored under. */
     keyOf: (document: DocumentInput, pendingSince: string) =>
       pendingObjectKey(document.customerId, entryOf(document, pendingSince)),
 
+    /** Stores the document, as the customer would have received it, under the key of `pendingSince`. */
     async put(document: DocumentInput, pendingSince: string): Promise<StoredDocument> {
       const entry = entryOf(document, pendingSince);
       const { expiresAt } = entry;
