@@ -114,7 +114,8 @@ export interface paths {
         /** Temporal remote codec: encode payloads (the Web UI and `temporal --codec-endpoint` call it) */
         post: operations["codecEncode"];
         delete?: never;
-        options?: never;
+        /** CORS preflight: the methods and headers allowed, for an origin in CODEC_UI_ORIGINS */
+        options: operations["codecEncodePreflight"];
         head?: never;
         patch?: never;
         trace?: never;
@@ -131,7 +132,8 @@ export interface paths {
         /** Temporal remote codec: decode payloads (the Web UI and `temporal --codec-endpoint` call it) */
         post: operations["codecDecode"];
         delete?: never;
-        options?: never;
+        /** CORS preflight: the methods and headers allowed, for an origin in CODEC_UI_ORIGINS */
+        options: operations["codecDecodePreflight"];
         head?: never;
         patch?: never;
         trace?: never;
@@ -731,7 +733,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": {
                     /** @default [] */
@@ -792,6 +794,24 @@ export interface operations {
             };
         };
     };
+    codecEncodePreflight: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content (the CORS headers, for a Web UI origin) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     codecDecode: {
         parameters: {
             query?: never;
@@ -799,7 +819,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": {
                     /** @default [] */
@@ -860,6 +880,24 @@ export interface operations {
             };
         };
     };
+    codecDecodePreflight: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No content (the CORS headers, for a Web UI origin) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     createCustomer: {
         parameters: {
             query?: never;
@@ -867,7 +905,7 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": {
                     id: string;
@@ -942,7 +980,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": {
                     customerId: string;
@@ -1262,9 +1300,10 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": {
+                    /** Format: uri */
                     url: string;
                     notificationUrl?: string | null;
                     suspensionEmail?: string | null;
@@ -1344,7 +1383,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": {
                     active: boolean;
@@ -1545,7 +1584,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
+        requestBody: {
             content: {
                 "application/json": {
                     pendingNotifications: boolean;

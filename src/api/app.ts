@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import { logger } from '../lib/logger';
 import { createMetrics, metricsText, type Metrics } from '../lib/metrics';
 import { AppError, errorHandler } from './errors';
+import { methodNotAllowed } from './method-not-allowed';
 import { codecRoutes } from './routes/codec';
 import { customerRoutes } from './routes/customer';
 import { docsRoutes } from './routes/docs';
@@ -39,6 +40,7 @@ export function createApp({
   const app = express();
   app.disable('x-powered-by');
   app.use(countRequests(metrics));
+  app.use(methodNotAllowed());
   // Before the body parser below: the codec reads larger bodies, and only after it has checked the caller.
   app.use(codecRoutes(config));
   app.use(express.json({ limit: config.MAX_BODY_BYTES }));

@@ -44,6 +44,8 @@ const ERRORS = {
 type ErrorStatus = keyof typeof ERRORS;
 
 const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
+/** A request body the route requires: every one whose schema refuses `{}` (no body is read as `{}`, see handle.ts). */
+const body = (schema: z.ZodType) => ({ required: true, ...json(schema) });
 const answer = (description: string, schema?: z.ZodType) =>
   schema ? { description, ...json(schema) } : { description };
 const errors = (...statuses: ErrorStatus[]) =>
@@ -76,9 +78,17 @@ const codec = (direction: 'encode' | 'decode'): ZodOpenApiOperationObject =>
     operationId: `codec${direction[0].toUpperCase()}${direction.slice(1)}`,
     tags: ['Codec'],
     summary: `Temporal remote codec: ${direction} payloads (the Web UI and \`temporal --codec-endpoint\` call it)`,
-    requestBody: json(CodecBodySchema),
+    requestBody: body(CodecBodySchema),
     responses: { 200: answer(`The payloads, ${direction}d`, CodecPayloadsAnswer) },
   });
+
+/** The browser's question before the Web UI posts to the codec from another origin. */
+const preflight = (direction: 'encode' | 'decode'): ZodOpenApiOperationObject => ({
+  operationId: `codec${direction[0].toUpperCase()}${direction.slice(1)}Preflight`,
+  tags: ['Codec'],
+  summary: 'CORS preflight: the methods and headers allowed, for an origin in CODEC_UI_ORIGINS',
+  responses: { 204: { description: 'No content (the CORS headers, for a Web UI origin)' } },
+});
 
 const paths: ZodOpenApiPathsObject = {
   '/healthz': {
@@ -133,14 +143,14 @@ const paths: ZodOpenApiPathsObject = {
       responses: { 200: html('The webhook page') },
     },
   },
-  '/codec/encode': { post: codec('encode') },
-  '/codec/decode': { post: codec('decode') },
+  '/codec/encode': { post: codec('encode'), options: preflight('encode') },
+  '/codec/decode': { post: codec('decode'), options: preflight('decode') },
   '/v1/customers': {
     post: operator(
       {
         operationId: 'createCustomer',
         summary: 'Create a customer and its two API keys',
-        requestBody: json(CreateCustomerSchema),
+        requestBody: body(CreateCustomerSchema),
         responses: { 201: answer('Created; the keys are shown only here', CustomerCreatedAnswer) },
       },
       409,
@@ -152,7 +162,7 @@ const paths: ZodOpenApiPathsObject = {
         operationId: 'submitDocument',
         summary: 'Submit a document for delivery (idempotent on its id)',
         requestParams: { path: env },
-        requestBody: json(SubmitDocumentSchema),
+        requestBody: body(SubmitDocumentSchema),
         responses: { 202: answer('Accepted', SubmitAcceptedAnswer) },
       },
       404,
@@ -180,7 +190,7 @@ const paths: ZodOpenApiPathsObject = {
           'billing record per page; it survives a restart of the API or the worker. At most `limit` (10,000) ' +
           'documents per restore: `more` says when another restore has more to bring back.',
         requestParams: { path: env.extend({ customerId: IdSchema }) },
-        requestBody: json(RestoreSchema),
+        requestBody: { required: false, ...json(RestoreSchema) },
         responses: { 202: answer('The restore job, started', RestoreJobAnswer) },
       },
       404,
@@ -202,7 +212,7 @@ const paths: ZodOpenApiPathsObject = {
       operationId: 'putWebhook',
       summary: 'Configure the webhook; the answer carries the signing secret',
       requestParams: { path: env },
-      requestBody: json(PutWebhookSchema),
+      requestBody: body(PutWebhookSchema),
       responses: { 200: answer('The webhook, with its secret', WebhookAnswer) },
     }),
     get: customer(
@@ -219,7 +229,7 @@ const paths: ZodOpenApiPathsObject = {
         operationId: 'patchWebhook',
         summary: 'Suspend or reactivate; reactivating redelivers every pending document',
         requestParams: { path: env },
-        requestBody: json(PatchWebhookSchema),
+        requestBody: body(PatchWebhookSchema),
         responses: { 200: answer('The webhook', WebhookAnswer) },
       },
       404,
@@ -251,7 +261,7 @@ const paths: ZodOpenApiPathsObject = {
         operationId: 'putPreferences',
         summary: 'Opt in or out of pending-document notifications',
         requestParams: { path: env },
-        requestBody: json(PreferencesSchema),
+        requestBody: body(PreferencesSchema),
         responses: { 200: answer('The preferences', PreferencesAnswer) },
       },
       404,
@@ -321,6 +331,29 @@ const paths: ZodOpenApiPathsObject = {
   },
 };
 
+/** Every operation says who may call it: one without a key scheme is public (`security: []`), not unspecified. */
+const withSecurity = (all: ZodOpenApiPathsObject): ZodOpenApiPathsObject =>
+  Object.fromEntries(
+    Object.entries(all).map(([path, item]) => [
+      path,
+      Object.fromEntries(
+        Object.entries(item as Record<string, ZodOpenApiOperationObject>).map(([method, operation]) => [
+          method,
+          { security: [], ...operation },
+        ]),
+      ),
+    ]),
+  );
+
+/** Each documented path as Express matches it (case-insensitive, an optional trailing slash), and its methods. */
+export function documentedMethods(): { path: string; pattern: RegExp; methods: string[] }[] {
+  return Object.entries(paths).map(([path, item]) => ({
+    path,
+    pattern: new RegExp(`^${path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}/?$`, 'i'),
+    methods: Object.keys(item as object).map((method) => method.toUpperCase()),
+  }));
+}
+
 let cached: ReturnType<typeof createDocument> | undefined;
 
 /** The document (built once: the schemas do not change at run time). */
@@ -335,7 +368,9 @@ export function openApiDocument() {
           'Documents delivered by webhook, retried durably, kept in the bucket of their environment when the ' +
           'endpoint fails, and listed, pulled, acknowledged or resent by the customer.',
       },
-      paths,
+      // Relative: the API that serves this document (`npm start`: http://localhost:3000).
+      servers: [{ url: '/', description: 'this API' }],
+      paths: withSecurity(paths),
       components: {
         securitySchemes: {
           operatorKey: { type: 'http', scheme: 'bearer', description: 'The operator key (ADMIN_API_KEY)' },

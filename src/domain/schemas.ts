@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ENVIRONMENTS, type Environment } from './environments';
-import { parseRetrySchedule } from './schedule';
+import { parseRetrySchedule, RETRY_PRESETS } from './schedule';
 
 export { ENVIRONMENTS, type Environment };
 export const EnvironmentSchema = z.enum(ENVIRONMENTS);
@@ -63,6 +63,10 @@ export type DocumentInput = SubmitDocument & {
   restoredFrom?: string;
 };
 
+const DURATION_PATTERN = '\\d+(\\.\\d+)?(ms|s|m|h|d)';
+/** What `parseRetrySchedule` reads, for the OpenAPI document: a preset's name or intervals, comma separated. */
+const SCHEDULE_PATTERN = `^\\s*(${Object.keys(RETRY_PRESETS).join('|')}|${DURATION_PATTERN}(\\s*,\\s*${DURATION_PATTERN})*)\\s*$`;
+
 export const RetryScheduleSchema = z
   .string()
   .max(1000)
@@ -72,7 +76,9 @@ export const RetryScheduleSchema = z
     } catch (err) {
       ctx.addIssue({ code: 'custom', message: (err as Error).message });
     }
-  });
+  })
+  // For the OpenAPI document: what parseRetrySchedule reads, as far as a pattern can say it (one message when not).
+  .meta({ minLength: 1, pattern: SCHEDULE_PATTERN });
 
 /** Why a text is not a webhook URL we would call, or undefined when it is one. Never throws. */
 export function httpUrlProblem(text: string): string | undefined {
@@ -95,7 +101,9 @@ const HttpUrlSchema = z
   .superRefine((text, ctx) => {
     const problem = httpUrlProblem(text);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
-  });
+  })
+  // For the OpenAPI document: what httpUrlProblem checks, as far as a pattern can say it (one message when not).
+  .meta({ format: 'uri', minLength: 1, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://[^/@]+' });
 
 // RFC 5321: 64 characters before the @, 254 in all.
 const EmailSchema = z

@@ -11,7 +11,7 @@ import { drainPendingEvents } from '../../examples/client/pending';
 import { always, startReceiver, type Receiver } from '../helpers/receiver';
 import { ADMIN_KEY, startTestStack, type TestStack } from '../helpers/stack';
 
-type Method = 'get' | 'put' | 'post' | 'patch' | 'delete';
+type Method = 'get' | 'put' | 'post' | 'patch' | 'delete' | 'options';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
@@ -143,6 +143,9 @@ describe('the OpenAPI document describes every route and every answer', () => {
     assert.deepEqual(decoded.body.payloads[0].data, plain.data);
     const garbage = { metadata: { encoding: btoa('binary/encrypted') }, data: btoa('nope') };
     assert.equal((await call('post', '/codec/decode', { key: ADMIN_KEY, body: { payloads: [garbage] } })).status, 400);
+    // The browser's preflight before the Web UI posts (no key: browsers send none with it).
+    assert.equal((await call('options', '/codec/encode')).status, 204);
+    assert.equal((await call('options', '/codec/decode')).status, 204);
 
     // Operator: customers.
     const created = await call('post', '/v1/customers', { key: ADMIN_KEY, body: { id: 'acme', name: 'Acme' } });

@@ -6,9 +6,8 @@ export const TEST_SECRET_KEYS = generatePayloadKey('test-secrets');
 
 /** Test configuration: defaults plus overrides, never the developer's shell environment. */
 export function testConfig(overrides: Record<string, string> = {}): Config {
-  // Counts are not reused: simulated minutes pass in real milliseconds, so a real-time cache would show old counts.
-  // For the same reason breakers (which count failures in real time) stay closed unless a test asks for them: days
-  // of retries pass in a few real seconds here.
+  // Breakers (which count failures in real time) stay closed unless a test asks for them: days of retries pass in a
+  // few real seconds under time skipping.
   return loadConfig({
     ALLOW_PRIVATE_URLS: 'true',
     LOG_LEVEL: 'silent',
