@@ -164,7 +164,7 @@ async function assertPortsFree(config: ReturnType<typeof loadConfigFromProcess>,
       throw new Error(
         `port ${port} is already taken (${setting}): stop what uses it, or run this stack elsewhere, e.g. ` +
           `${setting}=${setting === 'S3_ENDPOINT' ? `http://localhost:${port + 1}` : port + 1} npm start ` +
-          '(README, "Two stacks side by side")',
+          '(docs/operations.md, "Two stacks side by side")',
       );
     }
   }

@@ -76,7 +76,8 @@ const ConfigSchema = z.object({
   /**
    * `id1:base64,...` like PAYLOAD_KEYS, but other keys: customers' signing secrets are sealed with the first before
    * they reach Temporal, so the payload codec (and whoever decodes through it in the Web UI) never opens them
-   * (README, "Secrets"). The worker and the API refuse to start without one; `npm start` makes one in `.data/`.
+   * (docs/architecture.md, "Secrets"). The worker and the API refuse to start without one; `npm start` makes one in
+   * `.data/`.
    */
   SECRET_KEYS: keyRing(),
   /**
@@ -153,7 +154,7 @@ const ConfigSchema = z.object({
   CLOCK_SKEW: duration('5s'),
   /** A reminder notification goes this long before pending documents expire (batched like the others). */
   NOTIFICATION_REMINDER: duration('24h'),
-  /** Operational webhooks for the platform operator (README, "Operator events"); off without a URL. */
+  /** Operational webhooks for the platform operator (docs/operations.md, "Operator events"); off without a URL. */
   OPERATOR_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
   OPERATOR_WEBHOOK_SECRET: z
     .string()
@@ -183,7 +184,7 @@ const ConfigSchema = z.object({
   COLD_SWEEP_INTERVAL: duration('1h'),
   /** A request whose headers and body have not all arrived by then is answered 408 and its connection closed. */
   REQUEST_TIMEOUT: duration('10s'),
-  // Worker tuning (README, "Benchmark"). The cache bound comes from the bench's open-document figures; concurrency
+  // Worker tuning (docs/benchmark.md). The cache bound comes from the bench's open-document figures; concurrency
   // and the V8 context are the SDK's defaults, which the bench has not yet shown a reason to change.
   /**
    * Workflows the worker keeps in memory between tasks (~170 KiB each). Past it the least recently used is evicted and
@@ -236,7 +237,9 @@ export function operatorKey(config: Pick<Config, 'ADMIN_API_KEY' | 'LOCAL_STACK'
 /** The payload keys a worker or API process runs with, or an error that says why it cannot start. */
 export function requirePayloadKeys(config: Pick<Config, 'PAYLOAD_KEYS'>) {
   if (config.PAYLOAD_KEYS.length === 0) {
-    throw new Error('PAYLOAD_KEYS is not set: Temporal would store secrets in plaintext (see README, "Secrets")');
+    throw new Error(
+      'PAYLOAD_KEYS is not set: Temporal would store secrets in plaintext (see docs/architecture.md, "Secrets")',
+    );
   }
   return config.PAYLOAD_KEYS;
 }

@@ -24,7 +24,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics of this process (README, "Metrics") */
+        /** Prometheus metrics of this process (docs/operations.md, "Metrics") */
         get: operations["metrics"];
         put?: never;
         post?: never;

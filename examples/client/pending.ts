@@ -1,8 +1,8 @@
 import createClient from 'openapi-fetch';
 import type { paths } from './api';
 
-// A typed client from the OpenAPI document (README, "OpenAPI"): the paths, parameters, bodies and answers below are
-// checked by the compiler against examples/client/api.d.ts, which `npm run openapi` generates.
+// A typed client from the OpenAPI document (docs/api.md, "OpenAPI"): the paths, parameters, bodies and answers below
+// are checked by the compiler against examples/client/api.d.ts, which `npm run openapi` generates.
 // Run: API_KEY=sk_production_... npx tsx examples/client/pending.ts
 
 /** Acknowledges every pending event of the production environment after reading it; returns how many. */

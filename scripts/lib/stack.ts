@@ -158,7 +158,8 @@ export async function startTemporal({
   // start. With the cache off every start and upsert reads the cluster metadata from SQLite: 12 reads per document.
   args.push('--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false');
   // Task-queue fairness: a backlog is dispatched in turn by fairness key (customer environment), so one customer's
-  // burst queues beside another's, not in front of it (README, "A failing endpoint costs other customers nothing").
+  // burst queues beside another's, not in front of it (docs/architecture.md, "A failing endpoint costs other customers
+  // nothing").
   for (const value of FAIRNESS_DYNAMIC_CONFIG) args.push('--dynamic-config-value', value);
   const child = startChild('temporal', toolPath('temporal'), args, { output });
   await waitFor('the Temporal server', async () => {

@@ -58,7 +58,8 @@ export function createApp({
     }
   });
 
-  // Prometheus text: counts by environment, route and outcome, no customer or document ids (README, "Metrics").
+  // Prometheus text: counts by environment, route and outcome, no customer or document ids
+  // (docs/operations.md, "Metrics").
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metricsText(metrics.registry, sdkMetrics));
   });

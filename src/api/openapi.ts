@@ -103,7 +103,7 @@ const paths: ZodOpenApiPathsObject = {
     get: {
       operationId: 'metrics',
       tags: ['Service'],
-      summary: 'Prometheus metrics of this process (README, "Metrics")',
+      summary: 'Prometheus metrics of this process (docs/operations.md, "Metrics")',
       responses: {
         200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } },
       },

@@ -1,8 +1,8 @@
-// Circuit breakers for customers' endpoints, one per endpoint URL, held by each worker process (README, "A failing
-// endpoint costs other customers nothing"). A breaker opens after `failures` failed requests within `windowMs` with no
-// success between them; while open, scheduled attempts are skipped (the document goes on to its next retry) instead of
-// each waiting out a timeout. After a cooldown the next request is let through as a trial: a success closes the
-// breaker, a failure opens it again for twice as long (at most `maxCooldownMs`).
+// Circuit breakers for customers' endpoints, one per endpoint URL, held by each worker process (docs/architecture.md,
+// "A failing endpoint costs other customers nothing"). A breaker opens after `failures` failed requests within
+// `windowMs` with no success between them; while open, scheduled attempts are skipped (the document goes on to its next
+// retry) instead of each waiting out a timeout. After a cooldown the next request is let through as a trial: a success
+// closes the breaker, a failure opens it again for twice as long (at most `maxCooldownMs`).
 //
 // Written here rather than taken from a library (opossum): those wrap one function per breaker with timers and
 // rolling statistics of their own, where this needs thousands of keyed breakers that cost nothing while closed, and

@@ -1,8 +1,8 @@
-// Each endpoint's share of a worker process's sending capacity (README, "A failing endpoint costs other customers
-// nothing"). A request takes a place in its endpoint's share before it is sent and gives it back when it is
-// answered. When the share is full of quick requests, it waits here up to a second for the next freed place;
-// otherwise nothing is sent and nothing waits here: the caller is told how long to wait, and the document waits on a
-// durable timer, holding no slot. So a receiver that hangs holds at most its share of the worker's slots.
+// Each endpoint's share of a worker process's sending capacity (docs/architecture.md, "A failing endpoint costs other
+// customers nothing"). A request takes a place in its endpoint's share before it is sent and gives it back when it is
+// answered. When the share is full of quick requests, it waits here up to a second for the next freed place; otherwise
+// nothing is sent and nothing waits here: the caller is told how long to wait, and the document waits on a durable
+// timer, holding no slot. So a receiver that hangs holds at most its share of the worker's slots.
 
 /** One place in a share, held while a request is out. */
 export interface Place {

@@ -3,9 +3,9 @@ import { ENVIRONMENTS } from '../domain/environments';
 import type { Attempt } from '../domain/schemas';
 import type { SendGuards } from './send-guards';
 
-// The product's Prometheus metrics (README, "Metrics"). Labelled by environment and outcome, never by customer or
-// document id: a label per customer would make one series per customer. Each process has its own registry, served
-// at GET /metrics by the API and by the worker's metrics listener.
+// The product's Prometheus metrics (docs/operations.md, "Metrics"). Labelled by environment and outcome, never by
+// customer or document id: a label per customer would make one series per customer. Each process has its own registry,
+// served at GET /metrics by the API and by the worker's metrics listener.
 
 /** What became of one attempt. `not_sent`: refused before any request (no URL configured, a private address). */
 export const ATTEMPT_OUTCOMES = [

@@ -302,7 +302,7 @@ describe('the OpenAPI document describes every route and every answer', () => {
       'operations the test did not drive',
     );
   });
-  it('the README client example (openapi-fetch on the generated types) drains the pending events', async () => {
+  it('the docs/api.md client example (openapi-fetch on the generated types) drains the pending events', async () => {
     const key = (await call('post', '/v1/customers', { key: ADMIN_KEY, body: { id: 'drain', name: 'Drain' } })).body
       .apiKeys.production as string;
     const env = { env: 'production' };
