@@ -20,7 +20,15 @@ function freeLoopbackPort(): Promise<number> {
  */
 export async function installSdkMetrics(): Promise<() => Promise<string>> {
   const port = await freeLoopbackPort();
-  Runtime.install({ telemetryOptions: { metrics: { prometheus: { bindAddress: `127.0.0.1:${port}` } } } });
+  // Named by Prometheus conventions (counters end in _total, durations in seconds with the unit in the name), as
+  // promtool and our own metrics expect; the SDK's defaults predate them.
+  const prometheus = {
+    bindAddress: `127.0.0.1:${port}`,
+    countersTotalSuffix: true,
+    unitSuffix: true,
+    useSecondsForDurations: true,
+  };
+  Runtime.install({ telemetryOptions: { metrics: { prometheus } } });
   return async () => {
     const res = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(2_000) });
     return res.text();

@@ -130,11 +130,16 @@ describe('GET /metrics on the API and the worker', () => {
   it("the worker also exports the Temporal SDK's own metrics, through its runtime", () => {
     const exported = names(workerText);
     for (const name of [
-      'temporal_workflow_completed',
-      'temporal_activity_execution_latency',
+      'temporal_workflow_completed_total',
+      'temporal_activity_execution_latency_seconds',
       'temporal_worker_task_slots_available',
     ]) {
       assert.ok(exported.has(name), `${name} missing`);
+    }
+    // Prometheus conventions, as promtool checks them: counters end in _total, durations are seconds and say so.
+    for (const [, name, type] of workerText.matchAll(/^# TYPE (temporal_\w+) (\w+)$/gm)) {
+      if (type === 'counter') assert.match(name, /_total$/, `${name}: a counter without _total`);
+      if (type === 'histogram') assert.match(name, /_seconds$/, `${name}: a histogram not in seconds`);
     }
   });
 
