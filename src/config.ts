@@ -210,7 +210,7 @@ const ConfigSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
-export type RawConfig = z.infer<typeof ConfigSchema>;
+type RawConfig = z.infer<typeof ConfigSchema>;
 
 export interface Config extends RawConfig {
   publicUrl: string;

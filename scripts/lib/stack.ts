@@ -130,7 +130,7 @@ export async function ensureRetention(connection: Connection, namespace: string,
 }
 
 /** Dynamic config that turns task-queue fairness on (Temporal 1.29: pre-release, off by default). */
-export const FAIRNESS_DYNAMIC_CONFIG = ['matching.useNewMatcher=true', 'matching.enableFairness=true'];
+const FAIRNESS_DYNAMIC_CONFIG = ['matching.useNewMatcher=true', 'matching.enableFairness=true'];
 
 /** The Temporal CLI dev server: a real server on a SQLite file, with the Web UI unless no uiPort is given. */
 export async function startTemporal({

@@ -84,7 +84,7 @@ export const MAX_WAITED_ROUNDS = 10;
 const MAX_RETRY_AFTER_MS = 7 * 24 * 3_600_000;
 
 /** Seconds or an HTTP date; anything unparseable is ignored rather than trusted. */
-export function parseRetryAfter(header: string | string[] | undefined, now: Date): number | undefined {
+function parseRetryAfter(header: string | string[] | undefined, now: Date): number | undefined {
   const value = Array.isArray(header) ? header[0] : header;
   if (!value) return undefined;
   const ms = /^\d+$/.test(value.trim()) ? Number(value.trim()) * 1000 : Date.parse(value) - now.getTime();

@@ -28,7 +28,7 @@ export interface EndpointSettings {
 
 export type SealSecretsInput = Pick<EndpointState, 'secret' | 'previousSecret'>;
 
-export interface PendingNotification extends PendingSummary {
+interface PendingNotification extends PendingSummary {
   type: 'documents.pending';
   environment: Environment;
   reminder: boolean;

@@ -50,7 +50,7 @@ export const SubmitAcceptedAnswer = z.object({ id: z.string(), status: DocumentS
     '(IDEMPOTENCY_WINDOW, 30 days by default) after its document ended',
 });
 
-export const AttemptAnswer = AttemptSchema.omit({ url: true }).extend({ at: Timestamp }).meta({ id: 'Attempt' });
+const AttemptAnswer = AttemptSchema.omit({ url: true }).extend({ at: Timestamp }).meta({ id: 'Attempt' });
 
 export const DocumentAnswer = z
   .object({
@@ -98,7 +98,7 @@ export const WebhookAnswer = z
 
 export const PreferencesAnswer = PreferencesSchema.meta({ id: 'Preferences' });
 
-export const PendingEntryAnswer = z
+const PendingEntryAnswer = z
   .object({
     id: z.string(),
     type: DocumentTypeSchema,

@@ -10,20 +10,6 @@ export function endpointWorkflowId(environment: Environment, customerId: string)
   return `endpoint:${environment}:${customerId}`;
 }
 
-export function parseDeliveryWorkflowId(
-  workflowId: string,
-): { environment: Environment; customerId: string; documentId: string } | undefined {
-  const match = /^delivery:(sandbox|production):([^:]+):([^:]+)$/.exec(workflowId);
-  return match ? { environment: match[1] as Environment, customerId: match[2], documentId: match[3] } : undefined;
-}
-
-export function parseEndpointWorkflowId(
-  workflowId: string,
-): { environment: Environment; customerId: string } | undefined {
-  const match = /^endpoint:(sandbox|production):([^:]+)$/.exec(workflowId);
-  return match ? { environment: match[1] as Environment, customerId: match[2] } : undefined;
-}
-
 /** A suspension or recovery email, sent by its own short workflow so its retries never hold the entity back. */
 export function endpointEmailWorkflowId(
   environment: Environment,

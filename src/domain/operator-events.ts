@@ -5,7 +5,7 @@ import type { Environment } from './environments';
  * Operational webhooks for the platform operator (OPERATOR_WEBHOOK_URL), in the shape Svix uses for its own:
  * `{ type, timestamp, data }`, signed like every delivery (Standard Webhooks) with OPERATOR_WEBHOOK_SECRET.
  */
-export type OperatorEventType =
+type OperatorEventType =
   | 'endpoint.suspended'
   | 'endpoint.recovered'
   | 'endpoint.reactivated'

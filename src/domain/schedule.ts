@@ -9,12 +9,10 @@ export const RETRY_PRESETS = {
   'suspension-8': '5m,10m,15m,30m,5h,18h,72h,72h',
 } as const;
 
-export type RetryPresetName = keyof typeof RETRY_PRESETS;
-export const DEFAULT_RETRY_PRESET: RetryPresetName = 'rejected-information';
-export const MAX_SCHEDULE_STEPS = 20;
+const MAX_SCHEDULE_STEPS = 20;
 const DAY_MS = 86_400_000;
-export const MAX_INTERVAL_MS = 30 * DAY_MS;
-export const MAX_SCHEDULE_MS = 60 * DAY_MS;
+const MAX_INTERVAL_MS = 30 * DAY_MS;
+const MAX_SCHEDULE_MS = 60 * DAY_MS;
 
 /** A preset name or a comma-separated list of intervals, e.g. `2h,22h,24h`; returns intervals in milliseconds. */
 export function parseRetrySchedule(text: string): number[] {

@@ -22,7 +22,7 @@ export const CreateCustomerSchema = z.strictObject({ id: IdSchema, name: z.strin
 export type CreateCustomer = z.infer<typeof CreateCustomerSchema>;
 
 /** Deeper than this, `data` is refused: it is the customer's JSON, not a recursion test for every parser after us. */
-export const MAX_DATA_DEPTH = 64;
+const MAX_DATA_DEPTH = 64;
 
 /** How deep a parsed JSON value nests, counted without recursion (a hostile value cannot overflow the stack). */
 function depthOf(value: unknown): number {
@@ -38,7 +38,7 @@ function depthOf(value: unknown): number {
 }
 
 /** Any JSON value up to MAX_DATA_DEPTH deep (the body parser already made it JSON). */
-export const DocumentDataSchema = z
+const DocumentDataSchema = z
   .custom<z.core.util.JSONType>((value) => value !== undefined, 'is required')
   .superRefine((value, ctx) => {
     if (depthOf(value) > MAX_DATA_DEPTH) {
@@ -67,7 +67,7 @@ const DURATION_PATTERN = '\\d+(\\.\\d+)?(ms|s|m|h|d)';
 /** What `parseRetrySchedule` reads, for the OpenAPI document: a preset's name or intervals, comma separated. */
 const SCHEDULE_PATTERN = `^\\s*(${Object.keys(RETRY_PRESETS).join('|')}|${DURATION_PATTERN}(\\s*,\\s*${DURATION_PATTERN})*)\\s*$`;
 
-export const RetryScheduleSchema = z
+const RetryScheduleSchema = z
   .string()
   .max(1000)
   .superRefine((text, ctx) => {
@@ -81,7 +81,7 @@ export const RetryScheduleSchema = z
   .meta({ minLength: 1, pattern: SCHEDULE_PATTERN });
 
 /** Why a text is not a webhook URL we would call, or undefined when it is one. Never throws. */
-export function httpUrlProblem(text: string): string | undefined {
+function httpUrlProblem(text: string): string | undefined {
   let url: URL;
   try {
     url = new URL(text);
@@ -135,7 +135,7 @@ const HeaderNameSchema = z
   .refine((name) => !RESERVED_HEADERS.has(name.toLowerCase()), 'is a hop-by-hop or reserved header')
   .refine((name) => !name.toLowerCase().startsWith('webhook-'), "webhook-* headers are the signature's");
 /** Sent with every delivery to the endpoint: a few static values, e.g. a token the receiver's gateway checks. */
-export const WebhookHeadersSchema = z
+const WebhookHeadersSchema = z
   .record(
     HeaderNameSchema,
     z
@@ -150,7 +150,7 @@ export const WebhookHeadersSchema = z
   );
 
 /** The most requests in flight an endpoint may ask for (its share of the workers' sending capacity). */
-export const MAX_IN_FLIGHT = 100;
+const MAX_IN_FLIGHT = 100;
 
 export const PutWebhookSchema = z.strictObject({
   url: HttpUrlSchema,

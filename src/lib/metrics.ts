@@ -8,7 +8,7 @@ import type { SendGuards } from './send-guards';
 // served at GET /metrics by the API and by the worker's metrics listener.
 
 /** What became of one attempt. `not_sent`: refused before any request (no URL configured, a private address). */
-export const ATTEMPT_OUTCOMES = [
+const ATTEMPT_OUTCOMES = [
   'delivered',
   'gone',
   'http_4xx',

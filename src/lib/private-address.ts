@@ -40,7 +40,7 @@ for (const [net, prefix] of [
 }
 
 /** Whether an IP address (either family, any notation ipaddr.js reads) is globally routable unicast. */
-export function isPublicAddress(address: string): boolean {
+function isPublicAddress(address: string): boolean {
   if (!ipaddr.isValid(address)) return false;
   const ip = ipaddr.parse(address);
   if (ip.kind() === 'ipv6') {

@@ -6,7 +6,7 @@ export function generateWebhookSecret(): string {
 }
 
 /** `v1,<base64 HMAC-SHA256>` over `{id}.{timestamp}.{body}` with the secret's decoded bytes (Standard Webhooks). */
-export function signWebhook(secret: string, id: string, timestampSeconds: number, body: string): string {
+function signWebhook(secret: string, id: string, timestampSeconds: number, body: string): string {
   const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
   const mac = createHmac('sha256', key).update(`${id}.${timestampSeconds}.${body}`).digest('base64');
   return `v1,${mac}`;

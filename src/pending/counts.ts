@@ -3,7 +3,7 @@ import { IdSchema, type DocumentType, type Environment } from '../domain/schemas
 import type { PendingObject, PendingStore } from './store';
 
 /** One listing's worth of keys: a prefix this small is counted from the bucket itself. */
-export const COUNTED_FROM_LISTING = 1000;
+const COUNTED_FROM_LISTING = 1000;
 
 export interface PendingCounts {
   events: number;
@@ -15,7 +15,7 @@ export interface PendingCounts {
 }
 
 /** The visibility query for a customer's documents of one type that wait in the bucket. */
-export function pendingQuery(environment: Environment, customerId: string, type: DocumentType): string {
+function pendingQuery(environment: Environment, customerId: string, type: DocumentType): string {
   // Ids are letters, digits, '.', '_' and '-' (IdSchema): nothing to escape inside the quotes, and nothing else passes.
   IdSchema.parse(customerId);
   return [

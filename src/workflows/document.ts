@@ -97,7 +97,7 @@ const REPLAY_DOES_NOT_WAIT = 'replay-does-not-wait';
 export const DOCUMENT_RUN_MAX_BYTES = 2 * 1024 * 1024;
 
 /** Where a run that continued as new takes over: the state so far, and the phase it was in. */
-export interface ContinuedDocument {
+interface ContinuedDocument {
   state: DocumentState;
   /** Retrying on its schedule: the schedule's origin, the retry it is at, and when that one is due. */
   retrying?: { firstAttemptAt: number; retry: number; nextAt: number };

@@ -19,7 +19,7 @@ const { restorePage, announceRestore } = proxyActivities<Activities>({
 });
 
 /** Documents a page lists and restores: its billing record and its activity stay small. */
-export const RESTORE_PAGE_SIZE = 100;
+const RESTORE_PAGE_SIZE = 100;
 /** A run continues as new past this many events (about 7 a page), carrying its progress. */
 const RESTORE_RUN_MAX_EVENTS = 1_000;
 
@@ -53,7 +53,7 @@ export interface RestoreJobInput {
   progress?: RestoreProgress;
 }
 
-export const restoreProgressQuery = defineQuery<RestoreProgress>('restoreProgress');
+const restoreProgressQuery = defineQuery<RestoreProgress>('restoreProgress');
 
 /** A job's progress before its first page: what the API answers and the job starts from. */
 export function initialProgress(input: RestoreJobInput): RestoreProgress {

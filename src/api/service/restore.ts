@@ -13,7 +13,7 @@ import { AppError } from '../errors';
 import type { ServiceContext } from './context';
 
 /** Svix caps a recovery at 10,000 messages: a restore brings back at most this many; another one brings the rest. */
-export const RESTORE_CAP = 10_000;
+const RESTORE_CAP = 10_000;
 
 /**
  * The account-manager path: expired documents come back from the cold store as pending, each in a new run of its
