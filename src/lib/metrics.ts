@@ -8,17 +8,8 @@ import type { SendGuards } from './send-guards';
 // served at GET /metrics by the API and by the worker's metrics listener.
 
 /** What became of one attempt. `not_sent`: refused before any request (no URL configured, a private address). */
-const ATTEMPT_OUTCOMES = [
-  'delivered',
-  'gone',
-  'http_4xx',
-  'http_5xx',
-  'http_other',
-  'timeout',
-  'network',
-  'not_sent',
-] as const;
-export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
+export type AttemptOutcome =
+  'delivered' | 'gone' | 'http_4xx' | 'http_5xx' | 'http_other' | 'timeout' | 'network' | 'not_sent';
 
 export function attemptOutcome(attempt: Attempt): AttemptOutcome {
   const status = attempt.responseStatusCode;
