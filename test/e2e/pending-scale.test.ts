@@ -7,9 +7,12 @@ import { endpointWorkflowId } from '../../src/domain/ids';
 import { always, startReceiver, type Receiver } from '../helpers/receiver';
 import { ADMIN_KEY, apiClient, startTestStack, type TestStack } from '../helpers/stack';
 
-// The issue's 12,000 with PENDING_SCALE_DOCUMENTS=12000 (about twenty minutes here); CI runs 1,500, past the one
-// listing (1,000 keys) below which counts come from the bucket, so every count here comes from Temporal's visibility.
+// CI runs 1,500, past the one listing (1,000 keys) below which counts come from the bucket, so every count here comes
+// from Temporal's visibility. The issue's 12,000: PENDING_SCALE_DOCUMENTS=12000 PENDING_SCALE_STACK=cluster (the dev
+// server's SQLite does not keep up with 12,000 workflows on this machine: its write-ahead log grew to 5.6 GB and it
+// stopped answering; production runs on PostgreSQL or Cassandra).
 const COUNT = Number(process.env.PENDING_SCALE_DOCUMENTS ?? 1_500);
+const CLUSTER = process.env.PENDING_SCALE_STACK === 'cluster';
 const CUSTOMER = 'bulk';
 
 /** Runs `work` over `items` with at most `width` at a time. */
@@ -64,12 +67,15 @@ describe(`${COUNT.toLocaleString('en')} pending documents for one customer, on t
 
   before(async () => {
     // A replay step is one activity per page: short runs make the walk span several of them.
-    stack = await startTestStack({
-      NOTIFICATION_WINDOW: '3s',
-      REPLAY_CONCURRENCY: '50',
-      REPLAY_PAGE_SIZE: '500',
-      ENDPOINT_RUN_MAX_EVENTS: '50',
-    });
+    stack = await startTestStack(
+      {
+        NOTIFICATION_WINDOW: '3s',
+        REPLAY_CONCURRENCY: '50',
+        REPLAY_PAGE_SIZE: '500',
+        ENDPOINT_RUN_MAX_EVENTS: '50',
+      },
+      CLUSTER ? { temporal: 'cluster' } : {},
+    );
     api = apiClient(stack.baseUrl);
     client = await stack.temporalClient();
     hook = await startReceiver(always(200));
