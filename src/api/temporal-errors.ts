@@ -1,5 +1,14 @@
-import { isGrpcServiceError, ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@temporalio/client';
-import { NamespaceNotFoundError, WorkflowNotFoundError } from '@temporalio/common';
+import {
+  isGrpcServiceError,
+  ServiceError,
+  WorkflowUpdateFailedError,
+  WorkflowUpdateRPCTimeoutOrCancelledError,
+} from '@temporalio/client';
+import {
+  NamespaceNotFoundError,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+} from '@temporalio/common';
 import { AppError } from './errors';
 
 // Every error from Temporal that a route did not turn into an answer of its own reaches the caller through this one
@@ -32,9 +41,30 @@ function grpcCode(err: unknown): number | undefined {
   return undefined;
 }
 
+const conflict = (message = 'the resource is not in a state that allows this; reload it') =>
+  new AppError('conflict', message, 409);
+
+/** What a Temporal error means for one call: the resource it is about, and how a refusal reads there. */
+export interface TemporalErrorMeaning {
+  /** Named in the 404 when the workflow does not exist (`document evt_1`). */
+  notFound?: string;
+  /** An Update its validator or handler refused (the failure is its cause): the answer, or undefined for a 409. */
+  refused?: (failure: unknown) => AppError | undefined;
+  /** A start that found the workflow there already: the answer (a 409 unless said). */
+  alreadyStarted?: AppError;
+}
+
+/** Throws the answer a Temporal error means for this call, or the error itself when it is not one (a 500). */
+export function rethrowTemporal(err: unknown, meaning: TemporalErrorMeaning): never {
+  throw temporalErrorAnswer(err, meaning) ?? err;
+}
+
 /** The answer for an error from Temporal, or undefined when it is not one. */
-export function temporalErrorAnswer(err: unknown): AppError | undefined {
-  if (err instanceof WorkflowNotFoundError) return AppError.notFound('the resource');
+export function temporalErrorAnswer(err: unknown, meaning: TemporalErrorMeaning = {}): AppError | undefined {
+  if (err instanceof AppError) return err;
+  if (err instanceof WorkflowNotFoundError) return AppError.notFound(meaning.notFound ?? 'the resource');
+  if (err instanceof WorkflowUpdateFailedError) return meaning.refused?.(err.cause) ?? conflict();
+  if (err instanceof WorkflowExecutionAlreadyStartedError) return meaning.alreadyStarted ?? conflict('already exists');
   // The server has not loaded the namespace yet (as for a moment after a database restart).
   if (err instanceof NamespaceNotFoundError) return unavailable('its namespace is not loaded yet');
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return unavailable('the request timed out');
@@ -44,7 +74,7 @@ export function temporalErrorAnswer(err: unknown): AppError | undefined {
       return AppError.notFound('the resource');
     case GrpcStatus.ALREADY_EXISTS:
     case GrpcStatus.FAILED_PRECONDITION:
-      return new AppError('conflict', 'the resource is not in a state that allows this; reload it', 409);
+      return conflict();
     case GrpcStatus.RESOURCE_EXHAUSTED:
       return unavailable('it is overloaded');
     case GrpcStatus.UNAVAILABLE:

@@ -1,4 +1,3 @@
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { fairnessKey } from '../../domain/fairness';
 import { endpointWorkflowId } from '../../domain/ids';
 import type { CreateCustomer, EndpointState, Environment } from '../../domain/schemas';
@@ -8,6 +7,7 @@ import { generateApiKey, hashApiKey } from '../../lib/api-keys';
 import type { endpointEntity } from '../../workflows';
 import { reissueApiKeyUpdate } from '../../workflows/messages';
 import { AppError } from '../errors';
+import { rethrowTemporal } from '../temporal-errors';
 import type { ServiceContext } from './context';
 import { START_ONCE } from './documents';
 
@@ -66,10 +66,7 @@ export function createCustomerService({ client, config, endpoints }: ServiceCont
       });
     } catch (err) {
       // Created by a concurrent request meanwhile.
-      if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        throw new AppError('conflict', `customer ${id} already exists`, 409);
-      }
-      throw err;
+      rethrowTemporal(err, { alreadyStarted: new AppError('conflict', `customer ${id} already exists`, 409) });
     }
   }
 }

@@ -1,6 +1,5 @@
 import {
   WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
   type WorkflowHandle,
   type WorkflowStartOptions,
 } from '@temporalio/client';
@@ -11,6 +10,7 @@ import { startDocumentWorkflow } from '../../lib/document-start';
 import type { deliverDocument } from '../../workflows';
 import { documentStatusQuery } from '../../workflows/messages';
 import { AppError } from '../errors';
+import { rethrowTemporal } from '../temporal-errors';
 import type { ServiceContext } from './context';
 
 // Starting a workflow whose id exists (running or closed) fails instead of creating a second one.
@@ -55,8 +55,7 @@ export function createDocumentService({ client, endpoints, config, metrics }: Se
     try {
       return await documentState(client.workflow.getHandle(deliveryWorkflowId(environment, customerId, id)));
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw AppError.notFound(`document ${id}`);
-      throw err;
+      rethrowTemporal(err, { notFound: `document ${id}` });
     }
   }
 

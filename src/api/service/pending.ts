@@ -1,9 +1,10 @@
-import { WorkflowNotFoundError, WorkflowUpdateFailedError, WorkflowUpdateStage } from '@temporalio/client';
+import { WorkflowUpdateStage } from '@temporalio/client';
 import { deliveryWorkflowId, endpointWorkflowId } from '../../domain/ids';
 import type { DocumentState, DocumentType, Environment } from '../../domain/schemas';
 import { parsePendingKeyTail } from '../../pending/keys';
 import { acknowledgeUpdate, redeliverUpdate, resendPendingUpdate } from '../../workflows/messages';
 import { AppError } from '../errors';
+import { rethrowTemporal, type TemporalErrorMeaning } from '../temporal-errors';
 import type { ServiceContext } from './context';
 import type { createDocumentService } from './documents';
 
@@ -22,7 +23,10 @@ function decodeCursor(cursor: string): string {
 }
 
 /** A document the caller cannot act on: unknown, or no longer pending (delivered, acknowledged, expired). */
-const notPending = (err: unknown) => err instanceof WorkflowNotFoundError || err instanceof WorkflowUpdateFailedError;
+const pendingDocument = (id: string): TemporalErrorMeaning => ({
+  notFound: `pending document ${id}`,
+  refused: () => AppError.notFound(`pending document ${id}`),
+});
 
 /** Pending documents: listed from the bucket; pulled, acknowledged and resent through their workflows. */
 export function createPendingService(
@@ -41,8 +45,7 @@ export function createPendingService(
         waitForStage: WorkflowUpdateStage.ACCEPTED,
       });
     } catch (err) {
-      if (notPending(err)) throw AppError.notFound(`pending document ${id}`);
-      throw err;
+      rethrowTemporal(err, pendingDocument(id));
     }
   }
 
@@ -89,8 +92,7 @@ export function createPendingService(
         if (state.status === 'acknowledged') metrics.documentsAcknowledged.inc({ environment });
         return state;
       } catch (err) {
-        if (notPending(err)) throw AppError.notFound(`pending document ${id}`);
-        throw err;
+        rethrowTemporal(err, pendingDocument(id));
       }
     },
 

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { restoreWorkflowId } from '../../domain/ids';
 import type { Environment } from '../../domain/schemas';
@@ -10,6 +9,7 @@ import {
   type restoreDocuments,
 } from '../../workflows/restore';
 import { AppError } from '../errors';
+import { rethrowTemporal } from '../temporal-errors';
 import type { ServiceContext } from './context';
 
 /** Svix caps a recovery at 10,000 messages: a restore brings back at most this many; another one brings the rest. */
@@ -62,8 +62,7 @@ export function createRestoreService({ client, endpoints, config }: ServiceConte
         if (!progress) throw AppError.notFound(`restore ${restoreId}`);
         return progress;
       } catch (err) {
-        if (err instanceof WorkflowNotFoundError) throw AppError.notFound(`restore ${restoreId}`);
-        throw err;
+        rethrowTemporal(err, { notFound: `restore ${restoreId}` });
       }
     },
   };

@@ -1,4 +1,4 @@
-import { ApplicationFailure, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/client';
 import { endpointWorkflowId } from '../../domain/ids';
 import type { EndpointState, Environment, Preferences, PutWebhook } from '../../domain/schemas';
 import { generateWebhookSecret } from '../../lib/signature';
@@ -9,6 +9,7 @@ import {
   updatePreferencesUpdate,
 } from '../../workflows/messages';
 import { AppError } from '../errors';
+import { rethrowTemporal } from '../temporal-errors';
 import type { ServiceContext } from './context';
 
 /** The webhook: its configuration, activation and preferences live in the customer's endpoint entity. */
@@ -36,14 +37,16 @@ export function createWebhookService({ client, counter, endpoints, config, seal 
         });
         return withOpenSecret(state);
       } catch (err) {
-        // The entity's validator is the last line of defence; its rejection is the caller's bad input.
-        if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-          const path = `body.${String(err.cause.details?.[0] ?? 'webhook')}`;
-          throw new AppError('validation_failed', `${path}: ${err.cause.message}`, 400, [
-            { path, message: err.cause.message, code: 'custom' },
-          ]);
-        }
-        throw err;
+        // The entity's validator is the last line of defence; its refusal is the caller's bad input.
+        rethrowTemporal(err, {
+          refused: (failure) => {
+            if (!(failure instanceof ApplicationFailure)) return undefined;
+            const path = `body.${String(failure.details?.[0] ?? 'webhook')}`;
+            return new AppError('validation_failed', `${path}: ${failure.message}`, 400, [
+              { path, message: failure.message, code: 'custom' },
+            ]);
+          },
+        });
       }
     },
 
@@ -55,12 +58,12 @@ export function createWebhookService({ client, counter, endpoints, config, seal 
         });
         return withOpenSecret(state);
       } catch (err) {
-        if (err instanceof WorkflowUpdateFailedError && err.cause instanceof ApplicationFailure) {
-          if (err.cause.type === 'NoSecret') {
-            throw new AppError('no_webhook', 'configure the webhook (PUT /v1/{env}/webhook) before rotating', 409);
-          }
-        }
-        throw err;
+        rethrowTemporal(err, {
+          refused: (failure) =>
+            failure instanceof ApplicationFailure && failure.type === 'NoSecret'
+              ? new AppError('no_webhook', 'configure the webhook (PUT /v1/{env}/webhook) before rotating', 409)
+              : undefined,
+        });
       }
     },
 
