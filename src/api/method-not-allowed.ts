@@ -10,8 +10,11 @@ import { documentedMethods } from './openapi';
 export function methodNotAllowed(): RequestHandler {
   const documented = documentedMethods();
   return (req, res, next) => {
-    const matching = documented.filter(({ pattern }) => pattern.test(req.path));
-    if (matching.length === 0) return next();
+    const candidates = documented.filter(({ pattern }) => pattern.test(req.path));
+    if (candidates.length === 0) return next();
+    // `/pending/resend` is the resend path, not a document called `resend`, as OpenAPI matches paths.
+    const most = Math.max(...candidates.map(({ literals }) => literals));
+    const matching = candidates.filter(({ literals }) => literals === most);
     const allowed = new Set(matching.flatMap(({ methods }) => methods));
     // Express answers HEAD with its GET route.
     if (allowed.has('GET')) allowed.add('HEAD');

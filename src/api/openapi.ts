@@ -78,7 +78,8 @@ const codec = (direction: 'encode' | 'decode'): ZodOpenApiOperationObject =>
     operationId: `codec${direction[0].toUpperCase()}${direction.slice(1)}`,
     tags: ['Codec'],
     summary: `Temporal remote codec: ${direction} payloads (the Web UI and \`temporal --codec-endpoint\` call it)`,
-    requestBody: body(CodecBodySchema),
+    // `{}` is an empty list of payloads (the schema's default), so a body is not required.
+    requestBody: { required: false, ...json(CodecBodySchema) },
     responses: { 200: answer(`The payloads, ${direction}d`, CodecPayloadsAnswer) },
   });
 
@@ -346,9 +347,11 @@ const withSecurity = (all: ZodOpenApiPathsObject): ZodOpenApiPathsObject =>
   );
 
 /** Each documented path as Express matches it (case-insensitive, an optional trailing slash), and its methods. */
-export function documentedMethods(): { path: string; pattern: RegExp; methods: string[] }[] {
+export function documentedMethods(): { path: string; pattern: RegExp; literals: number; methods: string[] }[] {
   return Object.entries(paths).map(([path, item]) => ({
     path,
+    /** Segments without a parameter: a concrete path matches before a templated one (OpenAPI, "Paths Object"). */
+    literals: path.split('/').filter((segment) => segment && !segment.startsWith('{')).length,
     pattern: new RegExp(`^${path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{[^}]+\}/g, '[^/]+')}/?$`, 'i'),
     methods: Object.keys(item as object).map((method) => method.toUpperCase()),
   }));
