@@ -31,6 +31,18 @@ export class AppError extends Error {
   }
 }
 
+/** The error answers routes give, as the OpenAPI document describes them (src/api/openapi.ts). */
+export const ERROR_ANSWERS = {
+  400: 'Bad input: `details` names each wrong field (body.*, query.*, params.*)',
+  401: 'Missing or unknown key',
+  403: "A customer key used on the other environment's routes",
+  404: 'Unknown, or belongs to another customer',
+  409: 'Already exists',
+  413: 'Body larger than MAX_BODY_BYTES',
+  415: 'The body is not application/json',
+} as const;
+export type ErrorStatus = keyof typeof ERROR_ANSWERS;
+
 const CLIENT_ERRORS: Record<string, { code: string; message: string }> = {
   'entity.too.large': { code: 'payload_too_large', message: 'request body is too large' },
   'entity.parse.failed': { code: 'invalid_json', message: 'request body is not valid JSON' },

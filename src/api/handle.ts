@@ -8,7 +8,7 @@ interface Schemas {
   body?: ZodType;
 }
 
-type Parsed<S extends Schemas> = {
+export type Parsed<S extends { [K in keyof Schemas]?: ZodType | undefined }> = {
   [K in keyof Schemas]-?: S[K] extends ZodType ? z.infer<S[K]> : undefined;
 };
 

@@ -1,5 +1,5 @@
 import type { Config } from '../config';
-import type { DocumentAnswer, WebhookAnswer } from './answers';
+import type { DocumentResponse, WebhookResponse } from './responses';
 import { attemptCount } from '../domain/attempt-log';
 import type { DocumentState, EndpointState } from '../domain/schemas';
 import { formatRetrySchedule, retryScheduleOr } from '../domain/schedule';
@@ -12,7 +12,7 @@ export function presentWebhook(
   pendingCount: number,
   config: Config,
   withSecret = false,
-): WebhookAnswer {
+): WebhookResponse {
   const schedule = retryScheduleOr(endpoint.retrySchedule, config.retrySchedules[endpoint.environment]);
   return {
     url: endpoint.url ?? null,
@@ -32,7 +32,7 @@ export function presentWebhook(
   };
 }
 
-export function presentDocument(state: DocumentState): DocumentAnswer {
+export function presentDocument(state: DocumentState): DocumentResponse {
   return {
     id: state.id,
     type: state.type,

@@ -4,7 +4,8 @@ import type { Config } from '../../config';
 import { AesGcmPayloadCodec } from '../../lib/payload-codec';
 import { requireOperator } from '../auth';
 import { AppError } from '../errors';
-import { handle } from '../handle';
+import { CodecPayloadsResponse, response } from '../responses';
+import { route } from '../route';
 
 const CODEC_MAX_BODY_BYTES = 8 * 1024 * 1024;
 
@@ -14,7 +15,7 @@ const JsonPayloadSchema = z.object({
   data: z.string().optional(),
 });
 // protojson leaves an empty list out: `{}` is zero payloads (an Update without arguments, say).
-export const CodecBodySchema = z.object({ payloads: z.array(JsonPayloadSchema).max(10_000).default([]) });
+const CodecBodySchema = z.object({ payloads: z.array(JsonPayloadSchema).max(10_000).default([]) });
 type JsonPayload = z.infer<typeof JsonPayloadSchema>;
 
 const fromJson = ({ metadata = {}, data = '' }: JsonPayload) => ({
@@ -26,15 +27,17 @@ const toJson = ({ metadata, data }: { metadata?: Record<string, Uint8Array> | nu
   data: Buffer.from(data ?? []).toString('base64'),
 });
 
+const served = (config: Config) => config.PAYLOAD_KEYS.length > 0;
+
 /**
  * The Temporal remote codec protocol, so operators read encrypted payloads in the Web UI and the CLI
  * (`--codec-endpoint`): `POST /codec/decode` and `/codec/encode` with the operator key. The Web UI's origins may call
  * it from the browser (CORS); on the local stack (`LOCAL_STACK`) the UI needs no key, since it sends none.
+ * Mounted before the app's body parser: the codec reads larger bodies, and only once it knows the caller.
  */
-export function codecRoutes(config: Config): Router {
+export function codecGuard(config: Config): Router {
   const router = Router();
-  if (config.PAYLOAD_KEYS.length === 0) return router;
-  const codec = new AesGcmPayloadCodec(config.PAYLOAD_KEYS);
+  if (!served(config)) return router;
   const operator = requireOperator(config);
 
   router.use('/codec', (req: Request, res: Response, next: NextFunction) => {
@@ -49,11 +52,8 @@ export function codecRoutes(config: Config): Router {
         vary: 'origin',
       });
     }
-    if (req.method === 'OPTIONS') {
-      res.status(204).end();
-      return;
-    }
-    if (config.LOCAL_STACK && fromUi && !req.get('authorization')) {
+    // The preflight carries no key: its route answers.
+    if (req.method === 'OPTIONS' || (config.LOCAL_STACK && fromUi && !req.get('authorization'))) {
       next();
       return;
     }
@@ -62,22 +62,51 @@ export function codecRoutes(config: Config): Router {
   // A payload may be as large as Temporal allows one (2 MB, a third more in base64): what the Web UI and the CLI send
   // for a large document's events. Read only once the caller is known to be the operator.
   router.use('/codec', express.json({ limit: CODEC_MAX_BODY_BYTES }));
-
-  for (const direction of ['encode', 'decode'] as const) {
-    router.post(
-      `/codec/${direction}`,
-      handle({ body: CodecBodySchema }, async ({ body }, _req, res) => {
-        try {
-          const payloads = await codec[direction](body.payloads.map(fromJson));
-          res.json({ payloads: payloads.map(toJson) });
-        } catch (err) {
-          // A payload encrypted with a key this process does not hold, or tampered with.
-          throw new AppError('undecodable', `cannot ${direction}: ${(err as Error).message}`, 400, [
-            { path: 'body.payloads', message: (err as Error).message, code: 'custom' },
-          ]);
-        }
-      }),
-    );
-  }
   return router;
 }
+
+// One codec per configuration (its keys), made at the first call.
+const codecs = new WeakMap<Config, AesGcmPayloadCodec>();
+const codecOf = (config: Config) => {
+  const codec = codecs.get(config) ?? new AesGcmPayloadCodec(config.PAYLOAD_KEYS);
+  codecs.set(config, codec);
+  return codec;
+};
+
+const title = (direction: string) => `${direction[0].toUpperCase()}${direction.slice(1)}`;
+
+export const codecRoutes = (['encode', 'decode'] as const).flatMap((direction) => [
+  route('post', `/codec/${direction}`, {
+    operationId: `codec${title(direction)}`,
+    tag: 'Codec',
+    summary: `Temporal remote codec: ${direction} payloads (the Web UI and \`temporal --codec-endpoint\` call it)`,
+    access: 'operator',
+    keyCheckedBefore: true,
+    enabled: served,
+    body: CodecBodySchema,
+    responses: { 200: response(`The payloads, ${direction}d`, CodecPayloadsResponse) },
+    handler: async ({ body }, _req, res, { config }) => {
+      try {
+        const payloads = await codecOf(config)[direction](body.payloads.map(fromJson));
+        res.json({ payloads: payloads.map(toJson) });
+      } catch (err) {
+        // A payload encrypted with a key this process does not hold, or tampered with.
+        throw new AppError('undecodable', `cannot ${direction}: ${(err as Error).message}`, 400, [
+          { path: 'body.payloads', message: (err as Error).message, code: 'custom' },
+        ]);
+      }
+    },
+  }),
+  // The browser's question before the Web UI posts to the codec from another origin.
+  route('options', `/codec/${direction}`, {
+    operationId: `codec${title(direction)}Preflight`,
+    tag: 'Codec',
+    summary: 'CORS preflight: the methods and headers allowed, for an origin in CODEC_UI_ORIGINS',
+    access: 'public',
+    enabled: served,
+    responses: { 204: { description: 'No content (the CORS headers, for a Web UI origin)' } },
+    handler: (_input, _req, res) => {
+      res.status(204).end();
+    },
+  }),
+]);

@@ -1,9 +1,8 @@
-import { Router, type Response } from 'express';
+import type { Response } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config';
 import {
   type EndpointState,
-  EnvironmentSchema,
   IdSchema,
   ListPendingQuerySchema,
   PatchWebhookSchema,
@@ -12,13 +11,27 @@ import {
   ResendManySchema,
 } from '../../domain/schemas';
 import { privateAddressOf } from '../../lib/private-address';
-import { customerOf, requireCustomer } from '../auth';
+import {
+  DocumentResponse,
+  EnvironmentParam,
+  PendingDocumentResponse,
+  PendingListResponse,
+  PreferencesResponse,
+  ResentResponse,
+  ResentManyResponse,
+  response,
+  WebhookResponse,
+} from '../responses';
+import { customerOf } from '../auth';
 import { AppError } from '../errors';
-import { handle } from '../handle';
-import { presentDocument, presentWebhook } from '../present';
-import type { DeliveryService } from '../service';
 
-const EnvParams = z.object({ env: EnvironmentSchema });
+import { presentDocument, presentWebhook } from '../present';
+import { route, type AppContext } from '../route';
+
+// The customer's routes, each with the key of its environment: the webhook, preferences, pending documents.
+
+const env = z.object({ env: EnvironmentParam });
+const envId = env.extend({ id: IdSchema });
 
 /** Outside the local stack a webhook may not point at this network (SSRF), by literal or by DNS; attempts re-check. */
 async function assertPublicUrls(urls: Record<string, string | null | undefined>, config: Config): Promise<void> {
@@ -35,124 +48,184 @@ async function assertPublicUrls(urls: Record<string, string | null | undefined>,
   }
 }
 
-export function customerRoutes(service: DeliveryService, config: Config): Router {
-  const router = Router();
-  router.use('/v1/:env', requireCustomer(service));
+/** The webhook as customers see it, with its pending count; the secret only where it was just set or rotated. */
+async function answerWebhook(
+  res: Response,
+  { service, config }: AppContext,
+  endpoint: EndpointState,
+  withSecret = false,
+): Promise<void> {
+  const { customerId, environment } = customerOf(res);
+  const pending = await service.countPending(environment, customerId);
+  res.json(presentWebhook(endpoint, pending, config, withSecret));
+}
 
-  /** The webhook as customers see it, with its pending count; the secret only where it was just set or rotated. */
-  async function answerWebhook(res: Response, endpoint: EndpointState, withSecret = false): Promise<void> {
-    const { customerId, environment } = customerOf(res);
-    const pending = await service.countPending(environment, customerId);
-    res.json(presentWebhook(endpoint, pending, config, withSecret));
-  }
-
-  router.put(
-    '/v1/:env/webhook',
-    handle({ params: EnvParams, body: PutWebhookSchema }, async ({ body }, _req, res) => {
-      await assertPublicUrls({ url: body.url, notificationUrl: body.notificationUrl }, config);
+export const customerRoutes = [
+  route('put', '/v1/{env}/webhook', {
+    operationId: 'putWebhook',
+    summary: 'Configure the webhook; the answer carries the signing secret',
+    access: 'customer',
+    params: env,
+    body: PutWebhookSchema,
+    responses: { 200: response('The webhook, with its secret', WebhookResponse) },
+    handler: async ({ body }, _req, res, app) => {
+      await assertPublicUrls({ url: body.url, notificationUrl: body.notificationUrl }, app.config);
       const { customerId, environment } = customerOf(res);
-      const endpoint = await service.configureWebhook(environment, customerId, body);
-      await answerWebhook(res, endpoint, true);
-    }),
-  );
+      await answerWebhook(res, app, await app.service.configureWebhook(environment, customerId, body), true);
+    },
+  }),
 
-  router.get(
-    '/v1/:env/webhook',
-    handle({ params: EnvParams }, async (_input, _req, res) => {
+  route('get', '/v1/{env}/webhook', {
+    operationId: 'getWebhook',
+    summary: 'The webhook, its status and pending count',
+    access: 'customer',
+    params: env,
+    responses: { 200: response('The webhook', WebhookResponse) },
+    errors: [404],
+    handler: async (_input, _req, res, app) => {
       const { customerId, environment } = customerOf(res);
-      const endpoint = await service.findEndpoint(environment, customerId);
+      const endpoint = await app.service.findEndpoint(environment, customerId);
       if (!endpoint) throw AppError.notFound('webhook');
-      await answerWebhook(res, endpoint);
-    }),
-  );
+      await answerWebhook(res, app, endpoint);
+    },
+  }),
 
-  router.patch(
-    '/v1/:env/webhook',
-    handle({ params: EnvParams, body: PatchWebhookSchema }, async ({ body }, _req, res) => {
+  route('patch', '/v1/{env}/webhook', {
+    operationId: 'patchWebhook',
+    summary: 'Suspend or reactivate; reactivating redelivers every pending document',
+    access: 'customer',
+    params: env,
+    body: PatchWebhookSchema,
+    responses: { 200: response('The webhook', WebhookResponse) },
+    errors: [404],
+    handler: async ({ body }, _req, res, app) => {
       const { customerId, environment } = customerOf(res);
-      const endpoint = await service.setActive(environment, customerId, body.active);
-      await answerWebhook(res, endpoint);
-    }),
-  );
+      await answerWebhook(res, app, await app.service.setActive(environment, customerId, body.active));
+    },
+  }),
 
-  router.post(
-    '/v1/:env/webhook/secret/rotate',
-    handle({ params: EnvParams }, async (_input, _req, res) => {
+  route('post', '/v1/{env}/webhook/secret/rotate', {
+    operationId: 'rotateSecret',
+    summary: 'A new signing secret; the old one also signs for SECRET_ROTATION_GRACE (24 h), then stops',
+    access: 'customer',
+    params: env,
+    responses: { 200: response('The webhook, with its new secret', WebhookResponse) },
+    errors: [409],
+    handler: async (_input, _req, res, app) => {
       const { customerId, environment } = customerOf(res);
-      const endpoint = await service.rotateSecret(environment, customerId);
-      await answerWebhook(res, endpoint, true);
-    }),
-  );
+      await answerWebhook(res, app, await app.service.rotateSecret(environment, customerId), true);
+    },
+  }),
 
-  router.get(
-    '/v1/:env/preferences',
-    handle({ params: EnvParams }, async (_input, _req, res) => {
+  route('get', '/v1/{env}/preferences', {
+    operationId: 'getPreferences',
+    summary: 'Notification preferences',
+    access: 'customer',
+    params: env,
+    responses: { 200: response('The preferences', PreferencesResponse) },
+    errors: [404],
+    handler: async (_input, _req, res, { service }) => {
       const { customerId, environment } = customerOf(res);
       const endpoint = await service.findEndpoint(environment, customerId);
       if (!endpoint) throw AppError.notFound('preferences');
       res.json(endpoint.preferences);
-    }),
-  );
+    },
+  }),
 
-  router.put(
-    '/v1/:env/preferences',
-    handle({ params: EnvParams, body: PreferencesSchema }, async ({ body }, _req, res) => {
+  route('put', '/v1/{env}/preferences', {
+    operationId: 'putPreferences',
+    summary: 'Opt in or out of pending-document notifications',
+    access: 'customer',
+    params: env,
+    body: PreferencesSchema,
+    responses: { 200: response('The preferences', PreferencesResponse) },
+    errors: [404],
+    handler: async ({ body }, _req, res, { service }) => {
       const { customerId, environment } = customerOf(res);
       res.json((await service.updatePreferences(environment, customerId, body)).preferences);
-    }),
-  );
+    },
+  }),
 
-  router.get(
-    '/v1/:env/pending',
-    handle({ params: EnvParams, query: ListPendingQuerySchema }, async ({ query }, _req, res) => {
+  route('get', '/v1/{env}/pending', {
+    operationId: 'listPending',
+    summary: 'Pending documents, oldest first, paged',
+    description:
+      'Follow `nextCursor` until it is null. With a `type` filter a page reads a bounded share of the bucket ' +
+      '(5,000 keys) and may end short, even empty, with a cursor where it stopped.',
+    access: 'customer',
+    params: env,
+    query: ListPendingQuerySchema,
+    responses: { 200: response('A page', PendingListResponse) },
+    handler: async ({ query }, _req, res, { service }) => {
       const { customerId, environment } = customerOf(res);
       res.json(await service.listPending(environment, customerId, query));
-    }),
-  );
+    },
+  }),
 
-  router.post(
-    '/v1/:env/pending/resend',
-    handle({ params: EnvParams, body: ResendManySchema }, async ({ body }, _req, res) => {
+  route('post', '/v1/{env}/pending/resend', {
+    operationId: 'resendPending',
+    summary: 'Resend the given pending documents now, or all of them without `ids`',
+    access: 'customer',
+    params: env,
+    body: ResendManySchema,
+    responses: { 202: response('Resending', ResentManyResponse) },
+    handler: async ({ body }, _req, res, { service }) => {
       const { customerId, environment } = customerOf(res);
       res.status(202).json(await service.resendMany(environment, customerId, body.ids));
-    }),
-  );
+    },
+  }),
 
-  const PendingParams = EnvParams.extend({ id: IdSchema });
-
-  router.get(
-    '/v1/:env/pending/:id',
-    handle({ params: PendingParams }, async ({ params }, _req, res) => {
+  route('get', '/v1/{env}/pending/{id}', {
+    operationId: 'pullPending',
+    summary: 'Pull a pending document',
+    access: 'customer',
+    params: envId,
+    responses: { 200: response('The document as submitted', PendingDocumentResponse) },
+    errors: [404],
+    handler: async ({ params }, _req, res, { service }) => {
       const { customerId, environment } = customerOf(res);
       res.json(await service.pullPending(environment, customerId, params.id));
-    }),
-  );
+    },
+  }),
 
-  router.delete(
-    '/v1/:env/pending/:id',
-    handle({ params: PendingParams }, async ({ params }, _req, res) => {
+  route('delete', '/v1/{env}/pending/{id}', {
+    operationId: 'acknowledgePending',
+    summary: 'Acknowledge: removed from the bucket, never delivered again',
+    access: 'customer',
+    params: envId,
+    responses: { 204: response('Acknowledged') },
+    errors: [404],
+    handler: async ({ params }, _req, res, { service }) => {
       const { customerId, environment } = customerOf(res);
       await service.acknowledge(environment, customerId, params.id);
       res.status(204).end();
-    }),
-  );
+    },
+  }),
 
-  router.post(
-    '/v1/:env/pending/:id/resend',
-    handle({ params: PendingParams }, async ({ params }, _req, res) => {
+  route('post', '/v1/{env}/pending/{id}/resend', {
+    operationId: 'resendOne',
+    summary: 'Resend one pending document now',
+    access: 'customer',
+    params: envId,
+    responses: { 202: response('Resending', ResentResponse) },
+    errors: [404],
+    handler: async ({ params }, _req, res, { service }) => {
       const { customerId, environment } = customerOf(res);
       await service.resend(environment, customerId, params.id);
       res.status(202).json({ id: params.id, status: 'pending' });
-    }),
-  );
+    },
+  }),
 
-  router.get(
-    '/v1/:env/documents/:id',
-    handle({ params: EnvParams.extend({ id: IdSchema }) }, async ({ params }, _req, res) => {
+  route('get', '/v1/{env}/documents/{id}', {
+    operationId: 'getDocument',
+    summary: 'A document: status and attempts',
+    access: 'customer',
+    params: envId,
+    responses: { 200: response('The document', DocumentResponse) },
+    errors: [404],
+    handler: async ({ params }, _req, res, { service }) => {
       const { customerId, environment } = customerOf(res);
       res.json(presentDocument(await service.getDocument(environment, customerId, params.id)));
-    }),
-  );
-
-  return router;
-}
+    },
+  }),
+];

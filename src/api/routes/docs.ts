@@ -1,6 +1,7 @@
 import express, { Router } from 'express';
 import { getAbsoluteFSPath } from 'swagger-ui-dist';
-import { openApiDocument } from '../openapi';
+import { html } from '../responses';
+import { route } from '../route';
 
 // GET /openapi.json and GET /docs: the document and Swagger UI, served from the npm package (no CDN: works offline).
 // The page's own script is a file too, so the policy allows scripts from this origin only.
@@ -36,14 +37,31 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export function docsRoutes(): Router {
+export const docsRoutes = [
+  route('get', '/openapi.json', {
+    operationId: 'openApiDocument',
+    summary: 'This document',
+    access: 'public',
+    responses: { 200: { description: 'OpenAPI 3.1', content: { 'application/json': { schema: { type: 'object' } } } } },
+    handler: (_input, _req, res, { openApi }) => {
+      res.json(openApi());
+    },
+  }),
+
+  route('get', '/docs', {
+    operationId: 'docs',
+    summary: 'This document, rendered',
+    access: 'public',
+    responses: { 200: html('Swagger UI') },
+    handler: (_input, _req, res) => {
+      res.set({ 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff' }).type('html').send(PAGE);
+    },
+  }),
+];
+
+/** Swagger UI's files and the page's script: files, not operations, so the document leaves them out. */
+export function docsAssets(): Router {
   const router = Router();
-  router.get('/openapi.json', (_req, res) => {
-    res.json(openApiDocument());
-  });
-  router.get('/docs', (_req, res) => {
-    res.set({ 'Content-Security-Policy': CSP, 'X-Content-Type-Options': 'nosniff' }).type('html').send(PAGE);
-  });
   router.get('/docs/assets/init.js', (_req, res) => {
     res.set({ 'X-Content-Type-Options': 'nosniff' }).type('application/javascript').send(INIT);
   });

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { Router, type Request, type Response } from 'express';
+import type { Response } from 'express';
+import { html as htmlPage } from '../responses';
+import { route } from '../route';
 
 // The customer's webhook page: one static, self-contained HTML file. It holds no data; its script calls the
 // customer routes with the key the customer pastes, so serving it needs no key.
@@ -27,22 +29,27 @@ const csp = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export function pageRoutes(): Router {
-  const serve = (_req: Request, res: Response) => {
-    res
-      .set({
-        'Content-Type': 'text/html; charset=utf-8',
-        'Content-Security-Policy': csp,
-        'X-Content-Type-Options': 'nosniff',
-        'X-Frame-Options': 'DENY',
-        'Referrer-Policy': 'no-referrer',
-        'Cross-Origin-Opener-Policy': 'same-origin',
-        'Cache-Control': 'no-cache',
-      })
-      .send(html);
-  };
-
-  const router = Router();
-  router.get(['/', '/webhook'], serve);
-  return router;
+function serve(res: Response): void {
+  res
+    .set({
+      'Content-Type': 'text/html; charset=utf-8',
+      'Content-Security-Policy': csp,
+      'X-Content-Type-Options': 'nosniff',
+      'X-Frame-Options': 'DENY',
+      'Referrer-Policy': 'no-referrer',
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cache-Control': 'no-cache',
+    })
+    .send(html);
 }
+
+export const pageRoutes = (['/', '/webhook'] as const).map((path) =>
+  route('get', path, {
+    operationId: path === '/' ? 'home' : 'webhookPage',
+    tag: 'Portal',
+    summary: 'The webhook page',
+    access: 'public',
+    responses: { 200: htmlPage('The webhook page') },
+    handler: (_input, _req, res) => serve(res),
+  }),
+);

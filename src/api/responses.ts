@@ -8,15 +8,26 @@ import {
   PreferencesSchema,
 } from '../domain/schemas';
 
-// What the API answers, as zod schemas: the presenters are typed from them and the OpenAPI document is generated
+// What the API responds, as zod schemas: the presenters are typed from them and the OpenAPI document is generated
 // from them (src/api/openapi.ts), so the document cannot describe a field the code does not send. `.meta({ id })`
 // makes each a named component of the document.
+
+/** A JSON body of this schema, as an OpenAPI request body or response. */
+export const json = (schema: z.ZodType) => ({ content: { 'application/json': { schema } } });
+/** A response of a route's declaration: its description, and the schema of its JSON body if it has one. */
+export const response = (description: string, schema?: z.ZodType) =>
+  schema ? { description, ...json(schema) } : { description };
+/** A response that is a page of HTML. */
+export const html = (description: string) => ({
+  description,
+  content: { 'text/html': { schema: { type: 'string' as const } } },
+});
 
 const Timestamp = z.iso
   .datetime({ offset: true })
   .meta({ description: 'ISO 8601 time', example: '2026-11-29T12:00:00.000Z' });
 
-export const ErrorAnswer = z
+export const ErrorResponse = z
   .object({
     error: z.object({
       code: z.string().meta({ example: 'validation_failed' }),
@@ -29,11 +40,11 @@ export const ErrorAnswer = z
   })
   .meta({ id: 'Error' });
 
-export const HealthAnswer = z
-  .object({ status: z.enum(['ok', 'unavailable']), error: ErrorAnswer.shape.error.optional() })
+export const HealthResponse = z
+  .object({ status: z.enum(['ok', 'unavailable']), error: ErrorResponse.shape.error.optional() })
   .meta({ id: 'Health' });
 
-export const CustomerCreatedAnswer = z
+export const CustomerCreatedResponse = z
   .object({
     id: z.string(),
     name: z.string(),
@@ -43,22 +54,22 @@ export const CustomerCreatedAnswer = z
   })
   .meta({ id: 'CustomerCreated' });
 
-export const SubmitAcceptedAnswer = z.object({ id: z.string(), status: DocumentStatusSchema }).meta({
+export const SubmitAcceptedResponse = z.object({ id: z.string(), status: DocumentStatusSchema }).meta({
   id: 'SubmitAccepted',
   description:
     'The same id again answers the same and delivers once, for as long as the idempotency window ' +
     '(IDEMPOTENCY_WINDOW, 30 days by default) after its document ended',
 });
 
-const AttemptAnswer = AttemptSchema.omit({ url: true }).extend({ at: Timestamp }).meta({ id: 'Attempt' });
+const AttemptResponse = AttemptSchema.omit({ url: true }).extend({ at: Timestamp }).meta({ id: 'Attempt' });
 
-export const DocumentAnswer = z
+export const DocumentResponse = z
   .object({
     id: z.string(),
     type: DocumentTypeSchema,
     status: DocumentStatusSchema,
     createdAt: Timestamp,
-    attempts: z.array(AttemptAnswer).meta({
+    attempts: z.array(AttemptResponse).meta({
       description: `The first ${ATTEMPT_LOG_FIRST} and the last ${ATTEMPT_LOG_LAST} attempts; attemptsOmitted counts those between`,
     }),
     attemptCount: z.number().int().min(0).meta({ description: 'Every attempt made, listed or not' }),
@@ -69,7 +80,7 @@ export const DocumentAnswer = z
   })
   .meta({ id: 'Document' });
 
-export const WebhookAnswer = z
+export const WebhookResponse = z
   .object({
     url: z.string().nullable(),
     notificationUrl: z.string().nullable(),
@@ -96,9 +107,9 @@ export const WebhookAnswer = z
   })
   .meta({ id: 'Webhook' });
 
-export const PreferencesAnswer = PreferencesSchema.meta({ id: 'Preferences' });
+export const PreferencesResponse = PreferencesSchema.meta({ id: 'Preferences' });
 
-const PendingEntryAnswer = z
+const PendingEntryResponse = z
   .object({
     id: z.string(),
     type: DocumentTypeSchema,
@@ -108,14 +119,14 @@ const PendingEntryAnswer = z
   })
   .meta({ id: 'PendingEntry' });
 
-export const PendingListAnswer = z
+export const PendingListResponse = z
   .object({
-    data: z.array(PendingEntryAnswer),
+    data: z.array(PendingEntryResponse),
     nextCursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null on the last' }),
   })
   .meta({ id: 'PendingList' });
 
-export const PendingDocumentAnswer = z
+export const PendingDocumentResponse = z
   .object({
     id: z.string(),
     type: DocumentTypeSchema,
@@ -124,16 +135,16 @@ export const PendingDocumentAnswer = z
   })
   .meta({ id: 'PendingDocument' });
 
-export const ResentAnswer = z.object({ id: z.string(), status: z.literal('pending') }).meta({ id: 'Resent' });
+export const ResentResponse = z.object({ id: z.string(), status: z.literal('pending') }).meta({ id: 'Resent' });
 
-export const ResentManyAnswer = z
+export const ResentManyResponse = z
   .object({
     count: z.number().int().min(0),
     skipped: z.array(z.string()).meta({ description: 'Ids that were not pending' }),
   })
   .meta({ id: 'ResentMany' });
 
-export const RestoreJobAnswer = z
+export const RestoreJobResponse = z
   .object({
     restoreId: z.string().meta({ example: 'rst_4f9c2b7e0d1a4c6b8e3f5a7d9c1b2e4f' }),
     environment: z.enum(['sandbox', 'production']),
@@ -155,7 +166,7 @@ export const RestoreJobAnswer = z
   })
   .meta({ id: 'RestoreJob' });
 
-export const CodecPayloadsAnswer = z
+export const CodecPayloadsResponse = z
   .object({
     payloads: z.array(
       z.object({ metadata: z.record(z.string(), z.string()), data: z.string().meta({ description: 'base64' }) }),
@@ -165,5 +176,5 @@ export const CodecPayloadsAnswer = z
 
 export const EnvironmentParam = EnvironmentSchema.meta({ description: 'sandbox or production' });
 
-export type WebhookAnswer = z.infer<typeof WebhookAnswer>;
-export type DocumentAnswer = z.infer<typeof DocumentAnswer>;
+export type WebhookResponse = z.infer<typeof WebhookResponse>;
+export type DocumentResponse = z.infer<typeof DocumentResponse>;

@@ -1,0 +1,94 @@
+import type { Express, Request, RequestHandler, Response } from 'express';
+import type { ZodOpenApiResponsesObject } from 'zod-openapi';
+import type { Config } from '../config';
+import type { Metrics } from '../lib/metrics';
+import { requireCustomer, requireOperator } from './auth';
+import type { ErrorStatus } from './errors';
+import type { ZodType } from 'zod';
+import { handle, type Parsed } from './handle';
+import type { DeliveryService } from './service';
+
+// One declaration per route gives Express its handler (`mountRoutes`) and the OpenAPI document its operation
+// (src/api/openapi.ts): a route cannot exist undocumented, nor the document describe one that does not.
+
+export type Method = 'get' | 'put' | 'post' | 'patch' | 'delete' | 'options';
+
+/** Who may call: anyone, a customer's key for `{env}`, or the operator key (ADMIN_API_KEY). */
+export type Access = 'public' | 'customer' | 'operator';
+
+/** What every handler may use, built once by createApp. */
+export interface AppContext {
+  service: DeliveryService;
+  config: Config;
+  metrics: Metrics;
+  /** The Temporal SDK's worker metrics, when this process runs a worker (API_EMBEDDED_WORKER). */
+  sdkMetrics?: () => Promise<string>;
+  /** The OpenAPI document of these routes (src/api/openapi.ts). */
+  openApi: () => object;
+}
+
+type Schema = ZodType | undefined;
+
+export interface RouteDeclaration<P extends Schema = Schema, Q extends Schema = Schema, B extends Schema = Schema> {
+  operationId: string;
+  summary: string;
+  description?: string;
+  /** The document's section; by default the access's (Customer, Operator). */
+  tag?: string;
+  access: Access;
+  /** What handle() validates, and the document describes: path parameters, query, JSON body. */
+  params?: P;
+  query?: Q;
+  body?: B;
+  /** The answers that are not errors: the errors come from `errors` and from what the route validates. */
+  responses: ZodOpenApiResponsesObject;
+  /** Errors beyond those of its input and its key (404, 409). */
+  errors?: ErrorStatus[];
+  /** The route's own module checks the key, before the body is read (the codec, whose bodies are larger). */
+  keyCheckedBefore?: true;
+  /** A route only some configurations serve (the codec needs PAYLOAD_KEYS); documented in every one. */
+  enabled?: (config: Config) => boolean;
+  handler: (
+    input: Parsed<{ params: P; query: Q; body: B }>,
+    req: Request,
+    res: Response,
+    app: AppContext,
+  ) => Promise<void> | void;
+}
+
+export interface Route {
+  method: Method;
+  /** As OpenAPI writes it: `/v1/{env}/pending/{id}`. */
+  path: string;
+  declaration: RouteDeclaration;
+}
+
+export const route = <P extends Schema, Q extends Schema, B extends Schema>(
+  method: Method,
+  path: string,
+  declaration: RouteDeclaration<P, Q, B>,
+): Route => ({
+  method,
+  path,
+  declaration: declaration as unknown as RouteDeclaration,
+});
+
+/** The path as Express matches it: `{id}` is `:id`. */
+const expressPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
+
+/** Each route on the app, behind the key its access names, its input validated by handle(). */
+export function mountRoutes(app: Express, routes: Route[], context: AppContext): void {
+  const operator = requireOperator(context.config);
+  const customer = requireCustomer(context.service);
+  for (const { method, path, declaration } of routes) {
+    if (declaration.enabled && !declaration.enabled(context.config)) continue;
+    const guards: RequestHandler[] = [];
+    if (declaration.access === 'operator' && !declaration.keyCheckedBefore) guards.push(operator);
+    if (declaration.access === 'customer') guards.push(customer);
+    const { params, query, body } = declaration;
+    const run = handle({ params, query, body }, (input, req, res) =>
+      Promise.resolve(declaration.handler(input, req, res, context)),
+    );
+    app[method](expressPath(path), ...guards, run);
+  }
+}

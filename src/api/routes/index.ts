@@ -1,0 +1,17 @@
+import type { Route } from '../route';
+import { codecRoutes } from './codec';
+import { customerRoutes } from './customer';
+import { docsRoutes } from './docs';
+import { operatorRoutes } from './operator';
+import { pageRoutes } from './page';
+import { serviceRoutes } from './service';
+
+/** Every route of the API, in the order the OpenAPI document lists them. */
+export const routes: Route[] = [
+  ...serviceRoutes,
+  ...docsRoutes,
+  ...pageRoutes,
+  ...codecRoutes,
+  ...operatorRoutes,
+  ...customerRoutes,
+];
