@@ -49,5 +49,7 @@ describe('a documented path asked with another method', () => {
     assert.equal((await ask('GET', '/v1/production/webhook')).status, 401);
     assert.equal((await ask('OPTIONS', '/codec/encode')).status, 204, "the Web UI's preflight");
     assert.equal((await ask('DELETE', '/nothing-here')).status, 404);
+    // Each route checks its own key: a path no route has is unknown to anyone, not a request for a key.
+    assert.equal((await ask('GET', '/v1/production/nothing-here')).status, 404);
   });
 });
