@@ -3,7 +3,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../src/activities';
 import { createPendingCounter } from '../src/pending/counts';
 import { pendingKeyTail, pendingObjectKey } from '../src/pending/keys';
-import { createPendingStore } from '../src/pending/store';
+import { createPendingStore } from '../src/pending/queue';
 import { createS3Client } from '../src/lib/s3';
 import type { PendingEntry } from '../src/domain/schemas';
 import type { TestStack } from '../test/helpers/stack';

@@ -11,7 +11,7 @@ import { attemptOutcome, type Metrics } from '../lib/metrics';
 import { isPrivateUrl } from '../lib/private-address';
 import type { SecretSeal } from '../lib/secret-seal';
 import { webhookHeaders } from '../lib/signature';
-import type { PendingStore } from '../pending/store';
+import type { PendingStore } from '../pending/queue';
 import { heartbeating } from './heartbeat';
 
 export interface EndpointReader {

@@ -6,8 +6,9 @@ import type { Config } from '../config';
 import type { Metrics } from '../lib/metrics';
 import { SecretSeal } from '../lib/secret-seal';
 import { createSendGuards, type SendGuards } from '../lib/send-guards';
+import { createColdStore } from '../pending/cold';
 import { createPendingCounter } from '../pending/counts';
-import { createPendingStore } from '../pending/store';
+import { createPendingStore } from '../pending/queue';
 import { createDeliverActivities, type EndpointReader, type SlotReserver } from './deliver';
 import { createEndpointActivities } from './endpoint';
 import { createOperatorActivities } from './operator';
@@ -37,16 +38,17 @@ export interface ActivityDeps {
 /** All activities, built from their clients so tests can hand in real servers on their own ports. */
 export function createActivities(deps: ActivityDeps) {
   const store = createPendingStore(deps);
+  const coldStore = createColdStore(deps);
   const counter = createPendingCounter({ store, client: deps.client });
   const guards = deps.guards ?? createSendGuards(deps.config);
   const seal = new SecretSeal(deps.config.SECRET_KEYS);
   return {
     ...createDeliverActivities({ ...deps, store, guards, seal }),
-    ...createPendingActivities({ ...deps, store, counter }),
+    ...createPendingActivities({ ...deps, store, coldStore, counter }),
     ...createEndpointActivities({ ...deps, counter, guards, seal }),
     ...createRedeliverActivities({ ...deps, store }),
     ...createOperatorActivities({ ...deps, guards }),
-    ...createRestoreActivities({ ...deps, store }),
+    ...createRestoreActivities({ ...deps, coldStore }),
   };
 }
 

@@ -3,9 +3,10 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Metrics } from '../lib/metrics';
 import type { DocumentInput, Environment } from '../domain/schemas';
+import type { ColdStore } from '../pending/cold';
 import type { PendingCounter } from '../pending/counts';
 import { positionAt } from '../pending/keys';
-import type { PendingObject, PendingStore, StoredDocument } from '../pending/store';
+import type { PendingObject, PendingStore, StoredDocument } from '../pending/queue';
 import type { EndpointReader } from './deliver';
 import { emitOperatorEvent } from './operator';
 
@@ -72,6 +73,7 @@ function refused(err: unknown): boolean {
 /** The bucket's side of a document's life: stored, expired to the cold store, removed; and the entity's reads. */
 export function createPendingActivities(deps: {
   store: PendingStore;
+  coldStore: ColdStore;
   counter: PendingCounter;
   endpoints: EndpointReader;
   config: Config;
@@ -80,7 +82,7 @@ export function createPendingActivities(deps: {
   /** The workflows' clock (the Temporal server's): this process's own unless a test moves it. */
   clock?: () => Promise<number>;
 }) {
-  const { store, counter, endpoints, config, metrics, client } = deps;
+  const { store, coldStore, counter, endpoints, config, metrics, client } = deps;
   const clock = deps.clock ?? (async () => Date.now());
   /**
    * A position to remember, short of keys younger than settleMs: a document still being written may land before
@@ -137,7 +139,7 @@ export function createPendingActivities(deps: {
 
     /** Moves an expired document to the cold store, where an operator can still restore it. */
     async expireDocument(input: { document: DocumentInput; stored: StoredDocument }): Promise<{ coldKey?: string }> {
-      const coldKey = await store.moveToCold(input.document, input.stored);
+      const coldKey = await coldStore.moveIn(input.document, input.stored);
       const { document } = input;
       metrics.documentsExpired.inc({ environment: document.environment });
       await emitOperatorEvent(client, config, {
@@ -205,7 +207,7 @@ export function createPendingActivities(deps: {
     async sweepColdStore({ environment, now }: { environment: Environment; now: string }): Promise<number> {
       const cutoff = new Date(Date.parse(now) - config.COLD_RETENTION);
       const after = Context.current().info.heartbeatDetails as string | undefined;
-      return store.sweepCold(environment, { cutoff, after, progress: (key) => Context.current().heartbeat(key) });
+      return coldStore.sweep(environment, { cutoff, after, progress: (key) => Context.current().heartbeat(key) });
     },
   };
 }

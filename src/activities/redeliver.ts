@@ -3,7 +3,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@
 import type { Config } from '../config';
 import { deliveryWorkflowId, endpointWorkflowId } from '../domain/ids';
 import type { Environment } from '../domain/schemas';
-import type { PendingStore } from '../pending/store';
+import type { PendingStore } from '../pending/queue';
 import { heartbeating } from './heartbeat';
 import {
   redeliverUpdate,

@@ -6,7 +6,7 @@ import { deliveryWorkflowId, endpointWorkflowId } from '../domain/ids';
 import type { Environment } from '../domain/schemas';
 import { startDocumentWorkflow } from '../lib/document-start';
 import type { Metrics } from '../lib/metrics';
-import type { PendingStore, RestorePageRecord } from '../pending/store';
+import type { ColdStore, RestorePageRecord } from '../pending/cold';
 import { documentsArrivedSignal } from '../workflows/messages';
 import type { RestoreProgress } from '../workflows/restore';
 import { heartbeating } from './heartbeat';
@@ -45,11 +45,11 @@ const STARTS_AT_ONCE = 10;
  */
 export function createRestoreActivities(deps: {
   client: Client;
-  store: PendingStore;
+  coldStore: ColdStore;
   config: Config;
   metrics: Metrics;
 }) {
-  const { client, store, config, metrics } = deps;
+  const { client, coldStore, config, metrics } = deps;
 
   /** The document's workflow runs (or ran) as this restore started it: its memo says so. */
   async function startedBy(input: RestorePageInput, id: string): Promise<boolean> {
@@ -66,7 +66,7 @@ export function createRestoreActivities(deps: {
 
   /** Brings one document back as pending in a new run of its workflow; false when there was nothing to bring back. */
   async function restoreOne(input: RestorePageInput, candidate: { key: string; id: string }): Promise<boolean> {
-    const stored = await store.read(input.environment, candidate.key);
+    const stored = await coldStore.read(input.environment, candidate.key);
     // Gone from the cold store: this restore brought it back in an earlier try of this page, or nobody can.
     if (!stored) return startedBy(input, candidate.id);
     try {
@@ -91,15 +91,15 @@ export function createRestoreActivities(deps: {
 
   /** The page's plan: the one an earlier try wrote, or a fresh listing (written before anything is restored). */
   async function planOf(input: RestorePageInput): Promise<RestorePageRecord> {
-    const planned = await store.readRestorePage(input.environment, input.customerId, input.restoreId, input.page);
+    const planned = await coldStore.readRestorePage(input.environment, input.customerId, input.restoreId, input.page);
     if (planned) return planned;
     let candidates: { key: string; id: string }[];
     let after = input.after;
     let more = false;
     if (input.ids) {
-      candidates = input.ids.map((id) => ({ id, key: store.coldKey(input.customerId, id) }));
+      candidates = input.ids.map((id) => ({ id, key: coldStore.keyOf(input.customerId, id) }));
     } else {
-      const listed = await store.coldPage(input.environment, input.customerId, { after, limit: input.limit });
+      const listed = await coldStore.page(input.environment, input.customerId, { after, limit: input.limit });
       candidates = listed.objects
         .filter((object) => !input.since || !object.at || object.at >= input.since)
         .map(({ key, id }) => ({ key, id }));
@@ -120,7 +120,7 @@ export function createRestoreActivities(deps: {
       restored: [],
       skipped: [],
     };
-    await store.writeRestorePage(plan);
+    await coldStore.writeRestorePage(plan);
     return plan;
   }
 
@@ -161,7 +161,7 @@ export function createRestoreActivities(deps: {
           plan.skipped = plan.candidates.filter(({ id }) => !outcomes.get(id)).map(({ id }) => id);
           plan.complete = true;
           plan.at = new Date().toISOString();
-          await store.writeRestorePage(plan);
+          await coldStore.writeRestorePage(plan);
           metrics.documentsRestored.inc({ environment: input.environment }, plan.restored.length);
           // The restored documents wait for the customer; the entity tells them in its next notification.
           if (plan.restored.length > 0) {

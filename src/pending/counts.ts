@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { IdSchema, type DocumentType, type Environment } from '../domain/schemas';
-import type { PendingObject, PendingStore } from './store';
+import type { PendingObject, PendingStore } from './queue';
 
 /** One listing's worth of keys: a prefix this small is counted from the bucket itself. */
 const COUNTED_FROM_LISTING = 1000;

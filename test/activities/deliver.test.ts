@@ -6,7 +6,7 @@ import { createDeliverActivities, type EndpointReader } from '../../src/activiti
 import type { DocumentInput, EndpointState } from '../../src/domain/schemas';
 import { createDeliveryAgent } from '../../src/lib/http-agent';
 import { createMetrics } from '../../src/lib/metrics';
-import type { PendingStore } from '../../src/pending/store';
+import type { PendingStore } from '../../src/pending/queue';
 import { SecretSeal } from '../../src/lib/secret-seal';
 import { generateWebhookSecret } from '../../src/lib/signature';
 import { freePort } from '../../scripts/lib/stack';

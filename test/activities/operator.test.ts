@@ -10,7 +10,7 @@ import { createDeliveryAgent, createOperatorAgent } from '../../src/lib/http-age
 import { createMetrics } from '../../src/lib/metrics';
 import { createSendGuards } from '../../src/lib/send-guards';
 import { generateWebhookSecret } from '../../src/lib/signature';
-import type { PendingStore } from '../../src/pending/store';
+import type { PendingStore } from '../../src/pending/queue';
 import { SecretSeal } from '../../src/lib/secret-seal';
 import { testConfig } from '../helpers/config';
 import { always, startReceiver, type Receiver } from '../helpers/receiver';

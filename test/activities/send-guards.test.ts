@@ -16,7 +16,7 @@ import { createMetrics, registerSendGauges } from '../../src/lib/metrics';
 import { createSendGuards } from '../../src/lib/send-guards';
 import { generateWebhookSecret } from '../../src/lib/signature';
 import type { PendingCounter } from '../../src/pending/counts';
-import type { PendingStore } from '../../src/pending/store';
+import type { PendingStore } from '../../src/pending/queue';
 import { SecretSeal } from '../../src/lib/secret-seal';
 import { testConfig } from '../helpers/config';
 import { always, startReceiver, type Receiver } from '../helpers/receiver';

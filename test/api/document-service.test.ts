@@ -8,7 +8,7 @@ import type { EndpointState } from '../../src/domain/schemas';
 import { createMetrics } from '../../src/lib/metrics';
 import { SecretSeal } from '../../src/lib/secret-seal';
 import type { PendingCounter } from '../../src/pending/counts';
-import type { PendingStore } from '../../src/pending/store';
+import type { PendingStore } from '../../src/pending/queue';
 import { testConfig } from '../helpers/config';
 
 describe('document submission', () => {

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { freePort, startS3 } from '../../scripts/lib/stack';
+import { listPages } from '../../src/pending/listing';
 
 /** A real versitygw on a temporary directory and a free port; returns the config variables that point at it. */
 export async function startTestS3() {
@@ -36,12 +37,8 @@ export async function startTestS3() {
 /** Every key under `prefix`, sorted (all pages of the listing). */
 export async function listKeys(s3: S3Client, bucket: string, prefix = ''): Promise<string[]> {
   const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
-    keys.push(...(out.Contents ?? []).map((o) => o.Key!));
-    token = out.IsTruncated ? out.NextContinuationToken : undefined;
-  } while (token);
+  for await (const page of listPages(s3, { Bucket: bucket, Prefix: prefix }))
+    keys.push(...page.objects.map((o) => o.Key!));
   return keys.sort();
 }
 

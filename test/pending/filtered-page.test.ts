@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createS3Client, ensureBuckets } from '../../src/lib/s3';
 import { pendingObjectKey } from '../../src/pending/keys';
-import { createPendingStore, FILTERED_PAGE_LISTINGS } from '../../src/pending/store';
+import { createPendingStore, FILTERED_PAGE_LISTINGS } from '../../src/pending/queue';
 import type { Config } from '../../src/config';
 import type { PendingEntry } from '../../src/domain/schemas';
 import { testConfig } from '../helpers/config';

@@ -5,7 +5,7 @@ import type { EndpointReader } from '../../activities';
 import type { Config } from '../../config';
 import type { Metrics } from '../../lib/metrics';
 import type { PendingCounter } from '../../pending/counts';
-import type { PendingStore } from '../../pending/store';
+import type { PendingStore } from '../../pending/queue';
 
 /** What every part of the service works with: one lazily connected Temporal client, the bucket, the config. */
 export interface ServiceContext {

@@ -6,7 +6,7 @@ import { createMetrics, type Metrics } from '../../lib/metrics';
 import { SecretSeal } from '../../lib/secret-seal';
 import { createEndpointReader } from '../../lib/temporal';
 import { createPendingCounter } from '../../pending/counts';
-import { createPendingStore } from '../../pending/store';
+import { createPendingStore } from '../../pending/queue';
 import type { ServiceContext } from './context';
 import { createCustomerService } from './customers';
 import { createDocumentService } from './documents';
