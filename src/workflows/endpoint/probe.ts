@@ -1,20 +1,14 @@
-import { condition, proxyActivities, sleep } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { UNTIL_IT_SUCCEEDS } from './retry';
-import type { EndpointEmailInput } from '../activities/endpoint';
-import { retryScheduleOr } from '../domain/schedule';
-import type { EndpointEntity } from './endpoint';
+import { condition, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+import { UNTIL_IT_SUCCEEDS } from '../retry';
+import { retryScheduleOr } from '../../domain/schedule';
+import type { EndpointEntity } from './entity';
 
 // A probe waits for a document's attempt (at most a delivery timeout each); the heartbeat notices a dead worker.
 const { probePending } = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
   heartbeatTimeout: '1 minute',
   retry: UNTIL_IT_SUCCEEDS,
-});
-// Email must arrive, so it is retried for a long time: in its own workflow, never on the entity's critical path.
-const { sendEndpointEmail } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { initialInterval: '5 seconds', maximumInterval: '10 minutes', maximumAttempts: 50 },
 });
 
 /** A probe tries the oldest document whose workflow still exists among this many. */
@@ -56,10 +50,4 @@ export async function probeLoop(entity: EndpointEntity): Promise<void> {
     if (entity.carried.probe !== probe) continue;
     entity.carried.probe = probing() ? after(probe.step + 1) : undefined;
   }
-}
-
-/** A suspension email waits one notification window (documents failing together are counted), then goes out. */
-export async function endpointEmail({ email, delayMs }: { email: EndpointEmailInput; delayMs: number }) {
-  if (delayMs > 0) await sleep(delayMs);
-  return sendEndpointEmail(email);
 }

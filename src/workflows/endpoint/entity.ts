@@ -3,26 +3,19 @@ import {
   allHandlersFinished,
   condition,
   makeContinueAsNewFunc,
-  log,
-  ParentClosePolicy,
-  patched,
   proxyLocalActivities,
   setHandler,
-  startChild,
   upsertMemo,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import type { Activities } from '../activities';
-import type { EndpointEmailInput, EndpointSettings } from '../activities/endpoint';
-import { endpointEmailWorkflowId, notificationWorkflowId } from '../domain/ids';
-import { operatorEventWorkflowId, type OperatorEvent } from '../domain/operator-events';
-import type { EndpointState } from '../domain/schemas';
-import { RATE_WINDOW_MS } from '../domain/rate-limit';
-import { isSealedSecret, isSigningSecret } from '../domain/secrets';
-import { parseRetrySchedule } from '../domain/schedule';
-import { metrics } from './sinks';
+import type { Activities } from '../../activities';
+import type { EndpointEmailInput, EndpointSettings } from '../../activities/endpoint';
+import type { OperatorEvent } from '../../domain/operator-events';
+import type { EndpointState } from '../../domain/schemas';
+import { RATE_WINDOW_MS } from '../../domain/rate-limit';
+import { isSigningSecret } from '../../domain/secrets';
+import { metrics } from '../sinks';
 import {
   configureEndpointUpdate,
   documentsArrivedSignal,
@@ -35,53 +28,17 @@ import {
   setActiveUpdate,
   SLOTS_ROLL_OVER,
   updatePreferencesUpdate,
-  type ConfigureEndpointInput,
-} from './messages';
-import { notificationLoop, pendingNotification, reminderLoop } from './notification';
-import { operatorEvent } from './operator';
+} from '../messages';
+import { notificationLoop } from './notification';
+import { outboxLoop, type OutboxMessage } from './outbox';
+import { probeLoop, type ProbeTime } from './probe';
+import { reminderLoop } from './reminder';
 import { replayLoop, type ReplayPass } from './replay';
-import { endpointEmail, probeLoop, type ProbeTime } from './suspension';
+import { holdsClearSecrets, sealLegacySecrets, secretGraceLoop } from './secrets';
+import { supervise } from './supervise';
+import { validateConfiguration } from './validate';
 
-const { endpointSettings, sealSecrets } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
-/** Since this patch an entity holding secrets in the clear seals them at the start of its next run. */
-const SEALED_SECRETS = 'sealed-secrets';
-
-const HTTP_URL = /^https?:\/\/[^\s/]+/i;
-
-/** Rejects a bad configuration before it enters history; the API validates the same fields with zod first. */
-function validateConfiguration(input: ConfigureEndpointInput): void {
-  for (const [field, value] of [
-    ['url', input.url],
-    ['notificationUrl', input.notificationUrl],
-  ] as const) {
-    if (value != null && !HTTP_URL.test(value)) {
-      throw ApplicationFailure.nonRetryable(`${field} must be an http(s) URL`, 'InvalidEndpoint', field);
-    }
-  }
-  if (input.retrySchedule != null) {
-    try {
-      parseRetrySchedule(input.retrySchedule);
-    } catch (err) {
-      const message = `retrySchedule: ${(err as Error).message}`;
-      throw ApplicationFailure.nonRetryable(message, 'InvalidEndpoint', 'retrySchedule');
-    }
-  }
-  for (const field of ['rateLimit', 'maxInFlight'] as const) {
-    const value = input[field];
-    if (value != null && !(Number.isInteger(value) && value >= 1)) {
-      throw ApplicationFailure.nonRetryable(`${field} must be a whole number of 1 or more`, 'InvalidEndpoint', field);
-    }
-  }
-  if (!isSigningSecret(input.newSecret)) {
-    throw ApplicationFailure.nonRetryable('newSecret must be a signing secret', 'InvalidEndpoint', 'newSecret');
-  }
-}
-
-/** A side effect that leaves the entity's critical path: it runs as its own short workflow, started from here. */
-export type OutboxMessage =
-  | { kind: 'email'; email: EndpointEmailInput; afterWindow: boolean }
-  | { kind: 'notification'; notificationId: string; reminder: boolean }
-  | { kind: 'operator'; event: OperatorEvent };
+const { endpointSettings } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
 
 export interface EndpointEntityInput {
   state: EndpointState;
@@ -219,8 +176,10 @@ export class EndpointEntity {
 
   registerHandlers(): void {
     const { state } = this;
+    // A query: a read of the live state that writes nothing to history (the API reads the memo instead).
     setHandler(endpointStateQuery, () => state);
 
+    // An Update: the API answers with the configuration as stored, and its validator refuses a bad one unrecorded.
     setHandler(
       configureEndpointUpdate,
       (config) => {
@@ -238,6 +197,7 @@ export class EndpointEntity {
       { validator: validateConfiguration },
     );
 
+    // An Update: the attempt about to send is answered with its slot's time, and waits for it.
     // No memo write: a slot changes nothing anyone reads. Each accepted one is an Update in this run's history, so a
     // run hands out at most maxSlotsPerRun: a refusal by the validator writes nothing, and the sender asks the next
     // run (the carried nextSlotAt keeps the spacing across it).
@@ -260,6 +220,7 @@ export class EndpointEntity {
       },
     );
 
+    // An Update: the API answers with the new state, and a rotation without a secret is refused unrecorded.
     setHandler(
       rotateSecretUpdate,
       ({ newSecret, graceMs }) => {
@@ -282,18 +243,21 @@ export class EndpointEntity {
       },
     );
 
+    // An Update: the customer is answered once the suspension or reactivation is recorded.
     setHandler(setActiveUpdate, (active) => {
       if (active) this.reactivate(false);
       else this.suspend('manual', 'deactivated by the customer');
       return state;
     });
 
+    // An Update: the API answers with the preferences as stored.
     setHandler(updatePreferencesUpdate, (preferences) => {
       state.preferences = { ...preferences };
       this.publish();
       return state;
     });
 
+    // An Update: the retried customer creation hands out the new key only once its hash is stored.
     setHandler(
       reissueApiKeyUpdate,
       ({ apiKeyHash }) => {
@@ -309,11 +273,13 @@ export class EndpointEntity {
       },
     );
 
+    // An Update: the customer's resend is answered once the pass is recorded, so it cannot be lost on the way.
     setHandler(resendPendingUpdate, () => {
       // On an active endpoint this is a replay like any other; a suspended one stays suspended.
       this.startPass(state.status === 'active' ? 'replay' : 'resend');
     });
 
+    // An Update: the document stores itself only once the suspension is recorded, and then knows the endpoint's status.
     setHandler(reportExhaustedUpdate, ({ documentId, lastError, gone }) => {
       state.counters.retriesExhausted += 1;
       state.counters.consecutiveExhausted += 1;
@@ -326,6 +292,7 @@ export class EndpointEntity {
       this.publish();
     });
 
+    // A signal: nobody waits for an answer, and only the first document of a window (or a restore) sends one.
     setHandler(documentsArrivedSignal, () => {
       if (!state.arrivalsAnnounced) {
         state.arrivalsAnnounced = true;
@@ -337,29 +304,6 @@ export class EndpointEntity {
 
   async loadSettings(): Promise<void> {
     this.settings = await endpointSettings(this.state.environment);
-  }
-
-  /** Whether this run starts with a secret in the clear (made before sealing), and since the patch seals it. */
-  holdsClearSecrets(): boolean {
-    const clear = (value?: string) => value !== undefined && !isSealedSecret(value);
-    return (clear(this.state.secret) || clear(this.state.previousSecret?.secret)) && patched(SEALED_SECRETS);
-  }
-
-  /**
-   * An entity made before signing secrets were sealed holds them in the clear: its next run seals them (an activity:
-   * the keys are the worker's), so its memo and queries show them sealed from then on. Runs recorded before the patch
-   * replay without it. (Decided in the run's first task, before any activity: a patch marker after a local activity
-   * of the first task does not replay.)
-   */
-  async sealLegacySecrets(decided: boolean): Promise<void> {
-    const { state } = this;
-    if (!decided) return;
-    const sealed = await sealSecrets({ secret: state.secret, previousSecret: state.previousSecret });
-    // A rotation while the activity ran brought sealed secrets of its own: those stay.
-    const clear = (value?: string) => value !== undefined && !isSealedSecret(value);
-    if (clear(state.secret)) state.secret = sealed.secret;
-    if (clear(state.previousSecret?.secret) && sealed.previousSecret) state.previousSecret = sealed.previousSecret;
-    this.publish();
   }
 
   /** Writes the memo when something changed, once per activation, until the run drains. */
@@ -377,97 +321,23 @@ export class EndpointEntity {
     this.state.updatedAt = new Date().toISOString();
     upsertMemo({ endpoint: this.state });
   }
-
-  /** Drops the previous secret when its grace ends (a timer: time skipping and replays see the same moment). */
-  async secretGraceLoop(): Promise<void> {
-    for (;;) {
-      await condition(() => !!this.state.previousSecret || this.draining());
-      if (this.draining()) return;
-      const { expiresAt } = this.state.previousSecret!;
-      const replaced = () => this.state.previousSecret?.expiresAt !== expiresAt || this.draining();
-      const wait = Date.parse(expiresAt) - Date.now();
-      if (wait > 0 && (await condition(replaced, wait))) continue;
-      this.state.previousSecret = undefined;
-      this.publish();
-    }
-  }
-
-  /** Starts each queued email or notification as its own workflow; only the start is awaited. */
-  async outboxLoop(): Promise<void> {
-    for (;;) {
-      await condition(() => this.carried.outbox.length > 0 || this.draining());
-      while (this.carried.outbox.length > 0) {
-        await startMessage(this.carried.outbox[0], this.state, this.settings);
-        this.carried.outbox.shift();
-      }
-      if (this.draining()) return;
-    }
-  }
-}
-
-async function startMessage(message: OutboxMessage, state: EndpointState, settings: EndpointSettings): Promise<void> {
-  const { environment, customerId } = state;
-  const parentClosePolicy = ParentClosePolicy.ABANDON;
-  try {
-    if (message.kind === 'operator') {
-      await startChild(operatorEvent, {
-        workflowId: operatorEventWorkflowId(message.event.id),
-        parentClosePolicy,
-        args: [message.event],
-      });
-    } else if (message.kind === 'email') {
-      const { email } = message;
-      await startChild(endpointEmail, {
-        workflowId: endpointEmailWorkflowId(environment, customerId, email.kind, email.at),
-        parentClosePolicy,
-        args: [{ email, delayMs: message.afterWindow ? settings.notificationWindowMs : 0 }],
-      });
-    } else {
-      const { notificationId, reminder } = message;
-      await startChild(pendingNotification, {
-        workflowId: notificationWorkflowId(environment, customerId, notificationId),
-        parentClosePolicy,
-        args: [{ environment, customerId, notificationId, reminder }],
-      });
-    }
-  } catch (err) {
-    // Started before, by a run that did not get to see it start: it is under way.
-    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-  }
-}
-
-/**
- * Runs the entity's loops until each has stopped for a new run. A loop that throws fails the workflow task, not the
- * workflow: Temporal retries it, the Web UI and the worker log show it, and the entity's state is kept.
- */
-async function supervise(loops: Record<string, () => Promise<void>>): Promise<void> {
-  await Promise.all(
-    Object.entries(loops).map(async ([name, loop]) => {
-      try {
-        await loop();
-      } catch (err) {
-        log.error('endpoint loop failed', { loop: name, error: String(err) });
-        throw new Error(`the ${name} loop failed: ${String(err)}`);
-      }
-    }),
-  );
 }
 
 export async function endpointEntity(input: EndpointEntityInput): Promise<void> {
   const entity = new EndpointEntity(input);
   // Registered before anything is awaited: an Update arriving with the first task must find its handler.
   entity.registerHandlers();
-  const sealing = entity.holdsClearSecrets();
+  const sealing = holdsClearSecrets(entity);
   await entity.loadSettings();
-  await entity.sealLegacySecrets(sealing);
+  await sealLegacySecrets(entity, sealing);
   await supervise({
     publish: () => entity.publishLoop(),
-    outbox: () => entity.outboxLoop(),
+    outbox: () => outboxLoop(entity),
     probe: () => probeLoop(entity),
     replay: () => replayLoop(entity),
     notifications: () => notificationLoop(entity),
     reminders: () => reminderLoop(entity),
-    secretGrace: () => entity.secretGraceLoop(),
+    secretGrace: () => secretGraceLoop(entity),
   });
   // Continue-as-new keeps history small for an entity that lives for years; handlers under way finish first.
   await condition(allHandlersFinished);

@@ -1,7 +1,7 @@
 import { condition, proxyActivities } from '@temporalio/workflow';
-import type { Activities } from '../activities';
-import { UNTIL_IT_SUCCEEDS } from './retry';
-import type { EndpointEntity } from './endpoint';
+import type { Activities } from '../../activities';
+import { UNTIL_IT_SUCCEEDS } from '../retry';
+import type { EndpointEntity } from './entity';
 
 // A step waits for the documents it handed out (a delivery timeout each at most); the heartbeat notices a dead worker.
 const { replayPending } = proxyActivities<Activities>({

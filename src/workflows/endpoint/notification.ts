@@ -1,0 +1,38 @@
+import { condition, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+import { UNTIL_IT_SUCCEEDS } from '../retry';
+import type { EndpointEntity } from './entity';
+
+// Reading the bucket must eventually succeed (S3 may be down for a while); long scans heartbeat and resume.
+const { newestPending } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: UNTIL_IT_SUCCEEDS,
+});
+
+/**
+ * Documents entering the bucket within one window share one notification. The first of a window announces itself
+ * (`documentsArrived`); the ones after it see `arrivalsAnnounced` in the entity's memo and stay quiet. The
+ * notification itself is queued in the outbox and sent by the `pendingNotification` workflow.
+ */
+export async function notificationLoop(entity: EndpointEntity): Promise<void> {
+  const { state } = entity;
+  for (;;) {
+    await condition(() => !!state.arrivalsAnnounced || entity.draining());
+    if (entity.draining()) return;
+    // The window's end is carried across runs, so a continue-as-new inside it does not make it longer.
+    entity.carried.windowEndsAt ??= new Date(Date.now() + entity.settings.notificationWindowMs).toISOString();
+    const wait = Date.parse(entity.carried.windowEndsAt) - Date.now();
+    if (wait > 0 && (await condition(entity.draining, wait))) return;
+    entity.carried.windowEndsAt = undefined;
+    // Cleared before the bucket is read (the memo is written with the read's scheduling): a document stored after
+    // the read sees the flag down and announces itself again.
+    state.arrivalsAnnounced = false;
+    entity.publish();
+    const newest = await newestPending({ ...entity.where, after: entity.carried.notifiedThrough });
+    if (!newest) continue;
+    entity.carried.notifiedThrough = newest;
+    entity.arrivals += 1;
+    entity.notify(false);
+  }
+}

@@ -1,0 +1,59 @@
+import { condition, ParentClosePolicy, startChild } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { EndpointEmailInput, EndpointSettings } from '../../activities/endpoint';
+import { endpointEmailWorkflowId, notificationWorkflowId } from '../../domain/ids';
+import { operatorEventWorkflowId, type OperatorEvent } from '../../domain/operator-events';
+import type { EndpointState } from '../../domain/schemas';
+import { operatorEvent } from '../operator';
+import { endpointEmail } from './email';
+import type { EndpointEntity } from './entity';
+import { pendingNotification } from './pending-notification';
+
+/** A side effect that leaves the entity's critical path: it runs as its own short workflow, started from here. */
+export type OutboxMessage =
+  | { kind: 'email'; email: EndpointEmailInput; afterWindow: boolean }
+  | { kind: 'notification'; notificationId: string; reminder: boolean }
+  | { kind: 'operator'; event: OperatorEvent };
+
+/** Starts each queued email or notification as its own workflow; only the start is awaited. */
+export async function outboxLoop(entity: EndpointEntity): Promise<void> {
+  for (;;) {
+    await condition(() => entity.carried.outbox.length > 0 || entity.draining());
+    while (entity.carried.outbox.length > 0) {
+      await startMessage(entity.carried.outbox[0], entity.state, entity.settings);
+      entity.carried.outbox.shift();
+    }
+    if (entity.draining()) return;
+  }
+}
+
+async function startMessage(message: OutboxMessage, state: EndpointState, settings: EndpointSettings): Promise<void> {
+  const { environment, customerId } = state;
+  const parentClosePolicy = ParentClosePolicy.ABANDON;
+  try {
+    if (message.kind === 'operator') {
+      await startChild(operatorEvent, {
+        workflowId: operatorEventWorkflowId(message.event.id),
+        parentClosePolicy,
+        args: [message.event],
+      });
+    } else if (message.kind === 'email') {
+      const { email } = message;
+      await startChild(endpointEmail, {
+        workflowId: endpointEmailWorkflowId(environment, customerId, email.kind, email.at),
+        parentClosePolicy,
+        args: [{ email, delayMs: message.afterWindow ? settings.notificationWindowMs : 0 }],
+      });
+    } else {
+      const { notificationId, reminder } = message;
+      await startChild(pendingNotification, {
+        workflowId: notificationWorkflowId(environment, customerId, notificationId),
+        parentClosePolicy,
+        args: [{ environment, customerId, notificationId, reminder }],
+      });
+    }
+  } catch (err) {
+    // Started before, by a run that did not get to see it start: it is under way.
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+  }
+}

@@ -1,0 +1,37 @@
+import { log, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+import type { Environment } from '../../domain/schemas';
+import { BEST_EFFORT, UNTIL_IT_SUCCEEDS, unlessBusy } from '../retry';
+import { metrics } from '../sinks';
+
+// Reading the bucket must eventually succeed (S3 may be down for a while); long scans heartbeat and resume.
+const { summarizePending } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: UNTIL_IT_SUCCEEDS,
+});
+// Notifications are best effort: a few tries, then given up.
+const { notifyPending } = proxyActivities<Activities>({
+  startToCloseTimeout: '1 minute',
+  retry: BEST_EFFORT,
+});
+
+/** One notification: a summary of the bucket as it is now, signed and posted to the notification URL. */
+export async function pendingNotification(input: {
+  environment: Environment;
+  customerId: string;
+  notificationId: string;
+  reminder: boolean;
+}): Promise<string> {
+  const where = { environment: input.environment, customerId: input.customerId };
+  const summary = await summarizePending(where);
+  try {
+    const result = await unlessBusy(() => notifyPending({ ...input, summary }));
+    if (result !== 'busy') return result;
+    log.warn('notification given up: the endpoint stayed at its requests in flight');
+  } catch (err) {
+    log.warn('notification given up', { error: String(err) });
+  }
+  metrics.notificationGivenUp(input.environment);
+  return 'given-up';
+}

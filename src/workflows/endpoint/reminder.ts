@@ -1,0 +1,45 @@
+import { condition, proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../../activities';
+import { UNTIL_IT_SUCCEEDS } from '../retry';
+import type { EndpointEntity } from './entity';
+
+// Reading the bucket must eventually succeed (S3 may be down for a while); long scans heartbeat and resume.
+const { firstPending, lastDuePending } = proxyActivities<Activities>({
+  startToCloseTimeout: '30 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: UNTIL_IT_SUCCEEDS,
+});
+
+/**
+ * A reminder when pending documents come within NOTIFICATION_REMINDER of their expiry: the first at once, the ones
+ * after it at most once per window. Keys sort by expiry, so the position of the last one covered is enough.
+ */
+export async function reminderLoop(entity: EndpointEntity): Promise<void> {
+  const { settings } = entity;
+  for (;;) {
+    if (entity.carried.remindersQuietUntil) {
+      const quiet = Date.parse(entity.carried.remindersQuietUntil) - Date.now();
+      if (quiet > 0 && (await condition(entity.draining, quiet))) return;
+      entity.carried.remindersQuietUntil = undefined;
+    }
+    if (entity.draining()) return;
+    const seen = entity.arrivals;
+    const first = await firstPending({ ...entity.where, after: entity.carried.remindedThrough });
+    // Woken by new documents or at the due time: either way the bucket is read again.
+    const woken = () => entity.arrivals !== seen || entity.draining();
+    if (!first) {
+      await condition(woken);
+      continue;
+    }
+    const due = Date.parse(first.expiresAt) - settings.reminderBeforeExpiryMs - Date.now();
+    if (due > 0) {
+      await condition(woken, due);
+      continue;
+    }
+    const dueBy = new Date(Date.now() + settings.reminderBeforeExpiryMs).toISOString();
+    entity.carried.remindedThrough =
+      (await lastDuePending({ ...entity.where, after: entity.carried.remindedThrough, dueBy })) ?? first.tail;
+    entity.notify(true);
+    entity.carried.remindersQuietUntil = new Date(Date.now() + settings.notificationWindowMs).toISOString();
+  }
+}
