@@ -225,7 +225,7 @@ async function main() {
     secret: generateWebhookSecret(),
     status: 'active' as const,
     preferences: { pendingNotifications: true },
-    counters: { retriesExhausted: 0, suspensions: 0, consecutiveExhausted: 0 },
+    counters: { retriesExhausted: 0, suspensions: 0 },
     updatedAt: new Date().toISOString(),
   };
   const legacy = await client.workflow.start('endpointEntity', {

@@ -237,7 +237,8 @@ export interface EndpointState {
   suspension?: { kind: 'failing' | 'manual'; at: string; reason: string };
   lastError?: string;
   preferences: Preferences;
-  counters: { retriesExhausted: number; suspensions: number; consecutiveExhausted: number };
+  /** Since the entity began. Entities created before issue 19 also carry a `consecutiveExhausted` that nothing reads. */
+  counters: { retriesExhausted: number; suspensions: number };
   /**
    * Documents entered the bucket and a notification cycle will read it: documents arriving meanwhile need not say so.
    * This keeps a burst of thousands of documents from each signalling the entity.

@@ -53,7 +53,7 @@ function endpointAt(url: string | undefined, extra: Partial<EndpointState> = {})
     secret,
     status: 'active',
     preferences: { pendingNotifications: true },
-    counters: { retriesExhausted: 0, suspensions: 0, consecutiveExhausted: 0 },
+    counters: { retriesExhausted: 0, suspensions: 0 },
     updatedAt: '',
     ...extra,
   };

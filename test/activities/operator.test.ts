@@ -65,7 +65,7 @@ describe('operator events on a private network, with the customers’ policy in 
       secret: generateWebhookSecret(),
       status: 'active',
       preferences: { pendingNotifications: true },
-      counters: { retriesExhausted: 0, suspensions: 0, consecutiveExhausted: 0 },
+      counters: { retriesExhausted: 0, suspensions: 0 },
       updatedAt: '',
     };
     const deliver = createDeliverActivities({

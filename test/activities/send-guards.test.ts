@@ -45,7 +45,7 @@ function endpointsAt(urls: Record<string, string>, extra: Partial<EndpointState>
       secret: generateWebhookSecret(),
       status: 'active',
       preferences: { pendingNotifications: true },
-      counters: { retriesExhausted: 0, suspensions: 0, consecutiveExhausted: 0 },
+      counters: { retriesExhausted: 0, suspensions: 0 },
       updatedAt: '',
       ...extra,
     }),

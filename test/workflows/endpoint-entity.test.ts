@@ -171,7 +171,7 @@ describe('endpoint entity and document protocol, with mocked activities', { time
       secret: 'whsec_c2VjcmV0',
       status: 'active',
       preferences: { pendingNotifications: true },
-      counters: { retriesExhausted: 0, suspensions: 0, consecutiveExhausted: 0 },
+      counters: { retriesExhausted: 0, suspensions: 0 },
       updatedAt: new Date().toISOString(),
       ...overrides,
     };

@@ -137,7 +137,7 @@ describe('secret rotation with a grace period, with time skipping', () => {
       previousSecret: { secret: previous, expiresAt: new Date(now + 24 * H).toISOString() },
       status: 'active',
       preferences: { pendingNotifications: true },
-      counters: { retriesExhausted: 0, suspensions: 0, consecutiveExhausted: 0 },
+      counters: { retriesExhausted: 0, suspensions: 0 },
       updatedAt: new Date(now).toISOString(),
     };
     const handle = await ts.client.workflow.start<typeof endpointEntity>('endpointEntity', {

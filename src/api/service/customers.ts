@@ -48,7 +48,7 @@ export function createCustomerService({ client, config, endpoints }: ServiceCont
       apiKeyHash,
       status: 'active',
       preferences: { pendingNotifications: true },
-      counters: { retriesExhausted: 0, suspensions: 0, consecutiveExhausted: 0 },
+      counters: { retriesExhausted: 0, suspensions: 0 },
       updatedAt: new Date().toISOString(),
     };
     try {

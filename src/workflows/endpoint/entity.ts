@@ -132,7 +132,6 @@ export class EndpointEntity {
     if (state.status === 'active') return;
     state.status = 'active';
     state.suspension = undefined;
-    state.counters.consecutiveExhausted = 0;
     this.carried.probe = undefined;
     metrics.reactivated(state.environment, recovered ? 'recovery' : 'customer');
     this.tellOperator(recovered ? 'endpoint.recovered' : 'endpoint.reactivated', {});
@@ -282,7 +281,6 @@ export class EndpointEntity {
     // An Update: the document stores itself only once the suspension is recorded, and then knows the endpoint's status.
     setHandler(reportExhaustedUpdate, ({ documentId, lastError, gone }) => {
       state.counters.retriesExhausted += 1;
-      state.counters.consecutiveExhausted += 1;
       this.noteError(lastError);
       this.tellOperator('document.exhausted', { documentId, lastError, reason: gone ? 'gone' : 'retries exhausted' });
       this.suspend(
