@@ -1,9 +1,9 @@
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../src/activities';
-import { createPendingCounter } from '../src/pending/counts';
-import { pendingKeyTail, pendingObjectKey } from '../src/pending/keys';
-import { createPendingStore } from '../src/pending/queue';
+import { createPendingCounter } from '../src/bucket/counts';
+import { pendingKeyTail, pendingObjectKey } from '../src/bucket/keys';
+import { createPendingQueue } from '../src/bucket/queue';
 import { createS3Client } from '../src/lib/s3';
 import type { PendingEntry } from '../src/domain/schemas';
 import type { TestStack } from '../test/helpers/stack';
@@ -78,7 +78,7 @@ export async function benchListings(stack: TestStack, objects: number): Promise<
       });
     },
   });
-  const store = createPendingStore({ s3, config });
+  const store = createPendingQueue({ s3, config });
   const counter = createPendingCounter({ store, client: countingClient });
   const activities = createActivities({
     s3,

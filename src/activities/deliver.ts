@@ -11,7 +11,7 @@ import { attemptOutcome, type Metrics } from '../lib/metrics';
 import { isPrivateUrl } from '../lib/private-address';
 import type { SecretSeal } from '../lib/secret-seal';
 import { webhookHeaders } from '../lib/signature';
-import type { PendingStore } from '../pending/queue';
+import type { PendingQueue } from '../bucket/queue';
 import { heartbeating } from './heartbeat';
 
 export interface EndpointReader {
@@ -126,7 +126,7 @@ export function createDeliverActivities(deps: {
   http: Dispatcher;
   endpoints: EndpointReader;
   slots: SlotReserver;
-  store: PendingStore;
+  store: PendingQueue;
   seal: SecretSeal;
   config: Config;
   metrics: Metrics;

@@ -7,7 +7,7 @@ import type { Metrics } from '../lib/metrics';
 import { isPrivateUrl } from '../lib/private-address';
 import { endpointShare, withPlace, type SendGuards } from '../lib/send-guards';
 import type { EndpointState, Environment } from '../domain/schemas';
-import type { PendingCounter } from '../pending/counts';
+import type { PendingCounter } from '../bucket/counts';
 import { postSigned, type EndpointReader } from './deliver';
 import type { PendingSummary } from './pending';
 

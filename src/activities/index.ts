@@ -6,9 +6,9 @@ import type { Config } from '../config';
 import type { Metrics } from '../lib/metrics';
 import { SecretSeal } from '../lib/secret-seal';
 import { createSendGuards, type SendGuards } from '../lib/send-guards';
-import { createColdStore } from '../pending/cold';
-import { createPendingCounter } from '../pending/counts';
-import { createPendingStore } from '../pending/queue';
+import { createColdStore } from '../bucket/cold';
+import { createPendingCounter } from '../bucket/counts';
+import { createPendingQueue } from '../bucket/queue';
 import { createDeliverActivities, type EndpointReader, type SlotReserver } from './deliver';
 import { createEndpointActivities } from './endpoint';
 import { createOperatorActivities } from './operator';
@@ -37,7 +37,7 @@ export interface ActivityDeps {
 
 /** All activities, built from their clients so tests can hand in real servers on their own ports. */
 export function createActivities(deps: ActivityDeps) {
-  const store = createPendingStore(deps);
+  const store = createPendingQueue(deps);
   const coldStore = createColdStore(deps);
   const counter = createPendingCounter({ store, client: deps.client });
   const guards = deps.guards ?? createSendGuards(deps.config);

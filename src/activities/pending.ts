@@ -3,10 +3,10 @@ import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Metrics } from '../lib/metrics';
 import type { DocumentInput, Environment } from '../domain/schemas';
-import type { ColdStore } from '../pending/cold';
-import type { PendingCounter } from '../pending/counts';
-import { positionAt } from '../pending/keys';
-import type { PendingObject, PendingStore, StoredDocument } from '../pending/queue';
+import type { ColdStore } from '../bucket/cold';
+import type { PendingCounter } from '../bucket/counts';
+import { positionAt } from '../bucket/keys';
+import type { PendingObject, PendingQueue, StoredDocument } from '../bucket/queue';
 import type { EndpointReader } from './deliver';
 import { emitOperatorEvent } from './operator';
 
@@ -41,7 +41,7 @@ export interface PendingSummary {
  * off by a timeout, and a retried activity resumes where the last one got to instead of starting over.
  */
 async function scan<T extends { after?: string }>(
-  store: PendingStore,
+  store: PendingQueue,
   where: Where,
   initial: T,
   fold: (acc: T, page: PendingObject[]) => boolean | void,
@@ -72,7 +72,7 @@ function refused(err: unknown): boolean {
 
 /** The bucket's side of a document's life: stored, expired to the cold store, removed; and the entity's reads. */
 export function createPendingActivities(deps: {
-  store: PendingStore;
+  store: PendingQueue;
   coldStore: ColdStore;
   counter: PendingCounter;
   endpoints: EndpointReader;

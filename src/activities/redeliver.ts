@@ -3,7 +3,7 @@ import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@
 import type { Config } from '../config';
 import { deliveryWorkflowId, endpointWorkflowId } from '../domain/ids';
 import type { Environment } from '../domain/schemas';
-import type { PendingStore } from '../pending/queue';
+import type { PendingQueue } from '../bucket/queue';
 import { heartbeating } from './heartbeat';
 import {
   redeliverUpdate,
@@ -49,7 +49,7 @@ const REPLAY_STEP_BUDGET_MS = 10_000;
  * The entity's side of the protocol, run as activities because a workflow cannot run an Update itself: each one runs
  * Updates on other workflows and returns their answers.
  */
-export function createRedeliverActivities(deps: { client: Client; store: PendingStore; config: Config }) {
+export function createRedeliverActivities(deps: { client: Client; store: PendingQueue; config: Config }) {
   const { client, store } = deps;
 
   /**

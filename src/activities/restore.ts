@@ -6,7 +6,7 @@ import { deliveryWorkflowId, endpointWorkflowId } from '../domain/ids';
 import type { Environment } from '../domain/schemas';
 import { startDocumentWorkflow } from '../lib/document-start';
 import type { Metrics } from '../lib/metrics';
-import type { ColdStore, RestorePageRecord } from '../pending/cold';
+import type { ColdStore, RestorePageRecord } from '../bucket/cold';
 import { documentsArrivedSignal } from '../workflows/messages';
 import type { RestoreProgress } from '../workflows/restore';
 import { heartbeating } from './heartbeat';

@@ -6,7 +6,7 @@ import { createDeliverActivities, type EndpointReader } from '../../src/activiti
 import type { DocumentInput, EndpointState } from '../../src/domain/schemas';
 import { createDeliveryAgent } from '../../src/lib/http-agent';
 import { createMetrics } from '../../src/lib/metrics';
-import type { PendingStore } from '../../src/pending/queue';
+import type { PendingQueue } from '../../src/bucket/queue';
 import { SecretSeal } from '../../src/lib/secret-seal';
 import { generateWebhookSecret } from '../../src/lib/signature';
 import { freePort } from '../../scripts/lib/stack';
@@ -24,7 +24,7 @@ const document: DocumentInput = {
 };
 
 /** Documents here are sent by value: nothing is read from a bucket. */
-const store = {} as PendingStore;
+const store = {} as PendingQueue;
 /** The endpoints here hold their secrets in the clear, as entities made before sealing do; both sign alike. */
 const seal = new SecretSeal(testConfig().SECRET_KEYS);
 

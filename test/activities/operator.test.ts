@@ -10,7 +10,7 @@ import { createDeliveryAgent, createOperatorAgent } from '../../src/lib/http-age
 import { createMetrics } from '../../src/lib/metrics';
 import { createSendGuards } from '../../src/lib/send-guards';
 import { generateWebhookSecret } from '../../src/lib/signature';
-import type { PendingStore } from '../../src/pending/queue';
+import type { PendingQueue } from '../../src/bucket/queue';
 import { SecretSeal } from '../../src/lib/secret-seal';
 import { testConfig } from '../helpers/config';
 import { always, startReceiver, type Receiver } from '../helpers/receiver';
@@ -72,7 +72,7 @@ describe('operator events on a private network, with the customers’ policy in 
       http: createDeliveryAgent(config),
       endpoints: { get: async () => endpoint },
       slots: { reserve: async () => Date.now() },
-      store: {} as PendingStore,
+      store: {} as PendingQueue,
       seal: new SecretSeal(config.SECRET_KEYS),
       config,
       metrics: createMetrics(),

@@ -15,8 +15,8 @@ import { createDeliveryAgent } from '../../src/lib/http-agent';
 import { createMetrics, registerSendGauges } from '../../src/lib/metrics';
 import { createSendGuards } from '../../src/lib/send-guards';
 import { generateWebhookSecret } from '../../src/lib/signature';
-import type { PendingCounter } from '../../src/pending/counts';
-import type { PendingStore } from '../../src/pending/queue';
+import type { PendingCounter } from '../../src/bucket/counts';
+import type { PendingQueue } from '../../src/bucket/queue';
 import { SecretSeal } from '../../src/lib/secret-seal';
 import { testConfig } from '../helpers/config';
 import { always, startReceiver, type Receiver } from '../helpers/receiver';
@@ -88,7 +88,7 @@ describe("every sending path takes a place in its endpoint's share; scheduled at
     registerSendGauges(metrics.registry, guards);
     const slots = { reserve: async () => Date.now() };
     const seal = new SecretSeal(config.SECRET_KEYS);
-    const store = {} as PendingStore;
+    const store = {} as PendingQueue;
     return {
       metrics,
       deliver: createDeliverActivities({ http, endpoints, slots, store, seal, config, metrics, guards }),

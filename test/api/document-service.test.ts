@@ -7,8 +7,8 @@ import type { EndpointReader } from '../../src/activities';
 import type { EndpointState } from '../../src/domain/schemas';
 import { createMetrics } from '../../src/lib/metrics';
 import { SecretSeal } from '../../src/lib/secret-seal';
-import type { PendingCounter } from '../../src/pending/counts';
-import type { PendingStore } from '../../src/pending/queue';
+import type { PendingCounter } from '../../src/bucket/counts';
+import type { PendingQueue } from '../../src/bucket/queue';
 import { testConfig } from '../helpers/config';
 
 describe('document submission', () => {
@@ -34,7 +34,7 @@ describe('document submission', () => {
       config: testConfig(),
       metrics: createMetrics(),
       s3: {} as S3Client,
-      store: {} as PendingStore,
+      store: {} as PendingQueue,
       counter: {} as PendingCounter,
       clock: async () => Date.now(),
       seal: new SecretSeal(testConfig().SECRET_KEYS),

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
 import { waitFor } from '../../scripts/lib/stack';
-import { parsePendingKeyTail } from '../../src/pending/keys';
+import { parsePendingKeyTail } from '../../src/bucket/keys';
 import { always, startReceiver, type Receiver } from '../helpers/receiver';
 import { listKeys } from '../helpers/s3';
 import type { S3Proxy } from '../helpers/s3-proxy';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { freePort, startS3 } from '../../scripts/lib/stack';
-import { listPages } from '../../src/pending/listing';
+import { listPages } from '../../src/bucket/listing';
 
 /** A real versitygw on a temporary directory and a free port; returns the config variables that point at it. */
 export async function startTestS3() {

@@ -4,14 +4,14 @@ import type { Client } from '@temporalio/client';
 import type { EndpointReader } from '../../activities';
 import type { Config } from '../../config';
 import type { Metrics } from '../../lib/metrics';
-import type { PendingCounter } from '../../pending/counts';
-import type { PendingStore } from '../../pending/queue';
+import type { PendingCounter } from '../../bucket/counts';
+import type { PendingQueue } from '../../bucket/queue';
 
 /** What every part of the service works with: one lazily connected Temporal client, the bucket, the config. */
 export interface ServiceContext {
   client: Client;
   s3: S3Client;
-  store: PendingStore;
+  store: PendingQueue;
   /** A customer's pending count at one S3 request (pending/counts.ts). */
   counter: PendingCounter;
   endpoints: EndpointReader;

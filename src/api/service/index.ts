@@ -5,8 +5,8 @@ import { ENVIRONMENTS } from '../../domain/schemas';
 import { createMetrics, type Metrics } from '../../lib/metrics';
 import { SecretSeal } from '../../lib/secret-seal';
 import { createEndpointReader } from '../../lib/temporal';
-import { createPendingCounter } from '../../pending/counts';
-import { createPendingStore } from '../../pending/queue';
+import { createPendingCounter } from '../../bucket/counts';
+import { createPendingQueue } from '../../bucket/queue';
 import type { ServiceContext } from './context';
 import { createCustomerService } from './customers';
 import { createDocumentService } from './documents';
@@ -28,7 +28,7 @@ export function createDeliveryService({
   metrics?: Metrics;
   clock?: () => Promise<number>;
 }) {
-  const store = createPendingStore({ s3, config });
+  const store = createPendingQueue({ s3, config });
   const context: ServiceContext = {
     client,
     s3,

@@ -1,7 +1,7 @@
 import { WorkflowUpdateStage } from '@temporalio/client';
 import { deliveryWorkflowId, endpointWorkflowId } from '../../domain/ids';
 import type { DocumentState, DocumentType, Environment } from '../../domain/schemas';
-import { parsePendingKeyTail } from '../../pending/keys';
+import { parsePendingKeyTail } from '../../bucket/keys';
 import { acknowledgeUpdate, redeliverUpdate, resendPendingUpdate } from '../../workflows/messages';
 import { AppError } from '../errors';
 import { rethrowTemporal, type TemporalErrorMeaning } from '../temporal-errors';

@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { IdSchema, type DocumentType, type Environment } from '../domain/schemas';
-import type { PendingObject, PendingStore } from './queue';
+import type { PendingObject, PendingQueue } from './queue';
 
 /** One listing's worth of keys: a prefix this small is counted from the bucket itself. */
 const COUNTED_FROM_LISTING = 1000;
@@ -35,7 +35,7 @@ function pendingQuery(environment: Environment, customerId: string, type: Docume
  * `DeliveryStatus = pending` while its object is in the bucket (set once it is written, a restored document's from
  * its start; changed once it is removed).
  */
-export function createPendingCounter({ store, client }: { store: PendingStore; client: Client }) {
+export function createPendingCounter({ store, client }: { store: PendingQueue; client: Client }) {
   return {
     async count(environment: Environment, customerId: string): Promise<PendingCounts> {
       const { objects: oldest, truncated } = await store.listing(environment, customerId, {

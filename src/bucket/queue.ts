@@ -29,7 +29,7 @@ export const FILTERED_PAGE_LISTINGS = 5;
  * it. The prefix is the queue of pending documents: the API, notifications, probes and replay all read it here, so no
  * process or workflow has to hold the list. (Expired documents go on to the cold store, cold.ts.)
  */
-export function createPendingStore({ s3, config }: { s3: S3Client; config: Config }) {
+export function createPendingQueue({ s3, config }: { s3: S3Client; config: Config }) {
   const bucketOf = (environment: Environment) => config.buckets[environment];
   const entryOf = (document: DocumentInput, pendingSince: string): PendingEntry => ({
     id: document.id,
@@ -161,4 +161,4 @@ export function createPendingStore({ s3, config }: { s3: S3Client; config: Confi
   };
 }
 
-export type PendingStore = ReturnType<typeof createPendingStore>;
+export type PendingQueue = ReturnType<typeof createPendingQueue>;

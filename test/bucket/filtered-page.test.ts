@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { createS3Client, ensureBuckets } from '../../src/lib/s3';
-import { pendingObjectKey } from '../../src/pending/keys';
-import { createPendingStore, FILTERED_PAGE_LISTINGS } from '../../src/pending/queue';
+import { pendingObjectKey } from '../../src/bucket/keys';
+import { createPendingQueue, FILTERED_PAGE_LISTINGS } from '../../src/bucket/queue';
 import type { Config } from '../../src/config';
 import type { PendingEntry } from '../../src/domain/schemas';
 import { testConfig } from '../helpers/config';
@@ -63,7 +63,7 @@ describe('a filtered page of the pending list reads a bounded share of the bucke
   });
 
   it('ends short with a cursor after its listings, and the cursor reaches the event', async () => {
-    const store = createPendingStore({ s3, config });
+    const store = createPendingQueue({ s3, config });
     const pages: { items: number; listings: number }[] = [];
     let after: string | undefined;
     let found: string[] = [];
