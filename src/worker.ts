@@ -11,7 +11,8 @@ import { startMetricsServer } from './lib/metrics-server';
 import { createS3Client, ensureBuckets } from './lib/s3';
 import { installSdkMetrics } from './lib/sdk-metrics';
 import { createSendGuards } from './lib/send-guards';
-import { createEndpointReader, createSlotReserver, dataConverter } from './lib/temporal';
+import { createEndpointReader, dataConverter } from './lib/temporal';
+import { createSlotReserver } from './rate-limit/reserver';
 import { watchWorkerCount } from './lib/worker-count';
 import type { MetricsSinks } from './workflows/sinks';
 

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { request, type Dispatcher } from 'undici';
 import type { Config } from '../config';
 import type { Attempt, DocumentInput, EndpointState, Environment } from '../domain/schemas';
@@ -12,31 +11,14 @@ import { isPrivateUrl } from '../lib/private-address';
 import type { SecretSeal } from '../lib/secret-seal';
 import { webhookHeaders } from '../lib/signature';
 import type { PendingQueue } from '../bucket/queue';
+import { createSlotWaiter } from '../rate-limit/attempt';
+import type { SlotReserver } from '../rate-limit/reserver';
 import { heartbeating } from './heartbeat';
 
 export interface EndpointReader {
   /** The endpoint's current configuration, or undefined when the customer has none in that environment. */
   get(environment: Environment, customerId: string): Promise<EndpointState | undefined>;
 }
-
-/** Hands out a rate-limited endpoint's send slots (its entity workflow does, one at a time). */
-export interface SlotReserver {
-  /**
-   * The moment (epoch ms) reserved for one request to the endpoint, not before `notBefore`; undefined when the entity
-   * hands out no more in its current run (it is about to continue as new): ask again in a moment.
-   */
-  reserve(environment: Environment, customerId: string, notBefore: number): Promise<number | undefined>;
-}
-
-/**
- * A reserved slot passed by more than this is not used: sending now could crowd the slots after it. Within it, the
- * 10% margin RATE_WINDOW_MS keeps between slots absorbs the lateness.
- */
-const LATE_SLOT_MS = 100;
-/** The workflow wakes this long before a far slot and the attempt waits out the rest (never more than the inline wait). */
-const SLOT_LEAD_MS = 2_000;
-/** An entity that hands out no slot in this run has its next one within about this long. */
-const ROLLOVER_WAIT_MS = 1_000;
 
 /**
  * A pending document is attempted by reference: its body is read from the bucket at `objectKey`, so a probe, a
@@ -140,26 +122,7 @@ export function createDeliverActivities(deps: {
   const { http, endpoints, slots, store, seal, config, metrics } = deps;
   const { shares, breakers, pacer } = deps.guards ?? createSendGuards(config);
   const clock = deps.clock ?? (async () => Date.now());
-  const inlineWaitMs = config.RATE_LIMIT_INLINE_WAIT;
-  const slotLeadMs = Math.min(SLOT_LEAD_MS, inlineWaitMs);
-
-  /**
-   * For a rate-limited endpoint, the slot to send in. The one reserved earlier is used unless it has passed (the
-   * workflow woke late, as after an outage); otherwise a fresh one is reserved, and like any fresh one it may be far
-   * enough off to be waited for by the workflow. Undefined: no limit.
-   */
-  async function slotFor(
-    input: AttemptDeliveryInput,
-    endpoint: EndpointState,
-    now: () => number,
-  ): Promise<{ at: number; reserved: boolean } | 'later' | undefined> {
-    const reserved = input.slotAt ? Date.parse(input.slotAt) : undefined;
-    if (reserved !== undefined && reserved > now() - LATE_SLOT_MS) return { at: reserved, reserved: true };
-    if (!endpoint.rateLimit) return undefined;
-    // A little ahead of now: the slot must not have passed by the time the answer is back.
-    const at = await slots.reserve(input.document.environment, input.document.customerId, now() + 50);
-    return at === undefined ? 'later' : { at, reserved: false };
-  }
+  const waitForSlot = createSlotWaiter({ slots, pacer, inlineWaitMs: config.RATE_LIMIT_INLINE_WAIT });
 
   /** The bytes a receiver gets: the document's, or (by reference) its stored object's; undefined once that is gone. */
   async function bodyOf(document: DocumentInput | DocumentRef): Promise<string | undefined> {
@@ -238,16 +201,17 @@ export function createDeliverActivities(deps: {
       const clockAt = await clock();
       const since = Date.now();
       const now = () => clockAt + Date.now() - since;
-      const slot = await slotFor(input, endpoint, now);
-      if (slot === 'later') return { ...failed, busyForMs: ROLLOVER_WAIT_MS };
-      if (slot !== undefined) {
-        const wait = slot.at - now();
-        if (wait > inlineWaitMs && !slot.reserved) {
-          return { ...failed, throttledUntil: new Date(slot.at).toISOString(), slotLeadMs };
-        }
-        if (wait > 0) await sleep(wait);
-      }
-      if (endpoint.rateLimit) await sleep(pacer.book(share.key, endpoint.rateLimit, now()));
+      const { environment, customerId } = input.document;
+      const { rateLimit } = endpoint;
+      const notYet = await waitForSlot({
+        environment,
+        customerId,
+        rateLimit,
+        slotAt: input.slotAt,
+        paceKey: share.key,
+        now,
+      });
+      if (notYet) return { ...failed, ...notYet };
       const outcome = await send(
         document.id,
         body,

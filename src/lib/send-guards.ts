@@ -2,7 +2,7 @@ import type { Config } from '../config';
 import type { Environment } from '../domain/environments';
 import { CircuitBreakers } from './circuit-breaker';
 import { EndpointShares, isShareFull } from './endpoint-share';
-import { SendPacer } from './send-pacer';
+import { SendPacer } from '../rate-limit/pacer';
 
 /**
  * What every sending path shares in one worker process: each endpoint's share of it, each URL's breaker, and the

@@ -1,11 +1,8 @@
-import { Client, Connection, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import type { EndpointReader } from '../activities';
 import type { Config } from '../config';
-import type { SlotReserver } from '../activities/deliver';
 import { endpointWorkflowId } from '../domain/ids';
-import { reserveSlotUpdate, SLOTS_ROLL_OVER } from '../workflows/messages';
 import type { EndpointState } from '../domain/schemas';
 import { AesGcmPayloadCodec } from './payload-codec';
 
@@ -40,23 +37,3 @@ export function createEndpointReader(client: Client): EndpointReader {
     },
   };
 }
-
-/** Slots of a rate-limited endpoint, reserved by an Update on its entity (which serialises them for every worker). */
-export function createSlotReserver(client: Client): SlotReserver {
-  return {
-    async reserve(environment, customerId, notBefore) {
-      try {
-        const at = await client.workflow
-          .getHandle(endpointWorkflowId(environment, customerId))
-          .executeUpdate(reserveSlotUpdate, { args: [{ notBefore: new Date(notBefore).toISOString() }] });
-        return Date.parse(at);
-      } catch (err) {
-        // Refused by its validator (nothing enters the history): the run has handed out its share of slots.
-        if (err instanceof WorkflowUpdateFailedError && failureType(err.cause) === SLOTS_ROLL_OVER) return undefined;
-        throw err;
-      }
-    },
-  };
-}
-
-const failureType = (err: unknown) => (err instanceof ApplicationFailure ? err.type : undefined);

@@ -13,8 +13,8 @@ import type { Activities } from '../../activities';
 import type { EndpointEmailInput, EndpointSettings } from '../../activities/endpoint';
 import type { OperatorEvent } from '../../domain/operator-events';
 import type { EndpointState } from '../../domain/schemas';
-import { RATE_WINDOW_MS } from '../../domain/rate-limit';
 import { isSigningSecret } from '../../domain/secrets';
+import { nextSlot } from '../../rate-limit/slots';
 import { metrics } from '../sinks';
 import {
   configureEndpointUpdate,
@@ -206,8 +206,8 @@ export class EndpointEntity {
         this.slotsHandedOut += 1;
         const now = Math.max(Date.now(), Date.parse(notBefore) || 0);
         if (!state.rateLimit) return new Date(now).toISOString();
-        const at = Math.max(now, this.carried.nextSlotAt ?? 0);
-        this.carried.nextSlotAt = at + RATE_WINDOW_MS / state.rateLimit;
+        const { at, next } = nextSlot(now, this.carried.nextSlotAt, state.rateLimit);
+        this.carried.nextSlotAt = next;
         return new Date(at).toISOString();
       },
       {

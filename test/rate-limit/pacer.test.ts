@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { RATE_WINDOW_MS } from '../../src/domain/rate-limit';
-import { SendPacer } from '../../src/lib/send-pacer';
+import { RATE_WINDOW_MS } from '../../src/rate-limit/slots';
+import { SendPacer } from '../../src/rate-limit/pacer';
 
 /** The most sends any window of RATE_WINDOW_MS holds, as a receiver counting them would. */
 function busiestWindow(times: number[]): number {

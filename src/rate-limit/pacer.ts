@@ -1,4 +1,4 @@
-import { RATE_WINDOW_MS } from '../domain/rate-limit';
+import { RATE_WINDOW_MS } from './slots';
 
 // A rate-limited endpoint's slots come from its entity, spaced for every worker process; a slot is a time the request
 // is meant to go out, but it goes out when the slot's answer is back and the process gets to it, so a late send
