@@ -2,27 +2,22 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config';
-import { OPERATOR_FAIRNESS_KEY } from '../domain/fairness';
-import { operatorEventWorkflowId, type OperatorEvent } from '../domain/operator-events';
+import { operatorEventStart, type OperatorEvent } from '../domain/operator-events';
 import { logger } from '../lib/logger';
 import { withPlace, type SendGuards } from '../lib/send-guards';
 import { postSigned } from './deliver';
 
 /**
- * Starts the workflow that sends an operator event, from an activity or the API. Best effort: a failure to start is
- * logged and never fails the caller; the same event id started twice is one event.
+ * Starts the workflow that sends an operator event from an activity, as the entity starts one from its outbox (both by
+ * operatorEventStart). Best effort: a failure to start is logged and never fails the caller; the same event id started
+ * twice is one event.
  */
 export async function emitOperatorEvent(client: Client, config: Config, event: OperatorEvent): Promise<void> {
   if (!config.OPERATOR_WEBHOOK_URL) return;
   try {
     // Bounded: with Temporal unreachable the client would retry for long, holding up the caller's real work.
     await client.withDeadline(Date.now() + 5_000, () =>
-      client.workflow.start('operatorEvent', {
-        workflowId: operatorEventWorkflowId(event.id),
-        taskQueue: config.TASK_QUEUE,
-        args: [event],
-        priority: { fairnessKey: OPERATOR_FAIRNESS_KEY },
-      }),
+      client.workflow.start('operatorEvent', { ...operatorEventStart(event), taskQueue: config.TASK_QUEUE }),
     );
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) {

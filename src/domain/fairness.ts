@@ -16,6 +16,3 @@ export function fairnessKey(environment: Environment, customerId: string): strin
   if (Buffer.byteLength(key) <= MAX_KEY_BYTES) return key;
   return `${environment}:${createHash('sha256').update(customerId).digest('base64url').slice(0, 43)}`;
 }
-
-/** The operator's own events share one key. */
-export const OPERATOR_FAIRNESS_KEY = 'operator';

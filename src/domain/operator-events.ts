@@ -31,7 +31,15 @@ export interface OperatorEvent {
   };
 }
 
-/** The workflow that sends one event: one per event id, so a producer retried does not send it twice. */
-export function operatorEventWorkflowId(eventId: string): string {
-  return `operator-event:${eventId}`;
+/**
+ * How every operator event starts, whoever starts it (the entity's outbox as a child, an activity by the client): one
+ * workflow per event id, so a producer retried does not send it twice, under the operator's own fairness key, so a
+ * burst of events queues beside the customers' work, not in front of it.
+ */
+export function operatorEventStart(event: OperatorEvent) {
+  return {
+    workflowId: `operator-event:${event.id}`,
+    args: [event] as [OperatorEvent],
+    priority: { fairnessKey: 'operator' },
+  };
 }

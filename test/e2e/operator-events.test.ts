@@ -98,5 +98,16 @@ describe('operator events, end to end', () => {
     assert.equal(new Set(ids).size, ids.length, `duplicates among ${ids.join(', ')}`);
     // No secret of the customer's, no payload of theirs: ids and reasons only.
     assert.ok(operator.received.every((r) => !r.body.includes('whsec_')));
+    // Started one way, by the entity (suspended, recovered, reactivated) or an activity (exhausted, expired,
+    // restored): each under the operator's fairness key, beside the customers' work rather than in one's turn.
+    const client = await stack.temporalClient();
+    try {
+      for (const id of ids) {
+        const { raw } = await client.workflow.getHandle(`operator-event:${id}`).describe();
+        assert.equal(raw.workflowExecutionInfo?.priority?.fairnessKey, 'operator', `the fairness key of event ${id}`);
+      }
+    } finally {
+      await client.connection.close();
+    }
   });
 });

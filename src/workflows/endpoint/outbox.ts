@@ -2,7 +2,7 @@ import { condition, ParentClosePolicy, startChild } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { EndpointEmailInput, EndpointSettings } from '../../activities/endpoint';
 import { endpointEmailWorkflowId, notificationWorkflowId } from '../../domain/ids';
-import { operatorEventWorkflowId, type OperatorEvent } from '../../domain/operator-events';
+import { operatorEventStart, type OperatorEvent } from '../../domain/operator-events';
 import type { EndpointState } from '../../domain/schemas';
 import { operatorEvent } from '../operator';
 import { endpointEmail } from './email';
@@ -32,11 +32,7 @@ async function startMessage(message: OutboxMessage, state: EndpointState, settin
   const parentClosePolicy = ParentClosePolicy.ABANDON;
   try {
     if (message.kind === 'operator') {
-      await startChild(operatorEvent, {
-        workflowId: operatorEventWorkflowId(message.event.id),
-        parentClosePolicy,
-        args: [message.event],
-      });
+      await startChild(operatorEvent, { ...operatorEventStart(message.event), parentClosePolicy });
     } else if (message.kind === 'email') {
       const { email } = message;
       await startChild(endpointEmail, {
