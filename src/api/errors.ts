@@ -16,9 +16,9 @@ export class AppError extends Error {
     super(message);
   }
 
-  static validation(error: ZodError, where: string): AppError {
+  static validation(error: ZodError, part: string): AppError {
     const details = error.issues.map((issue) => ({
-      path: [where, ...issue.path.map(String)].join('.'),
+      path: [part, ...issue.path.map(String)].join('.'),
       message: issue.message,
       code: issue.code,
     }));

@@ -29,15 +29,15 @@ export function handle<S extends Schemas>(
         ]);
       }
       const input: Record<string, unknown> = {};
-      for (const where of ['params', 'query', 'body'] as const) {
-        const schema = schemas[where];
+      for (const part of ['params', 'query', 'body'] as const) {
+        const schema = schemas[part];
         if (!schema) continue;
         // No body at all is an empty object (`POST /pending/resend` without one resends everything); a JSON `null`
         // or array is a body, and the schema refuses it.
-        const value = where === 'body' && !hasBody(req) ? {} : (req[where] ?? {});
+        const value = part === 'body' && !hasBody(req) ? {} : (req[part] ?? {});
         const result = schema.safeParse(value);
-        if (!result.success) throw AppError.validation(result.error, where);
-        input[where] = result.data;
+        if (!result.success) throw AppError.validation(result.error, part);
+        input[part] = result.data;
       }
       await handler(input as Parsed<S>, req, res);
     } catch (err) {

@@ -64,7 +64,7 @@ export interface EndpointEntityInput {
  */
 export class EndpointEntity {
   /** What the next run starts from: the state and the loops' positions, small whatever is pending. */
-  readonly carried: EndpointEntityInput & { outbox: OutboxMessage[] };
+  readonly nextRun: EndpointEntityInput & { outbox: OutboxMessage[] };
   /** Bumped whenever the bucket is known to have new documents: the reminder loop looks again. */
   arrivals = 0;
   settings!: EndpointSettings;
@@ -73,11 +73,11 @@ export class EndpointEntity {
   private changed = true;
 
   constructor(input: EndpointEntityInput) {
-    this.carried = { ...input, outbox: input.outbox ?? [] };
+    this.nextRun = { ...input, outbox: input.outbox ?? [] };
   }
 
   get state(): EndpointState {
-    return this.carried.state;
+    return this.nextRun.state;
   }
 
   get where() {
@@ -121,7 +121,7 @@ export class EndpointEntity {
     state.counters.suspensions += 1;
     metrics.suspended(state.environment, kind);
     this.tellOperator('endpoint.suspended', { reason });
-    if (this.carried.replay?.reason === 'replay') this.carried.replay = undefined;
+    if (this.nextRun.replay?.reason === 'replay') this.nextRun.replay = undefined;
     this.publish();
     // Sent one window later, so documents failing together are counted in it; not at all if it recovers by then.
     if (kind === 'failing') this.email('suspended');
@@ -132,7 +132,7 @@ export class EndpointEntity {
     if (state.status === 'active') return;
     state.status = 'active';
     state.suspension = undefined;
-    this.carried.probe = undefined;
+    this.nextRun.probe = undefined;
     metrics.reactivated(state.environment, recovered ? 'recovery' : 'customer');
     this.tellOperator(recovered ? 'endpoint.recovered' : 'endpoint.reactivated', {});
     // Everything missed is redelivered, oldest first.
@@ -143,13 +143,13 @@ export class EndpointEntity {
 
   /** Walks the whole bucket again from its oldest document. */
   startPass(reason: ReplayPass['reason']): void {
-    this.carried.replay = { reason };
+    this.nextRun.replay = { reason };
   }
 
   private email(kind: EndpointEmailInput['kind']): void {
     if (!this.state.suspensionEmail) return;
     const email = { kind, ...this.where, suspendedAt: this.state.suspension?.at, at: new Date().toISOString() };
-    this.carried.outbox.push({ kind: 'email', email, afterWindow: kind === 'suspended' });
+    this.nextRun.outbox.push({ kind: 'email', email, afterWindow: kind === 'suspended' });
   }
 
   /**
@@ -164,13 +164,13 @@ export class EndpointEntity {
     const timestamp = new Date().toISOString();
     const { environment, customerId } = this.where;
     const id = `op_${type}_${environment}_${customerId}_${Date.now()}${data.documentId ? `_${data.documentId}` : ''}`;
-    this.carried.outbox.push({ kind: 'operator', event: { id, type, timestamp, data: { ...this.where, ...data } } });
+    this.nextRun.outbox.push({ kind: 'operator', event: { id, type, timestamp, data: { ...this.where, ...data } } });
   }
 
   /** A notification (or reminder) describing what is pending when it is sent, unless the customer opted out. */
   notify(reminder: boolean): void {
     if (!this.state.notificationUrl || !this.state.preferences.pendingNotifications) return;
-    this.carried.outbox.push({ kind: 'notification', notificationId: `ntf_${uuid4()}`, reminder });
+    this.nextRun.outbox.push({ kind: 'notification', notificationId: `ntf_${uuid4()}`, reminder });
   }
 
   registerHandlers(): void {
@@ -199,15 +199,15 @@ export class EndpointEntity {
     // An Update: the attempt about to send is answered with its slot's time, and waits for it.
     // No memo write: a slot changes nothing anyone reads. Each accepted one is an Update in this run's history, so a
     // run hands out at most maxSlotsPerRun: a refusal by the validator writes nothing, and the sender asks the next
-    // run (the carried nextSlotAt keeps the spacing across it).
+    // run (the nextSlotAt handed to the next run keeps the spacing across it).
     setHandler(
       reserveSlotUpdate,
       ({ notBefore }) => {
         this.slotsHandedOut += 1;
         const now = Math.max(Date.now(), Date.parse(notBefore) || 0);
         if (!state.rateLimit) return new Date(now).toISOString();
-        const { at, next } = nextSlot(now, this.carried.nextSlotAt, state.rateLimit);
-        this.carried.nextSlotAt = next;
+        const { at, next } = nextSlot(now, this.nextRun.nextSlotAt, state.rateLimit);
+        this.nextRun.nextSlotAt = next;
         return new Date(at).toISOString();
       },
       {
@@ -343,5 +343,5 @@ export async function endpointEntity(input: EndpointEntityInput): Promise<void> 
   // The memo goes with the new run: left to the server, the run starts with a stale one (seen: the memo the entity was
   // created with, no URL) until its first task publishes, and every attempt reading the endpoint meanwhile would see
   // no webhook, or an old URL or status. (Commands' attributes are not compared on replay: histories replay alike.)
-  await makeContinueAsNewFunc<typeof endpointEntity>({ memo: { endpoint: entity.state } })(entity.carried);
+  await makeContinueAsNewFunc<typeof endpointEntity>({ memo: { endpoint: entity.state } })(entity.nextRun);
 }

@@ -21,17 +21,17 @@ export async function notificationLoop(entity: EndpointEntity): Promise<void> {
     await condition(() => !!state.arrivalsAnnounced || entity.draining());
     if (entity.draining()) return;
     // The window's end is carried across runs, so a continue-as-new inside it does not make it longer.
-    entity.carried.windowEndsAt ??= new Date(Date.now() + entity.settings.notificationWindowMs).toISOString();
-    const wait = Date.parse(entity.carried.windowEndsAt) - Date.now();
+    entity.nextRun.windowEndsAt ??= new Date(Date.now() + entity.settings.notificationWindowMs).toISOString();
+    const wait = Date.parse(entity.nextRun.windowEndsAt) - Date.now();
     if (wait > 0 && (await condition(entity.draining, wait))) return;
-    entity.carried.windowEndsAt = undefined;
+    entity.nextRun.windowEndsAt = undefined;
     // Cleared before the bucket is read (the memo is written with the read's scheduling): a document stored after
     // the read sees the flag down and announces itself again.
     state.arrivalsAnnounced = false;
     entity.publish();
-    const newest = await newestPending({ ...entity.where, after: entity.carried.notifiedThrough });
+    const newest = await newestPending({ ...entity.where, after: entity.nextRun.notifiedThrough });
     if (!newest) continue;
-    entity.carried.notifiedThrough = newest;
+    entity.nextRun.notifiedThrough = newest;
     entity.arrivals += 1;
     entity.notify(false);
   }

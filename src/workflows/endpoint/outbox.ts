@@ -18,10 +18,10 @@ export type OutboxMessage =
 /** Starts each queued email or notification as its own workflow; only the start is awaited. */
 export async function outboxLoop(entity: EndpointEntity): Promise<void> {
   for (;;) {
-    await condition(() => entity.carried.outbox.length > 0 || entity.draining());
-    while (entity.carried.outbox.length > 0) {
-      await startMessage(entity.carried.outbox[0], entity.state, entity.settings);
-      entity.carried.outbox.shift();
+    await condition(() => entity.nextRun.outbox.length > 0 || entity.draining());
+    while (entity.nextRun.outbox.length > 0) {
+      await startMessage(entity.nextRun.outbox[0], entity.state, entity.settings);
+      entity.nextRun.outbox.shift();
     }
     if (entity.draining()) return;
   }

@@ -23,8 +23,8 @@ export async function pendingNotification(input: {
   notificationId: string;
   reminder: boolean;
 }): Promise<string> {
-  const where = { environment: input.environment, customerId: input.customerId };
-  const summary = await summarizePending(where);
+  const customer = { environment: input.environment, customerId: input.customerId };
+  const summary = await summarizePending(customer);
   try {
     const result = await unlessBusy(() => notifyPending({ ...input, summary }));
     if (result !== 'busy') return result;

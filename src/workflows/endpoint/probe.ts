@@ -35,11 +35,11 @@ export async function probeLoop(entity: EndpointEntity): Promise<void> {
     const interval = (step: number) =>
       Math.max(schedule[Math.min(step, schedule.length - 1)], entity.settings.probeMinIntervalMs ?? 0);
     const after = (step: number): ProbeTime => ({ step, at: new Date(Date.now() + interval(step)).toISOString() });
-    const probe = (entity.carried.probe ??= after(0));
+    const probe = (entity.nextRun.probe ??= after(0));
     const wait = Date.parse(probe.at) - Date.now();
     if (wait > 0) {
       await condition(() => !probing() || entity.draining(), wait);
-      if (!probing()) entity.carried.probe = undefined;
+      if (!probing()) entity.nextRun.probe = undefined;
       continue;
     }
     const answer = await probePending({ ...entity.where, candidates: PROBE_CANDIDATES });
@@ -47,7 +47,7 @@ export async function probeLoop(entity: EndpointEntity): Promise<void> {
     // Turned off by the customer while the probe was out: a success does not override that.
     if (answer.outcome === 'delivered' && probing()) entity.reactivate(true);
     // Reactivated (and perhaps suspended anew) while the probe was out: that suspension's probes start over.
-    if (entity.carried.probe !== probe) continue;
-    entity.carried.probe = probing() ? after(probe.step + 1) : undefined;
+    if (entity.nextRun.probe !== probe) continue;
+    entity.nextRun.probe = probing() ? after(probe.step + 1) : undefined;
   }
 }

@@ -17,14 +17,14 @@ const { firstPending, lastDuePending } = proxyActivities<Activities>({
 export async function reminderLoop(entity: EndpointEntity): Promise<void> {
   const { settings } = entity;
   for (;;) {
-    if (entity.carried.remindersQuietUntil) {
-      const quiet = Date.parse(entity.carried.remindersQuietUntil) - Date.now();
+    if (entity.nextRun.remindersQuietUntil) {
+      const quiet = Date.parse(entity.nextRun.remindersQuietUntil) - Date.now();
       if (quiet > 0 && (await condition(entity.draining, quiet))) return;
-      entity.carried.remindersQuietUntil = undefined;
+      entity.nextRun.remindersQuietUntil = undefined;
     }
     if (entity.draining()) return;
     const seen = entity.arrivals;
-    const first = await firstPending({ ...entity.where, after: entity.carried.remindedThrough });
+    const first = await firstPending({ ...entity.where, after: entity.nextRun.remindedThrough });
     // Woken by new documents or at the due time: either way the bucket is read again.
     const woken = () => entity.arrivals !== seen || entity.draining();
     if (!first) {
@@ -37,9 +37,9 @@ export async function reminderLoop(entity: EndpointEntity): Promise<void> {
       continue;
     }
     const dueBy = new Date(Date.now() + settings.reminderBeforeExpiryMs).toISOString();
-    entity.carried.remindedThrough =
-      (await lastDuePending({ ...entity.where, after: entity.carried.remindedThrough, dueBy })) ?? first.tail;
+    entity.nextRun.remindedThrough =
+      (await lastDuePending({ ...entity.where, after: entity.nextRun.remindedThrough, dueBy })) ?? first.tail;
     entity.notify(true);
-    entity.carried.remindersQuietUntil = new Date(Date.now() + settings.notificationWindowMs).toISOString();
+    entity.nextRun.remindersQuietUntil = new Date(Date.now() + settings.notificationWindowMs).toISOString();
   }
 }

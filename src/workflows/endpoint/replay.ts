@@ -33,15 +33,15 @@ export interface ReplayPass {
  */
 export async function replayLoop(entity: EndpointEntity): Promise<void> {
   const mayRun = () =>
-    !!entity.carried.replay && (entity.carried.replay.reason === 'resend' || entity.state.status === 'active');
+    !!entity.nextRun.replay && (entity.nextRun.replay.reason === 'resend' || entity.state.status === 'active');
   for (;;) {
     await condition(() => mayRun() || entity.draining());
     if (entity.draining()) return;
-    const pass = entity.carried.replay!;
+    const pass = entity.nextRun.replay!;
     // The documents the last step queued take their turns first; nothing more is booked meanwhile.
     const wait = pass.resumeAt ? Date.parse(pass.resumeAt) - Date.now() : 0;
     if (wait > 0) {
-      await condition(() => entity.carried.replay !== pass || !mayRun() || entity.draining(), wait);
+      await condition(() => entity.nextRun.replay !== pass || !mayRun() || entity.draining(), wait);
       continue;
     }
     pass.resumeAt = undefined;
@@ -54,14 +54,14 @@ export async function replayLoop(entity: EndpointEntity): Promise<void> {
     });
     entity.noteError(step.lastError);
     // Replaced by a new pass from the start, or ended by a suspension, while the step ran.
-    if (entity.carried.replay !== pass) continue;
+    if (entity.nextRun.replay !== pass) continue;
     pass.after = step.after;
     pass.resumeAt = step.resumeAt;
     // (Steps recorded before they counted their answers count nothing, and replay as they ran.)
     if (step.delivered) pass.delivered = (pass.delivered ?? 0) + step.delivered;
     if (step.failed) pass.failed = (pass.failed ?? 0) + step.failed;
     if (!step.done) continue;
-    entity.carried.replay = undefined;
+    entity.nextRun.replay = undefined;
     // A reactivation whose replay delivered nothing and failed: the endpoint is still down. Suspended again, it is
     // probed again, so its documents are redelivered once it recovers instead of waiting in the bucket until they
     // expire. (Some delivered: it works, and the ones that failed are the receiver's to refuse; they stay pending.)
