@@ -1,15 +1,10 @@
 import { log, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { Environment } from '../../domain/schemas';
-import { BEST_EFFORT, UNTIL_IT_SUCCEEDS, unlessBusy } from '../retry';
+import { BEST_EFFORT, BUCKET_WORK, unlessBusy } from '../retry';
 import { metrics } from '../sinks';
 
-// Reading the bucket must eventually succeed (S3 may be down for a while); long scans heartbeat and resume.
-const { summarizePending } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: UNTIL_IT_SUCCEEDS,
-});
+const { summarizePending } = proxyActivities<Activities>(BUCKET_WORK);
 // Notifications are best effort: a few tries, then given up.
 const { notifyPending } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',

@@ -1,15 +1,11 @@
 import { condition, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import { UNTIL_IT_SUCCEEDS } from '../retry';
+import { BUCKET_WORK } from '../retry';
 import { retryScheduleOr } from '../../domain/schedule';
 import type { EndpointEntity } from './entity';
 
 // A probe waits for a document's attempt (at most a delivery timeout each); the heartbeat notices a dead worker.
-const { probePending } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: UNTIL_IT_SUCCEEDS,
-});
+const { probePending } = proxyActivities<Activities>(BUCKET_WORK);
 
 /** A probe tries the oldest document whose workflow still exists among this many. */
 const PROBE_CANDIDATES = 10;

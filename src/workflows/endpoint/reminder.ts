@@ -1,14 +1,9 @@
 import { condition, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import { UNTIL_IT_SUCCEEDS } from '../retry';
+import { BUCKET_WORK } from '../retry';
 import type { EndpointEntity } from './entity';
 
-// Reading the bucket must eventually succeed (S3 may be down for a while); long scans heartbeat and resume.
-const { firstPending, lastDuePending } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: UNTIL_IT_SUCCEEDS,
-});
+const { firstPending, lastDuePending } = proxyActivities<Activities>(BUCKET_WORK);
 
 /**
  * A reminder when pending documents come within NOTIFICATION_REMINDER of their expiry: the first at once, the ones

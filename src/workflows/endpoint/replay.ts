@@ -1,14 +1,10 @@
 import { condition, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
-import { UNTIL_IT_SUCCEEDS } from '../retry';
+import { BUCKET_WORK } from '../retry';
 import type { EndpointEntity } from './entity';
 
 // A step waits for the documents it handed out (a delivery timeout each at most); the heartbeat notices a dead worker.
-const { replayPending } = proxyActivities<Activities>({
-  startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
-  retry: UNTIL_IT_SUCCEEDS,
-});
+const { replayPending } = proxyActivities<Activities>(BUCKET_WORK);
 
 /**
  * A walk through the bucket, oldest first, redelivering each pending document once. The bucket is the queue: the
