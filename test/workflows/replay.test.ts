@@ -293,6 +293,21 @@ describe('recorded histories replay against today’s workflow code', () => {
     assert.equal(events.at(-1)!.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
   });
 
+  it("since v14 the entity starts operator events under the operator's fairness key; v13's, started without, replay", () => {
+    type Event = {
+      startChildWorkflowExecutionInitiatedEventAttributes?: { workflowId: string; priority?: { fairnessKey?: string } };
+    };
+    const operatorStarts = (version: string) =>
+      (
+        fixtures().find((f) => f.workflowId === `${version}/endpoint-lifecycle-run-1`)!.history as { events: Event[] }
+      ).events
+        .flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes ?? [])
+        .filter((start) => start.workflowId.startsWith('operator-event:'));
+    assert.ok(operatorStarts('v13').length > 0 && operatorStarts('v14').length > 0);
+    assert.ok(operatorStarts('v13').every((start) => start.priority?.fairnessKey === undefined));
+    assert.ok(operatorStarts('v14').every((start) => start.priority?.fairnessKey === 'operator'));
+  });
+
   it('a change that breaks a workflow in flight is caught', async () => {
     const delivered = fixtures().filter((f) => f.workflowId.endsWith('/document-delivered-first-attempt'));
     const broken = await bundle(require.resolve('../fixtures/broken-workflows'));
