@@ -185,7 +185,7 @@ export function createPendingActivities(deps: {
 
     /**
      * What a notification tells the customer: counts by type, the oldest ids (up to 1,000), the earliest expiry. One
-     * listing whatever the bucket holds (pending/counts.ts).
+     * listing whatever the bucket holds (bucket/counts.ts).
      */
     async summarizePending(input: Omit<Where, 'after'>): Promise<PendingSummary> {
       const { events, summaries, oldest } = await counter.count(input.environment, input.customerId);

@@ -12,7 +12,7 @@ export interface ServiceContext {
   client: Client;
   s3: S3Client;
   store: PendingQueue;
-  /** A customer's pending count at one S3 request (pending/counts.ts). */
+  /** A customer's pending count at one S3 request (bucket/counts.ts). */
   counter: PendingCounter;
   endpoints: EndpointReader;
   config: Config;

@@ -24,7 +24,7 @@ export function createWebhookService({ client, counter, endpoints, config, seal 
   return {
     findEndpoint: (environment: Environment, customerId: string) => endpoints.get(environment, customerId),
 
-    /** How many documents wait in the customer's bucket prefix (pending/counts.ts: one S3 request). */
+    /** How many documents wait in the customer's bucket prefix (bucket/counts.ts: one S3 request). */
     async countPending(environment: Environment, customerId: string): Promise<number> {
       const { events, summaries } = await counter.count(environment, customerId);
       return events + summaries;
