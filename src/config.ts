@@ -141,6 +141,11 @@ const ConfigSchema = z.object({
   /** Documents entering the bucket within this window share one notification. */
   NOTIFICATION_WINDOW: duration('1m'),
   /**
+   * How long an API process trusts the event-type catalog it read (a submit then reads nothing). A type it does not
+   * know is looked up again at once, so a new type is usable at once; a schema or archive change takes this long.
+   */
+  EVENT_TYPES_CACHE: duration('5s'),
+  /**
    * How long one write of a pending document may take (S3's own retries included) before the attempt gives up and
    * the next one writes under a new key time. So an object is in the bucket at most this long after the time in its
    * key, and positions (notifications, reminders, listing cursors) that stop short of keys younger than it plus

@@ -9,7 +9,7 @@ NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
 RETENTION="${NAMESPACE_RETENTION:-720h}"
 MAX_ATTEMPTS="${MAX_ATTEMPTS:-90}"
 SLEEP_SECONDS="${SLEEP_SECONDS:-2}"
-ATTRIBUTES=(CustomerId Environment DocumentType DeliveryStatus)
+ATTRIBUTES=(CustomerId Environment DocumentType DeliveryStatus EventType)
 
 t() { temporal "$@" --address "$TEMPORAL_ADDRESS"; }
 

@@ -234,14 +234,15 @@ async function prepareNamespace(server: Child, address: string, namespace: strin
       });
     await ensureRetention(connection, namespace, retentionMs);
     await waitFor('the namespace', async () => {
-      await connection.operatorService
-        .addSearchAttributes({
-          namespace,
-          searchAttributes: Object.fromEntries(SEARCH_ATTRIBUTES.map(({ name }) => [name, KEYWORD])),
-        })
-        .catch((err) => {
-          if (!alreadyExists(err)) throw err;
-        });
+      // One at a time: a cluster made before an attribute existed has the others, and a batch naming one that exists
+      // is refused whole.
+      for (const { name } of SEARCH_ATTRIBUTES) {
+        await connection.operatorService
+          .addSearchAttributes({ namespace, searchAttributes: { [name]: KEYWORD } })
+          .catch((err) => {
+            if (!alreadyExists(err)) throw err;
+          });
+      }
       await connection.workflowService.countWorkflowExecutions({ namespace, query: 'DeliveryStatus = "pending"' });
     });
   } finally {

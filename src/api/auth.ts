@@ -51,6 +51,24 @@ export function requireCustomer(service: DeliveryService): RequestHandler {
   };
 }
 
+/** The operator's key, or any customer's (for what both read): 401 for anything else. */
+export function requireAnyKey(config: Config, service: DeliveryService): RequestHandler {
+  const adminHash = hashApiKey(operatorKey(config));
+  const customer = requireCustomer(service);
+  return (req: Request, res: Response, next: NextFunction) => {
+    try {
+      if (sameSecret(bearer(req), adminHash)) {
+        next();
+        return;
+      }
+    } catch (err) {
+      next(err);
+      return;
+    }
+    void customer(req, res, next);
+  };
+}
+
 export function customerOf(res: Response): CustomerAuth {
   return res.locals.customer as CustomerAuth;
 }

@@ -40,6 +40,7 @@ export const ERROR_ANSWERS = {
   409: 'Already exists',
   413: 'Body larger than MAX_BODY_BYTES',
   415: 'The body is not application/json',
+  422: 'Past a limit (the event-type catalog is full)',
 } as const;
 export type ErrorStatus = keyof typeof ERROR_ANSWERS;
 

@@ -13,10 +13,21 @@ const SECURITY: Record<Access, ZodOpenApiOperationObject['security']> = {
   public: [],
   customer: [{ customerKey: [] }],
   operator: [{ operatorKey: [] }],
+  anyKey: [{ operatorKey: [] }, { customerKey: [] }],
 };
-const TAGS: Record<Access, string> = { public: 'Service', customer: 'Customer', operator: 'Operator' };
+const TAGS: Record<Access, string> = {
+  public: 'Service',
+  customer: 'Customer',
+  operator: 'Operator',
+  anyKey: 'Event types',
+};
 /** A missing or wrong key: 401; a customer's key on the other environment's routes: 403. */
-const KEY_ERRORS: Record<Access, ErrorStatus[]> = { public: [], customer: [401, 403], operator: [401] };
+const KEY_ERRORS: Record<Access, ErrorStatus[]> = {
+  public: [],
+  customer: [401, 403],
+  operator: [401],
+  anyKey: [401],
+};
 
 const errors = (statuses: ErrorStatus[]) =>
   Object.fromEntries(statuses.map((status) => [status, response(ERROR_ANSWERS[status], ErrorResponse)]));

@@ -36,6 +36,7 @@ export function presentDocument(state: DocumentState): DocumentResponse {
   return {
     id: state.id,
     type: state.type,
+    eventType: state.eventType,
     status: state.status,
     createdAt: state.createdAt,
     attempts: state.attempts.map(({ url: _url, ...attempt }) => attempt),

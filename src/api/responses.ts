@@ -67,6 +67,7 @@ export const DocumentResponse = z
   .object({
     id: z.string(),
     type: DocumentTypeSchema,
+    eventType: z.string().optional().meta({ description: "The catalog's event type the document names" }),
     status: DocumentStatusSchema,
     createdAt: Timestamp,
     attempts: z.array(AttemptResponse).meta({
@@ -178,3 +179,23 @@ export const EnvironmentParam = EnvironmentSchema.meta({ description: 'sandbox o
 
 export type WebhookResponse = z.infer<typeof WebhookResponse>;
 export type DocumentResponse = z.infer<typeof DocumentResponse>;
+
+export const EventTypeResponse = z
+  .object({
+    name: z.string().meta({ example: 'shipment.delivered' }),
+    kind: DocumentTypeSchema,
+    description: z.string().optional(),
+    schema: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .meta({ description: 'The JSON Schema (draft 2020-12) the data of its documents satisfies' }),
+    archived: z
+      .boolean()
+      .meta({ description: 'Retired: new documents may not name it; endpoints may still filter on it' }),
+    createdAt: Timestamp,
+    updatedAt: Timestamp,
+  })
+  .meta({ id: 'EventType' });
+export type EventTypeResponse = z.infer<typeof EventTypeResponse>;
+
+export const EventTypeListResponse = z.object({ data: z.array(EventTypeResponse) }).meta({ id: 'EventTypeList' });

@@ -2,7 +2,7 @@ import type { Express, Request, RequestHandler, Response } from 'express';
 import type { ZodOpenApiResponsesObject } from 'zod-openapi';
 import type { Config } from '../config';
 import type { Metrics } from '../lib/metrics';
-import { requireCustomer, requireOperator } from './auth';
+import { requireAnyKey, requireCustomer, requireOperator } from './auth';
 import type { ErrorStatus } from './errors';
 import type { ZodType } from 'zod';
 import { handle, type Parsed } from './handle';
@@ -13,8 +13,11 @@ import type { DeliveryService } from './service';
 
 export type Method = 'get' | 'put' | 'post' | 'patch' | 'delete' | 'options';
 
-/** Who may call: anyone, a customer's key for `{env}`, or the operator key (ADMIN_API_KEY). */
-export type Access = 'public' | 'customer' | 'operator';
+/**
+ * Who may call: anyone, a customer's key for `{env}`, the operator key (ADMIN_API_KEY), or either key (`anyKey`: what
+ * both may read, the event-type catalog).
+ */
+export type Access = 'public' | 'customer' | 'operator' | 'anyKey';
 
 /** What every handler may use, built once by createApp. */
 export interface AppContext {
@@ -80,11 +83,13 @@ const expressPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
 export function mountRoutes(app: Express, routes: Route[], context: AppContext): void {
   const operator = requireOperator(context.config);
   const customer = requireCustomer(context.service);
+  const anyKey = requireAnyKey(context.config, context.service);
   for (const { method, path, declaration } of routes) {
     if (declaration.enabled && !declaration.enabled(context.config)) continue;
     const guards: RequestHandler[] = [];
     if (declaration.access === 'operator' && !declaration.keyCheckedBefore) guards.push(operator);
     if (declaration.access === 'customer') guards.push(customer);
+    if (declaration.access === 'anyKey') guards.push(anyKey);
     const { params, query, body } = declaration;
     const run = handle({ params, query, body }, (input, req, res) =>
       Promise.resolve(declaration.handler(input, req, res, context)),

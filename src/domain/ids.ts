@@ -32,3 +32,6 @@ export function restoreWorkflowId(environment: Environment, customerId: string, 
 
 /** The Temporal Schedule that sweeps the cold store where S3 has no lifecycle rules. */
 export const COLD_STORE_SWEEP_SCHEDULE_ID = 'cold-store-sweep';
+
+/** The operator's catalog of event types: one entity for the platform (src/workflows/event-types.ts). */
+export const EVENT_TYPE_CATALOG_ID = 'event-types';

@@ -47,10 +47,22 @@ const DocumentDataSchema = z
   })
   .meta({ description: `Any JSON value, up to ${MAX_DATA_DEPTH} levels deep` });
 
+/** Dot-separated segments of letters, digits, "_" and "-": `shipment.delivered`, `invoice.daily-summary`. */
+export const EventTypeNameSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9][A-Za-z0-9_-]*)*$/,
+    'dot-separated segments of letters, digits, "_" and "-", like shipment.delivered',
+  );
+
 export const SubmitDocumentSchema = z.strictObject({
   customerId: IdSchema,
   id: IdSchema,
   type: DocumentTypeSchema,
+  /** A type from the operator's catalog (GET /v1/event-types): its kind must be `type`, `data` must satisfy its schema. */
+  eventType: EventTypeNameSchema.optional(),
   data: DocumentDataSchema,
 });
 export type SubmitDocument = z.infer<typeof SubmitDocumentSchema>;
@@ -195,6 +207,7 @@ export interface DocumentState {
   customerId: string;
   environment: Environment;
   type: DocumentType;
+  eventType?: string;
   createdAt: string;
   status: DocumentStatus;
   /** The first and the last attempts (domain/attempt-log.ts bounds them); `attemptCount` counts them all. */

@@ -3,7 +3,13 @@ import type { Config } from '../config';
 import { fairnessKey } from '../domain/fairness';
 import { deliveryWorkflowId } from '../domain/ids';
 import type { DocumentInput, DocumentState } from '../domain/schemas';
-import { CustomerIdKey, DeliveryStatusKey, DocumentTypeKey, EnvironmentKey } from '../domain/search-attributes';
+import {
+  CustomerIdKey,
+  DeliveryStatusKey,
+  DocumentTypeKey,
+  EnvironmentKey,
+  EventTypeKey,
+} from '../domain/search-attributes';
 import type { deliverDocument } from '../workflows';
 
 /**
@@ -25,6 +31,7 @@ export function startDocumentWorkflow(
       { key: EnvironmentKey, value: document.environment },
       { key: DocumentTypeKey, value: document.type },
       { key: DeliveryStatusKey, value: status },
+      ...(document.eventType ? [{ key: EventTypeKey, value: document.eventType }] : []),
     ],
     ...options,
     priority: { fairnessKey: fairnessKey(document.environment, document.customerId) },

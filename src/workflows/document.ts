@@ -130,6 +130,8 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
     customerId: input.customerId,
     environment: input.environment,
     type: input.type,
+    // Only in the state of documents that name one: a query's answer, not a command, so older histories replay alike.
+    ...(input.eventType ? { eventType: input.eventType } : {}),
     createdAt: input.createdAt,
     status: 'sending',
     attempts: [],

@@ -5,3 +5,4 @@ export { pendingNotification } from './endpoint/pending-notification';
 export { endpointEmail } from './endpoint/email';
 export { operatorEvent } from './operator';
 export { restoreDocuments } from './restore';
+export { eventTypeCatalog } from './event-types';

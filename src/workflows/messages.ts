@@ -1,4 +1,5 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { CreateEventType, EventType, PatchEventType } from '../domain/event-types';
 import type { Attempt, DocumentState, EndpointState, Preferences } from '../domain/schemas';
 
 // The whole protocol between the API, document workflows and endpoint entities. Message definitions only: the API
@@ -9,6 +10,7 @@ import type { Attempt, DocumentState, EndpointState, Preferences } from '../doma
 //   document ──activity: Update──► entity     reportExhausted (answered once the suspension is recorded)
 //   document ──Signal──► entity               documentsArrived (first of a notification window only)
 //   entity ──activity: Update──► document     redeliver (probe, replay, resend of everything), answered with the outcome
+//   API ──Update──► event-type catalog        createEventType, changeEventType
 //
 // Request/response is always an Update: the caller awaits the answer, no waiting map, no answer signal, no timeout.
 // Documents do not report each arrival in or departure from the bucket: a burst of thousands of signals to one entity
@@ -110,3 +112,14 @@ export const redeliverUpdate = defineUpdate<RedeliveryOutcome, [RedeliverInput]>
 
 /** The customer took the document: it leaves the bucket and the workflow ends. Rejected unless pending. */
 export const acknowledgeUpdate = defineUpdate<DocumentState, []>('acknowledge');
+
+/** A new type in the operator's catalog (its schema already compiled by the API); refused when the name exists. */
+export const createEventTypeUpdate = defineUpdate<EventType, [CreateEventType]>('createEventType');
+/** A change to a type: description, schema (null drops it), archived. Refused for an unknown name. */
+export const changeEventTypeUpdate = defineUpdate<EventType, [{ name: string; patch: PatchEventType }]>(
+  'changeEventType',
+);
+/** The failure types of the catalog's refusals. */
+export const EVENT_TYPE_EXISTS = 'EventTypeExists';
+export const EVENT_TYPE_UNKNOWN = 'EventTypeUnknown';
+export const CATALOG_FULL = 'CatalogFull';

@@ -28,17 +28,21 @@ describe('document submission', () => {
         },
       },
     } as unknown as Client;
-    const service = createDocumentService({
-      client,
-      endpoints,
-      config: testConfig(),
-      metrics: createMetrics(),
-      s3: {} as S3Client,
-      store: {} as PendingQueue,
-      counter: {} as PendingCounter,
-      clock: async () => Date.now(),
-      seal: new SecretSeal(testConfig().SECRET_KEYS),
-    });
+    const service = createDocumentService(
+      {
+        client,
+        endpoints,
+        config: testConfig(),
+        metrics: createMetrics(),
+        s3: {} as S3Client,
+        store: {} as PendingQueue,
+        counter: {} as PendingCounter,
+        clock: async () => Date.now(),
+        seal: new SecretSeal(testConfig().SECRET_KEYS),
+      },
+      // No document here names an event type.
+      { checkEventType: async () => undefined },
+    );
     const doc = (id: string, customerId = 'acme') => ({ id, customerId, type: 'event' as const, data: {} });
 
     for (const id of ['a', 'b', 'c']) assert.equal(await service.submitDocument('production', doc(id)), 'sending');

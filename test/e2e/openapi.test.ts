@@ -162,6 +162,22 @@ describe('the OpenAPI document describes every route and every answer', () => {
     const text = { key: ADMIN_KEY, body: 'id=x', contentType: 'text/plain' };
     assert.equal((await call('post', '/v1/customers', text)).status, 415);
 
+    // Event types: the operator writes the catalog, either key reads it.
+    const orderPlaced = { name: 'order.placed', kind: 'event', schema: { type: 'object' } };
+    assert.equal((await call('post', '/v1/event-types', { key: ADMIN_KEY, body: orderPlaced })).status, 201);
+    assert.equal((await call('post', '/v1/event-types', { key: ADMIN_KEY, body: orderPlaced })).status, 409);
+    assert.equal((await call('get', '/v1/event-types', { key: production, query: 'includeArchived=true' })).status, 200);
+    const typeName = { name: 'order.placed' };
+    assert.equal((await call('get', '/v1/event-types/{name}', { params: typeName, key: ADMIN_KEY })).status, 200);
+    const patched = await call('patch', '/v1/event-types/{name}', {
+      params: typeName,
+      key: ADMIN_KEY,
+      body: { description: 'An order was placed' },
+    });
+    assert.equal(patched.body.description, 'An order was placed');
+    const noType = { name: 'order.none' };
+    assert.equal((await call('get', '/v1/event-types/{name}', { params: noType, key: production })).status, 404);
+
     // Customer: the webhook, failing, so documents go pending after two attempts a second apart.
     const env = { env: 'production' };
     const put = await call('put', '/v1/{env}/webhook', { params: env, key: production, body: { url: failing.url } });

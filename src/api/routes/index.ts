@@ -2,6 +2,7 @@ import type { Route } from '../route';
 import { codecRoutes } from './codec';
 import { customerRoutes } from './customer';
 import { docsRoutes } from './docs';
+import { eventTypeRoutes } from './event-types';
 import { operatorRoutes } from './operator';
 import { pageRoutes } from './page';
 import { serviceRoutes } from './service';
@@ -13,5 +14,6 @@ export const routes: Route[] = [
   ...pageRoutes,
   ...codecRoutes,
   ...operatorRoutes,
+  ...eventTypeRoutes,
   ...customerRoutes,
 ];

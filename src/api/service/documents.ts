@@ -12,6 +12,7 @@ import { documentStatusQuery } from '../../workflows/messages';
 import { AppError } from '../errors';
 import { rethrowTemporal } from '../temporal-errors';
 import type { ServiceContext } from './context';
+import type { EventTypeService } from './event-types';
 
 // Starting a workflow whose id exists (running or closed) fails instead of creating a second one.
 export const START_ONCE = {
@@ -20,7 +21,10 @@ export const START_ONCE = {
 } as const;
 
 /** Documents: submit (one workflow per document, idempotent) and status. */
-export function createDocumentService({ client, endpoints, config, metrics }: ServiceContext) {
+export function createDocumentService(
+  { client, endpoints, config, metrics }: ServiceContext,
+  eventTypes: Pick<EventTypeService, 'checkEventType'>,
+) {
   /**
    * Customers are never deleted, so one seen to exist keeps existing: a submit reads the endpoint only for a customer
    * this process has not seen yet (one server round trip fewer per document). Unknown ones are asked every time.
@@ -66,6 +70,7 @@ export function createDocumentService({ client, endpoints, config, metrics }: Se
     /** Starts delivery once per (environment, customer, id); a repeat returns the existing document's status. */
     async submitDocument(environment: Environment, doc: SubmitDocument): Promise<DocumentState['status']> {
       if (!(await customerExists(environment, doc.customerId))) throw AppError.notFound(`customer ${doc.customerId}`);
+      await eventTypes.checkEventType(doc);
       try {
         await startDelivery({ ...doc, environment, createdAt: new Date().toISOString() }, 'sending', START_ONCE);
         metrics.documentsSubmitted.inc({ environment });

@@ -10,6 +10,7 @@ import { createPendingQueue } from '../../bucket/queue';
 import type { ServiceContext } from './context';
 import { createCustomerService } from './customers';
 import { createDocumentService } from './documents';
+import { createEventTypeService } from './event-types';
 import { createPendingService } from './pending';
 import { createRestoreService } from './restore';
 import { createWebhookService } from './webhook';
@@ -40,11 +41,13 @@ export function createDeliveryService({
     endpoints: createEndpointReader(client),
     seal: new SecretSeal(config.SECRET_KEYS),
   };
-  const documents = createDocumentService(context);
+  const eventTypes = createEventTypeService(context);
+  const documents = createDocumentService(context, eventTypes);
   return {
     ...createCustomerService(context),
     ...createWebhookService(context),
     ...documents,
+    ...eventTypes,
     ...createPendingService(context, documents),
     ...createRestoreService(context),
 
