@@ -514,6 +514,8 @@ export interface components {
             responseStatusCode?: number;
             error?: string;
             responseDurationMs: number;
+            responseBody?: string;
+            responseContentType?: string;
             /** @enum {string} */
             skipped?: "breaker_open" | "share_full";
         };

@@ -99,9 +99,34 @@ export async function postSigned(
     bodyTimeout: config.DELIVERY_TIMEOUT,
     signal: AbortSignal.timeout(config.DELIVERY_TIMEOUT),
   });
-  // The answer's body is not used; reading it frees the connection for reuse.
-  await response.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
-  return { statusCode: response.statusCode, headers: response.headers };
+  const body = await keepFirstBytes(response.body, RESPONSE_BODY_KEPT_BYTES);
+  return { statusCode: response.statusCode, headers: response.headers, body };
+}
+
+/** What an attempt keeps of the receiver's answer (Svix keeps 20 KB): enough to see its error, bounded in history. */
+const RESPONSE_BODY_KEPT_BYTES = 2 * 1024;
+/** Read to the end up to this, so the connection is reused; a longer answer is cut off (and its connection closed). */
+const RESPONSE_BODY_READ_BYTES = 64 * 1024;
+
+/** Reads the body and answers its first `keep` bytes as text (without a character cut in two); '' if none. */
+async function keepFirstBytes(body: AsyncIterable<Buffer>, keep: number): Promise<string> {
+  const kept: Buffer[] = [];
+  let keptBytes = 0;
+  let read = 0;
+  try {
+    for await (const chunk of body) {
+      if (keptBytes < keep) {
+        kept.push(chunk.subarray(0, keep - keptBytes));
+        keptBytes += kept.at(-1)!.length;
+      }
+      read += chunk.length;
+      if (read > RESPONSE_BODY_READ_BYTES) break;
+    }
+  } catch {
+    // The receiver broke off mid-answer: what came is kept.
+  }
+  // `stream: true` holds back the bytes of a last character that was cut in two.
+  return new TextDecoder().decode(Buffer.concat(kept), { stream: true });
 }
 
 export function createDeliverActivities(deps: {
@@ -251,6 +276,9 @@ export function createDeliverActivities(deps: {
       const status = response.statusCode;
       attempt.responseStatusCode = status;
       attempt.responseDurationMs = Date.now() - sentAt.getTime();
+      if (response.body) attempt.responseBody = response.body;
+      const contentType = response.headers['content-type'];
+      if (contentType) attempt.responseContentType = String(contentType).slice(0, 200);
       const delivered = status >= 200 && status < 300;
       if (!delivered) attempt.error = `HTTP ${status}`;
       const retryAfterMs =

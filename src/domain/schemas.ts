@@ -193,6 +193,9 @@ export const AttemptSchema = z.object({
   responseStatusCode: z.number().int().optional(),
   error: z.string().optional(),
   responseDurationMs: z.number().int(),
+  /** The receiver's answer: its first 2 KB (as UTF-8 text) and its content type, for the attempt log. */
+  responseBody: z.string().max(2048).optional(),
+  responseContentType: z.string().max(200).optional(),
   /**
    * Not sent, and the schedule went on: `breaker_open`, the endpoint had failed repeatedly just before (its circuit
    * breaker was open); `share_full`, its requests in flight stayed at their limit.

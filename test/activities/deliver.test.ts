@@ -119,6 +119,23 @@ describe('attemptDelivery against a real HTTP receiver', () => {
     });
   }
 
+  it("keeps the receiver's answer: the first 2 KB of its body, whole characters only, and its content type", async () => {
+    const answer = JSON.stringify({ error: 'quota exceeded!', detail: 'é'.repeat(3000) });
+    receiver.setBehaviour(() => ({ status: 422, headers: { 'content-type': 'application/json' }, body: answer }));
+    const failed = (await attempt(receiver.url)).attempt;
+    assert.equal(failed.responseContentType, 'application/json');
+    // 2,048 bytes of an answer whose "é"s take two: the one cut in two at the end is left out.
+    assert.equal(Buffer.byteLength(failed.responseBody!), 2047);
+    assert.ok(answer.startsWith(failed.responseBody!));
+    assert.ok(failed.responseBody!.startsWith('{"error":"quota exceeded!"'));
+
+    receiver.setBehaviour(() => ({ status: 200, headers: { 'content-type': 'text/plain' }, body: 'thanks' }));
+    const ok = (await attempt(receiver.url)).attempt;
+    assert.deepEqual([ok.responseBody, ok.responseContentType], ['thanks', 'text/plain']);
+    receiver.setBehaviour(always(204));
+    assert.equal((await attempt(receiver.url)).attempt.responseBody, undefined, 'no body, nothing kept');
+  });
+
   it('410 Gone says stop', async () => {
     receiver.setBehaviour(always(410));
     const outcome = await attempt(receiver.url);

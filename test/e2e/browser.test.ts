@@ -23,6 +23,9 @@ async function expectText(page: Page, selector: string, text: string, timeout = 
   assert.equal((await page.locator(selector).textContent())?.trim(), text, selector);
 }
 
+/** What the failing receiver answers: the attempt log shows it. */
+const MAINTENANCE = '{"error":"down for maintenance <b>until noon</b>"}';
+
 describe('the webhook page in headless Chromium against the real stack', () => {
   let stack: TestStack;
   let api: ReturnType<typeof apiClient>;
@@ -209,7 +212,11 @@ describe('the webhook page in headless Chromium against the real stack', () => {
     await page.close();
   });
   it('is the customer portal: settings, secret rotation, pending documents with download, acknowledge, resend and attempts', async () => {
-    const hook = await startReceiver(always(500));
+    const hook = await startReceiver(() => ({
+      status: 500,
+      headers: { 'content-type': 'application/json' },
+      body: MAINTENANCE,
+    }));
     try {
       const created = await api('POST', '/v1/customers', ADMIN_KEY, { id: 'portal-co', name: 'Portal Co' });
       const key = created.body.apiKeys.production as string;
@@ -260,6 +267,11 @@ describe('the webhook page in headless Chromium against the real stack', () => {
         log.every((line) => /HTTP 500/.test(line)),
         log.join(' | '),
       );
+      // What the receiver answered, folded under its content type.
+      const answer = page.locator('#attempt-rows tr').first().locator('details');
+      assert.match((await answer.locator('summary').textContent()) ?? '', /^application\/json, \d+ characters$/);
+      await answer.locator('summary').click();
+      assert.equal(await answer.locator('pre').textContent(), MAINTENANCE);
 
       // Download: the document as submitted.
       const [download] = await Promise.all([page.waitForEvent('download'), row('p_1').getByTestId('download').click()]);
