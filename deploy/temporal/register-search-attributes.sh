@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One-shot setup run by the `temporal-admin-tools` compose service (temporalio/admin-tools image).
 # Waits for the Temporal frontend and the app's namespace, then registers the custom search attributes
-# the app writes (all Keyword). Idempotent: re-running it against an already set-up cluster succeeds.
+# the app writes (Keyword, and CreatedAt a Datetime). Idempotent: re-running it against an already set-up cluster succeeds.
 set -euo pipefail
 
 TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-temporal:7233}"
@@ -9,7 +9,8 @@ NAMESPACE="${TEMPORAL_NAMESPACE:-default}"
 RETENTION="${NAMESPACE_RETENTION:-720h}"
 MAX_ATTEMPTS="${MAX_ATTEMPTS:-90}"
 SLEEP_SECONDS="${SLEEP_SECONDS:-2}"
-ATTRIBUTES=(CustomerId Environment DocumentType DeliveryStatus EventType)
+# name:type, as src/domain/search-attributes.ts defines them.
+ATTRIBUTES=(CustomerId:Keyword Environment:Keyword DocumentType:Keyword DeliveryStatus:Keyword EventType:Keyword CreatedAt:Datetime)
 
 t() { temporal "$@" --address "$TEMPORAL_ADDRESS"; }
 
@@ -41,25 +42,26 @@ retry "namespace ${NAMESPACE}" ensure_namespace
 # namespace made before with another retention is brought to it.
 retry "retention ${RETENTION}" t operator namespace update --namespace "$NAMESPACE" --retention "$RETENTION"
 
-create_args=()
-for name in "${ATTRIBUTES[@]}"; do
-  create_args+=(--name "$name" --type Keyword)
-done
 
 all_registered() {
   local listing
   listing="$(t operator search-attribute list --namespace "$NAMESPACE" 2>/dev/null)" || return 1
-  for name in "${ATTRIBUTES[@]}"; do
-    grep -Eq "(^|[[:space:]])${name}([[:space:]]|$)" <<<"$listing" || return 1
+  for attribute in "${ATTRIBUTES[@]}"; do
+    grep -Eq "(^|[[:space:]])${attribute%%:*}([[:space:]]|$)" <<<"$listing" || return 1
   done
 }
 
 register() {
   all_registered && return 0
-  t operator search-attribute create --namespace "$NAMESPACE" "${create_args[@]}" || true
+  # One at a time: a cluster set up before an attribute existed has the others, and a create naming one that exists
+  # is refused whole.
+  for attribute in "${ATTRIBUTES[@]}"; do
+    t operator search-attribute create --namespace "$NAMESPACE" --name "${attribute%%:*}" --type "${attribute##*:}" \
+      >/dev/null 2>&1 || true
+  done
   all_registered
 }
 retry "search attributes ${ATTRIBUTES[*]}" register
 
 t operator search-attribute list --namespace "$NAMESPACE"
-echo "Search attributes registered: ${ATTRIBUTES[*]} (Keyword) in namespace ${NAMESPACE}"
+echo "Search attributes registered: ${ATTRIBUTES[*]} in namespace ${NAMESPACE}"

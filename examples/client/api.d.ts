@@ -162,10 +162,28 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The message log: documents newest first, filtered by status, type, event type and time */
+        get: operations["listDocuments"];
         put?: never;
         /** Submit a document for delivery (idempotent on its id) */
         post: operations["submitDocument"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{env}/customers/{customerId}/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer's message log, as the customer sees it (the support desk's view) */
+        get: operations["listCustomerDocuments"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -462,6 +480,25 @@ export interface components {
             id: string;
             /** @enum {string} */
             status: "sending" | "retrying" | "delivered" | "pending" | "acknowledged" | "expired";
+        };
+        /** @description Newest first, from Temporal's visibility: a second or so behind the documents themselves, and for as long as the namespace keeps closed workflows (IDEMPOTENCY_WINDOW, 30 days by default) */
+        MessageLog: {
+            data: {
+                id: string;
+                /** @enum {string} */
+                type: "event" | "summary";
+                eventType?: string;
+                /** @enum {string} */
+                status: "sending" | "retrying" | "delivered" | "pending" | "acknowledged" | "expired";
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time
+                 * @example 2026-11-29T12:00:00.000Z
+                 */
+                createdAt: string;
+            }[];
+            /** @description Absent on the last page */
+            nextCursor?: string;
         };
         Document: {
             id: string;
@@ -1038,6 +1075,67 @@ export interface operations {
             };
         };
     };
+    listDocuments: {
+        parameters: {
+            query?: {
+                status?: "sending" | "retrying" | "delivered" | "pending" | "acknowledged" | "expired";
+                type?: "event" | "summary";
+                eventType?: string;
+                /** @description Documents created at or after this time */
+                since?: string;
+                /** @description Documents created before this time */
+                until?: string;
+                limit?: number;
+                /** @description The last page's nextCursor */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description sandbox or production */
+                env: "sandbox" | "production";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the log */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageLog"];
+                };
+            };
+            /** @description Bad input: `details` names each wrong field (body.*, query.*, params.*) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or unknown key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A customer key used on the other environment's routes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     submitDocument: {
         parameters: {
             query?: never;
@@ -1109,6 +1207,68 @@ export interface operations {
             };
             /** @description The body is not application/json */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listCustomerDocuments: {
+        parameters: {
+            query?: {
+                status?: "sending" | "retrying" | "delivered" | "pending" | "acknowledged" | "expired";
+                type?: "event" | "summary";
+                eventType?: string;
+                /** @description Documents created at or after this time */
+                since?: string;
+                /** @description Documents created before this time */
+                until?: string;
+                limit?: number;
+                /** @description The last page's nextCursor */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description sandbox or production */
+                env: "sandbox" | "production";
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the log */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageLog"];
+                };
+            };
+            /** @description Bad input: `details` names each wrong field (body.*, query.*, params.*) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or unknown key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown, or belongs to another customer */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -4,8 +4,8 @@ import { chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
+import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
 import { msToTs } from '@temporalio/common/lib/time';
-import { temporal as proto } from '@temporalio/proto';
 import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
 import { ensureRetention, portOpen, startChild, waitFor, type Child, type ChildOutput } from './stack';
 import { postgresProgram, temporalSchemaDir, toolPath } from './tools';
@@ -217,7 +217,6 @@ function serverConfig({ ports, shards, dir }: ClusterOptions): string {
   ).replace(/^/, `# Written by scripts/lib/cluster.ts for ${dir}\n`);
 }
 
-const KEYWORD = proto.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
 
 /** The namespace and our search attributes, then a visibility query that uses them: the cluster is ready for us. */
 async function prepareNamespace(server: Child, address: string, namespace: string, retentionMs: number) {
@@ -236,9 +235,9 @@ async function prepareNamespace(server: Child, address: string, namespace: strin
     await waitFor('the namespace', async () => {
       // One at a time: a cluster made before an attribute existed has the others, and a batch naming one that exists
       // is refused whole.
-      for (const { name } of SEARCH_ATTRIBUTES) {
+      for (const { name, type } of SEARCH_ATTRIBUTES) {
         await connection.operatorService
-          .addSearchAttributes({ namespace, searchAttributes: { [name]: KEYWORD } })
+          .addSearchAttributes({ namespace, searchAttributes: { [name]: encodeSearchAttributeIndexedValueType(type)! } })
           .catch((err) => {
             if (!alreadyExists(err)) throw err;
           });

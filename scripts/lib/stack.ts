@@ -4,7 +4,7 @@ import { createServer, Socket } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
-import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
+import { cliTypeOf, SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
 import { toolPath } from './tools';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -153,7 +153,7 @@ export async function startTemporal({
   // the server being killed (the log is replayed on start, test/e2e/outages.test.ts kills it); a power loss can lose
   // the last commits before the next checkpoint.
   for (const pragma of ['journal_mode=wal', 'synchronous=normal']) args.push('--sqlite-pragma', pragma);
-  for (const { name } of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${name}=Keyword`);
+  for (const key of SEARCH_ATTRIBUTES) args.push('--search-attribute', `${key.name}=${cliTypeOf(key)}`);
   // The CLI turns the search-attribute cache off so attributes made at run time show at once; ours are all made at
   // start. With the cache off every start and upsert reads the cluster metadata from SQLite: 12 reads per document.
   args.push('--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false');

@@ -199,3 +199,23 @@ export const EventTypeResponse = z
 export type EventTypeResponse = z.infer<typeof EventTypeResponse>;
 
 export const EventTypeListResponse = z.object({ data: z.array(EventTypeResponse) }).meta({ id: 'EventTypeList' });
+
+export const MessageLogResponse = z
+  .object({
+    data: z.array(
+      z.object({
+        id: z.string(),
+        type: DocumentTypeSchema,
+        eventType: z.string().optional(),
+        status: DocumentStatusSchema,
+        createdAt: Timestamp,
+      }),
+    ),
+    nextCursor: z.string().optional().meta({ description: 'Absent on the last page' }),
+  })
+  .meta({
+    id: 'MessageLog',
+    description:
+      "Newest first, from Temporal's visibility: a second or so behind the documents themselves, and for as long " +
+      'as the namespace keeps closed workflows (IDEMPOTENCY_WINDOW, 30 days by default)',
+  });

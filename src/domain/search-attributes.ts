@@ -7,6 +7,11 @@ export const DocumentTypeKey = defineSearchAttributeKey('DocumentType', SearchAt
 export const DeliveryStatusKey = defineSearchAttributeKey('DeliveryStatus', SearchAttributeType.KEYWORD);
 /** The catalog's event type a document names, when it names one (the message log filters on it). */
 export const EventTypeKey = defineSearchAttributeKey('EventType', SearchAttributeType.KEYWORD);
+/**
+ * When the document was first submitted: the message log's time. Not StartTime, which a run continued as new (or a
+ * restore) starts again.
+ */
+export const CreatedAtKey = defineSearchAttributeKey('CreatedAt', SearchAttributeType.DATETIME);
 
 export const SEARCH_ATTRIBUTES = [
   CustomerIdKey,
@@ -14,4 +19,10 @@ export const SEARCH_ATTRIBUTES = [
   DocumentTypeKey,
   DeliveryStatusKey,
   EventTypeKey,
+  CreatedAtKey,
 ] as const;
+
+/** A search attribute's type as the Temporal CLI and `temporal operator search-attribute create` spell it. */
+export function cliTypeOf(key: (typeof SEARCH_ATTRIBUTES)[number]): 'Keyword' | 'Datetime' {
+  return key.type === SearchAttributeType.DATETIME ? 'Datetime' : 'Keyword';
+}

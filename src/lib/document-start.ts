@@ -4,6 +4,7 @@ import { fairnessKey } from '../domain/fairness';
 import { deliveryWorkflowId } from '../domain/ids';
 import type { DocumentInput, DocumentState } from '../domain/schemas';
 import {
+  CreatedAtKey,
   CustomerIdKey,
   DeliveryStatusKey,
   DocumentTypeKey,
@@ -31,6 +32,7 @@ export function startDocumentWorkflow(
       { key: EnvironmentKey, value: document.environment },
       { key: DocumentTypeKey, value: document.type },
       { key: DeliveryStatusKey, value: status },
+      { key: CreatedAtKey, value: new Date(document.createdAt) },
       ...(document.eventType ? [{ key: EventTypeKey, value: document.eventType }] : []),
     ],
     ...options,

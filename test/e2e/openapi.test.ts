@@ -166,7 +166,10 @@ describe('the OpenAPI document describes every route and every answer', () => {
     const orderPlaced = { name: 'order.placed', kind: 'event', schema: { type: 'object' } };
     assert.equal((await call('post', '/v1/event-types', { key: ADMIN_KEY, body: orderPlaced })).status, 201);
     assert.equal((await call('post', '/v1/event-types', { key: ADMIN_KEY, body: orderPlaced })).status, 409);
-    assert.equal((await call('get', '/v1/event-types', { key: production, query: 'includeArchived=true' })).status, 200);
+    assert.equal(
+      (await call('get', '/v1/event-types', { key: production, query: 'includeArchived=true' })).status,
+      200,
+    );
     const typeName = { name: 'order.placed' };
     assert.equal((await call('get', '/v1/event-types/{name}', { params: typeName, key: ADMIN_KEY })).status, 200);
     const patched = await call('patch', '/v1/event-types/{name}', {
@@ -263,6 +266,23 @@ describe('the OpenAPI document describes every route and every answer', () => {
       key: ADMIN_KEY,
     });
     assert.deepEqual(stored.body.attempts, [], 'stored while suspended, never sent');
+    // The message log, the customer's and the support desk's.
+    await waitFor('the log to list the three', async () => {
+      const logged = await call('get', '/v1/{env}/documents', { params: env, key: production, query: 'limit=2' });
+      assert.deepEqual(
+        logged.body.data.map((d: { id: string }) => d.id),
+        ['evt_3', 'evt_2'],
+      );
+      assert.equal(typeof logged.body.nextCursor, 'string');
+    });
+    const desk = await call('get', '/v1/{env}/customers/{customerId}/documents', {
+      params: { ...env, customerId: 'acme' },
+      key: ADMIN_KEY,
+      query: 'status=pending',
+    });
+    assert.equal(desk.body.data.length, 3);
+    const badCursor = await call('get', '/v1/{env}/documents', { params: env, key: production, query: 'cursor=x' });
+    assert.equal(badCursor.status, 400);
     const unknown = { ...env, id: 'evt_none' };
     assert.equal((await call('get', '/v1/{env}/documents/{id}', { params: unknown, key: production })).status, 404);
 

@@ -14,6 +14,7 @@ import { privateAddressOf } from '../../lib/private-address';
 import {
   DocumentResponse,
   EnvironmentParam,
+  MessageLogResponse,
   PendingDocumentResponse,
   PendingListResponse,
   PreferencesResponse,
@@ -23,6 +24,7 @@ import {
   WebhookResponse,
 } from '../responses';
 import { customerOf } from '../auth';
+import { MessageLogQuerySchema } from '../service/message-log';
 import { AppError } from '../errors';
 
 import { presentDocument, presentWebhook } from '../present';
@@ -213,6 +215,19 @@ export const customerRoutes = [
       const { customerId, environment } = customerOf(res);
       await service.resend(environment, customerId, params.id);
       res.status(202).json({ id: params.id, status: 'pending' });
+    },
+  }),
+
+  route('get', '/v1/{env}/documents', {
+    operationId: 'listDocuments',
+    summary: 'The message log: documents newest first, filtered by status, type, event type and time',
+    access: 'customer',
+    params: env,
+    query: MessageLogQuerySchema,
+    responses: { 200: response('A page of the log', MessageLogResponse) },
+    handler: async ({ query }, _req, res, { service }) => {
+      const { customerId, environment } = customerOf(res);
+      res.json(await service.listDocuments(environment, customerId, query));
     },
   }),
 

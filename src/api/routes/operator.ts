@@ -1,10 +1,12 @@
 import { z } from 'zod';
 import { CreateCustomerSchema, IdSchema, RestoreSchema, SubmitDocumentSchema } from '../../domain/schemas';
 import { presentDocument } from '../present';
+import { MessageLogQuerySchema } from '../service/message-log';
 import {
   CustomerCreatedResponse,
   DocumentResponse,
   EnvironmentParam,
+  MessageLogResponse,
   response,
   RestoreJobResponse,
   SubmitAcceptedResponse,
@@ -40,6 +42,19 @@ export const operatorRoutes = [
     handler: async ({ params, body }, _req, res, { service }) => {
       const status = await service.submitDocument(params.env, body);
       res.status(202).json({ id: body.id, status });
+    },
+  }),
+
+  route('get', '/v1/{env}/customers/{customerId}/documents', {
+    operationId: 'listCustomerDocuments',
+    summary: "A customer's message log, as the customer sees it (the support desk's view)",
+    access: 'operator',
+    params: env.extend({ customerId: IdSchema }),
+    query: MessageLogQuerySchema,
+    responses: { 200: response('A page of the log', MessageLogResponse) },
+    errors: [404],
+    handler: async ({ params, query }, _req, res, { service }) => {
+      res.json(await service.listDocuments(params.env, params.customerId, query, true));
     },
   }),
 

@@ -11,6 +11,7 @@ import type { ServiceContext } from './context';
 import { createCustomerService } from './customers';
 import { createDocumentService } from './documents';
 import { createEventTypeService } from './event-types';
+import { createMessageLogService } from './message-log';
 import { createPendingService } from './pending';
 import { createRestoreService } from './restore';
 import { createWebhookService } from './webhook';
@@ -48,6 +49,7 @@ export function createDeliveryService({
     ...createWebhookService(context),
     ...documents,
     ...eventTypes,
+    ...createMessageLogService(context),
     ...createPendingService(context, documents),
     ...createRestoreService(context),
 

@@ -4,7 +4,7 @@ import { waitFor } from '../../scripts/lib/stack';
 import { always, startReceiver, type Receiver } from '../helpers/receiver';
 import { ADMIN_KEY, apiClient, startTestStack, type TestStack } from '../helpers/stack';
 
-describe('end to end over HTTP: the event-type catalog', () => {
+describe('end to end over HTTP: the event-type catalog and the message log', () => {
   let stack: TestStack;
   let api: ReturnType<typeof apiClient>;
   let receiver: Receiver;
@@ -173,5 +173,91 @@ describe('end to end over HTTP: the event-type catalog', () => {
     assert.equal((await api('PATCH', '/v1/event-types/nope.nothing', ADMIN_KEY, { archived: true })).status, 404);
     assert.equal((await api('PATCH', '/v1/event-types/invoice.daily', ADMIN_KEY, {})).status, 400);
     assert.equal((await api('PATCH', '/v1/event-types/invoice.daily', key, { archived: true })).status, 401);
+  });
+
+  it('the message log lists the documents newest first, filtered and paged, from visibility', async () => {
+    // Another customer's documents never show.
+    const other = (await api('POST', '/v1/customers', ADMIN_KEY, { id: 'otherco', name: 'Other' })).body.apiKeys;
+    await api('POST', '/v1/production/documents', ADMIN_KEY, {
+      customerId: 'otherco',
+      id: 'x1',
+      type: 'event',
+      data: {},
+    });
+    for (const id of ['d5', 'd6', 'd7']) {
+      assert.equal((await submit({ id, type: 'summary', eventType: 'invoice.daily', data: {} })).status, 202);
+    }
+    // Everything submitted here so far: d1, d2, d3, then d5, d6, d7.
+    const expected = ['d7', 'd6', 'd5', 'd3', 'd2', 'd1'];
+    const log = async (query = '', as = key) => {
+      const res = await api('GET', `/v1/production/documents${query}`, as);
+      assert.equal(res.status, 200, JSON.stringify(res.body));
+      return res.body as { data: { id: string; status: string; eventType?: string }[]; nextCursor?: string };
+    };
+    await waitFor('visibility to show every document delivered', async () => {
+      const all = await log('?limit=100');
+      assert.deepEqual(
+        all.data.map((d) => d.id),
+        expected,
+      );
+      assert.ok(all.data.every((d) => d.status === 'delivered'));
+      assert.equal(all.nextCursor, undefined);
+    });
+
+    const pages: string[][] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await log(`?limit=4${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      pages.push(page.data.map((d) => d.id));
+      cursor = page.nextCursor;
+    } while (cursor && pages.length < 5);
+    assert.deepEqual(pages, [
+      ['d7', 'd6', 'd5', 'd3'],
+      ['d2', 'd1'],
+    ]);
+
+    const shipments = await log('?eventType=shipment.delivered');
+    assert.deepEqual(
+      shipments.data.map((d) => [d.id, d.eventType]),
+      [
+        ['d3', 'shipment.delivered'],
+        ['d1', 'shipment.delivered'],
+      ],
+    );
+    assert.deepEqual(
+      (await log('?type=summary')).data.map((d) => d.id),
+      ['d7', 'd6', 'd5'],
+    );
+    assert.deepEqual((await log('?status=pending')).data, []);
+    const d5 = (await api('GET', '/v1/production/documents/d5', key)).body;
+    const d7 = (await api('GET', '/v1/production/documents/d7', key)).body;
+    const window = `?since=${encodeURIComponent(d5.createdAt)}&until=${encodeURIComponent(d7.createdAt)}`;
+    assert.deepEqual(
+      (await log(window)).data.map((d) => d.id),
+      ['d6', 'd5'],
+    );
+
+    // The support desk sees the same log; the other customer sees only its own.
+    const asOperator = await api('GET', '/v1/production/customers/parcelco/documents?limit=100', ADMIN_KEY);
+    assert.deepEqual(
+      asOperator.body.data.map((d: { id: string }) => d.id),
+      expected,
+    );
+    assert.equal((await api('GET', '/v1/production/customers/nobody/documents', ADMIN_KEY)).status, 404);
+    await waitFor('the other customer', async () =>
+      assert.deepEqual(
+        (await log('', other.production)).data.map((d) => d.id),
+        ['x1'],
+      ),
+    );
+
+    const bad = await api('GET', '/v1/production/documents?cursor=nope', key);
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.details[0].path, 'query.cursor');
+    const backwards = await api('GET', `/v1/production/documents?since=${d7.createdAt}&until=${d5.createdAt}`, key);
+    assert.equal(backwards.status, 400);
+    assert.equal(backwards.body.error.details[0].path, 'query.until');
+    assert.equal((await api('GET', '/v1/production/documents?status=lost', key)).status, 400);
+    assert.equal((await api('GET', '/v1/sandbox/documents', key)).status, 403);
   });
 });
