@@ -217,7 +217,6 @@ function serverConfig({ ports, shards, dir }: ClusterOptions): string {
   ).replace(/^/, `# Written by scripts/lib/cluster.ts for ${dir}\n`);
 }
 
-
 /** The namespace and our search attributes, then a visibility query that uses them: the cluster is ready for us. */
 async function prepareNamespace(server: Child, address: string, namespace: string, retentionMs: number) {
   const connection = await waitFor('the Temporal frontend', () => {
@@ -237,7 +236,10 @@ async function prepareNamespace(server: Child, address: string, namespace: strin
       // is refused whole.
       for (const { name, type } of SEARCH_ATTRIBUTES) {
         await connection.operatorService
-          .addSearchAttributes({ namespace, searchAttributes: { [name]: encodeSearchAttributeIndexedValueType(type)! } })
+          .addSearchAttributes({
+            namespace,
+            searchAttributes: { [name]: encodeSearchAttributeIndexedValueType(type)! },
+          })
           .catch((err) => {
             if (!alreadyExists(err)) throw err;
           });
