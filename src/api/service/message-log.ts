@@ -160,7 +160,7 @@ const logged = ({ workflowId: _workflowId, ...document }: LoggedDocument & { wor
 const documentIdOf = (workflowId: string) => workflowId.slice(workflowId.lastIndexOf(':') + 1);
 
 /** Temporal's visibility, as the log reads it. */
-export function temporalVisibility(client: Client): Visibility {
+function temporalVisibility(client: Client): Visibility {
   return {
     async count(query) {
       return (await client.workflow.count(query)).count;
