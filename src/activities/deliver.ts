@@ -2,6 +2,7 @@ import { request, type Dispatcher } from 'undici';
 import type { Config } from '../config';
 import type { Attempt, DocumentInput, EndpointState, Environment } from '../domain/schemas';
 import { deliveryBody } from '../domain/delivery-body';
+import { queueOf } from '../domain/ids';
 import { retryScheduleOr } from '../domain/schedule';
 import { verdictOf, type BreakerDecision, type RequestVerdict } from '../lib/circuit-breaker';
 import { isShareFull } from '../lib/endpoint-share';
@@ -16,8 +17,11 @@ import type { SlotReserver } from '../rate-limit/reserver';
 import { heartbeating } from './heartbeat';
 
 export interface EndpointReader {
-  /** The endpoint's current configuration, or undefined when the customer has none in that environment. */
-  get(environment: Environment, customerId: string): Promise<EndpointState | undefined>;
+  /**
+   * The endpoint's current configuration, or undefined when the customer has none in that environment: its first
+   * endpoint without `endpointId`, another with it.
+   */
+  get(environment: Environment, customerId: string, endpointId?: string): Promise<EndpointState | undefined>;
 }
 
 /**
@@ -182,7 +186,7 @@ export function createDeliverActivities(deps: {
   /** One attempt; the activity wraps it in heartbeats. */
   async function attemptOnce(input: AttemptDeliveryInput): Promise<DeliveryOutcome> {
     const { document, attemptNumber, trigger, force } = input;
-    const endpoint = await endpoints.get(document.environment, document.customerId);
+    const endpoint = await endpoints.get(document.environment, document.customerId, document.endpointId);
     const retryScheduleMs = retryScheduleOr(endpoint?.retrySchedule, config.retrySchedules[document.environment]);
     const started = new Date();
     const attempt: Attempt = { attemptNumber, at: started.toISOString(), trigger, responseDurationMs: 0 };
@@ -197,7 +201,12 @@ export function createDeliverActivities(deps: {
       attempt.error = 'EPRIVATEADDRESS: the webhook URL points at a private address';
       return failed;
     }
-    const share = endpointShare(document.environment, document.customerId, endpoint.maxInFlight, config);
+    const share = endpointShare(
+      document.environment,
+      queueOf(document.customerId, document.endpointId),
+      endpoint.maxInFlight,
+      config,
+    );
     const breakerKey = `${share.key} ${endpoint.url}`;
     const decision = admit(input, breakerKey);
     if (decision.state === 'open') {
@@ -226,11 +235,12 @@ export function createDeliverActivities(deps: {
       const clockAt = await clock();
       const since = Date.now();
       const now = () => clockAt + Date.now() - since;
-      const { environment, customerId } = input.document;
+      const { environment, customerId, endpointId } = input.document;
       const { rateLimit } = endpoint;
       const notYet = await waitForSlot({
         environment,
         customerId,
+        endpointId,
         rateLimit,
         slotAt: input.slotAt,
         paceKey: share.key,

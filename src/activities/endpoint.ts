@@ -8,6 +8,7 @@ import { isPrivateUrl } from '../lib/private-address';
 import { endpointShare, withPlace, type SendGuards } from '../lib/send-guards';
 import type { EndpointState, Environment } from '../domain/schemas';
 import type { PendingCounter } from '../bucket/counts';
+import { queueOf } from '../domain/ids';
 import { postSigned, type EndpointReader } from './deliver';
 import type { PendingSummary } from './pending';
 
@@ -38,6 +39,8 @@ export interface EndpointEmailInput {
   kind: 'suspended' | 'recovered';
   environment: Environment;
   customerId: string;
+  /** Absent for the customer's first endpoint. */
+  endpointId?: string;
   /** For a suspension email: the suspension it is about; none is sent once that suspension has ended. */
   suspendedAt?: string;
   /** When the entity decided to send it: with the kind, what names its workflow. */
@@ -121,12 +124,12 @@ export function createEndpointActivities(deps: {
 
     /** Written from the endpoint as it is when sent; 'skipped' when there is nobody to tell or nothing to say. */
     async sendEndpointEmail(input: EndpointEmailInput): Promise<'sent' | 'skipped'> {
-      const endpoint = await endpoints.get(input.environment, input.customerId);
+      const endpoint = await endpoints.get(input.environment, input.customerId, input.endpointId);
       const to = endpoint?.suspensionEmail;
       if (!endpoint || !to) return 'skipped';
       // Recovered (or suspended anew) since: the customer never needs to hear about that suspension.
       if (input.kind === 'suspended' && endpoint.suspension?.at !== input.suspendedAt) return 'skipped';
-      const { events, summaries } = await counter.count(input.environment, input.customerId);
+      const { events, summaries } = await counter.count(input.environment, input.customerId, input.endpointId);
       const pending = events + summaries;
       const { subject, text } =
         input.kind === 'suspended' ? suspensionEmail(endpoint, pending, config) : recoveryEmail(endpoint, pending);
@@ -141,11 +144,12 @@ export function createEndpointActivities(deps: {
     async notifyPending(input: {
       environment: Environment;
       customerId: string;
+      endpointId?: string;
       notificationId: string;
       reminder: boolean;
       summary: PendingSummary;
     }): Promise<'sent' | 'no-url' | 'opted-out' | 'nothing-pending' | 'busy'> {
-      const endpoint = await endpoints.get(input.environment, input.customerId);
+      const endpoint = await endpoints.get(input.environment, input.customerId, input.endpointId);
       if (!endpoint?.notificationUrl || !endpoint.secret) return 'no-url';
       if (!config.ALLOW_PRIVATE_URLS && isPrivateUrl(endpoint.notificationUrl)) {
         throw ApplicationFailure.nonRetryable('the notification URL points at a private address', 'PrivateAddress');
@@ -159,7 +163,7 @@ export function createEndpointActivities(deps: {
         reminder: input.reminder,
       };
       const share = {
-        ...endpointShare(input.environment, input.customerId, endpoint.maxInFlight, config),
+        ...endpointShare(input.environment, queueOf(input.customerId, input.endpointId), endpoint.maxInFlight, config),
         kind: 'notification' as const,
       };
       const now = new Date();

@@ -7,6 +7,7 @@ import type { ColdStore } from '../bucket/cold';
 import type { PendingCounter } from '../bucket/counts';
 import { positionAt } from '../bucket/keys';
 import type { PendingObject, PendingQueue, StoredDocument } from '../bucket/queue';
+import { queueOf } from '../domain/ids';
 import type { EndpointReader } from './deliver';
 import { emitOperatorEvent } from './operator';
 
@@ -26,6 +27,8 @@ export interface ArchivedDocument extends StoredDocument {
 interface Where {
   environment: Environment;
   customerId: string;
+  /** Absent for the customer's first endpoint. */
+  endpointId?: string;
   /** A key tail: only documents after it are read. */
   after?: string;
 }
@@ -48,7 +51,9 @@ async function scan<T extends { after?: string }>(
 ): Promise<T> {
   const resumed = Context.current().info.heartbeatDetails as T | undefined;
   const acc = resumed ?? { ...initial, after: initial.after ?? where.after };
-  for await (const page of store.pages(where.environment, where.customerId, { after: acc.after })) {
+  for await (const page of store.pages(where.environment, queueOf(where.customerId, where.endpointId), {
+    after: acc.after,
+  })) {
     const stop = fold(acc, page) === false;
     if (page.length > 0 && !stop) acc.after = page.at(-1)!.tail;
     Context.current().heartbeat(acc);
@@ -133,7 +138,7 @@ export function createPendingActivities(deps: {
       if (!document.restoredFrom) metrics.documentsArchived.inc({ environment: document.environment });
       // Read after the write: a reactivation or notification window that began before this read finds the object
       // when it reads the bucket; one that began after is seen here.
-      const endpoint = await endpoints.get(document.environment, document.customerId);
+      const endpoint = await endpoints.get(document.environment, document.customerId, document.endpointId);
       return { ...stored, endpointActive: endpoint?.status === 'active', announce: !endpoint?.arrivalsAnnounced };
     },
 
@@ -143,10 +148,15 @@ export function createPendingActivities(deps: {
       const { document } = input;
       metrics.documentsExpired.inc({ environment: document.environment });
       await emitOperatorEvent(client, config, {
-        id: `op_document.expired_${document.environment}_${document.customerId}_${document.id}_${input.stored.expiresAt}`,
+        id: `op_document.expired_${document.environment}_${queueOf(document.customerId, document.endpointId)}_${document.id}_${input.stored.expiresAt}`,
         type: 'document.expired',
         timestamp: new Date().toISOString(),
-        data: { customerId: document.customerId, environment: document.environment, documentId: document.id },
+        data: {
+          customerId: document.customerId,
+          environment: document.environment,
+          documentId: document.id,
+          ...(document.endpointId ? { endpointId: document.endpointId } : {}),
+        },
       });
       return { coldKey };
     },
@@ -157,7 +167,8 @@ export function createPendingActivities(deps: {
 
     /** The oldest document after `after`, if any: where the reminder loop looks next. */
     async firstPending(input: Where): Promise<{ tail: string; expiresAt: string } | null> {
-      for await (const page of store.pages(input.environment, input.customerId, { after: input.after, pageSize: 1 })) {
+      const queue = queueOf(input.customerId, input.endpointId);
+      for await (const page of store.pages(input.environment, queue, { after: input.after, pageSize: 1 })) {
         if (page[0]) return { tail: page[0].tail, expiresAt: page[0].expiresAt };
       }
       return null;
@@ -188,7 +199,7 @@ export function createPendingActivities(deps: {
      * listing whatever the bucket holds (bucket/counts.ts).
      */
     async summarizePending(input: Omit<Where, 'after'>): Promise<PendingSummary> {
-      const { events, summaries, oldest } = await counter.count(input.environment, input.customerId);
+      const { events, summaries, oldest } = await counter.count(input.environment, input.customerId, input.endpointId);
       return {
         pending: { events, summaries },
         documentIds: oldest.map((object) => object.id),

@@ -1,7 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import type { Config } from '../config';
-import { deliveryWorkflowId, endpointWorkflowId } from '../domain/ids';
+import { deliveryWorkflowId, endpointWorkflowId, queueOf } from '../domain/ids';
 import type { Environment } from '../domain/schemas';
 import type { PendingQueue } from '../bucket/queue';
 import { heartbeating } from './heartbeat';
@@ -16,6 +16,8 @@ import {
 interface Where {
   environment: Environment;
   customerId: string;
+  /** Absent for the customer's first endpoint. */
+  endpointId?: string;
 }
 
 export interface ReplayStepInput extends Where {
@@ -68,7 +70,7 @@ export function createRedeliverActivities(deps: { client: Client; store: Pending
     try {
       return await abortable(() =>
         client.workflow
-          .getHandle(deliveryWorkflowId(where.environment, where.customerId, documentId))
+          .getHandle(deliveryWorkflowId(where.environment, where.customerId, documentId, where.endpointId))
           .executeUpdate(redeliverUpdate, {
             args: [request],
             updateId: `${info.workflowExecution?.runId}/${info.activityId}/${documentId}`,
@@ -87,7 +89,7 @@ export function createRedeliverActivities(deps: { client: Client; store: Pending
       try {
         await abortable(() =>
           client.workflow
-            .getHandle(endpointWorkflowId(input.environment, input.customerId))
+            .getHandle(endpointWorkflowId(input.environment, input.customerId, input.endpointId))
             .executeUpdate(reportExhaustedUpdate, {
               args: [input.report],
               updateId: `exhausted/${input.report.documentId}/${input.report.at}`,
@@ -102,7 +104,8 @@ export function createRedeliverActivities(deps: { client: Client; store: Pending
     /** Probes a suspended endpoint with its oldest pending document (the next one if that has just gone). */
     async probePending(input: Where & { candidates: number }): Promise<RedeliveryOutcome> {
       return heartbeating(async () => {
-        const { items } = await store.page(input.environment, input.customerId, { limit: input.candidates });
+        const queue = queueOf(input.customerId, input.endpointId);
+        const { items } = await store.page(input.environment, queue, { limit: input.candidates });
         for (const { id } of items) {
           const answer = await redeliver(input, id, { trigger: 'scheduled', reason: 'probe' });
           if (answer.outcome !== 'gone') return answer;
@@ -118,7 +121,7 @@ export function createRedeliverActivities(deps: { client: Client; store: Pending
      */
     async replayPending(input: ReplayStepInput): Promise<ReplayStep> {
       return heartbeating(async () => {
-        const { items, more } = await store.page(input.environment, input.customerId, {
+        const { items, more } = await store.page(input.environment, queueOf(input.customerId, input.endpointId), {
           after: input.after,
           limit: input.limit,
         });

@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-s3';
 import type { Config } from '../config';
 import type { DocumentInput, Environment } from '../domain/schemas';
+import { queueOf } from '../domain/ids';
 import { COLD_STORE_ROOT, coldObjectKey, coldPrefix, parseColdObjectKey, restorePageKey } from './keys';
 import { firstPage, listPages } from './listing';
 import { documentMetadata, isMissing, readJson } from './objects';
@@ -58,7 +59,7 @@ export function createColdStore({ s3, config }: { s3: S3Client; config: Config }
       stored: Pick<StoredDocument, 'objectKey' | 'pendingSince' | 'expiresAt'>,
     ): Promise<string | undefined> {
       const Bucket = bucketOf(document.environment);
-      const coldKey = coldObjectKey(document.customerId, document.id);
+      const coldKey = coldObjectKey(queueOf(document.customerId, document.endpointId), document.id);
       const source = `${Bucket}/${stored.objectKey.split('/').map(encodeURIComponent).join('/')}`;
       try {
         await s3.send(

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { otherEndpoint, queueOf } from '../domain/ids';
 import { IdSchema, type DocumentType, type Environment } from '../domain/schemas';
 import type { PendingObject, PendingQueue } from './queue';
 
@@ -14,15 +15,18 @@ export interface PendingCounts {
   source: 'listing' | 'visibility';
 }
 
-/** The visibility query for a customer's documents of one type that wait in the bucket. */
-function pendingQuery(environment: Environment, customerId: string, type: DocumentType): string {
+/** The visibility query for one endpoint's documents of one type that wait in the bucket. */
+function pendingQuery(environment: Environment, customerId: string, type: DocumentType, endpointId?: string): string {
   // Ids are letters, digits, '.', '_' and '-' (IdSchema): nothing to escape inside the quotes, and nothing else passes.
   IdSchema.parse(customerId);
+  const endpoint = otherEndpoint(endpointId);
   return [
     `WorkflowType = 'deliverDocument'`,
     `ExecutionStatus = 'Running'`,
     `Environment = '${environment}'`,
     `CustomerId = '${customerId}'`,
+    // Deliveries to the first endpoint carry no EndpointId (those from before several endpoints, too).
+    endpoint ? `EndpointId = '${IdSchema.parse(endpoint)}'` : `EndpointId IS NULL`,
     `DeliveryStatus = 'pending'`,
     `DocumentType = '${type}'`,
   ].join(' AND ');
@@ -37,8 +41,8 @@ function pendingQuery(environment: Environment, customerId: string, type: Docume
  */
 export function createPendingCounter({ store, client }: { store: PendingQueue; client: Client }) {
   return {
-    async count(environment: Environment, customerId: string): Promise<PendingCounts> {
-      const { objects: oldest, truncated } = await store.listing(environment, customerId, {
+    async count(environment: Environment, customerId: string, endpointId?: string): Promise<PendingCounts> {
+      const { objects: oldest, truncated } = await store.listing(environment, queueOf(customerId, endpointId), {
         pageSize: COUNTED_FROM_LISTING,
       });
       const events = oldest.filter((object) => object.type === 'event').length;
@@ -47,7 +51,7 @@ export function createPendingCounter({ store, client }: { store: PendingQueue; c
       // Visibility is seconds behind the bucket: never fewer than the listing itself saw.
       const [eventCount, summaryCount] = await Promise.all(
         (['event', 'summary'] as const).map(
-          async (type) => (await client.workflow.count(pendingQuery(environment, customerId, type))).count,
+          async (type) => (await client.workflow.count(pendingQuery(environment, customerId, type, endpointId))).count,
         ),
       );
       return {

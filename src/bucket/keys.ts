@@ -2,7 +2,9 @@ import type { PendingEntry } from '../domain/schemas';
 
 // The bucket's key layout, in one place. Each environment's bucket holds, per customer:
 //   pending/{customerId}/{pendingSince}_{expiresAt}_{createdAt}_{type}_{id}.json   waiting for the customer
+//   pending/{customerId}~{endpointId}/…                                            the same, for its other endpoints
 //   expired/{customerId}/{id}.json                                                 the cold store (operator restore)
+//   expired/{customerId}~{endpointId}/{id}.json                                    (another endpoint's)
 //   restores/{customerId}/{restoreId}/{page}.json                                  a restore job's billing, per page
 //   restores/{customerId}/{at}.json                                                (before restore jobs: one per restore)
 
@@ -12,12 +14,13 @@ import type { PendingEntry } from '../domain/schemas';
  * are fixed-width ISO strings (they sort as text) and contain no "_", so the id, which may, is everything after the
  * fourth "_".
  */
-export function pendingObjectKey(customerId: string, entry: PendingEntry): string {
-  return `${pendingPrefix(customerId)}${pendingKeyTail(entry)}`;
+export function pendingObjectKey(queue: string, entry: PendingEntry): string {
+  return `${pendingPrefix(queue)}${pendingKeyTail(entry)}`;
 }
 
-export function pendingPrefix(customerId: string): string {
-  return `pending/${customerId}/`;
+/** `queue` is the customer's id for its first endpoint, `{customer}~{endpoint}` for another (domain/ids.ts queueOf). */
+export function pendingPrefix(queue: string): string {
+  return `pending/${queue}/`;
 }
 
 /** The key without its customer prefix: what a listing cursor and the entity's positions remember. */

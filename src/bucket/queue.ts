@@ -2,6 +2,7 @@ import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/c
 import type { Config } from '../config';
 import { deliveryBody } from '../domain/delivery-body';
 import type { DocumentInput, Environment, PendingEntry } from '../domain/schemas';
+import { queueOf } from '../domain/ids';
 import { parsePendingKeyTail, pendingKeyTail, pendingObjectKey, pendingPrefix, positionAt } from './keys';
 import { firstPage, listPages } from './listing';
 import { documentMetadata, readJson } from './objects';
@@ -25,8 +26,8 @@ export type StoredBody = Pick<DocumentInput, 'id' | 'type' | 'environment' | 'cr
 export const FILTERED_PAGE_LISTINGS = 5;
 
 /**
- * The pending queue: each customer's `pending/` prefix of the bucket, the only module that writes, lists or reads
- * it. The prefix is the queue of pending documents: the API, notifications, probes and replay all read it here, so no
+ * The pending queue: each endpoint's `pending/` prefix of the bucket (its `queue`: domain/ids.ts queueOf), the only
+ * module that writes, lists or reads it. The prefix is the queue of pending documents: the API, notifications, probes and replay all read it here, so no
  * process or workflow has to hold the list. (Expired documents go on to the cold store, cold.ts.)
  */
 export function createPendingQueue({ s3, config }: { s3: S3Client; config: Config }) {
@@ -42,10 +43,10 @@ export function createPendingQueue({ s3, config }: { s3: S3Client; config: Confi
   /** One listing request per page, oldest first, after `after` (a key tail); `pageSize` is what S3 is asked for. */
   async function* listings(
     environment: Environment,
-    customerId: string,
+    queue: string,
     { after, pageSize = 1000 }: { after?: string; pageSize?: number } = {},
   ): AsyncGenerator<{ objects: PendingObject[]; truncated: boolean }> {
-    const prefix = pendingPrefix(customerId);
+    const prefix = pendingPrefix(queue);
     const query = {
       Bucket: bucketOf(environment),
       Prefix: prefix,
@@ -65,16 +66,16 @@ export function createPendingQueue({ s3, config }: { s3: S3Client; config: Confi
 
   return {
     /** One listing request: up to `pageSize` (at most 1,000) objects after `after`, and whether more follow. */
-    listing: (environment: Environment, customerId: string, options?: { after?: string; pageSize?: number }) =>
-      firstPage(listings(environment, customerId, options)),
+    listing: (environment: Environment, queue: string, options?: { after?: string; pageSize?: number }) =>
+      firstPage(listings(environment, queue, options)),
 
     /** The objects of each listing request, as `listing` pages them, until the prefix ends or the caller stops. */
     async *pages(
       environment: Environment,
-      customerId: string,
+      queue: string,
       options?: { after?: string; pageSize?: number },
     ): AsyncGenerator<PendingObject[]> {
-      for await (const page of listings(environment, customerId, options)) yield page.objects;
+      for await (const page of listings(environment, queue, options)) yield page.objects;
     },
 
     /**
@@ -89,7 +90,7 @@ export function createPendingQueue({ s3, config }: { s3: S3Client; config: Confi
      */
     async page(
       environment: Environment,
-      customerId: string,
+      queue: string,
       { after, limit, type, now }: { after?: string; limit: number; type?: PendingEntry['type']; now?: number },
     ): Promise<{ items: PendingObject[]; more: boolean; next?: string }> {
       const settled = now === undefined ? undefined : positionAt(now - config.settleMs);
@@ -107,7 +108,7 @@ export function createPendingQueue({ s3, config }: { s3: S3Client; config: Confi
       let looked: string | undefined;
       let listed = 0;
       // Unfiltered, a page is one listing of `limit` keys, and S3 says whether more follow.
-      for await (const page of listings(environment, customerId, { after, pageSize: type ? 1000 : limit })) {
+      for await (const page of listings(environment, queue, { after, pageSize: type ? 1000 : limit })) {
         listed++;
         for (const [i, object] of page.objects.entries()) {
           looked = object.tail;
@@ -130,13 +131,13 @@ export function createPendingQueue({ s3, config }: { s3: S3Client; config: Confi
 
     /** The key a document pending since `pendingSince` is stored under. */
     keyOf: (document: DocumentInput, pendingSince: string) =>
-      pendingObjectKey(document.customerId, entryOf(document, pendingSince)),
+      pendingObjectKey(queueOf(document.customerId, document.endpointId), entryOf(document, pendingSince)),
 
     /** Stores the document, as the customer would have received it, under the key of `pendingSince`. */
     async put(document: DocumentInput, pendingSince: string): Promise<StoredDocument> {
       const entry = entryOf(document, pendingSince);
       const { expiresAt } = entry;
-      const objectKey = pendingObjectKey(document.customerId, entry);
+      const objectKey = pendingObjectKey(queueOf(document.customerId, document.endpointId), entry);
       // S3's own retries included: past it the object would land too long after the time in its key.
       await s3.send(
         new PutObjectCommand({

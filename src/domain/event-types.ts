@@ -6,8 +6,7 @@ export { EventTypeNameSchema };
 // The operator's catalog of event types (`shipment.delivered`, `invoice.summary`): what a document may name as its
 // `eventType`, what endpoints subscribe to, and, when a type has a schema, what its `data` must satisfy.
 
-/** The most types the catalog holds, and the largest schema one may carry: the whole catalog is one memo (< 1 MB). */
-export const MAX_EVENT_TYPES = 200;
+/** The largest schema a type may carry: with the catalog's 200 types (workflows/event-types.ts), one memo < 1 MB. */
 const MAX_SCHEMA_BYTES = 4 * 1024;
 
 /** A JSON Schema (draft 2020-12) as an object; whether it compiles is checked where it is submitted. */

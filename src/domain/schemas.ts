@@ -73,6 +73,8 @@ export type DocumentInput = SubmitDocument & {
   createdAt: string;
   /** Set by an operator restore: the cold-store key to bring back as pending, without attempting delivery first. */
   restoredFrom?: string;
+  /** The endpoint this workflow delivers to, when it is not the customer's first (domain/ids.ts). */
+  endpointId?: string;
 };
 
 const DURATION_PATTERN = '\\d+(\\.\\d+)?(ms|s|m|h|d)';
@@ -231,6 +233,8 @@ export interface DocumentState {
 /** The endpoint as the entity workflow holds it; `secret` and `apiKeyHash` never leave the server. */
 export interface EndpointState {
   customerId: string;
+  /** Absent for the customer's first endpoint (whose entity holds the API key); the id of any other. */
+  endpointId?: string;
   customerName: string;
   environment: Environment;
   apiKeyHash: string;

@@ -12,6 +12,8 @@ export const EventTypeKey = defineSearchAttributeKey('EventType', SearchAttribut
  * restore) starts again.
  */
 export const CreatedAtKey = defineSearchAttributeKey('CreatedAt', SearchAttributeType.DATETIME);
+/** The endpoint a delivery is to, when it is not the customer's first (whose deliveries carry none). */
+export const EndpointIdKey = defineSearchAttributeKey('EndpointId', SearchAttributeType.KEYWORD);
 
 export const SEARCH_ATTRIBUTES = [
   CustomerIdKey,
@@ -20,6 +22,7 @@ export const SEARCH_ATTRIBUTES = [
   DeliveryStatusKey,
   EventTypeKey,
   CreatedAtKey,
+  EndpointIdKey,
 ] as const;
 
 /** A search attribute's type as the Temporal CLI and `temporal operator search-attribute create` spell it. */

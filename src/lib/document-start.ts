@@ -1,11 +1,12 @@
 import type { Client, WorkflowStartOptions } from '@temporalio/client';
 import type { Config } from '../config';
 import { fairnessKey } from '../domain/fairness';
-import { deliveryWorkflowId } from '../domain/ids';
+import { deliveryWorkflowId, otherEndpoint } from '../domain/ids';
 import type { DocumentInput, DocumentState } from '../domain/schemas';
 import {
   CreatedAtKey,
   CustomerIdKey,
+  EndpointIdKey,
   DeliveryStatusKey,
   DocumentTypeKey,
   EnvironmentKey,
@@ -24,7 +25,7 @@ export function startDocumentWorkflow(
   options: Pick<WorkflowStartOptions, 'workflowIdConflictPolicy' | 'workflowIdReusePolicy' | 'memo'>,
 ) {
   return client.workflow.start<typeof deliverDocument>('deliverDocument', {
-    workflowId: deliveryWorkflowId(document.environment, document.customerId, document.id),
+    workflowId: deliveryWorkflowId(document.environment, document.customerId, document.id, document.endpointId),
     taskQueue: config.TASK_QUEUE,
     args: [document],
     typedSearchAttributes: [
@@ -34,6 +35,7 @@ export function startDocumentWorkflow(
       { key: DeliveryStatusKey, value: status },
       { key: CreatedAtKey, value: new Date(document.createdAt) },
       ...(document.eventType ? [{ key: EventTypeKey, value: document.eventType }] : []),
+      ...(otherEndpoint(document.endpointId) ? [{ key: EndpointIdKey, value: document.endpointId! }] : []),
     ],
     ...options,
     priority: { fairnessKey: fairnessKey(document.environment, document.customerId) },

@@ -28,16 +28,16 @@ export function createSendGuards(config: Config, workers?: () => number): SendGu
 }
 
 /**
- * An endpoint's share: deliveries and notifications of one customer environment count together, within its own
- * `maxInFlight` or the platform's default.
+ * An endpoint's share: deliveries and notifications of one endpoint count together, within its own `maxInFlight` or
+ * the platform's default. `queue` names the endpoint (domain/ids.ts queueOf): the customer's id for its first.
  */
 export function endpointShare(
   environment: Environment,
-  customerId: string,
+  queue: string,
   maxInFlight: number | undefined,
   config: Pick<Config, 'ENDPOINT_MAX_IN_FLIGHT'>,
 ) {
-  return { key: `${environment}/${customerId}`, limit: maxInFlight ?? config.ENDPOINT_MAX_IN_FLIGHT };
+  return { key: `${environment}/${queue}`, limit: maxInFlight ?? config.ENDPOINT_MAX_IN_FLIGHT };
 }
 
 /**

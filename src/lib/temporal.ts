@@ -26,9 +26,10 @@ export function dataConverter(config: Config): DataConverter | undefined {
  */
 export function createEndpointReader(client: Client): EndpointReader {
   return {
-    async get(environment, customerId) {
+    async get(environment, customerId, endpointId) {
       try {
-        const description = await client.workflow.getHandle(endpointWorkflowId(environment, customerId)).describe();
+        const handle = client.workflow.getHandle(endpointWorkflowId(environment, customerId, endpointId));
+        const description = await handle.describe();
         return description.memo?.endpoint as EndpointState | undefined;
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return undefined;

@@ -19,6 +19,7 @@ export type NotYet = { throttledUntil: string; slotLeadMs: number } | { busyForM
 export interface SlotRequest {
   environment: Environment;
   customerId: string;
+  endpointId?: string;
   /** The endpoint's requests a second; undefined: no limit, and the attempt pays nothing. */
   rateLimit?: number;
   /** A slot reserved by an earlier call that answered `throttledUntil`: send in it, without reserving another. */
@@ -51,7 +52,7 @@ export function createSlotWaiter({
     if (reserved !== undefined && reserved > now() - LATE_SLOT_MS) return { at: reserved, reserved: true };
     if (!request.rateLimit) return undefined;
     // A little ahead of now: the slot must not have passed by the time the answer is back.
-    const at = await slots.reserve(request.environment, request.customerId, now() + 50);
+    const at = await slots.reserve(request.environment, request.customerId, now() + 50, request.endpointId);
     return at === undefined ? 'later' : { at, reserved: false };
   }
 

@@ -10,7 +10,12 @@ export interface SlotReserver {
    * The moment (epoch ms) reserved for one request to the endpoint, not before `notBefore`; undefined when the entity
    * hands out no more in its current run (it is about to continue as new): ask again in a moment.
    */
-  reserve(environment: Environment, customerId: string, notBefore: number): Promise<number | undefined>;
+  reserve(
+    environment: Environment,
+    customerId: string,
+    notBefore: number,
+    endpointId?: string,
+  ): Promise<number | undefined>;
 }
 
 const failureType = (err: unknown) => (err instanceof ApplicationFailure ? err.type : undefined);
@@ -18,10 +23,10 @@ const failureType = (err: unknown) => (err instanceof ApplicationFailure ? err.t
 /** Slots of a rate-limited endpoint, reserved by an Update on its entity (which serialises them for every worker). */
 export function createSlotReserver(client: Client): SlotReserver {
   return {
-    async reserve(environment, customerId, notBefore) {
+    async reserve(environment, customerId, notBefore, endpointId) {
       try {
         const at = await client.workflow
-          .getHandle(endpointWorkflowId(environment, customerId))
+          .getHandle(endpointWorkflowId(environment, customerId, endpointId))
           .executeUpdate(reserveSlotUpdate, { args: [{ notBefore: new Date(notBefore).toISOString() }] });
         return Date.parse(at);
       } catch (err) {

@@ -251,6 +251,7 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
         await reportExhausted({
           environment: input.environment,
           customerId: input.customerId,
+          endpointId: input.endpointId,
           report: {
             documentId: input.id,
             at: state.retriesExhaustedAt,
@@ -347,9 +348,8 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
       if (stored.endpointActive) redeliveries.push({ request: { trigger: 'manual', reason: 'replay' } });
       if (stored.announce) {
         try {
-          await getExternalWorkflowHandle(endpointWorkflowId(input.environment, input.customerId)).signal(
-            documentsArrivedSignal,
-          );
+          const entityId = endpointWorkflowId(input.environment, input.customerId, input.endpointId);
+          await getExternalWorkflowHandle(entityId).signal(documentsArrivedSignal);
         } catch (err) {
           // The document's own fate never depends on the endpoint record.
           log.warn('could not tell the endpoint about this document', { error: String(err) });

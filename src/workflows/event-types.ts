@@ -7,7 +7,7 @@ import {
   upsertMemo,
   workflowInfo,
 } from '@temporalio/workflow';
-import { MAX_EVENT_TYPES, type EventType } from '../domain/event-types';
+import type { EventType } from '../domain/event-types';
 import {
   CATALOG_FULL,
   changeEventTypeUpdate,
@@ -16,6 +16,8 @@ import {
   EVENT_TYPE_UNKNOWN,
 } from './messages';
 
+/** The most types the catalog holds (each schema at most 4 KB: the whole catalog is one memo, under 1 MB). */
+export const MAX_EVENT_TYPES = 200;
 /** The catalog is a memo the API reads without a worker: every change writes all of it, so runs stay short. */
 const CATALOG_RUN_MAX_EVENTS = 500;
 const CATALOG_RUN_MAX_BYTES = 4 * 1024 * 1024;

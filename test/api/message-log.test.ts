@@ -134,7 +134,7 @@ describe('the message log pages through visibility newest first', () => {
     assert.equal(
       logQuery('sandbox', 'acme', { limit: 10, status: 'pending', type: 'event', eventType: 'shipment.delivered' }),
       "WorkflowType = 'deliverDocument' AND ExecutionStatus != 'ContinuedAsNew' AND Environment = 'sandbox' AND " +
-        "CustomerId = 'acme' AND DeliveryStatus = 'pending' AND DocumentType = 'event' AND " +
+        "CustomerId = 'acme' AND EndpointId IS NULL AND DeliveryStatus = 'pending' AND DocumentType = 'event' AND " +
         "EventType = 'shipment.delivered'",
     );
     assert.throws(() => logQuery('sandbox', "x' OR '1'='1", { limit: 10 }));

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_EVENT_TYPES } from '../../src/domain/event-types';
+import { MAX_EVENT_TYPES } from '../../src/workflows/event-types';
 import { EVENT_TYPE_CATALOG_ID } from '../../src/domain/ids';
 import { always } from '../helpers/receiver';
 import { timeSkippingSuite } from '../helpers/temporal';

@@ -89,6 +89,8 @@ export function logQuery(environment: Environment, customerId: string, filters: 
     `ExecutionStatus != 'ContinuedAsNew'`,
     `Environment = '${environment}'`,
     `CustomerId = '${customerId}'`,
+    // A document's own workflow, not its deliveries to the customer's other endpoints (which carry EndpointId).
+    `EndpointId IS NULL`,
     ...(filters.status ? [`DeliveryStatus = '${filters.status}'`] : []),
     ...(filters.type ? [`DocumentType = '${filters.type}'`] : []),
     ...(filters.eventType ? [`EventType = '${EventTypeNameSchema.parse(filters.eventType)}'`] : []),

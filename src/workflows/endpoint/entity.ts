@@ -11,6 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { EndpointEmailInput, EndpointSettings } from '../../activities/endpoint';
+import { queueOf } from '../../domain/ids';
 import type { OperatorEvent } from '../../domain/operator-events';
 import type { EndpointState } from '../../domain/schemas';
 import { isSigningSecret } from '../../domain/secrets';
@@ -80,8 +81,10 @@ export class EndpointEntity {
     return this.nextRun.state;
   }
 
+  /** Which endpoint: what the entity's activities are asked about (the first endpoint has no endpointId). */
   get where() {
-    return { environment: this.state.environment, customerId: this.state.customerId };
+    const { environment, customerId, endpointId } = this.state;
+    return endpointId ? { environment, customerId, endpointId } : { environment, customerId };
   }
 
   /** Once true, every loop stops at its next safe point and the entity continues as new. */
@@ -162,8 +165,9 @@ export class EndpointEntity {
   tellOperator(type: OperatorEvent['type'], data: Partial<OperatorEvent['data']>): void {
     if (!this.settings?.operatorEvents) return;
     const timestamp = new Date().toISOString();
-    const { environment, customerId } = this.where;
-    const id = `op_${type}_${environment}_${customerId}_${Date.now()}${data.documentId ? `_${data.documentId}` : ''}`;
+    const { environment, customerId, endpointId } = this.state;
+    const queue = queueOf(customerId, endpointId);
+    const id = `op_${type}_${environment}_${queue}_${Date.now()}${data.documentId ? `_${data.documentId}` : ''}`;
     this.nextRun.outbox.push({ kind: 'operator', event: { id, type, timestamp, data: { ...this.where, ...data } } });
   }
 

@@ -1,7 +1,7 @@
 import { condition, ParentClosePolicy, startChild } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { EndpointEmailInput, EndpointSettings } from '../../activities/endpoint';
-import { endpointEmailWorkflowId, notificationWorkflowId } from '../../domain/ids';
+import { endpointEmailWorkflowId, notificationWorkflowId, queueOf } from '../../domain/ids';
 import { operatorEventStart, type OperatorEvent } from '../../domain/operator-events';
 import type { EndpointState } from '../../domain/schemas';
 import { operatorEvent } from '../operator';
@@ -28,7 +28,9 @@ export async function outboxLoop(entity: EndpointEntity): Promise<void> {
 }
 
 async function startMessage(message: OutboxMessage, state: EndpointState, settings: EndpointSettings): Promise<void> {
-  const { environment, customerId } = state;
+  const { environment, customerId, endpointId } = state;
+  // The first endpoint's messages keep the ids they had before a customer could have several.
+  const queue = queueOf(customerId, endpointId);
   const parentClosePolicy = ParentClosePolicy.ABANDON;
   try {
     if (message.kind === 'operator') {
@@ -36,16 +38,16 @@ async function startMessage(message: OutboxMessage, state: EndpointState, settin
     } else if (message.kind === 'email') {
       const { email } = message;
       await startChild(endpointEmail, {
-        workflowId: endpointEmailWorkflowId(environment, customerId, email.kind, email.at),
+        workflowId: endpointEmailWorkflowId(environment, queue, email.kind, email.at),
         parentClosePolicy,
         args: [{ email, delayMs: message.afterWindow ? settings.notificationWindowMs : 0 }],
       });
     } else {
       const { notificationId, reminder } = message;
       await startChild(pendingNotification, {
-        workflowId: notificationWorkflowId(environment, customerId, notificationId),
+        workflowId: notificationWorkflowId(environment, queue, notificationId),
         parentClosePolicy,
-        args: [{ environment, customerId, notificationId, reminder }],
+        args: [{ environment, customerId, ...(endpointId ? { endpointId } : {}), notificationId, reminder }],
       });
     }
   } catch (err) {

@@ -15,10 +15,12 @@ const { notifyPending } = proxyActivities<Activities>({
 export async function pendingNotification(input: {
   environment: Environment;
   customerId: string;
+  /** Absent for the customer's first endpoint. */
+  endpointId?: string;
   notificationId: string;
   reminder: boolean;
 }): Promise<string> {
-  const customer = { environment: input.environment, customerId: input.customerId };
+  const customer = { environment: input.environment, customerId: input.customerId, endpointId: input.endpointId };
   const summary = await summarizePending(customer);
   try {
     const result = await unlessBusy(() => notifyPending({ ...input, summary }));
