@@ -423,6 +423,61 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/{env}/endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every endpoint of the customer here, the first (the webhook) first, with pending counts */
+        get: operations["listEndpoints"];
+        put?: never;
+        /** Add an endpoint; the answer carries its signing secret */
+        post: operations["createEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{env}/endpoints/{endpointId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One endpoint, its status, route and pending count */
+        get: operations["getEndpoint"];
+        /** Configure an endpoint and its route; the answer carries its signing secret */
+        put: operations["putEndpoint"];
+        post?: never;
+        /** Remove an endpoint: no document goes to it any more (what waits in its bucket expires as usual) */
+        delete: operations["deleteEndpoint"];
+        options?: never;
+        head?: never;
+        /** Turn an endpoint off or on (on replays what it missed), or change its route */
+        patch: operations["patchEndpoint"];
+        trace?: never;
+    };
+    "/v1/{env}/endpoints/{endpointId}/secret/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new signing secret for the endpoint; the old one also signs for SECRET_ROTATION_GRACE */
+        post: operations["rotateEndpointSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -479,7 +534,7 @@ export interface components {
         SubmitAccepted: {
             id: string;
             /** @enum {string} */
-            status: "sending" | "retrying" | "delivered" | "pending" | "acknowledged" | "expired";
+            status: "sending" | "retrying" | "delivered" | "pending" | "acknowledged" | "expired" | "routed";
         };
         /** @description Newest first, from Temporal's visibility: a second or so behind the documents themselves, and for as long as the namespace keeps closed workflows (IDEMPOTENCY_WINDOW, 30 days by default) */
         MessageLog: {
@@ -489,7 +544,7 @@ export interface components {
                 type: "event" | "summary";
                 eventType?: string;
                 /** @enum {string} */
-                status: "sending" | "retrying" | "delivered" | "pending" | "acknowledged" | "expired";
+                status: "sending" | "retrying" | "delivered" | "pending" | "acknowledged" | "expired" | "routed";
                 /**
                  * Format: date-time
                  * @description ISO 8601 time
@@ -507,7 +562,7 @@ export interface components {
             /** @description The catalog's event type the document names */
             eventType?: string;
             /** @enum {string} */
-            status: "sending" | "retrying" | "delivered" | "pending" | "acknowledged" | "expired";
+            status: "sending" | "retrying" | "delivered" | "pending" | "acknowledged" | "expired" | "routed";
             /**
              * Format: date-time
              * @description ISO 8601 time
@@ -537,6 +592,32 @@ export interface components {
              * @example 2026-11-29T12:00:00.000Z
              */
             expiresAt?: string;
+            /** @description For a document that went to several of the customer's endpoints: each delivery, with its own status and attempts. The top-level status and attempts are the first endpoint's (`routed` when it took none of it) */
+            endpoints?: {
+                endpointId: string;
+                /** @enum {string} */
+                status: "sending" | "retrying" | "delivered" | "pending" | "acknowledged" | "expired" | "routed";
+                attempts: components["schemas"]["Attempt"][];
+                attemptCount: number;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time
+                 * @example 2026-11-29T12:00:00.000Z
+                 */
+                nextAttemptAt?: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time
+                 * @example 2026-11-29T12:00:00.000Z
+                 */
+                pendingSince?: string;
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time
+                 * @example 2026-11-29T12:00:00.000Z
+                 */
+                expiresAt?: string;
+            }[];
         };
         Attempt: {
             attemptNumber: number;
@@ -692,6 +773,59 @@ export interface components {
             id: string;
             /** @constant */
             status: "pending";
+        };
+        Endpoint: {
+            url: string | null;
+            notificationUrl: string | null;
+            suspensionEmail: string | null;
+            /** @enum {string} */
+            status: "active" | "suspended";
+            /**
+             * Format: date-time
+             * @description ISO 8601 time
+             * @example 2026-11-29T12:00:00.000Z
+             */
+            suspendedAt?: string;
+            suspensionReason?: string;
+            lastError?: string;
+            pendingCount: number;
+            /** @example 2h,22h,24h */
+            retrySchedule: string;
+            /** @description Deliveries per second at most; null: no limit */
+            rateLimit: number | null;
+            /** @description Requests in flight to the endpoint at most, over every worker; null: the platform's default */
+            maxInFlight: number | null;
+            /** @description Sent with every delivery */
+            headers: {
+                [key: string]: string;
+            };
+            /** @description Only in the answers to PUT and to a rotation: the signing secret (Standard Webhooks) */
+            secret?: string;
+            /**
+             * Format: date-time
+             * @description During a rotation: until when deliveries are signed with the previous secret too
+             * @example 2026-11-29T12:00:00.000Z
+             */
+            previousSecretExpiresAt?: string;
+            /**
+             * @description ep_default is the first endpoint: the webhook
+             * @example ep_default
+             */
+            id: string;
+            description: string | null;
+            /** @description Event types (or family.*) it gets; null: every document */
+            filterTypes: string[] | null;
+            /** @description Document types it gets; null: both */
+            kinds: ("event" | "summary")[] | null;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time
+             * @example 2026-11-29T12:00:00.000Z
+             */
+            createdAt?: string;
+        };
+        EndpointList: {
+            data: components["schemas"]["Endpoint"][];
         };
     };
     responses: never;
@@ -1078,7 +1212,7 @@ export interface operations {
     listDocuments: {
         parameters: {
             query?: {
-                status?: "sending" | "retrying" | "delivered" | "pending" | "acknowledged" | "expired";
+                status?: "sending" | "retrying" | "delivered" | "pending" | "acknowledged" | "expired" | "routed";
                 type?: "event" | "summary";
                 eventType?: string;
                 /** @description Documents created at or after this time */
@@ -1219,7 +1353,7 @@ export interface operations {
     listCustomerDocuments: {
         parameters: {
             query?: {
-                status?: "sending" | "retrying" | "delivered" | "pending" | "acknowledged" | "expired";
+                status?: "sending" | "retrying" | "delivered" | "pending" | "acknowledged" | "expired" | "routed";
                 type?: "event" | "summary";
                 eventType?: string;
                 /** @description Documents created at or after this time */
@@ -2497,6 +2631,548 @@ export interface operations {
             };
             /** @description Unknown, or belongs to another customer */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listEndpoints: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description sandbox or production */
+                env: "sandbox" | "production";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoints */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointList"];
+                };
+            };
+            /** @description Bad input: `details` names each wrong field (body.*, query.*, params.*) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or unknown key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A customer key used on the other environment's routes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown, or belongs to another customer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description sandbox or production */
+                env: "sandbox" | "production";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uri */
+                    url: string;
+                    notificationUrl?: string | null;
+                    suspensionEmail?: string | null;
+                    retrySchedule?: string | null;
+                    rateLimit?: number | null;
+                    maxInFlight?: number | null;
+                    headers?: {
+                        [key: string]: string;
+                    } | null;
+                    description?: string | null;
+                    filterTypes?: (string)[] | null;
+                    kinds?: ("event" | "summary")[] | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint, with its secret */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Endpoint"];
+                };
+            };
+            /** @description Bad input: `details` names each wrong field (body.*, query.*, params.*) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or unknown key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A customer key used on the other environment's routes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown, or belongs to another customer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than MAX_BODY_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Past a limit (the event-type catalog is full) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description sandbox or production */
+                env: "sandbox" | "production";
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Endpoint"];
+                };
+            };
+            /** @description Bad input: `details` names each wrong field (body.*, query.*, params.*) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or unknown key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A customer key used on the other environment's routes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown, or belongs to another customer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description sandbox or production */
+                env: "sandbox" | "production";
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** Format: uri */
+                    url: string;
+                    notificationUrl?: string | null;
+                    suspensionEmail?: string | null;
+                    retrySchedule?: string | null;
+                    rateLimit?: number | null;
+                    maxInFlight?: number | null;
+                    headers?: {
+                        [key: string]: string;
+                    } | null;
+                    description?: string | null;
+                    filterTypes?: (string)[] | null;
+                    kinds?: ("event" | "summary")[] | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint, with its secret */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Endpoint"];
+                };
+            };
+            /** @description Bad input: `details` names each wrong field (body.*, query.*, params.*) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or unknown key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A customer key used on the other environment's routes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown, or belongs to another customer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than MAX_BODY_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description sandbox or production */
+                env: "sandbox" | "production";
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: `details` names each wrong field (body.*, query.*, params.*) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or unknown key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A customer key used on the other environment's routes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown, or belongs to another customer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Already exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description sandbox or production */
+                env: "sandbox" | "production";
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    description?: string | null;
+                    filterTypes?: (string)[] | null;
+                    kinds?: ("event" | "summary")[] | null;
+                    active?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Endpoint"];
+                };
+            };
+            /** @description Bad input: `details` names each wrong field (body.*, query.*, params.*) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or unknown key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A customer key used on the other environment's routes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown, or belongs to another customer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than MAX_BODY_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    rotateEndpointSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description sandbox or production */
+                env: "sandbox" | "production";
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint, with its new secret */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Endpoint"];
+                };
+            };
+            /** @description Bad input: `details` names each wrong field (body.*, query.*, params.*) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or unknown key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A customer key used on the other environment's routes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown, or belongs to another customer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Already exists */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

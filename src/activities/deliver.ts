@@ -2,6 +2,7 @@ import { request, type Dispatcher } from 'undici';
 import type { Config } from '../config';
 import type { Attempt, DocumentInput, EndpointState, Environment } from '../domain/schemas';
 import { deliveryBody } from '../domain/delivery-body';
+import { routeMatches } from '../domain/endpoints';
 import { queueOf } from '../domain/ids';
 import { retryScheduleOr } from '../domain/schedule';
 import { verdictOf, type BreakerDecision, type RequestVerdict } from '../lib/circuit-breaker';
@@ -40,6 +41,16 @@ export interface AttemptDeliveryInput {
   slotAt?: string;
   /** How many times this attempt already found the endpoint's share full (answered `busyForMs`) and waited. */
   waitedRounds?: number;
+  /** A document's first attempt asks where it goes: the answer has `routes` when it is not just the first endpoint. */
+  route?: boolean;
+}
+
+/** Where a document goes besides (or instead of) the customer's first endpoint. */
+export interface DocumentRoutes {
+  /** The customer's other endpoints whose route matches it. */
+  others: string[];
+  /** Whether the first endpoint takes it: false, nothing was sent to it and no attempt is recorded. */
+  first: boolean;
 }
 
 export interface DeliveryOutcome {
@@ -57,11 +68,29 @@ export interface DeliveryOutcome {
   throttledUntil?: string;
   /** How long before `throttledUntil` the workflow wakes for it (absent in outcomes recorded before: 2 s). */
   slotLeadMs?: number;
+  /** Asked for with `route`, and only when the document goes anywhere but to the first endpoint alone. */
+  routes?: DocumentRoutes;
   /**
    * The endpoint's share of the workers is full (its own requests are out): nothing was sent and nothing is recorded;
    * the workflow waits about this long on a timer and attempts again (with `waitedRounds` one higher).
    */
   busyForMs?: number;
+}
+
+/**
+ * Where a document goes, from the first endpoint's record: undefined when only to the first, as for every customer
+ * with one endpoint (the workflow then goes on as it always did). A first endpoint without a URL takes nothing once
+ * the customer has others.
+ */
+function routesOf(
+  endpoint: EndpointState | undefined,
+  document: DocumentInput | DocumentRef,
+): DocumentRoutes | undefined {
+  const others = (endpoint?.endpoints ?? []).filter((other) => routeMatches(other.route, document)).map((o) => o.id);
+  const routed = routeMatches(endpoint?.route ?? {}, document);
+  if (others.length === 0 && routed) return undefined;
+  const hasOthers = (endpoint?.endpoints?.length ?? 0) > 0;
+  return { others, first: routed && (Boolean(endpoint?.url) || !hasOthers) };
 }
 
 /** The endpoint's share was full this many times in a row: the attempt is recorded as skipped and the schedule goes on. */
@@ -183,14 +212,28 @@ export function createDeliverActivities(deps: {
     return input.force ? { state: 'closed' } : breakers.admit(breakerKey);
   }
 
-  /** One attempt; the activity wraps it in heartbeats. */
+  /** One attempt, answered with where the document goes when asked; the activity wraps it in heartbeats. */
   async function attemptOnce(input: AttemptDeliveryInput): Promise<DeliveryOutcome> {
-    const { document, attemptNumber, trigger, force } = input;
+    const { document } = input;
     const endpoint = await endpoints.get(document.environment, document.customerId, document.endpointId);
-    const retryScheduleMs = retryScheduleOr(endpoint?.retrySchedule, config.retrySchedules[document.environment]);
-    const started = new Date();
-    const attempt: Attempt = { attemptNumber, at: started.toISOString(), trigger, responseDurationMs: 0 };
-    const failed = { attempt, delivered: false, gone: false, retryScheduleMs };
+    const routes = input.route ? routesOf(endpoint, document) : undefined;
+    // Not for the first endpoint: nothing is sent to it.
+    const outcome = routes?.first === false ? notSent(input, endpoint) : await attemptTo(input, endpoint);
+    return routes ? { ...outcome, routes } : outcome;
+  }
+
+  function notSent(input: AttemptDeliveryInput, endpoint: EndpointState | undefined) {
+    const retryScheduleMs = retryScheduleOr(endpoint?.retrySchedule, config.retrySchedules[input.document.environment]);
+    const { attemptNumber, trigger } = input;
+    const attempt: Attempt = { attemptNumber, at: new Date().toISOString(), trigger, responseDurationMs: 0 };
+    return { attempt, delivered: false, gone: false, retryScheduleMs };
+  }
+
+  async function attemptTo(input: AttemptDeliveryInput, endpoint: EndpointState | undefined): Promise<DeliveryOutcome> {
+    const { document, force } = input;
+    const failed = notSent(input, endpoint);
+    const { attempt, retryScheduleMs } = failed;
+    const started = new Date(attempt.at);
     if (endpoint?.status === 'suspended' && !force) return { ...failed, suspended: true };
     if (!endpoint?.url || !endpoint.secret) {
       attempt.error = 'no webhook URL is configured for this environment';

@@ -1,6 +1,8 @@
 import type { Config } from '../config';
-import type { DocumentResponse, WebhookResponse } from './responses';
+import type { EndpointView } from './service/endpoints';
+import type { DocumentResponse, EndpointResponse, WebhookResponse } from './responses';
 import { attemptCount } from '../domain/attempt-log';
+import { FIRST_ENDPOINT_ID } from '../domain/ids';
 import type { DocumentState, EndpointState } from '../domain/schemas';
 import { formatRetrySchedule, retryScheduleOr } from '../domain/schedule';
 
@@ -32,8 +34,25 @@ export function presentWebhook(
   };
 }
 
-export function presentDocument(state: DocumentState): DocumentResponse {
+/** A document; one that went to several endpoints lists each delivery (`endpoints`), the first endpoint's first. */
+export function presentDocument(
+  state: DocumentState & { deliveries?: (DocumentState & { endpointId: string })[] },
+): DocumentResponse {
+  const delivery = (pair: DocumentState, endpointId: string) => ({
+    endpointId,
+    status: pair.status,
+    attempts: pair.attempts.map(({ url: _url, ...attempt }) => attempt),
+    attemptCount: attemptCount(pair),
+    nextAttemptAt: pair.nextAttemptAt,
+    pendingSince: pair.pendingSince,
+    expiresAt: pair.expiresAt,
+  });
+  const endpoints = state.deliveries && [
+    ...(state.status === 'routed' ? [] : [delivery(state, FIRST_ENDPOINT_ID)]),
+    ...state.deliveries.map((pair) => delivery(pair, pair.endpointId)),
+  ];
   return {
+    ...(endpoints ? { endpoints } : {}),
     id: state.id,
     type: state.type,
     eventType: state.eventType,
@@ -45,5 +64,17 @@ export function presentDocument(state: DocumentState): DocumentResponse {
     nextAttemptAt: state.nextAttemptAt,
     pendingSince: state.pendingSince,
     expiresAt: state.expiresAt,
+  };
+}
+
+/** One of the customer's endpoints: the webhook's fields, its id and its route. */
+export function presentEndpoint(view: EndpointView, config: Config, withSecret = false): EndpointResponse {
+  return {
+    id: view.id,
+    ...presentWebhook(view.state, view.pendingCount, config, withSecret),
+    description: view.route.description ?? null,
+    filterTypes: view.route.filterTypes ?? null,
+    kinds: view.route.kinds ?? null,
+    createdAt: view.createdAt,
   };
 }

@@ -78,6 +78,24 @@ export const DocumentResponse = z
     nextAttemptAt: Timestamp.optional(),
     pendingSince: Timestamp.optional(),
     expiresAt: Timestamp.optional(),
+    endpoints: z
+      .array(
+        z.object({
+          endpointId: z.string(),
+          status: DocumentStatusSchema,
+          attempts: z.array(AttemptResponse),
+          attemptCount: z.number().int().min(0),
+          nextAttemptAt: Timestamp.optional(),
+          pendingSince: Timestamp.optional(),
+          expiresAt: Timestamp.optional(),
+        }),
+      )
+      .optional()
+      .meta({
+        description:
+          "For a document that went to several of the customer's endpoints: each delivery, with its own status and " +
+          "attempts. The top-level status and attempts are the first endpoint's (`routed` when it took none of it)",
+      }),
   })
   .meta({ id: 'Document' });
 
@@ -219,3 +237,17 @@ export const MessageLogResponse = z
       "Newest first, from Temporal's visibility: a second or so behind the documents themselves, and for as long " +
       'as the namespace keeps closed workflows (IDEMPOTENCY_WINDOW, 30 days by default)',
   });
+
+export const EndpointResponse = WebhookResponse.extend({
+  id: z.string().meta({ example: 'ep_default', description: 'ep_default is the first endpoint: the webhook' }),
+  description: z.string().nullable(),
+  filterTypes: z
+    .array(z.string())
+    .nullable()
+    .meta({ description: 'Event types (or family.*) it gets; null: every document' }),
+  kinds: z.array(DocumentTypeSchema).nullable().meta({ description: 'Document types it gets; null: both' }),
+  createdAt: Timestamp.optional(),
+}).meta({ id: 'Endpoint' });
+export type EndpointResponse = z.infer<typeof EndpointResponse>;
+
+export const EndpointListResponse = z.object({ data: z.array(EndpointResponse) }).meta({ id: 'EndpointList' });

@@ -7,7 +7,7 @@ import type { Environment } from './schemas';
  * API key). Internally it is the endpoint without an id: its workflow ids and bucket prefix are those from before a
  * customer could have more than one.
  */
-const FIRST_ENDPOINT_ID = 'ep_default';
+export const FIRST_ENDPOINT_ID = 'ep_default';
 
 /** The id other code keys an endpoint by: undefined for the first endpoint, whatever it was called. */
 export const otherEndpoint = (endpointId: string | undefined): string | undefined =>

@@ -15,7 +15,16 @@ export const IdSchema = z
 export const DocumentTypeSchema = z.enum(['event', 'summary']);
 export type DocumentType = z.infer<typeof DocumentTypeSchema>;
 
-export const DocumentStatusSchema = z.enum(['sending', 'retrying', 'delivered', 'pending', 'acknowledged', 'expired']);
+/** `routed`: the customer's first endpoint takes none of the document, its other endpoints do (see `endpoints`). */
+export const DocumentStatusSchema = z.enum([
+  'sending',
+  'retrying',
+  'delivered',
+  'pending',
+  'acknowledged',
+  'expired',
+  'routed',
+]);
 export type DocumentStatus = z.infer<typeof DocumentStatusSchema>;
 
 export const CreateCustomerSchema = z.strictObject({ id: IdSchema, name: z.string().min(1).max(200) });
@@ -228,6 +237,8 @@ export interface DocumentState {
   /** Where an expired document is kept for an operator restore. */
   coldObjectKey?: string;
   restoredAt?: string;
+  /** The customer's other endpoints it went to, each delivered by its own workflow (`…:{endpointId}`). */
+  endpoints?: string[];
 }
 
 /** The endpoint as the entity workflow holds it; `secret` and `apiKeyHash` never leave the server. */
@@ -235,6 +246,13 @@ export interface EndpointState {
   customerId: string;
   /** Absent for the customer's first endpoint (whose entity holds the API key); the id of any other. */
   endpointId?: string;
+  /** The first endpoint's: which documents it gets (absent: every one). Other endpoints' routes are in `endpoints`. */
+  route?: EndpointRouteState;
+  /**
+   * The first endpoint's entity only: the customer's other endpoints in this environment and their routes, what a
+   * document's first attempt reads to know where else it goes (at most 19, each route bounded: a few KB in all).
+   */
+  endpoints?: RegisteredEndpoint[];
   customerName: string;
   environment: Environment;
   apiKeyHash: string;
@@ -265,6 +283,19 @@ export interface EndpointState {
    */
   arrivalsAnnounced?: boolean;
   updatedAt: string;
+}
+
+/** Which documents an endpoint gets (src/domain/endpoints.ts routeMatches). */
+export interface EndpointRouteState {
+  description?: string;
+  filterTypes?: string[];
+  kinds?: DocumentType[];
+}
+
+export interface RegisteredEndpoint {
+  id: string;
+  createdAt: string;
+  route: EndpointRouteState;
 }
 
 export const PreferencesSchema = z.strictObject({ pendingNotifications: z.boolean() });

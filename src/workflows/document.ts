@@ -8,20 +8,31 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  ParentClosePolicy,
   setHandler,
   sleep,
+  startChild,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import { UNTIL_IT_SUCCEEDS } from './retry';
-import type { AttemptDeliveryInput, DeliveryOutcome } from '../activities/deliver';
+import type { AttemptDeliveryInput, DeliveryOutcome, DocumentRoutes } from '../activities/deliver';
 import type { ArchivedDocument } from '../activities/pending';
 import { attemptCount, recordAttempt } from '../domain/attempt-log';
-import { endpointWorkflowId } from '../domain/ids';
+import { deliveryWorkflowId, endpointWorkflowId } from '../domain/ids';
 import { jitterMs, retryOffsets } from '../domain/schedule';
 import type { Attempt, DocumentInput, DocumentState, DocumentStatus } from '../domain/schemas';
-import { DeliveryStatusKey } from '../domain/search-attributes';
+import {
+  CreatedAtKey,
+  CustomerIdKey,
+  DeliveryStatusKey,
+  DocumentTypeKey,
+  EndpointIdKey,
+  EnvironmentKey,
+  EventTypeKey,
+} from '../domain/search-attributes';
 import {
   acknowledgeUpdate,
   documentStatusQuery,
@@ -137,6 +148,11 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
     attempts: [],
   };
   const redeliveries: Redelivery[] = [];
+  /**
+   * Where the first attempt found the document goes, when not only to the first endpoint: `routed`, the first endpoint
+   * takes none of it (its other endpoints do); `unrouted`, no endpoint does, and it waits in the bucket to be pulled.
+   */
+  let routing: 'routed' | 'unrouted' | undefined;
   let acknowledgeRequested = false;
   /** The object is being written: a redelivery asked for now (its key was just listed) is served once it is pending. */
   let storing = false;
@@ -207,8 +223,19 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
     const local = firstAttemptLocal && state.attempts.length === 0 && (trigger === 'scheduled' || trigger === 'probe');
     // In the bucket, the activity reads the body from there: the document is in this history once, not per attempt.
     const document = state.objectKey ? { ...input, data: undefined, objectKey: state.objectKey } : input;
-    const request: AttemptDeliveryInput = { document, attemptNumber: attemptCount(state) + 1, trigger, force };
+    // A document's own first attempt (not a delivery to another endpoint, nor a restore) asks where it goes.
+    const route = state.attempts.length === 0 && !input.endpointId && !input.restoredFrom && trigger === 'scheduled';
+    const request: AttemptDeliveryInput = {
+      document,
+      attemptNumber: attemptCount(state) + 1,
+      trigger,
+      force,
+      ...(route ? { route } : {}),
+    };
     let outcome = await (local ? attemptDeliveryLocally : attemptActivity)(request);
+    // Before any wait for this endpoint's turn: the others never wait on it.
+    if (outcome.routes && !state.endpoints) await deliverToOthers(outcome.routes);
+    if (outcome.routes?.first === false) return outcome;
     // Nothing was sent in either case below, and the document waits on a durable timer, holding no worker slot.
     // (Recorded histories never answered either: they replay down the same path.)
     for (let waitedRounds = 1; ; waitedRounds++) {
@@ -235,6 +262,39 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
     return outcome;
   };
 
+  /**
+   * One workflow per other endpoint that takes the document, each with its own attempts, schedule, bucket object,
+   * acknowledgement and expiry: one endpoint failing never delays another. They outlive this one (ABANDON). Only a
+   * first attempt answered since several endpoints can ask for this: no earlier history reaches it.
+   */
+  async function deliverToOthers(routes: DocumentRoutes): Promise<void> {
+    state.endpoints = routes.others;
+    if (!routes.first) routing = routes.others.length > 0 ? 'routed' : 'unrouted';
+    await Promise.all(
+      routes.others.map(async (endpointId) => {
+        try {
+          await startChild(deliverDocument, {
+            workflowId: deliveryWorkflowId(input.environment, input.customerId, input.id, endpointId),
+            args: [{ ...input, endpointId }],
+            parentClosePolicy: ParentClosePolicy.ABANDON,
+            typedSearchAttributes: [
+              { key: CustomerIdKey, value: input.customerId },
+              { key: EnvironmentKey, value: input.environment },
+              { key: DocumentTypeKey, value: input.type },
+              { key: DeliveryStatusKey, value: 'sending' },
+              { key: CreatedAtKey, value: new Date(input.createdAt) },
+              { key: EndpointIdKey, value: endpointId },
+              ...(input.eventType ? [{ key: EventTypeKey, value: input.eventType }] : []),
+            ],
+          });
+        } catch (err) {
+          // Started by an earlier try of this task: it is under way.
+          if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        }
+      }),
+    );
+  }
+
   /** Attempts on the schedule; true once delivered, false when the document goes to the bucket. */
   async function attemptOnSchedule(from?: ContinuedDocument['retrying']): Promise<boolean> {
     const firstAttemptAt = from?.firstAttemptAt ?? Date.now();
@@ -243,6 +303,8 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
       const outcome = (await attempt('scheduled', false))!;
       state.nextAttemptAt = undefined;
       if (outcome.delivered) return true;
+      // Not for the first endpoint: its other endpoints have it, or (none) it waits to be pulled.
+      if (routing) return false;
       // While the endpoint is suspended nothing is sent: the document goes straight to the bucket.
       if (outcome.suspended) return false;
       const schedule = outcome.retryScheduleMs;
@@ -341,11 +403,14 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
   const delivered = !input.restoredFrom && (await attemptOnSchedule(continued?.retrying));
   if (delivered) {
     setStatus('delivered');
+  } else if (routing === 'routed') {
+    setStatus('routed');
   } else {
     const stored = await store();
     if (!input.restoredFrom) {
-      // Reactivated while this was being stored: no replay will reach it, so it redelivers itself.
-      if (stored.endpointActive) redeliveries.push({ request: { trigger: 'manual', reason: 'replay' } });
+      // Reactivated while this was being stored: no replay will reach it, so it redelivers itself (unless the first
+      // endpoint does not take it: then it is only there to be pulled).
+      if (stored.endpointActive && !routing) redeliveries.push({ request: { trigger: 'manual', reason: 'replay' } });
       if (stored.announce) {
         try {
           const entityId = endpointWorkflowId(input.environment, input.customerId, input.endpointId);

@@ -1,6 +1,13 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CreateEventType, EventType, PatchEventType } from '../domain/event-types';
-import type { Attempt, DocumentState, EndpointState, Preferences } from '../domain/schemas';
+import type {
+  Attempt,
+  DocumentState,
+  EndpointRouteState,
+  EndpointState,
+  Preferences,
+  RegisteredEndpoint,
+} from '../domain/schemas';
 
 // The whole protocol between the API, document workflows and endpoint entities. Message definitions only: the API
 // and activities import this file without pulling workflow code in.
@@ -123,3 +130,17 @@ export const changeEventTypeUpdate = defineUpdate<EventType, [{ name: string; pa
 export const EVENT_TYPE_EXISTS = 'EventTypeExists';
 export const EVENT_TYPE_UNKNOWN = 'EventTypeUnknown';
 export const CATALOG_FULL = 'CatalogFull';
+
+/**
+ * The customer's first endpoint's entity keeps the list of its other endpoints, so the limit holds however many
+ * requests race: a new one is refused past `max` (the first included), an id twice is refused.
+ */
+export const addEndpointUpdate = defineUpdate<EndpointState, [RegisteredEndpoint & { max: number }]>('addEndpoint');
+/** A new route for the first endpoint (`id` absent) or another. */
+export const setEndpointRouteUpdate = defineUpdate<EndpointState, [{ id?: string; route: EndpointRouteState }]>(
+  'setEndpointRoute',
+);
+/** The endpoint leaves the list: no document goes to it any more. */
+export const removeEndpointUpdate = defineUpdate<EndpointState, [{ id: string }]>('removeEndpoint');
+export const TOO_MANY_ENDPOINTS = 'TooManyEndpoints';
+export const UNKNOWN_ENDPOINT = 'UnknownEndpoint';

@@ -328,6 +328,52 @@ describe('the OpenAPI document describes every route and every answer', () => {
 
     await call('patch', '/v1/{env}/webhook', { params: env, key: production, body: { active: false } });
 
+    // Endpoints: the first is the webhook; another is added, read, changed, rotated and removed.
+    const listed = await call('get', '/v1/{env}/endpoints', { params: env, key: production });
+    assert.equal(listed.body.data[0].id, 'ep_default');
+    const added = await call('post', '/v1/{env}/endpoints', {
+      params: env,
+      key: production,
+      body: { url: failing.url, kinds: ['summary'], description: 'summaries' },
+    });
+    assert.equal(added.status, 201);
+    const endpoint = { ...env, endpointId: added.body.id };
+    assert.equal(
+      (await call('get', '/v1/{env}/endpoints/{endpointId}', { params: endpoint, key: production })).status,
+      200,
+    );
+    const putEndpoint = await call('put', '/v1/{env}/endpoints/{endpointId}', {
+      params: endpoint,
+      key: production,
+      body: { url: failing.url, filterTypes: ['order.*'] },
+    });
+    assert.deepEqual(putEndpoint.body.filterTypes, ['order.*']);
+    const off = await call('patch', '/v1/{env}/endpoints/{endpointId}', {
+      params: endpoint,
+      key: production,
+      body: { active: false },
+    });
+    assert.equal(off.body.status, 'suspended');
+    const turned = await call('post', '/v1/{env}/endpoints/{endpointId}/secret/rotate', {
+      params: endpoint,
+      key: production,
+    });
+    assert.match(turned.body.secret, /^whsec_/);
+    const noEndpoint = { ...env, endpointId: 'ep_none' };
+    assert.equal(
+      (await call('get', '/v1/{env}/endpoints/{endpointId}', { params: noEndpoint, key: production })).status,
+      404,
+    );
+    const firstOne = { ...env, endpointId: 'ep_default' };
+    assert.equal(
+      (await call('delete', '/v1/{env}/endpoints/{endpointId}', { params: firstOne, key: production })).status,
+      409,
+    );
+    assert.equal(
+      (await call('delete', '/v1/{env}/endpoints/{endpointId}', { params: endpoint, key: production })).status,
+      204,
+    );
+
     // Every operation in the document was driven.
     const operations = Object.entries(doc.paths).flatMap(([path, item]) =>
       Object.keys(item as object).map((method) => `${method.toUpperCase()} ${path}`),

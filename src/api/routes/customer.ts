@@ -36,7 +36,7 @@ const env = z.object({ env: EnvironmentParam });
 const envId = env.extend({ id: IdSchema });
 
 /** Outside the local stack a webhook may not point at this network (SSRF), by literal or by DNS; attempts re-check. */
-async function assertPublicUrls(urls: Record<string, string | null | undefined>, config: Config): Promise<void> {
+export async function assertPublicUrls(urls: Record<string, string | null | undefined>, config: Config): Promise<void> {
   if (config.ALLOW_PRIVATE_URLS) return;
   for (const [field, url] of Object.entries(urls)) {
     if (!url) continue;

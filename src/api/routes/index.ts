@@ -2,6 +2,7 @@ import type { Route } from '../route';
 import { codecRoutes } from './codec';
 import { customerRoutes } from './customer';
 import { docsRoutes } from './docs';
+import { endpointRoutes } from './endpoints';
 import { eventTypeRoutes } from './event-types';
 import { operatorRoutes } from './operator';
 import { pageRoutes } from './page';
@@ -16,4 +17,5 @@ export const routes: Route[] = [
   ...operatorRoutes,
   ...eventTypeRoutes,
   ...customerRoutes,
+  ...endpointRoutes,
 ];

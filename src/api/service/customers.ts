@@ -2,9 +2,11 @@ import { fairnessKey } from '../../domain/fairness';
 import { endpointWorkflowId } from '../../domain/ids';
 import type { CreateCustomer, EndpointState, Environment } from '../../domain/schemas';
 import { ENVIRONMENTS } from '../../domain/schemas';
-import { CustomerIdKey, EnvironmentKey } from '../../domain/search-attributes';
+import { CustomerIdKey, EndpointIdKey, EnvironmentKey } from '../../domain/search-attributes';
 import { generateApiKey, hashApiKey } from '../../lib/api-keys';
 import type { endpointEntity } from '../../workflows';
+import type { EndpointEntityInput } from '../../workflows/endpoint/entity';
+import type { Config } from '../../config';
 import { reissueApiKeyUpdate } from '../../workflows/messages';
 import { AppError } from '../errors';
 import { rethrowTemporal } from '../temporal-errors';
@@ -41,27 +43,9 @@ export function createCustomerService({ client, config, endpoints }: ServiceCont
   };
 
   async function startEntity(environment: Environment, id: string, name: string, apiKeyHash: string) {
-    const initial: EndpointState = {
-      customerId: id,
-      customerName: name,
-      environment,
-      apiKeyHash,
-      status: 'active',
-      preferences: { pendingNotifications: true },
-      counters: { retriesExhausted: 0, suspensions: 0 },
-      updatedAt: new Date().toISOString(),
-    };
     try {
       await client.workflow.start<typeof endpointEntity>('endpointEntity', {
-        workflowId: endpointWorkflowId(environment, id),
-        taskQueue: config.TASK_QUEUE,
-        args: [{ state: initial }],
-        memo: { endpoint: initial },
-        priority: { fairnessKey: fairnessKey(environment, id) },
-        typedSearchAttributes: [
-          { key: CustomerIdKey, value: id },
-          { key: EnvironmentKey, value: environment },
-        ],
+        ...entityStart(environment, id, name, config, { apiKeyHash }),
         ...START_ONCE,
       });
     } catch (err) {
@@ -70,3 +54,45 @@ export function createCustomerService({ client, config, endpoints }: ServiceCont
     }
   }
 }
+
+/** An endpoint entity's start: the first endpoint's with the customer's key hash, another's with its id and none. */
+function entityStart(
+  environment: Environment,
+  customerId: string,
+  customerName: string,
+  config: Config,
+  which: { apiKeyHash: string; endpointId?: undefined } | { apiKeyHash?: undefined; endpointId: string },
+) {
+  const initial: EndpointState = {
+    customerId,
+    ...(which.endpointId ? { endpointId: which.endpointId } : {}),
+    customerName,
+    environment,
+    apiKeyHash: which.apiKeyHash ?? '',
+    status: 'active',
+    preferences: { pendingNotifications: true },
+    counters: { retriesExhausted: 0, suspensions: 0 },
+    updatedAt: new Date().toISOString(),
+  };
+  return {
+    workflowId: endpointWorkflowId(environment, customerId, which.endpointId),
+    taskQueue: config.TASK_QUEUE,
+    args: [{ state: initial }] as [EndpointEntityInput],
+    memo: { endpoint: initial },
+    priority: { fairnessKey: fairnessKey(environment, customerId) },
+    typedSearchAttributes: [
+      { key: CustomerIdKey, value: customerId },
+      { key: EnvironmentKey, value: environment },
+      ...(which.endpointId ? [{ key: EndpointIdKey, value: which.endpointId }] : []),
+    ],
+  };
+}
+
+/** Another endpoint's entity, started by its first configuration. */
+export const otherEntityStart = (
+  environment: Environment,
+  customerId: string,
+  endpointId: string,
+  customerName: string,
+  config: Config,
+) => entityStart(environment, customerId, customerName, config, { endpointId });

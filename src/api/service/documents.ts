@@ -1,5 +1,6 @@
 import {
   WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
   type WorkflowHandle,
   type WorkflowStartOptions,
 } from '@temporalio/client';
@@ -55,12 +56,32 @@ export function createDocumentService(
     return handle.query(documentStatusQuery);
   }
 
-  async function getDocument(environment: Environment, customerId: string, id: string): Promise<DocumentState> {
+  /** The document; one that went to other endpoints too has each delivery's state (a read per endpoint, at most 19). */
+  async function getDocument(
+    environment: Environment,
+    customerId: string,
+    id: string,
+  ): Promise<DocumentState & { deliveries?: (DocumentState & { endpointId: string })[] }> {
+    let state: DocumentState;
     try {
-      return await documentState(client.workflow.getHandle(deliveryWorkflowId(environment, customerId, id)));
+      state = await documentState(client.workflow.getHandle(deliveryWorkflowId(environment, customerId, id)));
     } catch (err) {
       rethrowTemporal(err, { notFound: `document ${id}` });
     }
+    if (!state.endpoints) return state;
+    const deliveries = await Promise.all(
+      state.endpoints.map(async (endpointId) => {
+        const handle = client.workflow.getHandle(deliveryWorkflowId(environment, customerId, id, endpointId));
+        try {
+          return { ...(await documentState(handle)), endpointId };
+        } catch (err) {
+          // Started a moment after the document's own workflow recorded it: it is about to send.
+          if (!(err instanceof WorkflowNotFoundError)) rethrowTemporal(err, {});
+          return { ...state, status: 'sending' as const, attempts: [], endpointId };
+        }
+      }),
+    );
+    return { ...state, deliveries };
   }
 
   return {

@@ -10,6 +10,7 @@ import { createPendingQueue } from '../../bucket/queue';
 import type { ServiceContext } from './context';
 import { createCustomerService } from './customers';
 import { createDocumentService } from './documents';
+import { createEndpointService } from './endpoints';
 import { createEventTypeService } from './event-types';
 import { createMessageLogService } from './message-log';
 import { createPendingService } from './pending';
@@ -42,11 +43,13 @@ export function createDeliveryService({
     endpoints: createEndpointReader(client),
     seal: new SecretSeal(config.SECRET_KEYS),
   };
+  const webhook = createWebhookService(context);
   const eventTypes = createEventTypeService(context);
   const documents = createDocumentService(context, eventTypes);
   return {
     ...createCustomerService(context),
-    ...createWebhookService(context),
+    ...webhook,
+    ...createEndpointService(context, webhook),
     ...documents,
     ...eventTypes,
     ...createMessageLogService(context),

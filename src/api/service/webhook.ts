@@ -1,4 +1,7 @@
-import { ApplicationFailure } from '@temporalio/client';
+import { ApplicationFailure, WithStartWorkflowOperation } from '@temporalio/client';
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import type { endpointEntity } from '../../workflows';
+import { otherEntityStart } from './customers';
 import { endpointWorkflowId } from '../../domain/ids';
 import type { EndpointState, Environment, Preferences, PutWebhook } from '../../domain/schemas';
 import { generateWebhookSecret } from '../../lib/signature';
@@ -18,8 +21,8 @@ export function createWebhookService({ client, counter, endpoints, config, seal 
   const withOpenSecret = (state: EndpointState): EndpointState =>
     state.secret ? { ...state, secret: seal.open(state.secret) } : state;
 
-  const entity = (environment: Environment, customerId: string) =>
-    client.workflow.getHandle(endpointWorkflowId(environment, customerId));
+  const entity = (environment: Environment, customerId: string, endpointId?: string) =>
+    client.workflow.getHandle(endpointWorkflowId(environment, customerId, endpointId));
 
   return {
     findEndpoint: (environment: Environment, customerId: string) => endpoints.get(environment, customerId),
@@ -30,11 +33,27 @@ export function createWebhookService({ client, counter, endpoints, config, seal 
       return events + summaries;
     },
 
-    async configureWebhook(environment: Environment, customerId: string, webhook: PutWebhook): Promise<EndpointState> {
+    /**
+     * The first endpoint's configuration, or (with `other`) another's, whose entity starts with its first
+     * configuration: a PUT also brings back one whose creation stopped after it was listed.
+     */
+    async configureWebhook(
+      environment: Environment,
+      customerId: string,
+      webhook: PutWebhook,
+      other?: { endpointId: string; customerName: string },
+    ): Promise<EndpointState> {
+      const args = [{ ...webhook, newSecret: seal.seal(generateWebhookSecret()) }] as const;
       try {
-        const state = await entity(environment, customerId).executeUpdate(configureEndpointUpdate, {
-          args: [{ ...webhook, newSecret: seal.seal(generateWebhookSecret()) }],
-        });
+        const state = other
+          ? await client.workflow.executeUpdateWithStart(configureEndpointUpdate, {
+              args: [...args],
+              startWorkflowOperation: new WithStartWorkflowOperation<typeof endpointEntity>('endpointEntity', {
+                ...otherEntityStart(environment, customerId, other.endpointId, other.customerName, config),
+                workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+              }),
+            })
+          : await entity(environment, customerId).executeUpdate(configureEndpointUpdate, { args: [...args] });
         return withOpenSecret(state);
       } catch (err) {
         // The entity's validator is the last line of defence; its refusal is the caller's bad input.
@@ -51,9 +70,9 @@ export function createWebhookService({ client, counter, endpoints, config, seal 
     },
 
     /** A new secret; the old one signs beside it for SECRET_ROTATION_GRACE. 409 before the webhook has a secret. */
-    async rotateSecret(environment: Environment, customerId: string): Promise<EndpointState> {
+    async rotateSecret(environment: Environment, customerId: string, endpointId?: string): Promise<EndpointState> {
       try {
-        const state = await entity(environment, customerId).executeUpdate(rotateSecretUpdate, {
+        const state = await entity(environment, customerId, endpointId).executeUpdate(rotateSecretUpdate, {
           args: [{ newSecret: seal.seal(generateWebhookSecret()), graceMs: config.SECRET_ROTATION_GRACE }],
         });
         return withOpenSecret(state);
@@ -67,8 +86,13 @@ export function createWebhookService({ client, counter, endpoints, config, seal 
       }
     },
 
-    async setActive(environment: Environment, customerId: string, active: boolean): Promise<EndpointState> {
-      return entity(environment, customerId).executeUpdate(setActiveUpdate, { args: [active] });
+    async setActive(
+      environment: Environment,
+      customerId: string,
+      active: boolean,
+      endpointId?: string,
+    ): Promise<EndpointState> {
+      return entity(environment, customerId, endpointId).executeUpdate(setActiveUpdate, { args: [active] });
     },
 
     async updatePreferences(environment: Environment, customerId: string, preferences: Preferences) {

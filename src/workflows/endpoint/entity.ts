@@ -18,16 +18,21 @@ import { isSigningSecret } from '../../domain/secrets';
 import { nextSlot } from '../../rate-limit/slots';
 import { metrics } from '../sinks';
 import {
+  addEndpointUpdate,
   configureEndpointUpdate,
   documentsArrivedSignal,
   endpointStateQuery,
   reissueApiKeyUpdate,
+  removeEndpointUpdate,
   reportExhaustedUpdate,
   resendPendingUpdate,
   reserveSlotUpdate,
   rotateSecretUpdate,
   setActiveUpdate,
+  setEndpointRouteUpdate,
   SLOTS_ROLL_OVER,
+  TOO_MANY_ENDPOINTS,
+  UNKNOWN_ENDPOINT,
   updatePreferencesUpdate,
 } from '../messages';
 import { notificationLoop } from './notification';
@@ -294,6 +299,8 @@ export class EndpointEntity {
       this.publish();
     });
 
+    this.registerEndpointList();
+
     // A signal: nobody waits for an answer, and only the first document of a window (or a restore) sends one.
     setHandler(documentsArrivedSignal, () => {
       if (!state.arrivalsAnnounced) {
@@ -302,6 +309,57 @@ export class EndpointEntity {
       }
       this.arrivals += 1;
     });
+  }
+
+  /** The first endpoint's entity: the customer's other endpoints and every route (Updates, refused unrecorded). */
+  private registerEndpointList(): void {
+    const { state } = this;
+    const known = (id: string) => {
+      if (!state.endpoints?.some((endpoint) => endpoint.id === id)) {
+        throw ApplicationFailure.nonRetryable(`endpoint ${id} not found`, UNKNOWN_ENDPOINT);
+      }
+    };
+    setHandler(
+      addEndpointUpdate,
+      ({ max: _max, ...endpoint }) => {
+        state.endpoints = [...(state.endpoints ?? []), endpoint];
+        this.publish();
+        return state;
+      },
+      {
+        validator: ({ id, max }) => {
+          if (state.endpointId) throw ApplicationFailure.nonRetryable('not a first endpoint', UNKNOWN_ENDPOINT);
+          if (state.endpoints?.some((endpoint) => endpoint.id === id)) {
+            throw ApplicationFailure.nonRetryable(`endpoint ${id} exists`, 'EndpointExists');
+          }
+          if ((state.endpoints?.length ?? 0) + 1 >= max) {
+            throw ApplicationFailure.nonRetryable(`at most ${max} endpoints per environment`, TOO_MANY_ENDPOINTS);
+          }
+        },
+      },
+    );
+    setHandler(
+      setEndpointRouteUpdate,
+      ({ id, route }) => {
+        if (id === undefined) state.route = route;
+        else
+          state.endpoints = state.endpoints!.map((endpoint) =>
+            endpoint.id === id ? { ...endpoint, route } : endpoint,
+          );
+        this.publish();
+        return state;
+      },
+      { validator: ({ id }) => void (id === undefined || known(id)) },
+    );
+    setHandler(
+      removeEndpointUpdate,
+      ({ id }) => {
+        state.endpoints = state.endpoints!.filter((endpoint) => endpoint.id !== id);
+        this.publish();
+        return state;
+      },
+      { validator: ({ id }) => known(id) },
+    );
   }
 
   async loadSettings(): Promise<void> {

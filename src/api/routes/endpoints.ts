@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import { EndpointIdSchema, PatchEndpointSchema, PutEndpointSchema } from '../../domain/endpoints';
+import { customerOf } from '../auth';
+import { presentEndpoint } from '../present';
+import { EndpointListResponse, EndpointResponse, EnvironmentParam, response } from '../responses';
+import { route } from '../route';
+import { assertPublicUrls } from './customer';
+
+// A customer's endpoints in its key's environment: the first is the webhook (ep_default), up to 19 others, each with
+// its own URL, secret, schedule, suspension and route (which documents it gets).
+
+const env = z.object({ env: EnvironmentParam });
+const envEndpoint = env.extend({ endpointId: EndpointIdSchema });
+
+export const endpointRoutes = [
+  route('post', '/v1/{env}/endpoints', {
+    operationId: 'createEndpoint',
+    summary: 'Add an endpoint; the answer carries its signing secret',
+    access: 'customer',
+    params: env,
+    body: PutEndpointSchema,
+    responses: { 201: response('The endpoint, with its secret', EndpointResponse) },
+    errors: [404, 422],
+    handler: async ({ body }, _req, res, { service, config }) => {
+      await assertPublicUrls({ url: body.url, notificationUrl: body.notificationUrl }, config);
+      const { customerId, environment } = customerOf(res);
+      res.status(201).json(presentEndpoint(await service.createEndpoint(environment, customerId, body), config, true));
+    },
+  }),
+
+  route('get', '/v1/{env}/endpoints', {
+    operationId: 'listEndpoints',
+    summary: 'Every endpoint of the customer here, the first (the webhook) first, with pending counts',
+    access: 'customer',
+    params: env,
+    responses: { 200: response('The endpoints', EndpointListResponse) },
+    errors: [404],
+    handler: async (_input, _req, res, { service, config }) => {
+      const { customerId, environment } = customerOf(res);
+      const views = await service.listEndpoints(environment, customerId);
+      res.json({ data: views.map((view) => presentEndpoint(view, config)) });
+    },
+  }),
+
+  route('get', '/v1/{env}/endpoints/{endpointId}', {
+    operationId: 'getEndpoint',
+    summary: 'One endpoint, its status, route and pending count',
+    access: 'customer',
+    params: envEndpoint,
+    responses: { 200: response('The endpoint', EndpointResponse) },
+    errors: [404],
+    handler: async ({ params }, _req, res, { service, config }) => {
+      const { customerId, environment } = customerOf(res);
+      res.json(presentEndpoint(await service.getEndpoint(environment, customerId, params.endpointId), config));
+    },
+  }),
+
+  route('put', '/v1/{env}/endpoints/{endpointId}', {
+    operationId: 'putEndpoint',
+    summary: 'Configure an endpoint and its route; the answer carries its signing secret',
+    access: 'customer',
+    params: envEndpoint,
+    body: PutEndpointSchema,
+    responses: { 200: response('The endpoint, with its secret', EndpointResponse) },
+    errors: [404],
+    handler: async ({ params, body }, _req, res, { service, config }) => {
+      await assertPublicUrls({ url: body.url, notificationUrl: body.notificationUrl }, config);
+      const { customerId, environment } = customerOf(res);
+      const view = await service.putEndpoint(environment, customerId, params.endpointId, body);
+      res.json(presentEndpoint(view, config, true));
+    },
+  }),
+
+  route('patch', '/v1/{env}/endpoints/{endpointId}', {
+    operationId: 'patchEndpoint',
+    summary: 'Turn an endpoint off or on (on replays what it missed), or change its route',
+    access: 'customer',
+    params: envEndpoint,
+    body: PatchEndpointSchema,
+    responses: { 200: response('The endpoint', EndpointResponse) },
+    errors: [404],
+    handler: async ({ params, body }, _req, res, { service, config }) => {
+      const { customerId, environment } = customerOf(res);
+      const view = await service.patchEndpoint(environment, customerId, params.endpointId, body);
+      res.json(presentEndpoint(view, config));
+    },
+  }),
+
+  route('delete', '/v1/{env}/endpoints/{endpointId}', {
+    operationId: 'deleteEndpoint',
+    summary: 'Remove an endpoint: no document goes to it any more (what waits in its bucket expires as usual)',
+    access: 'customer',
+    params: envEndpoint,
+    responses: { 204: { description: 'Removed' } },
+    errors: [404, 409],
+    handler: async ({ params }, _req, res, { service }) => {
+      const { customerId, environment } = customerOf(res);
+      await service.deleteEndpoint(environment, customerId, params.endpointId);
+      res.status(204).end();
+    },
+  }),
+
+  route('post', '/v1/{env}/endpoints/{endpointId}/secret/rotate', {
+    operationId: 'rotateEndpointSecret',
+    summary: 'A new signing secret for the endpoint; the old one also signs for SECRET_ROTATION_GRACE',
+    access: 'customer',
+    params: envEndpoint,
+    responses: { 200: response('The endpoint, with its new secret', EndpointResponse) },
+    errors: [404, 409],
+    handler: async ({ params }, _req, res, { service, config }) => {
+      const { customerId, environment } = customerOf(res);
+      const view = await service.getEndpoint(environment, customerId, params.endpointId);
+      const state = await service.rotateSecret(environment, customerId, view.state.endpointId);
+      res.json(presentEndpoint({ ...view, state }, config, true));
+    },
+  }),
+];

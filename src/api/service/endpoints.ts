@@ -1,0 +1,219 @@
+import { randomBytes } from 'node:crypto';
+import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/client';
+import { MAX_ENDPOINTS, type EndpointRoute, type PutEndpoint } from '../../domain/endpoints';
+import { endpointWorkflowId, FIRST_ENDPOINT_ID, otherEndpoint } from '../../domain/ids';
+import type { EndpointRouteState, EndpointState, Environment, RegisteredEndpoint } from '../../domain/schemas';
+import {
+  addEndpointUpdate,
+  removeEndpointUpdate,
+  setEndpointRouteUpdate,
+  TOO_MANY_ENDPOINTS,
+  UNKNOWN_ENDPOINT,
+} from '../../workflows/messages';
+import { AppError } from '../errors';
+import { rethrowTemporal } from '../temporal-errors';
+import type { ServiceContext } from './context';
+import type { createWebhookService } from './webhook';
+
+/** One of a customer's endpoints as the API shows it: its entity's state, its route, its pending count. */
+export interface EndpointView {
+  id: string;
+  state: EndpointState;
+  route: EndpointRouteState;
+  createdAt?: string;
+  pendingCount: number;
+}
+
+/** What a route is stored as: no nulls (a null in a request clears the field). */
+const routeOf = (route: EndpointRoute): EndpointRouteState => ({
+  ...(route.description ? { description: route.description } : {}),
+  ...(route.filterTypes ? { filterTypes: route.filterTypes } : {}),
+  ...(route.kinds ? { kinds: route.kinds } : {}),
+});
+/** A PATCH changes the fields it names; null clears one. */
+const patchedRoute = (route: EndpointRouteState, patch: EndpointRoute): EndpointRouteState =>
+  routeOf({
+    description: patch.description === undefined ? route.description : patch.description,
+    filterTypes: patch.filterTypes === undefined ? route.filterTypes : patch.filterTypes,
+    kinds: patch.kinds === undefined ? route.kinds : patch.kinds,
+  });
+
+const refusal = (id: string) => (failure: unknown) => {
+  if (!(failure instanceof ApplicationFailure)) return undefined;
+  if (failure.type === TOO_MANY_ENDPOINTS) return new AppError('limit_reached', failure.message, 422);
+  if (failure.type === UNKNOWN_ENDPOINT) return AppError.notFound(`endpoint ${id}`);
+  return undefined;
+};
+
+/**
+ * A customer's endpoints in one environment: the first is the customer's entity (`/v1/{env}/webhook`), each other has
+ * an entity of its own; the first's entity lists the others with their routes (so the limit holds under races).
+ */
+export function createEndpointService(
+  { client, endpoints, counter }: ServiceContext,
+  webhook: ReturnType<typeof createWebhookService>,
+) {
+  const first = (environment: Environment, customerId: string) =>
+    client.workflow.getHandle(endpointWorkflowId(environment, customerId));
+
+  async function firstState(environment: Environment, customerId: string): Promise<EndpointState> {
+    const state = await endpoints.get(environment, customerId);
+    if (!state) throw AppError.notFound(`customer ${customerId}`);
+    return state;
+  }
+
+  async function pendingOf(environment: Environment, customerId: string, endpointId?: string): Promise<number> {
+    const { events, summaries } = await counter.count(environment, customerId, endpointId);
+    return events + summaries;
+  }
+
+  /** An endpoint whose entity is not there (its creation stopped half-way) shows as not configured. */
+  const unconfigured = (customer: EndpointState, endpointId: string): EndpointState => ({
+    customerId: customer.customerId,
+    endpointId,
+    customerName: customer.customerName,
+    environment: customer.environment,
+    apiKeyHash: '',
+    status: 'active',
+    preferences: customer.preferences,
+    counters: { retriesExhausted: 0, suspensions: 0 },
+    updatedAt: customer.updatedAt,
+  });
+
+  async function viewOf(customer: EndpointState, registered?: RegisteredEndpoint): Promise<EndpointView> {
+    const { environment, customerId } = customer;
+    if (!registered) {
+      return {
+        id: FIRST_ENDPOINT_ID,
+        state: customer,
+        route: customer.route ?? {},
+        pendingCount: await pendingOf(environment, customerId),
+      };
+    }
+    const [state, pendingCount] = await Promise.all([
+      endpoints.get(environment, customerId, registered.id),
+      pendingOf(environment, customerId, registered.id),
+    ]);
+    return {
+      id: registered.id,
+      state: state ?? unconfigured(customer, registered.id),
+      route: registered.route,
+      createdAt: registered.createdAt,
+      pendingCount,
+    };
+  }
+
+  function registeredOf(customer: EndpointState, endpointId: string): RegisteredEndpoint | undefined {
+    if (!otherEndpoint(endpointId)) return undefined;
+    const registered = customer.endpoints?.find((endpoint) => endpoint.id === endpointId);
+    if (!registered) throw AppError.notFound(`endpoint ${endpointId}`);
+    return registered;
+  }
+
+  async function setRoute(environment: Environment, customerId: string, endpointId: string, route: EndpointRouteState) {
+    try {
+      await first(environment, customerId).executeUpdate(setEndpointRouteUpdate, {
+        args: [{ ...(otherEndpoint(endpointId) ? { id: endpointId } : {}), route }],
+      });
+    } catch (err) {
+      rethrowTemporal(err, { refused: refusal(endpointId) });
+    }
+  }
+
+  return {
+    /** The first endpoint, then the others in the order they were made: at most MAX_ENDPOINTS reads and listings. */
+    async listEndpoints(environment: Environment, customerId: string): Promise<EndpointView[]> {
+      const customer = await firstState(environment, customerId);
+      return Promise.all([viewOf(customer), ...(customer.endpoints ?? []).map((other) => viewOf(customer, other))]);
+    },
+
+    async getEndpoint(environment: Environment, customerId: string, endpointId: string): Promise<EndpointView> {
+      const customer = await firstState(environment, customerId);
+      return viewOf(customer, registeredOf(customer, endpointId));
+    },
+
+    /**
+     * A new endpoint: listed first (where the limit is kept, 422 past it), then configured, which starts its entity.
+     * Answered with its secret, shown only here and when rotated.
+     */
+    async createEndpoint(environment: Environment, customerId: string, body: PutEndpoint): Promise<EndpointView> {
+      const customer = await firstState(environment, customerId);
+      const id = `ep_${randomBytes(12).toString('hex')}`;
+      const registered: RegisteredEndpoint = { id, createdAt: new Date().toISOString(), route: routeOf(body) };
+      try {
+        await first(environment, customerId).executeUpdate(addEndpointUpdate, {
+          args: [{ ...registered, max: MAX_ENDPOINTS }],
+        });
+      } catch (err) {
+        rethrowTemporal(err, { refused: refusal(id) });
+      }
+      const state = await webhook.configureWebhook(environment, customerId, body, {
+        endpointId: id,
+        customerName: customer.customerName,
+      });
+      return { id, state, route: registered.route, createdAt: registered.createdAt, pendingCount: 0 };
+    },
+
+    /** The whole configuration and route again; the first endpoint's is the webhook's. */
+    async putEndpoint(
+      environment: Environment,
+      customerId: string,
+      endpointId: string,
+      body: PutEndpoint,
+    ): Promise<EndpointView> {
+      const customer = await firstState(environment, customerId);
+      const registered = registeredOf(customer, endpointId);
+      await setRoute(environment, customerId, endpointId, routeOf(body));
+      const other = registered && { endpointId, customerName: customer.customerName };
+      const state = await webhook.configureWebhook(environment, customerId, body, other);
+      const updated = await firstState(environment, customerId);
+      return { ...(await viewOf(updated, registeredOf(updated, endpointId))), state };
+    },
+
+    /** On or off (a reactivation replays what it missed), and the route's fields named. */
+    async patchEndpoint(
+      environment: Environment,
+      customerId: string,
+      endpointId: string,
+      patch: EndpointRoute & { active?: boolean },
+    ): Promise<EndpointView> {
+      const customer = await firstState(environment, customerId);
+      const registered = registeredOf(customer, endpointId);
+      const { active, ...route } = patch;
+      if (Object.values(route).some((value) => value !== undefined)) {
+        const current = registered ? registered.route : (customer.route ?? {});
+        await setRoute(environment, customerId, endpointId, patchedRoute(current, route));
+      }
+      if (active !== undefined) {
+        try {
+          await webhook.setActive(environment, customerId, active, otherEndpoint(endpointId));
+        } catch (err) {
+          rethrowTemporal(err, { notFound: `endpoint ${endpointId} (configure it with PUT first)` });
+        }
+      }
+      const updated = await firstState(environment, customerId);
+      return viewOf(updated, registeredOf(updated, endpointId));
+    },
+
+    /**
+     * No document goes to it any more; it is turned off (no probes), and what waits in its bucket expires as usual.
+     * The first endpoint is the customer's record: 409.
+     */
+    async deleteEndpoint(environment: Environment, customerId: string, endpointId: string): Promise<void> {
+      if (!otherEndpoint(endpointId)) {
+        throw new AppError('conflict', 'the first endpoint is the webhook: turn it off (PATCH active:false)', 409);
+      }
+      try {
+        await first(environment, customerId).executeUpdate(removeEndpointUpdate, { args: [{ id: endpointId }] });
+      } catch (err) {
+        rethrowTemporal(err, { notFound: `customer ${customerId}`, refused: refusal(endpointId) });
+      }
+      try {
+        await webhook.setActive(environment, customerId, false, endpointId);
+      } catch (err) {
+        // Never configured: nothing to turn off.
+        if (!(err instanceof WorkflowNotFoundError)) rethrowTemporal(err, {});
+      }
+    },
+  };
+}

@@ -1,0 +1,256 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Webhook } from 'standardwebhooks';
+import { waitFor } from '../../scripts/lib/stack';
+import { always, startReceiver, type Receiver } from '../helpers/receiver';
+import { listKeys } from '../helpers/s3';
+import { ADMIN_KEY, apiClient, startTestStack, type TestStack } from '../helpers/stack';
+
+/** The ids of the documents a receiver got, in the order it got them. */
+const idsAt = (receiver: Receiver) => receiver.received.map((r) => String(r.headers['webhook-id']));
+
+describe('end to end over HTTP: several endpoints per environment, each with its own route and fate', () => {
+  let stack: TestStack;
+  let api: ReturnType<typeof apiClient>;
+  let summaries: Receiver;
+  let shipments: Receiver;
+  let failing: Receiver;
+  let key: string;
+  const secrets: Record<string, string> = {};
+  let shipmentsId: string;
+  let failingId: string;
+
+  before(async () => {
+    stack = await startTestStack({ DELIVERY_TIMEOUT: '2s', PROBE_MIN_INTERVAL: '1h', NOTIFICATION_WINDOW: '1s' });
+    api = apiClient(stack.baseUrl);
+    [summaries, shipments, failing] = await Promise.all([
+      startReceiver(always(200)),
+      startReceiver(always(200)),
+      startReceiver(always(500)),
+    ]);
+    key = (await api('POST', '/v1/customers', ADMIN_KEY, { id: 'multico', name: 'Multi Co' })).body.apiKeys.production;
+    for (const name of ['shipment.delivered', 'shipment.lost', 'invoice.paid']) {
+      assert.equal((await api('POST', '/v1/event-types', ADMIN_KEY, { name, kind: 'event' })).status, 201);
+    }
+  });
+  after(async () => {
+    await Promise.all([summaries, shipments, failing].map((r) => r?.close()));
+    await stack?.stop();
+  });
+
+  const submit = (body: Record<string, unknown>) =>
+    api('POST', '/v1/production/documents', ADMIN_KEY, { customerId: 'multico', data: { n: body.id }, ...body });
+
+  it('the webhook is the first endpoint; two more are added, each with its own secret and route', async () => {
+    const first = await api('PUT', '/v1/production/endpoints/ep_default', key, {
+      url: summaries.url,
+      kinds: ['summary'],
+      description: 'daily summaries',
+    });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    assert.equal(first.body.id, 'ep_default');
+    secrets.summaries = first.body.secret;
+    // The same endpoint through the webhook's own routes, which keep their contract.
+    const webhook = await api('GET', '/v1/production/webhook', key);
+    assert.equal(webhook.body.url, summaries.url);
+    assert.equal(webhook.body.id, undefined);
+
+    const shipping = await api('POST', '/v1/production/endpoints', key, {
+      url: shipments.url,
+      filterTypes: ['shipment.*'],
+      description: 'tracking',
+    });
+    assert.equal(shipping.status, 201, JSON.stringify(shipping.body));
+    assert.match(shipping.body.id, /^ep_[0-9a-f]{24}$/);
+    assert.match(shipping.body.secret, /^whsec_/);
+    assert.notEqual(shipping.body.secret, secrets.summaries);
+    shipmentsId = shipping.body.id;
+    secrets.shipments = shipping.body.secret;
+
+    const broken = await api('POST', '/v1/production/endpoints', key, {
+      url: failing.url,
+      retrySchedule: '1s,1s',
+      suspensionEmail: 'ops@multi.example',
+    });
+    assert.equal(broken.status, 201);
+    failingId = broken.body.id;
+
+    const listed = await api('GET', '/v1/production/endpoints', key);
+    assert.deepEqual(
+      listed.body.data.map((e: { id: string; url: string; filterTypes: string[] | null; kinds: string[] | null }) => [
+        e.id,
+        e.url,
+        e.filterTypes,
+        e.kinds,
+      ]),
+      [
+        ['ep_default', summaries.url, null, ['summary']],
+        [shipmentsId, shipments.url, ['shipment.*'], null],
+        [failingId, failing.url, null, null],
+      ],
+    );
+    assert.ok(
+      listed.body.data.every((e: { secret?: string }) => e.secret === undefined),
+      'no secret in a list',
+    );
+  });
+
+  it('each document goes to the endpoints whose route it matches, signed with each one’s secret', async () => {
+    assert.equal((await submit({ id: 's1', type: 'summary' })).status, 202);
+    assert.equal((await submit({ id: 'e1', type: 'event', eventType: 'shipment.delivered' })).status, 202);
+    assert.equal((await submit({ id: 'e2', type: 'event', eventType: 'invoice.paid' })).status, 202);
+    await waitFor('the deliveries', async () => {
+      assert.deepEqual(idsAt(summaries), ['s1']);
+      assert.deepEqual(idsAt(shipments), ['e1']);
+    });
+    for (const [receiver, secret] of [
+      [summaries, secrets.summaries],
+      [shipments, secrets.shipments],
+    ] as const) {
+      const got = receiver.received[0];
+      new Webhook(secret).verify(got.body, got.headers as Record<string, string>);
+      assert.throws(() =>
+        new Webhook(secrets[receiver === summaries ? 'shipments' : 'summaries']).verify(
+          got.body,
+          got.headers as Record<string, string>,
+        ),
+      );
+    }
+    assert.equal(JSON.parse(shipments.received[0].body).eventType, 'shipment.delivered');
+
+    // e1 was not for the first endpoint: routed; its two deliveries each have their own state.
+    const e1 = await waitFor('e1 delivered to shipments', async () => {
+      const res = await api('GET', '/v1/production/documents/e1', key);
+      assert.equal(res.body.status, 'routed');
+      const byId = Object.fromEntries(res.body.endpoints.map((e: { endpointId: string }) => [e.endpointId, e]));
+      assert.equal(byId[shipmentsId].status, 'delivered');
+      return byId;
+    });
+    assert.equal(e1[shipmentsId].attempts[0].responseStatusCode, 200);
+    assert.equal(e1[failingId].attempts[0].responseStatusCode, 500);
+    assert.equal(e1.ep_default, undefined);
+    // s1: delivered to the first endpoint, failing at the catch-all.
+    const s1 = (await api('GET', '/v1/production/documents/s1', key)).body;
+    assert.equal(s1.status, 'delivered');
+    assert.deepEqual(
+      s1.endpoints.map((e: { endpointId: string }) => e.endpointId),
+      ['ep_default', failingId],
+    );
+  });
+
+  it('the failing endpoint is suspended and keeps its own pending documents, while the other two deliver', async () => {
+    const suspended = await waitFor('the suspension', async () => {
+      const res = await api('GET', `/v1/production/endpoints/${failingId}`, key);
+      assert.equal(res.body.status, 'suspended');
+      return res.body;
+    });
+    assert.match(suspended.suspensionReason, /retries ran out/);
+    await waitFor('its three documents in its own prefix', async () => {
+      const keys = await listKeys(stack.s3, stack.config.BUCKET_PRODUCTION, `pending/multico~${failingId}/`);
+      assert.deepEqual(keys.map((k) => k.replace(/^.*_/, '')).sort(), ['e1.json', 'e2.json', 's1.json']);
+    });
+    assert.deepEqual(await listKeys(stack.s3, stack.config.BUCKET_PRODUCTION, 'pending/multico/'), []);
+    const list = (await api('GET', '/v1/production/endpoints', key)).body.data;
+    assert.deepEqual(
+      list.map((e: { status: string; pendingCount: number }) => [e.status, e.pendingCount]),
+      [
+        ['active', 0],
+        ['active', 0],
+        ['suspended', 3],
+      ],
+    );
+    // Its suspension email names it.
+    await waitFor('the suspension email', async () => {
+      const mail = stack.mail.messages.find((m) => [m.to].flat().some((a) => a?.text.includes('ops@multi.example')));
+      assert.ok(mail);
+      assert.ok(mail.text!.includes(failing.url));
+    });
+
+    // The healthy endpoints go on delivering at once, untouched.
+    const before = { summaries: summaries.received.length, shipments: shipments.received.length };
+    await submit({ id: 's2', type: 'summary' });
+    await submit({ id: 'e3', type: 'event', eventType: 'shipment.lost' });
+    await waitFor('s2 and e3', async () => {
+      assert.deepEqual(idsAt(summaries).slice(before.summaries), ['s2']);
+      assert.deepEqual(idsAt(shipments).slice(before.shipments), ['e3']);
+    });
+    const e3 = (await api('GET', '/v1/production/documents/e3', key)).body;
+    const failingDelivery = e3.endpoints.find((e: { endpointId: string }) => e.endpointId === failingId);
+    await waitFor('e3 kept for the suspended endpoint', async () => {
+      const again = (await api('GET', '/v1/production/documents/e3', key)).body;
+      const delivery = again.endpoints.find((e: { endpointId: string }) => e.endpointId === failingId);
+      assert.equal(delivery.status, 'pending');
+      assert.deepEqual(delivery.attempts, [], 'nothing sent to a suspended endpoint');
+    });
+    assert.ok(failingDelivery);
+
+    // Reactivated, with its receiver fixed: everything it missed is redelivered to it, and only to it.
+    failing.setBehaviour(always(200));
+    const others = { summaries: summaries.received.length, shipments: shipments.received.length };
+    const reactivated = await api('PATCH', `/v1/production/endpoints/${failingId}`, key, { active: true });
+    assert.equal(reactivated.body.status, 'active');
+    await waitFor('the replay', async () => {
+      assert.deepEqual(
+        (await listKeys(stack.s3, stack.config.BUCKET_PRODUCTION, `pending/multico~${failingId}/`)).length,
+        0,
+      );
+    });
+    // Everything that waited for it: the three from before its suspension, and s2 and e3 (it takes every document).
+    assert.deepEqual(new Set(idsAt(failing).slice(-5)), new Set(['s1', 'e1', 'e2', 's2', 'e3']));
+    assert.deepEqual(
+      [summaries.received.length, shipments.received.length],
+      [others.summaries, others.shipments],
+      'the other endpoints got nothing again',
+    );
+  });
+
+  it('routes change with PATCH; a removed endpoint gets nothing more; the limit is 20 (422 past it)', async () => {
+    const patched = await api('PATCH', `/v1/production/endpoints/${shipmentsId}`, key, {
+      filterTypes: ['shipment.lost'],
+    });
+    assert.deepEqual(patched.body.filterTypes, ['shipment.lost']);
+    assert.equal(patched.body.description, 'tracking', 'fields not named are kept');
+    const before = shipments.received.length;
+    await submit({ id: 'e4', type: 'event', eventType: 'shipment.delivered' });
+    await submit({ id: 'e5', type: 'event', eventType: 'shipment.lost' });
+    await waitFor('e5', async () => assert.deepEqual(idsAt(shipments).slice(before), ['e5']));
+
+    assert.equal((await api('DELETE', `/v1/production/endpoints/${failingId}`, key)).status, 204);
+    assert.equal((await api('GET', `/v1/production/endpoints/${failingId}`, key)).status, 404);
+    assert.equal((await api('DELETE', '/v1/production/endpoints/ep_default', key)).status, 409);
+    const seen = failing.received.length;
+    await submit({ id: 's3', type: 'summary' });
+    await waitFor('s3', async () => assert.ok(idsAt(summaries).includes('s3')));
+    assert.equal(failing.received.length, seen, 'nothing to the removed endpoint');
+
+    // First, shipments, and 18 more: 20. The 21st is refused.
+    for (let i = 0; i < 18; i++) {
+      const res = await api('POST', '/v1/production/endpoints', key, { url: summaries.url, kinds: ['summary'] });
+      assert.equal(res.status, 201, `endpoint ${i + 3}`);
+    }
+    const refused = await api('POST', '/v1/production/endpoints', key, { url: summaries.url });
+    assert.equal(refused.status, 422);
+    assert.match(refused.body.error.message, /at most 20 endpoints/);
+    assert.equal((await api('GET', '/v1/production/endpoints', key)).body.data.length, 20);
+  });
+
+  it('refuses bad input, naming the field, and changes nothing', async () => {
+    const bad = await api('POST', '/v1/production/endpoints', key, {
+      url: summaries.url,
+      filterTypes: ['shipment..*'],
+    });
+    assert.equal(bad.status, 400);
+    assert.equal(bad.body.error.details[0].path, 'body.filterTypes.0');
+    const kinds = await api('PATCH', `/v1/production/endpoints/${shipmentsId}`, key, { kinds: ['memo'] });
+    assert.equal(kinds.status, 400);
+    assert.equal((await api('GET', '/v1/production/endpoints/ep_nope', key)).status, 404);
+    assert.equal((await api('GET', '/v1/production/endpoints/nope', key)).status, 400);
+    assert.equal((await api('PATCH', `/v1/production/endpoints/${shipmentsId}`, key, {})).status, 400);
+    const sandboxKey = (await api('POST', '/v1/customers', ADMIN_KEY, { id: 'otherco', name: 'O' })).body.apiKeys
+      .sandbox;
+    assert.equal((await api('GET', `/v1/production/endpoints/${shipmentsId}`, sandboxKey)).status, 403);
+    assert.deepEqual((await api('GET', `/v1/production/endpoints/${shipmentsId}`, key)).body.filterTypes, [
+      'shipment.lost',
+    ]);
+  });
+});
