@@ -11,7 +11,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { waitFor } from './lib/stack';
 import { toolPath } from './lib/tools';
-import { deliveryWorkflowId, endpointWorkflowId, restoreWorkflowId } from '../src/domain/ids';
+import { deliveryWorkflowId, endpointWorkflowId, EVENT_TYPE_CATALOG_ID, restoreWorkflowId } from '../src/domain/ids';
 import { generateApiKey, hashApiKey } from '../src/lib/api-keys';
 import { generateWebhookSecret } from '../src/lib/signature';
 import { endpointStateQuery, reissueApiKeyUpdate } from '../src/workflows/messages';
@@ -347,6 +347,54 @@ async function main() {
   for await (const execution of client.workflow.list({ query: `WorkflowId = '${lifeId}'` })) {
     record(`endpoint-lifecycle-run-${++run}`, lifeId, execution.runId);
   }
+  // Since v15: the event-type catalog, and a customer with several endpoints. The webhook takes only summaries, a
+  // second endpoint `shipment.*` events, a third everything and fails: an event is routed past the first endpoint to
+  // the other two, a summary goes to the first and to the failing one, which suspends and keeps it pending.
+  const catalog = async (method: string, path: string, body: unknown) => {
+    const res = await api(method, path, ADMIN_KEY, body);
+    if (res.status >= 300) throw new Error(`${method} ${path}: ${JSON.stringify(res.body)}`);
+  };
+  await catalog('POST', '/v1/event-types', { name: 'shipment.delivered', kind: 'event', schema: { type: 'object' } });
+  await catalog('PATCH', '/v1/event-types/shipment.delivered', { description: 'A parcel reached its recipient' });
+  record('event-types-catalog', EVENT_TYPE_CATALOG_ID);
+  const multi = await customer('h-multi');
+  const endpointsOf = async (body: unknown) => {
+    const res = await api('POST', '/v1/production/endpoints', multi.production, body);
+    if (res.status !== 201) throw new Error(`POST endpoints: ${JSON.stringify(res.body)}`);
+    return res.body.id as string;
+  };
+  await api('PATCH', '/v1/production/endpoints/ep_default', multi.production, { kinds: ['summary'] });
+  const shipping = await endpointsOf({ url: receiver.url, filterTypes: ['shipment.*'] });
+  // The failing endpoint is told apart at the (shared) receiver by its URL.
+  const failing = await endpointsOf({ url: `${receiver.url}?failing`, retrySchedule: '1s' });
+  fallback = (_n, req) => ({ status: String(req.url).includes('failing') ? 500 : 200 });
+  await api('POST', '/v1/production/documents', ADMIN_KEY, {
+    customerId: 'h-multi',
+    id: 'multi-event',
+    type: 'event',
+    eventType: 'shipment.delivered',
+    data: {},
+  });
+  await api('POST', '/v1/production/documents', ADMIN_KEY, {
+    customerId: 'h-multi',
+    id: 'multi-summary',
+    type: 'summary',
+    data: {},
+  });
+  await status('production', multi.production, 'multi-event', 'routed');
+  await status('production', multi.production, 'multi-summary', 'delivered');
+  await waitFor('the failing endpoint suspended', async () => {
+    const res = await api('GET', `/v1/production/endpoints/${failing}`, multi.production);
+    if (res.body.status !== 'suspended' || res.body.pendingCount !== 2) throw new Error(JSON.stringify(res.body));
+  });
+  record('document-routed-to-other-endpoints', deliveryWorkflowId('production', 'h-multi', 'multi-event'));
+  record('document-delivered-and-fanned-out', deliveryWorkflowId('production', 'h-multi', 'multi-summary'));
+  record('delivery-to-other-endpoint', deliveryWorkflowId('production', 'h-multi', 'multi-event', shipping));
+  record('delivery-to-other-endpoint-pending', deliveryWorkflowId('production', 'h-multi', 'multi-summary', failing));
+  record('endpoint-listing-others', endpointWorkflowId('production', 'h-multi'));
+  record('endpoint-other-suspended', endpointWorkflowId('production', 'h-multi', failing));
+  fallback = () => ({ status: 200 });
+
   for (const type of ['endpointEmail', 'pendingNotification', 'sweepColdStores', 'operatorEvent']) {
     await waitFor(`a completed ${type}`, async () => {
       for await (const execution of client.workflow.list({
