@@ -184,6 +184,22 @@ describe('end to end over HTTP: several endpoints per environment, each with its
     });
     assert.ok(failingDelivery);
 
+    // Its pending documents are its own: listed, pulled and acknowledged under its id, not the webhook's.
+    const base = `/v1/production/endpoints/${failingId}/pending`;
+    const pending = await waitFor('its five pending', async () => {
+      const res = await api('GET', base, key);
+      assert.equal(res.body.data.length, 5);
+      return res.body.data.map((d: { id: string }) => d.id);
+    });
+    assert.deepEqual(new Set(pending), new Set(['s1', 'e1', 'e2', 's2', 'e3']));
+    assert.deepEqual((await api('GET', '/v1/production/pending', key)).body.data, [], "the webhook's is empty");
+    const pulled = await api('GET', `${base}/e2`, key);
+    assert.deepEqual([pulled.status, pulled.body.data], [200, { n: 'e2' }]);
+    assert.equal((await api('GET', '/v1/production/pending/e2', key)).status, 404);
+    assert.equal((await api('DELETE', `${base}/e2`, key)).status, 204);
+    assert.equal((await api('GET', `${base}/e2`, key)).status, 404);
+    assert.equal((await api('GET', '/v1/production/endpoints/ep_nope/pending', key)).status, 404);
+
     // Reactivated, with its receiver fixed: everything it missed is redelivered to it, and only to it.
     failing.setBehaviour(always(200));
     const others = { summaries: summaries.received.length, shipments: shipments.received.length };
@@ -195,8 +211,8 @@ describe('end to end over HTTP: several endpoints per environment, each with its
         0,
       );
     });
-    // Everything that waited for it: the three from before its suspension, and s2 and e3 (it takes every document).
-    assert.deepEqual(new Set(idsAt(failing).slice(-5)), new Set(['s1', 'e1', 'e2', 's2', 'e3']));
+    // Everything that waited for it but the one acknowledged: it takes every document, s2 and e3 too.
+    assert.deepEqual(new Set(idsAt(failing).slice(-4)), new Set(['s1', 'e1', 's2', 'e3']));
     assert.deepEqual(
       [summaries.received.length, shipments.received.length],
       [others.summaries, others.shipments],

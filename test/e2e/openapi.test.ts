@@ -359,6 +359,14 @@ describe('the OpenAPI document describes every route and every answer', () => {
       key: production,
     });
     assert.match(turned.body.secret, /^whsec_/);
+    // Its pending documents: none yet, so each one is a 404.
+    const its = '/v1/{env}/endpoints/{endpointId}/pending';
+    assert.deepEqual((await call('get', its, { params: endpoint, key: production })).body.data, []);
+    assert.equal((await call('post', `${its}/resend`, { params: endpoint, key: production })).status, 202);
+    const itsDoc = { ...endpoint, id: 'evt_1' };
+    assert.equal((await call('get', `${its}/{id}`, { params: itsDoc, key: production })).status, 404);
+    assert.equal((await call('delete', `${its}/{id}`, { params: itsDoc, key: production })).status, 404);
+    assert.equal((await call('post', `${its}/{id}/resend`, { params: itsDoc, key: production })).status, 404);
     const noEndpoint = { ...env, endpointId: 'ep_none' };
     assert.equal(
       (await call('get', '/v1/{env}/endpoints/{endpointId}', { params: noEndpoint, key: production })).status,

@@ -308,6 +308,31 @@ describe('recorded histories replay against today’s workflow code', () => {
     assert.ok(operatorStarts('v14').every((start) => start.priority?.fairnessKey === 'operator'));
   });
 
+  it('since v15 a document starts one delivery per other endpoint that takes it; one endpoint alone, none', () => {
+    type Event = {
+      eventType: string;
+      startChildWorkflowExecutionInitiatedEventAttributes?: { workflowId: string; workflowType: { name: string } };
+    };
+    const eventsOf = (id: string) =>
+      (fixtures().find((f) => f.workflowId === id)!.history as { events: Event[] }).events;
+    const childrenOf = (id: string) =>
+      eventsOf(id).flatMap((e) => e.startChildWorkflowExecutionInitiatedEventAttributes ?? []);
+    // Routed past the first endpoint: two deliveries (shipments and the catch-all), each `…:{endpointId}`.
+    const routed = childrenOf('v15/document-routed-to-other-endpoints');
+    assert.equal(routed.length, 2);
+    assert.ok(routed.every((c) => c.workflowType.name === 'deliverDocument'));
+    assert.ok(routed.every((c) => /^delivery:production:h-multi:multi-event:ep_[0-9a-f]{24}$/.test(c.workflowId)));
+    // Its own workflow sent nothing to the first endpoint: no activity at all.
+    assert.ok(
+      !eventsOf('v15/document-routed-to-other-endpoints').some((e) => e.eventType.startsWith('EVENT_TYPE_ACTIVITY')),
+    );
+    assert.equal(childrenOf('v15/document-delivered-and-fanned-out').length, 1);
+    // A customer with one endpoint: no child, in this version as in every one before.
+    for (const version of ['v14', 'v15']) {
+      assert.deepEqual(childrenOf(`${version}/document-delivered-first-attempt`), [], version);
+    }
+  });
+
   it('a change that breaks a workflow in flight is caught', async () => {
     const delivered = fixtures().filter((f) => f.workflowId.endsWith('/document-delivered-first-attempt'));
     const broken = await bundle(require.resolve('../fixtures/broken-workflows'));

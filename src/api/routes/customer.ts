@@ -4,22 +4,16 @@ import type { Config } from '../../config';
 import {
   type EndpointState,
   IdSchema,
-  ListPendingQuerySchema,
   PatchWebhookSchema,
   PreferencesSchema,
   PutWebhookSchema,
-  ResendManySchema,
 } from '../../domain/schemas';
 import { privateAddressOf } from '../../lib/private-address';
 import {
   DocumentResponse,
   EnvironmentParam,
   MessageLogResponse,
-  PendingDocumentResponse,
-  PendingListResponse,
   PreferencesResponse,
-  ResentResponse,
-  ResentManyResponse,
   response,
   WebhookResponse,
 } from '../responses';
@@ -145,76 +139,6 @@ export const customerRoutes = [
     handler: async ({ body }, _req, res, { service }) => {
       const { customerId, environment } = customerOf(res);
       res.json((await service.updatePreferences(environment, customerId, body)).preferences);
-    },
-  }),
-
-  route('get', '/v1/{env}/pending', {
-    operationId: 'listPending',
-    summary: 'Pending documents, oldest first, paged',
-    description:
-      'Follow `nextCursor` until it is null. With a `type` filter a page reads a bounded share of the bucket ' +
-      '(5,000 keys) and may end short, even empty, with a cursor where it stopped.',
-    access: 'customer',
-    params: env,
-    query: ListPendingQuerySchema,
-    responses: { 200: response('A page', PendingListResponse) },
-    handler: async ({ query }, _req, res, { service }) => {
-      const { customerId, environment } = customerOf(res);
-      res.json(await service.listPending(environment, customerId, query));
-    },
-  }),
-
-  route('post', '/v1/{env}/pending/resend', {
-    operationId: 'resendPending',
-    summary: 'Resend the given pending documents now, or all of them without `ids`',
-    access: 'customer',
-    params: env,
-    body: ResendManySchema,
-    responses: { 202: response('Resending', ResentManyResponse) },
-    handler: async ({ body }, _req, res, { service }) => {
-      const { customerId, environment } = customerOf(res);
-      res.status(202).json(await service.resendMany(environment, customerId, body.ids));
-    },
-  }),
-
-  route('get', '/v1/{env}/pending/{id}', {
-    operationId: 'pullPending',
-    summary: 'Pull a pending document',
-    access: 'customer',
-    params: envId,
-    responses: { 200: response('The document as submitted', PendingDocumentResponse) },
-    errors: [404],
-    handler: async ({ params }, _req, res, { service }) => {
-      const { customerId, environment } = customerOf(res);
-      res.json(await service.pullPending(environment, customerId, params.id));
-    },
-  }),
-
-  route('delete', '/v1/{env}/pending/{id}', {
-    operationId: 'acknowledgePending',
-    summary: 'Acknowledge: removed from the bucket, never delivered again',
-    access: 'customer',
-    params: envId,
-    responses: { 204: response('Acknowledged') },
-    errors: [404],
-    handler: async ({ params }, _req, res, { service }) => {
-      const { customerId, environment } = customerOf(res);
-      await service.acknowledge(environment, customerId, params.id);
-      res.status(204).end();
-    },
-  }),
-
-  route('post', '/v1/{env}/pending/{id}/resend', {
-    operationId: 'resendOne',
-    summary: 'Resend one pending document now',
-    access: 'customer',
-    params: envId,
-    responses: { 202: response('Resending', ResentResponse) },
-    errors: [404],
-    handler: async ({ params }, _req, res, { service }) => {
-      const { customerId, environment } = customerOf(res);
-      await service.resend(environment, customerId, params.id);
-      res.status(202).json({ id: params.id, status: 'pending' });
     },
   }),
 

@@ -6,6 +6,7 @@ import { endpointRoutes } from './endpoints';
 import { eventTypeRoutes } from './event-types';
 import { operatorRoutes } from './operator';
 import { pageRoutes } from './page';
+import { endpointPendingRoutes, firstEndpointPendingRoutes } from './pending';
 import { serviceRoutes } from './service';
 
 /** Every route of the API, in the order the OpenAPI document lists them. */
@@ -17,5 +18,7 @@ export const routes: Route[] = [
   ...operatorRoutes,
   ...eventTypeRoutes,
   ...customerRoutes,
+  ...firstEndpointPendingRoutes,
   ...endpointRoutes,
+  ...endpointPendingRoutes,
 ];

@@ -84,9 +84,26 @@ export function createDocumentService(
     return { ...state, deliveries };
   }
 
+  /** One delivery of a document: to the first endpoint (the document's own workflow) or to another. */
+  async function getDelivery(
+    environment: Environment,
+    customerId: string,
+    id: string,
+    endpointId?: string,
+  ): Promise<DocumentState> {
+    try {
+      return await documentState(
+        client.workflow.getHandle(deliveryWorkflowId(environment, customerId, id, endpointId)),
+      );
+    } catch (err) {
+      rethrowTemporal(err, { notFound: `document ${id}` });
+    }
+  }
+
   return {
     startDelivery,
     getDocument,
+    getDelivery,
 
     /** Starts delivery once per (environment, customer, id); a repeat returns the existing document's status. */
     async submitDocument(environment: Environment, doc: SubmitDocument): Promise<DocumentState['status']> {

@@ -1,5 +1,5 @@
 import { WorkflowUpdateStage } from '@temporalio/client';
-import { deliveryWorkflowId, endpointWorkflowId } from '../../domain/ids';
+import { deliveryWorkflowId, endpointWorkflowId, queueOf } from '../../domain/ids';
 import type { DocumentState, DocumentType, Environment } from '../../domain/schemas';
 import { parsePendingKeyTail } from '../../bucket/keys';
 import { acknowledgeUpdate, redeliverUpdate, resendPendingUpdate } from '../../workflows/messages';
@@ -33,14 +33,17 @@ export function createPendingService(
   { client, store, counter, metrics, clock }: ServiceContext,
   documents: ReturnType<typeof createDocumentService>,
 ) {
-  const documentHandle = (environment: Environment, customerId: string, id: string) =>
-    client.workflow.getHandle(deliveryWorkflowId(environment, customerId, id));
+  const documentHandle = (environment: Environment, customerId: string, id: string, endpointId?: string) =>
+    client.workflow.getHandle(deliveryWorkflowId(environment, customerId, id, endpointId));
 
-  /** Attempts a pending document now, even while the endpoint is suspended; 404 unless it is pending. */
-  async function resend(environment: Environment, customerId: string, id: string): Promise<void> {
+  /**
+   * Attempts a pending document now, even while the endpoint is suspended; 404 unless it is pending. Every function
+   * here is about one endpoint's bucket prefix: the first endpoint's without `endpointId`.
+   */
+  async function resend(environment: Environment, customerId: string, id: string, endpointId?: string): Promise<void> {
     try {
       // Answered once the document has taken the request (its validator checks it is pending), not after the attempt.
-      await documentHandle(environment, customerId, id).startUpdate(redeliverUpdate, {
+      await documentHandle(environment, customerId, id, endpointId).startUpdate(redeliverUpdate, {
         args: [{ trigger: 'manual', reason: 'resend' }],
         waitForStage: WorkflowUpdateStage.ACCEPTED,
       });
@@ -57,9 +60,11 @@ export function createPendingService(
       environment: Environment,
       customerId: string,
       { type, limit, cursor }: { type?: DocumentType; limit: number; cursor?: string },
+      endpointId?: string,
     ) {
       const after = cursor ? decodeCursor(cursor) : undefined;
-      const page = await store.page(environment, customerId, { after, limit, type, now: await clock() });
+      const queue = queueOf(customerId, endpointId);
+      const page = await store.page(environment, queue, { after, limit, type, now: await clock() });
       return {
         data: page.items.map(({ id, type, createdAt, pendingSince, expiresAt }) => ({
           id,
@@ -74,8 +79,8 @@ export function createPendingService(
     },
 
     /** The stored document, as the receiver would have got it. */
-    async pullPending(environment: Environment, customerId: string, id: string) {
-      const state = await documents.getDocument(environment, customerId, id);
+    async pullPending(environment: Environment, customerId: string, id: string, endpointId?: string) {
+      const state = await documents.getDelivery(environment, customerId, id, endpointId);
       if (state.status !== 'pending' || !state.objectKey) throw AppError.notFound(`pending document ${id}`);
       // Acknowledged, delivered or expired between the status read and this one: gone.
       const stored = await store.read(environment, state.objectKey);
@@ -83,9 +88,15 @@ export function createPendingService(
       return { id: stored.id, type: stored.type, createdAt: stored.createdAt, data: stored.data };
     },
 
-    async acknowledge(environment: Environment, customerId: string, id: string): Promise<DocumentState> {
+    async acknowledge(
+      environment: Environment,
+      customerId: string,
+      id: string,
+      endpointId?: string,
+    ): Promise<DocumentState> {
       try {
-        const state = await documentHandle(environment, customerId, id).executeUpdate(acknowledgeUpdate);
+        const handle = documentHandle(environment, customerId, id, endpointId);
+        const state = await handle.executeUpdate(acknowledgeUpdate);
         // It expired while the acknowledge was on its way: not pending any more.
         if (state.status === 'expired') throw AppError.notFound(`pending document ${id}`);
         // Delivered by a redelivery already under way is not an acknowledgement.
@@ -97,16 +108,17 @@ export function createPendingService(
     },
 
     /** Several ids: each is resent now, and the ones not pending are reported. None: the entity resends them all. */
-    async resendMany(environment: Environment, customerId: string, ids?: string[]) {
+    async resendMany(environment: Environment, customerId: string, ids?: string[], endpointId?: string) {
       if (!ids) {
-        const { events, summaries } = await counter.count(environment, customerId);
-        await client.workflow.getHandle(endpointWorkflowId(environment, customerId)).executeUpdate(resendPendingUpdate);
+        const { events, summaries } = await counter.count(environment, customerId, endpointId);
+        const entity = client.workflow.getHandle(endpointWorkflowId(environment, customerId, endpointId));
+        await entity.executeUpdate(resendPendingUpdate);
         return { count: events + summaries, skipped: [] };
       }
       const skipped: string[] = [];
       for (const id of ids) {
         try {
-          await resend(environment, customerId, id);
+          await resend(environment, customerId, id, endpointId);
         } catch (err) {
           if (!(err instanceof AppError) || err.httpStatus !== 404) throw err;
           skipped.push(id);
