@@ -329,4 +329,127 @@ describe('the webhook page in headless Chromium against the real stack', () => {
       await hook.close();
     }
   });
+
+  it('lists the endpoints with their routes and fates, opens one, searches the message log, adds an endpoint', async () => {
+    const [summaries, shipments, failing] = await Promise.all([
+      startReceiver(always(200)),
+      startReceiver(always(200)),
+      startReceiver(always(500)),
+    ]);
+    try {
+      const key = (await api('POST', '/v1/customers', ADMIN_KEY, { id: 'multi-portal', name: 'Multi' })).body.apiKeys
+        .production as string;
+      assert.equal(
+        (await api('POST', '/v1/event-types', ADMIN_KEY, { name: 'shipment.delivered', kind: 'event' })).status,
+        201,
+      );
+      await api('PUT', '/v1/production/endpoints/ep_default', key, { url: summaries.url, kinds: ['summary'] });
+      await api('POST', '/v1/production/endpoints', key, {
+        url: shipments.url,
+        filterTypes: ['shipment.*'],
+        description: 'tracking',
+      });
+      const failingId = (
+        await api('POST', '/v1/production/endpoints', key, {
+          url: failing.url,
+          retrySchedule: '1s',
+          description: 'legacy',
+        })
+      ).body.id as string;
+      const submit = (id: string, type: string, eventType?: string) =>
+        api('POST', '/v1/production/documents', ADMIN_KEY, {
+          customerId: 'multi-portal',
+          id,
+          type,
+          eventType,
+          data: {},
+        });
+      await submit('m_s1', 'summary');
+      await submit('m_e1', 'event', 'shipment.delivered');
+      await waitFor('the failing endpoint suspended with both', async () => {
+        const res = await api('GET', `/v1/production/endpoints/${failingId}`, key);
+        assert.deepEqual([res.body.status, res.body.pendingCount], ['suspended', 2]);
+      });
+      assert.deepEqual(
+        summaries.received.map((r) => r.headers['webhook-id']),
+        ['m_s1'],
+      );
+      assert.deepEqual(
+        shipments.received.map((r) => r.headers['webhook-id']),
+        ['m_e1'],
+      );
+
+      const page = await browser.newPage({
+        viewport: { width: 1100, height: 1600 },
+        locale: 'en-US',
+        timezoneId: 'UTC',
+      });
+      const problems: string[] = [];
+      page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+      page.on('console', (msg) => {
+        if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
+      });
+      await page.goto(`${stack.baseUrl}/webhook`);
+      await page.fill('#key', key);
+      await page.click('#load');
+      const rows = page.locator('#endpoint-rows tr');
+      await rows.nth(2).waitFor();
+      const table: string[][] = [];
+      for (let i = 0; i < (await rows.count()); i++)
+        table.push((await rows.nth(i).locator('td').allTextContents()).slice(0, 5));
+      assert.deepEqual(table, [
+        ['webhook', summaries.url, 'summaries', 'active', '0'],
+        ['tracking', shipments.url, 'shipment.*', 'active', '0'],
+        ['legacy', failing.url, 'everything', 'suspended', '2'],
+      ]);
+
+      // The failing one, opened: its own status and pending documents, and its attempts of a document.
+      await page.locator(`#endpoint-rows tr[data-endpoint="${failingId}"]`).getByTestId('open-endpoint').click();
+      await expectText(page, '#status', 'suspended');
+      assert.match((await page.textContent('#webhook-title')) ?? '', new RegExp(`endpoint ${failingId} \\(legacy\\)`));
+      const pendingRows = page.locator('#pending-rows tr');
+      await pendingRows.nth(1).waitFor();
+      assert.deepEqual(
+        new Set(await pendingRows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-document')))),
+        new Set(['m_s1', 'm_e1']),
+      );
+
+      // The message log: both, newest first, times in the browser's zone; filtered by event type, only the event.
+      const logRows = page.locator('#log-rows tr');
+      await waitFor('the log', async () => {
+        await page.click('#log-search');
+        await expectText(page, '#log-rows tr:nth-child(2) td:first-child', 'm_s1', 2_000);
+      });
+      assert.equal(await logRows.first().getAttribute('data-document'), 'm_e1');
+      assert.match((await logRows.first().locator('time').textContent()) ?? '', /UTC$/);
+      assert.match((await page.textContent('#log-zone')) ?? '', /UTC/);
+      await page.fill('#log-event-type', 'shipment.delivered');
+      await page.click('#log-search');
+      await waitFor('the filtered log', async () =>
+        assert.deepEqual(await logRows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-document'))), [
+          'm_e1',
+        ]),
+      );
+      assert.equal(await logRows.first().locator('td').nth(3).textContent(), 'routed');
+      await logRows.first().getByTestId('log-attempts').click();
+      await expectText(page, '#attempts-document', 'm_e1');
+      const attempts = await page.locator('#attempt-rows tr').allTextContents();
+      assert.ok(attempts.length >= 1 && attempts.every((line) => /HTTP 500/.test(line)), attempts.join(' | '));
+
+      // A fourth endpoint, added in the page: its secret shown once, a new row.
+      await page.fill('#new-url', summaries.url);
+      await page.fill('#new-description', 'audit');
+      await page.selectOption('#new-kinds', 'summary');
+      await page.click('#add-endpoint-button');
+      await page.locator('#new-secret').waitFor({ state: 'visible' });
+      assert.match(await page.inputValue('#new-secret'), /^whsec_/);
+      await rows.nth(3).waitFor();
+      assert.equal(await rows.nth(3).locator('td').first().textContent(), 'audit');
+      assert.equal((await api('GET', '/v1/production/endpoints', key)).body.data.length, 4);
+      assert.deepEqual(problems, [], 'no script error and no CSP violation');
+      await page.close();
+    } finally {
+      await Promise.all([summaries.close(), shipments.close(), failing.close()]);
+    }
+  });
 });
