@@ -1,6 +1,5 @@
 import {
   WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
   type WorkflowHandle,
   type WorkflowStartOptions,
 } from '@temporalio/client';
@@ -56,34 +55,6 @@ export function createDocumentService(
     return handle.query(documentStatusQuery);
   }
 
-  /** The document; one that went to other endpoints too has each delivery's state (a read per endpoint, at most 19). */
-  async function getDocument(
-    environment: Environment,
-    customerId: string,
-    id: string,
-  ): Promise<DocumentState & { deliveries?: (DocumentState & { endpointId: string })[] }> {
-    let state: DocumentState;
-    try {
-      state = await documentState(client.workflow.getHandle(deliveryWorkflowId(environment, customerId, id)));
-    } catch (err) {
-      rethrowTemporal(err, { notFound: `document ${id}` });
-    }
-    if (!state.endpoints) return state;
-    const deliveries = await Promise.all(
-      state.endpoints.map(async (endpointId) => {
-        const handle = client.workflow.getHandle(deliveryWorkflowId(environment, customerId, id, endpointId));
-        try {
-          return { ...(await documentState(handle)), endpointId };
-        } catch (err) {
-          // Started a moment after the document's own workflow recorded it: it is about to send.
-          if (!(err instanceof WorkflowNotFoundError)) rethrowTemporal(err, {});
-          return { ...state, status: 'sending' as const, attempts: [], endpointId };
-        }
-      }),
-    );
-    return { ...state, deliveries };
-  }
-
   /** One delivery of a document: to the first endpoint (the document's own workflow) or to another. */
   async function getDelivery(
     environment: Environment,
@@ -98,6 +69,34 @@ export function createDocumentService(
     } catch (err) {
       rethrowTemporal(err, { notFound: `document ${id}` });
     }
+  }
+
+  /** The document; one that went to other endpoints too has each delivery's state (a read per endpoint, at most 19). */
+  async function getDocument(
+    environment: Environment,
+    customerId: string,
+    id: string,
+  ): Promise<DocumentState & { deliveries?: (DocumentState & { endpointId: string })[] }> {
+    const state = await getDelivery(environment, customerId, id);
+    if (!state.endpoints) return state;
+    const deliveries = await Promise.all(
+      state.endpoints.map(async (endpointId) => {
+        try {
+          return { ...(await getDelivery(environment, customerId, id, endpointId)), endpointId };
+        } catch (err) {
+          // Started a moment after the document's own workflow recorded it: it is about to send.
+          if (!(err instanceof AppError && err.httpStatus === 404)) throw err;
+          const { id: docId, customerId: owner, environment: env, type, eventType, createdAt } = state;
+          const starting: DocumentState = {
+            ...{ id: docId, customerId: owner, environment: env, type, eventType, createdAt },
+            status: 'sending',
+            attempts: [],
+          };
+          return { ...starting, endpointId };
+        }
+      }),
+    );
+    return { ...state, deliveries };
   }
 
   return {
