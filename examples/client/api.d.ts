@@ -461,6 +461,43 @@ export interface paths {
         patch: operations["patchEndpoint"];
         trace?: never;
     };
+    "/v1/{env}/endpoints/{endpointId}/stats": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The endpoint's deliveries over the last 24 hours and 7 days, by status, and its success rate */
+        get: operations["getEndpointStats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{env}/endpoints/{endpointId}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a signed test event of a chosen type to this endpoint only
+         * @description A document `test_…` of the event type (its schema's first example as data, or `{ "test": true }`), delivered, retried and logged like any other, to this endpoint alone.
+         */
+        post: operations["sendTestEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/{env}/endpoints/{endpointId}/secret/rotate": {
         parameters: {
             query?: never;
@@ -899,6 +936,37 @@ export interface components {
         EndpointList: {
             data: components["schemas"]["Endpoint"][];
         };
+        /** @description The endpoint's deliveries of documents submitted in the window, by status, counted by visibility */
+        EndpointStats: {
+            endpointId: string;
+            "24h": {
+                sending: number;
+                retrying: number;
+                delivered: number;
+                pending: number;
+                acknowledged: number;
+                expired: number;
+                /** @description Delivered over those that are over (delivered, pending, acknowledged, expired) */
+                successRate: number | null;
+            };
+            "7d": {
+                sending: number;
+                retrying: number;
+                delivered: number;
+                pending: number;
+                acknowledged: number;
+                expired: number;
+                /** @description Delivered over those that are over (delivered, pending, acknowledged, expired) */
+                successRate: number | null;
+            };
+        };
+        TestEvent: {
+            /** @example test_4f1c2a9b0d3e5f67 */
+            id: string;
+            endpointId: string;
+            /** @constant */
+            status: "sending";
+        };
     };
     responses: never;
     parameters: never;
@@ -1287,6 +1355,8 @@ export interface operations {
                 status?: "sending" | "retrying" | "delivered" | "pending" | "acknowledged" | "expired" | "routed";
                 type?: "event" | "summary";
                 eventType?: string;
+                /** @description One endpoint's deliveries (their status is that endpoint's); ep_default is the webhook */
+                endpointId?: string;
                 /** @description Documents created at or after this time */
                 since?: string;
                 /** @description Documents created before this time */
@@ -1428,6 +1498,8 @@ export interface operations {
                 status?: "sending" | "retrying" | "delivered" | "pending" | "acknowledged" | "expired" | "routed";
                 type?: "event" | "summary";
                 eventType?: string;
+                /** @description One endpoint's deliveries (their status is that endpoint's); ep_default is the webhook */
+                endpointId?: string;
                 /** @description Documents created at or after this time */
                 since?: string;
                 /** @description Documents created before this time */
@@ -3127,6 +3199,150 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Endpoint"];
+                };
+            };
+            /** @description Bad input: `details` names each wrong field (body.*, query.*, params.*) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or unknown key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A customer key used on the other environment's routes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown, or belongs to another customer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than MAX_BODY_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getEndpointStats: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description sandbox or production */
+                env: "sandbox" | "production";
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The statistics */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EndpointStats"];
+                };
+            };
+            /** @description Bad input: `details` names each wrong field (body.*, query.*, params.*) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or unknown key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A customer key used on the other environment's routes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown, or belongs to another customer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    sendTestEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description sandbox or production */
+                env: "sandbox" | "production";
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    eventType?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Sending */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestEvent"];
                 };
             };
             /** @description Bad input: `details` names each wrong field (body.*, query.*, params.*) */

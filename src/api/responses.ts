@@ -251,3 +251,32 @@ export const EndpointResponse = WebhookResponse.extend({
 export type EndpointResponse = z.infer<typeof EndpointResponse>;
 
 export const EndpointListResponse = z.object({ data: z.array(EndpointResponse) }).meta({ id: 'EndpointList' });
+
+const StatsWindowResponse = z.object({
+  sending: z.number().int(),
+  retrying: z.number().int(),
+  delivered: z.number().int(),
+  pending: z.number().int(),
+  acknowledged: z.number().int(),
+  expired: z.number().int(),
+  successRate: z
+    .number()
+    .min(0)
+    .max(1)
+    .nullable()
+    .meta({ description: 'Delivered over those that are over (delivered, pending, acknowledged, expired)' }),
+});
+export const EndpointStatsResponse = z
+  .object({ endpointId: z.string(), '24h': StatsWindowResponse, '7d': StatsWindowResponse })
+  .meta({
+    id: 'EndpointStats',
+    description: "The endpoint's deliveries of documents submitted in the window, by status, counted by visibility",
+  });
+
+export const TestEventResponse = z
+  .object({
+    id: z.string().meta({ example: 'test_4f1c2a9b0d3e5f67' }),
+    endpointId: z.string(),
+    status: z.literal('sending'),
+  })
+  .meta({ id: 'TestEvent' });

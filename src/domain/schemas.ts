@@ -84,6 +84,8 @@ export type DocumentInput = SubmitDocument & {
   restoredFrom?: string;
   /** The endpoint this workflow delivers to, when it is not the customer's first (domain/ids.ts). */
   endpointId?: string;
+  /** To this endpoint only, whatever the routes say: an endpoint's test event. */
+  single?: boolean;
 };
 
 const DURATION_PATTERN = '\\d+(\\.\\d+)?(ms|s|m|h|d)';

@@ -224,7 +224,12 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
     // In the bucket, the activity reads the body from there: the document is in this history once, not per attempt.
     const document = state.objectKey ? { ...input, data: undefined, objectKey: state.objectKey } : input;
     // A document's own first attempt (not a delivery to another endpoint, nor a restore) asks where it goes.
-    const route = state.attempts.length === 0 && !input.endpointId && !input.restoredFrom && trigger === 'scheduled';
+    const route =
+      state.attempts.length === 0 &&
+      !input.endpointId &&
+      !input.restoredFrom &&
+      !input.single &&
+      trigger === 'scheduled';
     const request: AttemptDeliveryInput = {
       document,
       attemptNumber: attemptCount(state) + 1,

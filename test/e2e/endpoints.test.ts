@@ -220,6 +220,54 @@ describe('end to end over HTTP: several endpoints per environment, each with its
     );
   });
 
+  it("each endpoint's statistics and log are its own, and a test event goes to one endpoint only", async () => {
+    // Shipments got e1 and e3; the catch-all got all five, one acknowledged by the customer.
+    const stats = (id: string) => api('GET', `/v1/production/endpoints/${id}/stats`, key);
+    await waitFor('the statistics, from visibility', async () => {
+      const shipping = (await stats(shipmentsId)).body;
+      assert.deepEqual([shipping['24h'].delivered, shipping['24h'].successRate], [2, 1]);
+      const catchAll = (await stats(failingId)).body;
+      assert.deepEqual(
+        [catchAll['7d'].delivered, catchAll['7d'].acknowledged, catchAll['7d'].pending, catchAll['7d'].successRate],
+        [4, 1, 0, 0.8],
+      );
+      const first = (await stats('ep_default')).body;
+      assert.equal(first['24h'].delivered, 2, 's1 and s2: the routed events are not the first endpoint’s');
+    });
+    const log = async (query: string) =>
+      (await api('GET', `/v1/production/documents?${query}`, key)).body.data.map(
+        (d: { id: string; status: string }) => `${d.id}:${d.status}`,
+      );
+    assert.deepEqual(await log(`endpointId=${shipmentsId}`), ['e3:delivered', 'e1:delivered']);
+    assert.deepEqual(await log('endpointId=ep_default'), ['s2:delivered', 's1:delivered']);
+    assert.deepEqual(await log(`endpointId=${failingId}&status=acknowledged`), ['e2:acknowledged']);
+    assert.deepEqual(await log('type=event&status=routed'), ['e3:routed', 'e2:routed', 'e1:routed']);
+
+    const counts = [summaries, shipments, failing].map((r) => r.received.length);
+    const sent = await api('POST', `/v1/production/endpoints/${shipmentsId}/test`, key, { eventType: 'shipment.lost' });
+    assert.equal(sent.status, 202);
+    assert.match(sent.body.id, /^test_[0-9a-f]{16}$/);
+    const got = await waitFor('the test event', async () => {
+      const found = shipments.received.find((r) => r.headers['webhook-id'] === sent.body.id);
+      assert.ok(found);
+      return found;
+    });
+    new Webhook(secrets.shipments).verify(got.body, got.headers as Record<string, string>);
+    assert.deepEqual(JSON.parse(got.body).eventType, 'shipment.lost');
+    // Logged as that endpoint's delivery.
+    await waitFor('the test event in the log', async () =>
+      assert.ok((await log(`endpointId=${shipmentsId}`)).includes(`${sent.body.id}:delivered`)),
+    );
+    assert.deepEqual(
+      [summaries, shipments, failing].map((r) => r.received.length),
+      [counts[0], counts[1] + 1, counts[2]],
+      'to that endpoint only',
+    );
+    const unknown = await api('POST', `/v1/production/endpoints/${shipmentsId}/test`, key, { eventType: 'nope.no' });
+    assert.deepEqual([unknown.status, unknown.body.error.details[0].path], [400, 'body.eventType']);
+    assert.equal((await api('POST', '/v1/production/endpoints/ep_nope/test', key, {})).status, 404);
+  });
+
   it('routes change with PATCH; a removed endpoint gets nothing more; the limit is 20 (422 past it)', async () => {
     const patched = await api('PATCH', `/v1/production/endpoints/${shipmentsId}`, key, {
       filterTypes: ['shipment.lost'],

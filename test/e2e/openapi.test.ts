@@ -367,6 +367,14 @@ describe('the OpenAPI document describes every route and every answer', () => {
     assert.equal((await call('get', `${its}/{id}`, { params: itsDoc, key: production })).status, 404);
     assert.equal((await call('delete', `${its}/{id}`, { params: itsDoc, key: production })).status, 404);
     assert.equal((await call('post', `${its}/{id}/resend`, { params: itsDoc, key: production })).status, 404);
+    const stats = await call('get', '/v1/{env}/endpoints/{endpointId}/stats', { params: endpoint, key: production });
+    assert.equal(stats.body['24h'].successRate, null);
+    const tested = await call('post', '/v1/{env}/endpoints/{endpointId}/test', {
+      params: endpoint,
+      key: production,
+      body: {},
+    });
+    assert.equal(tested.status, 202);
     const noEndpoint = { ...env, endpointId: 'ep_none' };
     assert.equal(
       (await call('get', '/v1/{env}/endpoints/{endpointId}', { params: noEndpoint, key: production })).status,

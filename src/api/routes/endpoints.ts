@@ -1,8 +1,17 @@
 import { z } from 'zod';
 import { EndpointIdSchema, PatchEndpointSchema, PutEndpointSchema } from '../../domain/endpoints';
+import { EventTypeNameSchema } from '../../domain/event-types';
 import { customerOf } from '../auth';
 import { presentEndpoint } from '../present';
-import { EndpointListResponse, EndpointResponse, EnvironmentParam, response } from '../responses';
+import { AppError } from '../errors';
+import {
+  EndpointListResponse,
+  EndpointResponse,
+  EndpointStatsResponse,
+  EnvironmentParam,
+  response,
+  TestEventResponse,
+} from '../responses';
 import { route } from '../route';
 import { assertPublicUrls } from './customer';
 
@@ -11,6 +20,7 @@ import { assertPublicUrls } from './customer';
 
 const env = z.object({ env: EnvironmentParam });
 const envEndpoint = env.extend({ endpointId: EndpointIdSchema });
+const TestEventSchema = z.strictObject({ eventType: EventTypeNameSchema.optional() });
 
 export const endpointRoutes = [
   route('post', '/v1/{env}/endpoints', {
@@ -97,6 +107,46 @@ export const endpointRoutes = [
       const { customerId, environment } = customerOf(res);
       await service.deleteEndpoint(environment, customerId, params.endpointId);
       res.status(204).end();
+    },
+  }),
+
+  route('get', '/v1/{env}/endpoints/{endpointId}/stats', {
+    operationId: 'getEndpointStats',
+    summary: "The endpoint's deliveries over the last 24 hours and 7 days, by status, and its success rate",
+    access: 'customer',
+    params: envEndpoint,
+    responses: { 200: response('The statistics', EndpointStatsResponse) },
+    errors: [404],
+    handler: async ({ params }, _req, res, { service }) => {
+      const { customerId, environment } = customerOf(res);
+      await service.getEndpoint(environment, customerId, params.endpointId);
+      const stats = await service.endpointStats(environment, customerId, params.endpointId);
+      res.json({ endpointId: params.endpointId, ...stats });
+    },
+  }),
+
+  route('post', '/v1/{env}/endpoints/{endpointId}/test', {
+    operationId: 'sendTestEvent',
+    summary: 'Send a signed test event of a chosen type to this endpoint only',
+    description:
+      'A document `test_…` of the event type (its schema\'s first example as data, or `{ "test": true }`), ' +
+      'delivered, retried and logged like any other, to this endpoint alone.',
+    access: 'customer',
+    params: envEndpoint,
+    body: TestEventSchema,
+    responses: { 202: response('Sending', TestEventResponse) },
+    errors: [404],
+    handler: async ({ params, body }, _req, res, { service }) => {
+      const { customerId, environment } = customerOf(res);
+      const types = body.eventType ? await service.listEventTypes() : [];
+      const eventType = types.find((type) => type.name === body.eventType);
+      if (body.eventType && !eventType) {
+        const message = `unknown or archived event type ${body.eventType}`;
+        throw new AppError('validation_failed', `body.eventType: ${message}`, 400, [
+          { path: 'body.eventType', message, code: 'custom' },
+        ]);
+      }
+      res.status(202).json(await service.sendTestEvent(environment, customerId, params.endpointId, eventType));
     },
   }),
 

@@ -2,7 +2,16 @@ import { randomBytes } from 'node:crypto';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/client';
 import { MAX_ENDPOINTS, type EndpointRoute, type PutEndpoint } from '../../domain/endpoints';
 import { endpointWorkflowId, FIRST_ENDPOINT_ID, otherEndpoint } from '../../domain/ids';
-import type { EndpointRouteState, EndpointState, Environment, RegisteredEndpoint } from '../../domain/schemas';
+import type { EventType } from '../../domain/event-types';
+import type {
+  EndpointRouteState,
+  EndpointState,
+  Environment,
+  RegisteredEndpoint,
+  SubmitDocument,
+} from '../../domain/schemas';
+import { startDocumentWorkflow } from '../../lib/document-start';
+import { START_ONCE } from './documents';
 import {
   addEndpointUpdate,
   removeEndpointUpdate,
@@ -50,7 +59,7 @@ const refusal = (id: string) => (failure: unknown) => {
  * an entity of its own; the first's entity lists the others with their routes (so the limit holds under races).
  */
 export function createEndpointService(
-  { client, endpoints, counter }: ServiceContext,
+  { client, endpoints, counter, config }: ServiceContext,
   webhook: ReturnType<typeof createWebhookService>,
 ) {
   const first = (environment: Environment, customerId: string) =>
@@ -121,6 +130,41 @@ export function createEndpointService(
   }
 
   return {
+    /**
+     * A signed test event to one endpoint only (Svix's "send example"): a document `test_…` of the given event type
+     * (its schema's first example as data, if it has one) or a plain event, delivered, retried and logged like any.
+     */
+    async sendTestEvent(
+      environment: Environment,
+      customerId: string,
+      endpointId: string,
+      eventType: EventType | undefined,
+    ): Promise<{ id: string; endpointId: string; status: 'sending' }> {
+      const customer = await firstState(environment, customerId);
+      registeredOf(customer, endpointId);
+      const examples = eventType?.schema?.examples;
+      const data = Array.isArray(examples) && examples.length > 0 ? examples[0] : { test: true };
+      const id = `test_${randomBytes(8).toString('hex')}`;
+      const other = otherEndpoint(endpointId);
+      await startDocumentWorkflow(
+        { client, config },
+        {
+          customerId,
+          id,
+          type: eventType?.kind ?? 'event',
+          ...(eventType ? { eventType: eventType.name } : {}),
+          data: data as SubmitDocument['data'],
+          environment,
+          createdAt: new Date().toISOString(),
+          ...(other ? { endpointId: other } : {}),
+          single: true,
+        },
+        'sending',
+        START_ONCE,
+      );
+      return { id, endpointId, status: 'sending' };
+    },
+
     /** The first endpoint, then the others in the order they were made: at most MAX_ENDPOINTS reads and listings. */
     async listEndpoints(environment: Environment, customerId: string): Promise<EndpointView[]> {
       const customer = await firstState(environment, customerId);

@@ -1,6 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
+import { EndpointIdSchema } from '../../domain/endpoints';
 import { EventTypeNameSchema } from '../../domain/event-types';
+import { otherEndpoint } from '../../domain/ids';
 import {
   DocumentStatusSchema,
   DocumentTypeSchema,
@@ -26,6 +28,9 @@ export const MessageLogQuerySchema = z
     status: DocumentStatusSchema.optional(),
     type: DocumentTypeSchema.optional(),
     eventType: EventTypeNameSchema.optional(),
+    endpointId: EndpointIdSchema.optional().meta({
+      description: "One endpoint's deliveries (their status is that endpoint's); ep_default is the webhook",
+    }),
     since: Timestamp.optional().meta({ description: 'Documents created at or after this time' }),
     until: Timestamp.optional().meta({ description: 'Documents created before this time' }),
     limit: z.coerce.number().int().min(1).max(100).default(50),
@@ -89,12 +94,19 @@ export function logQuery(environment: Environment, customerId: string, filters: 
     `ExecutionStatus != 'ContinuedAsNew'`,
     `Environment = '${environment}'`,
     `CustomerId = '${customerId}'`,
-    // A document's own workflow, not its deliveries to the customer's other endpoints (which carry EndpointId).
-    `EndpointId IS NULL`,
+    // Without an endpoint: each document once (its own workflow; deliveries to other endpoints carry EndpointId).
+    ...endpointFilter(filters.endpointId),
     ...(filters.status ? [`DeliveryStatus = '${filters.status}'`] : []),
     ...(filters.type ? [`DocumentType = '${filters.type}'`] : []),
     ...(filters.eventType ? [`EventType = '${EventTypeNameSchema.parse(filters.eventType)}'`] : []),
   ].join(' AND ');
+}
+
+function endpointFilter(endpointId: string | undefined): string[] {
+  const other = otherEndpoint(endpointId);
+  if (other) return [`EndpointId = '${EndpointIdSchema.parse(other)}'`];
+  // The first endpoint's deliveries: the documents' own workflows, but those it took none of.
+  return endpointId ? [`EndpointId IS NULL`, `DeliveryStatus != 'routed'`] : [`EndpointId IS NULL`];
 }
 
 const between = (query: string, from: number, to: number) =>
@@ -158,8 +170,8 @@ export async function pageOfLog(
 const logged = ({ workflowId: _workflowId, ...document }: LoggedDocument & { workflowId: string }): LoggedDocument =>
   document;
 
-/** The document id of a delivery workflow id (`delivery:{env}:{customer}:{id}`): ids contain no ':'. */
-const documentIdOf = (workflowId: string) => workflowId.slice(workflowId.lastIndexOf(':') + 1);
+/** The document id of a delivery workflow id (`delivery:{env}:{customer}:{id}[:{endpointId}]`): ids contain no ':'. */
+const documentIdOf = (workflowId: string) => workflowId.split(':')[3];
 
 /** Temporal's visibility, as the log reads it. */
 function temporalVisibility(client: Client): Visibility {
@@ -188,10 +200,41 @@ function temporalVisibility(client: Client): Visibility {
   };
 }
 
-/** The message log of one customer in one environment. */
+/** The statuses a delivery to an endpoint ends or waits in (`routed` is a document's, never an endpoint's). */
+const DELIVERY_STATUSES = ['sending', 'retrying', 'delivered', 'pending', 'acknowledged', 'expired'] as const;
+export const STATS_WINDOWS = { '24h': 86_400_000, '7d': 7 * 86_400_000 } as const;
+export type EndpointStats = Record<
+  keyof typeof STATS_WINDOWS,
+  Record<(typeof DELIVERY_STATUSES)[number], number> & { successRate: number | null }
+>;
+
+/** The message log of one customer in one environment, and its endpoints' statistics. */
 export function createMessageLogService({ client, endpoints }: Pick<ServiceContext, 'client' | 'endpoints'>) {
   const visibility = temporalVisibility(client);
   return {
+    /**
+     * An endpoint's deliveries of documents submitted in the last 24 hours and 7 days, by status, counted by
+     * visibility (12 counts, whatever the volume): like Svix's endpoint stats. The success rate is delivered over
+     * those that are over (delivered, pending, acknowledged, expired); null when none is.
+     */
+    async endpointStats(environment: Environment, customerId: string, endpointId: string, now = Date.now()) {
+      const query = logQuery(environment, customerId, { endpointId, limit: 1 });
+      const stats = {} as EndpointStats;
+      for (const [window, ms] of Object.entries(STATS_WINDOWS) as [keyof typeof STATS_WINDOWS, number][]) {
+        const since = `CreatedAt >= '${new Date(now - ms).toISOString()}'`;
+        const counts = await Promise.all(
+          DELIVERY_STATUSES.map((status) => visibility.count(`${query} AND ${since} AND DeliveryStatus = '${status}'`)),
+        );
+        const byStatus = Object.fromEntries(DELIVERY_STATUSES.map((status, i) => [status, counts[i]])) as Record<
+          (typeof DELIVERY_STATUSES)[number],
+          number
+        >;
+        const over = byStatus.delivered + byStatus.pending + byStatus.acknowledged + byStatus.expired;
+        stats[window] = { ...byStatus, successRate: over === 0 ? null : byStatus.delivered / over };
+      }
+      return stats;
+    },
+
     /** Newest first; the operator's view says 404 for a customer that does not exist. */
     async listDocuments(environment: Environment, customerId: string, query: MessageLogQuery, checkCustomer = false) {
       if (checkCustomer && !(await endpoints.get(environment, customerId))) {
