@@ -202,7 +202,7 @@ function temporalVisibility(client: Client): Visibility {
 
 /** The statuses a delivery to an endpoint ends or waits in (`routed` is a document's, never an endpoint's). */
 const DELIVERY_STATUSES = ['sending', 'retrying', 'delivered', 'pending', 'acknowledged', 'expired'] as const;
-export const STATS_WINDOWS = { '24h': 86_400_000, '7d': 7 * 86_400_000 } as const;
+const STATS_WINDOWS = { '24h': 86_400_000, '7d': 7 * 86_400_000 } as const;
 type EndpointStats = Record<
   keyof typeof STATS_WINDOWS,
   Record<(typeof DELIVERY_STATUSES)[number], number> & { successRate: number | null }
