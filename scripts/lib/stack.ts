@@ -199,5 +199,6 @@ export function startNodeScript(
   script: string,
   { output, env }: ChildOutput & { env: NodeJS.ProcessEnv },
 ) {
-  return startChild(name, process.execPath, ['--import', 'tsx', path.join(ROOT, script)], { output, env });
+  // An absolute script (another checkout's) runs as it is; a relative one is this checkout's.
+  return startChild(name, process.execPath, ['--import', 'tsx', path.resolve(ROOT, script)], { output, env });
 }

@@ -28,6 +28,8 @@ export interface StackShape {
   shards?: number;
   /** The workers reach S3 through a proxy that can hold chosen requests (helpers/s3-proxy.ts): a slow S3. */
   workerS3Proxy?: boolean;
+  /** Another checkout to run the worker and API from (an older version: test/e2e/upgrade.test.ts); this one's else. */
+  codeRoot?: string;
 }
 
 /**
@@ -36,6 +38,7 @@ export interface StackShape {
  */
 export async function startTestStack(overrides: Record<string, string> = {}, shape: StackShape = {}) {
   const { temporal: kind = 'dev', workers: workerCount = 1, apis: apiCount = 1, shards = 4 } = shape;
+  let codeRoot = shape.codeRoot ?? '.';
   const dir = mkdtempSync(path.join(tmpdir(), 'webhooks-e2e-'));
   // PostgreSQL runs as its own user (we may be root): it must be able to pass through to its data directory.
   if (kind === 'cluster') chmodSync(dir, 0o711);
@@ -91,7 +94,7 @@ export async function startTestStack(overrides: Record<string, string> = {}, sha
   const log = (name: string, i: number) => path.join(dir, `${name}${i ? `-${i + 1}` : ''}.log`);
   const workerMetricsPorts = await Promise.all(Array.from({ length: workerCount }, () => freePort()));
   const startWorker = (i: number) =>
-    startNodeScript(`worker-${i + 1}`, 'src/worker.ts', {
+    startNodeScript(`worker-${i + 1}`, path.join(codeRoot, 'src/worker.ts'), {
       output: log('worker', i),
       env: {
         ...env,
@@ -102,7 +105,7 @@ export async function startTestStack(overrides: Record<string, string> = {}, sha
   const workers: Child[] = Array.from({ length: workerCount }, (_, i) => startWorker(i));
   const apiPorts = await Promise.all(Array.from({ length: apiCount }, () => freePort()));
   const startApi = (i: number) =>
-    startNodeScript(`api-${i + 1}`, 'src/api/server.ts', {
+    startNodeScript(`api-${i + 1}`, path.join(codeRoot, 'src/api/server.ts'), {
       output: log('api', i),
       env: { ...env, PORT: String(apiPorts[i]) },
     });
@@ -143,6 +146,10 @@ export async function startTestStack(overrides: Record<string, string> = {}, sha
     },
     async restartWorker(i = 0) {
       workers[i] = startWorker(i);
+    },
+    /** From now on the worker and API (re)start from this checkout: `.` is this one, the upgrade's new version. */
+    useCode(root: string) {
+      codeRoot = root;
     },
     /** SIGKILL the API (the first, or API i), and bring it back on its port. */
     async killApi(i = 0) {
