@@ -10,7 +10,7 @@ RETENTION="${NAMESPACE_RETENTION:-720h}"
 MAX_ATTEMPTS="${MAX_ATTEMPTS:-90}"
 SLEEP_SECONDS="${SLEEP_SECONDS:-2}"
 # name:type, as src/domain/search-attributes.ts defines them.
-ATTRIBUTES=(CustomerId:Keyword Environment:Keyword DocumentType:Keyword DeliveryStatus:Keyword EventType:Keyword CreatedAt:Datetime EndpointId:Keyword)
+ATTRIBUTES=(CustomerId:Keyword Environment:Keyword DocumentType:Keyword DeliveryStatus:Keyword EventType:Keyword CreatedAt:Datetime EndpointId:Keyword EndpointStatus:Keyword)
 
 t() { temporal "$@" --address "$TEMPORAL_ADDRESS"; }
 

@@ -430,7 +430,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every endpoint of the customer here, the first (the webhook) first, with pending counts */
+        /**
+         * A customer's endpoints (its key); or, with the operator's, every customer's in a status
+         * @description With a customer's key: all its endpoints here, the first (the webhook) first, with pending counts, `status` filtering them. With the operator's key: the support desk's list across customers, `status` (suspended by default) from visibility, `limit` at a time with `nextCursor`. Entities started before this list existed show once their status changes or their run continues as new.
+         */
         get: operations["listEndpoints"];
         put?: never;
         /** Add an endpoint; the answer carries its signing secret */
@@ -935,6 +938,27 @@ export interface components {
         };
         EndpointList: {
             data: components["schemas"]["Endpoint"][];
+        };
+        /** @description With the operator's key: endpoints across customers */
+        DeskEndpointList: {
+            data: {
+                customerId: string;
+                endpointId: string;
+                url: string | null;
+                /** @enum {string} */
+                status: "active" | "suspended";
+                /**
+                 * Format: date-time
+                 * @description ISO 8601 time
+                 * @example 2026-11-29T12:00:00.000Z
+                 */
+                suspendedAt?: string;
+                suspensionReason?: string;
+                lastError?: string;
+                pendingCount: number;
+            }[];
+            /** @description Absent on the last page */
+            nextCursor?: string;
         };
         /** @description The endpoint's deliveries of documents submitted in the window, by status, counted by visibility */
         EndpointStats: {
@@ -2786,7 +2810,11 @@ export interface operations {
     };
     listEndpoints: {
         parameters: {
-            query?: never;
+            query?: {
+                status?: "active" | "suspended";
+                limit?: number;
+                cursor?: string;
+            };
             header?: never;
             path: {
                 /** @description sandbox or production */
@@ -2802,7 +2830,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EndpointList"];
+                    "application/json": components["schemas"]["EndpointList"] | components["schemas"]["DeskEndpointList"];
                 };
             };
             /** @description Bad input: `details` names each wrong field (body.*, query.*, params.*) */

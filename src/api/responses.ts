@@ -280,3 +280,22 @@ export const TestEventResponse = z
     status: z.literal('sending'),
   })
   .meta({ id: 'TestEvent' });
+
+/** An endpoint as the support desk lists it, across customers. */
+export const DeskEndpointListResponse = z
+  .object({
+    data: z.array(
+      z.object({
+        customerId: z.string(),
+        endpointId: z.string(),
+        url: z.string().nullable(),
+        status: z.enum(['active', 'suspended']),
+        suspendedAt: Timestamp.optional(),
+        suspensionReason: z.string().optional(),
+        lastError: z.string().optional(),
+        pendingCount: z.number().int().min(0),
+      }),
+    ),
+    nextCursor: z.string().optional().meta({ description: 'Absent on the last page' }),
+  })
+  .meta({ id: 'DeskEndpointList', description: "With the operator's key: endpoints across customers" });

@@ -14,6 +14,8 @@ export const EventTypeKey = defineSearchAttributeKey('EventType', SearchAttribut
 export const CreatedAtKey = defineSearchAttributeKey('CreatedAt', SearchAttributeType.DATETIME);
 /** The endpoint a delivery is to, when it is not the customer's first (whose deliveries carry none). */
 export const EndpointIdKey = defineSearchAttributeKey('EndpointId', SearchAttributeType.KEYWORD);
+/** An endpoint entity's `active` or `suspended`: the support desk lists suspended endpoints by it. */
+export const EndpointStatusKey = defineSearchAttributeKey('EndpointStatus', SearchAttributeType.KEYWORD);
 
 export const SEARCH_ATTRIBUTES = [
   CustomerIdKey,
@@ -23,6 +25,7 @@ export const SEARCH_ATTRIBUTES = [
   EventTypeKey,
   CreatedAtKey,
   EndpointIdKey,
+  EndpointStatusKey,
 ] as const;
 
 /** A search attribute's type as the Temporal CLI and `temporal operator search-attribute create` spell it. */

@@ -159,6 +159,31 @@ describe('end to end over HTTP: several endpoints per environment, each with its
         ['suspended', 3],
       ],
     );
+    // The support desk lists it across customers, with its pending count; the healthy ones are not there.
+    await waitFor('the desk list', async () => {
+      const desk = await api('GET', '/v1/production/endpoints?status=suspended', ADMIN_KEY);
+      assert.equal(desk.status, 200);
+      const mine = desk.body.data.filter((e: { customerId: string }) => e.customerId === 'multico');
+      assert.deepEqual(
+        mine.map((e: { endpointId: string; pendingCount: number; url: string }) => [
+          e.endpointId,
+          e.pendingCount,
+          e.url,
+        ]),
+        [[failingId, 3, failing.url]],
+      );
+      assert.match(mine[0].suspensionReason, /retries ran out/);
+    });
+    const active = await api('GET', '/v1/production/endpoints?status=active&limit=50', ADMIN_KEY);
+    assert.ok(active.body.data.some((e: { endpointId: string }) => e.endpointId === shipmentsId));
+    const ownSuspended = await api('GET', '/v1/production/endpoints?status=suspended', key);
+    assert.deepEqual(
+      ownSuspended.body.data.map((e: { id: string }) => e.id),
+      [failingId],
+      "a customer's key filters its own",
+    );
+    assert.equal((await api('GET', '/v1/production/endpoints?cursor=bm9wZQ', ADMIN_KEY)).status, 400);
+
     // Its suspension email names it.
     await waitFor('the suspension email', async () => {
       const mail = stack.mail.messages.find((m) => [m.to].flat().some((a) => a?.text.includes('ops@multi.example')));

@@ -329,6 +329,12 @@ describe('the OpenAPI document describes every route and every answer', () => {
     await call('patch', '/v1/{env}/webhook', { params: env, key: production, body: { active: false } });
 
     // Endpoints: the first is the webhook; another is added, read, changed, rotated and removed.
+    const deskList = await call('get', '/v1/{env}/endpoints', {
+      params: env,
+      key: ADMIN_KEY,
+      query: 'status=suspended',
+    });
+    assert.equal(deskList.status, 200);
     const listed = await call('get', '/v1/{env}/endpoints', { params: env, key: production });
     assert.equal(listed.body.data[0].id, 'ep_default');
     const added = await call('post', '/v1/{env}/endpoints', {

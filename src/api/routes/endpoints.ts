@@ -5,6 +5,7 @@ import { customerOf } from '../auth';
 import { presentEndpoint } from '../present';
 import { AppError } from '../errors';
 import {
+  DeskEndpointListResponse,
   EndpointListResponse,
   EndpointResponse,
   EndpointStatsResponse,
@@ -21,6 +22,11 @@ import { assertPublicUrls } from './customer';
 const env = z.object({ env: EnvironmentParam });
 const envEndpoint = env.extend({ endpointId: EndpointIdSchema });
 const TestEventSchema = z.strictObject({ eventType: EventTypeNameSchema.optional() });
+const ListEndpointsQuerySchema = z.object({
+  status: z.enum(['active', 'suspended']).optional(),
+  limit: z.coerce.number().int().min(1).max(50).default(20),
+  cursor: z.string().max(2000).optional(),
+});
 
 export const endpointRoutes = [
   route('post', '/v1/{env}/endpoints', {
@@ -40,15 +46,41 @@ export const endpointRoutes = [
 
   route('get', '/v1/{env}/endpoints', {
     operationId: 'listEndpoints',
-    summary: 'Every endpoint of the customer here, the first (the webhook) first, with pending counts',
-    access: 'customer',
+    summary: "A customer's endpoints (its key); or, with the operator's, every customer's in a status",
+    description:
+      "With a customer's key: all its endpoints here, the first (the webhook) first, with pending counts, `status` " +
+      "filtering them. With the operator's key: the support desk's list across customers, `status` (suspended by " +
+      'default) from visibility, `limit` at a time with `nextCursor`. Entities started before this list existed ' +
+      'show once their status changes or their run continues as new.',
+    access: 'anyKey',
+    tag: 'Customer',
     params: env,
-    responses: { 200: response('The endpoints', EndpointListResponse) },
-    errors: [404],
-    handler: async (_input, _req, res, { service, config }) => {
-      const { customerId, environment } = customerOf(res);
-      const views = await service.listEndpoints(environment, customerId);
-      res.json({ data: views.map((view) => presentEndpoint(view, config)) });
+    query: ListEndpointsQuerySchema,
+    responses: {
+      200: response('The endpoints', z.union([EndpointListResponse, DeskEndpointListResponse])),
+    },
+    errors: [403, 404],
+    handler: async ({ params, query }, _req, res, { service, config }) => {
+      const customer = res.locals.customer ? customerOf(res) : undefined;
+      if (!customer) {
+        const status = query.status ?? 'suspended';
+        const page = await service.endpointsByStatus(params.env, { ...query, status });
+        res.json({
+          data: page.data.map(({ state, ...row }) => ({
+            ...row,
+            url: state.url ?? null,
+            status: state.status,
+            suspendedAt: state.suspension?.at,
+            suspensionReason: state.suspension?.reason,
+            lastError: state.lastError,
+          })),
+          nextCursor: page.nextCursor,
+        });
+        return;
+      }
+      const views = await service.listEndpoints(customer.environment, customer.customerId);
+      const shown = query.status ? views.filter((view) => view.state.status === query.status) : views;
+      res.json({ data: shown.map((view) => presentEndpoint(view, config)) });
     },
   }),
 

@@ -2,7 +2,7 @@ import { fairnessKey } from '../../domain/fairness';
 import { endpointWorkflowId } from '../../domain/ids';
 import type { CreateCustomer, EndpointState, Environment } from '../../domain/schemas';
 import { ENVIRONMENTS } from '../../domain/schemas';
-import { CustomerIdKey, EndpointIdKey, EnvironmentKey } from '../../domain/search-attributes';
+import { CustomerIdKey, EndpointIdKey, EndpointStatusKey, EnvironmentKey } from '../../domain/search-attributes';
 import { generateApiKey, hashApiKey } from '../../lib/api-keys';
 import type { endpointEntity } from '../../workflows';
 import type { EndpointEntityInput } from '../../workflows/endpoint/entity';
@@ -84,6 +84,7 @@ function entityStart(
       { key: CustomerIdKey, value: customerId },
       { key: EnvironmentKey, value: environment },
       ...(which.endpointId ? [{ key: EndpointIdKey, value: which.endpointId }] : []),
+      { key: EndpointStatusKey, value: 'active' },
     ],
   };
 }

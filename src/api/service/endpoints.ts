@@ -261,3 +261,69 @@ export function createEndpointService(
     },
   };
 }
+
+/**
+ * The support desk's view: one environment's endpoints in a status across customers (suspended, by default), a page
+ * at a time from visibility (the entities' EndpointStatus), each with its state and pending count: per page, one
+ * visibility listing and at most `limit` reads and bucket listings.
+ */
+const CURSOR_PREFIX = 'vis.';
+
+export function createEndpointDirectory({ client, endpoints, counter }: ServiceContext) {
+  return {
+    async endpointsByStatus(
+      environment: Environment,
+      { status, limit, cursor }: { status: EndpointState['status']; limit: number; cursor?: string },
+    ) {
+      const query = [
+        `WorkflowType = 'endpointEntity'`,
+        `ExecutionStatus = 'Running'`,
+        `Environment = '${environment}'`,
+        `EndpointStatus = '${status}'`,
+      ].join(' AND ');
+      const notOurs = () => {
+        const message = "is not a cursor this API gave (pass the last page's nextCursor unchanged)";
+        return new AppError('validation_failed', `query.cursor: ${message}`, 400, [
+          { path: 'query.cursor', message, code: 'custom' },
+        ]);
+      };
+      // Temporal's page token, behind a prefix of ours: what lacks it was never given out.
+      if (cursor && !cursor.startsWith(CURSOR_PREFIX)) throw notOurs();
+      let page;
+      try {
+        page = await client.workflowService.listWorkflowExecutions({
+          namespace: client.options.namespace,
+          query,
+          pageSize: limit,
+          nextPageToken: cursor ? Buffer.from(cursor.slice(CURSOR_PREFIX.length), 'base64url') : undefined,
+        });
+      } catch (err) {
+        // A token Temporal cannot read (it answers INVALID_ARGUMENT, or UNKNOWN on SQL visibility): a cursor altered.
+        const code = (err as { code?: number }).code;
+        if (cursor && (code === 2 || code === 3)) throw notOurs();
+        rethrowTemporal(err, {});
+      }
+      const rows = await Promise.all(
+        (page.executions ?? []).map(async (execution) => {
+          // endpoint:{env}:{customer}[:{endpointId}]: ids contain no ':'.
+          const [, , customerId, other] = execution.execution!.workflowId!.split(':');
+          const [state, counts] = await Promise.all([
+            endpoints.get(environment, customerId, other),
+            counter.count(environment, customerId, other),
+          ]);
+          return {
+            customerId,
+            endpointId: other ?? FIRST_ENDPOINT_ID,
+            state,
+            pendingCount: counts.events + counts.summaries,
+          };
+        }),
+      );
+      const token = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
+      return {
+        data: rows.flatMap(({ state, ...row }) => (state ? [{ ...row, state }] : [])),
+        nextCursor: token ? CURSOR_PREFIX + Buffer.from(token).toString('base64url') : undefined,
+      };
+    },
+  };
+}

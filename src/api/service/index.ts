@@ -10,7 +10,7 @@ import { createPendingQueue } from '../../bucket/queue';
 import type { ServiceContext } from './context';
 import { createCustomerService } from './customers';
 import { createDocumentService } from './documents';
-import { createEndpointService } from './endpoints';
+import { createEndpointDirectory, createEndpointService } from './endpoints';
 import { createEventTypeService } from './event-types';
 import { createMessageLogService } from './message-log';
 import { createPendingService } from './pending';
@@ -50,6 +50,7 @@ export function createDeliveryService({
     ...createCustomerService(context),
     ...webhook,
     ...createEndpointService(context, webhook),
+    ...createEndpointDirectory(context),
     ...documents,
     ...eventTypes,
     ...createMessageLogService(context),

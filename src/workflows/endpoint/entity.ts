@@ -3,9 +3,11 @@ import {
   allHandlersFinished,
   condition,
   makeContinueAsNewFunc,
+  patched,
   proxyLocalActivities,
   setHandler,
   upsertMemo,
+  upsertSearchAttributes,
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -14,6 +16,7 @@ import type { EndpointEmailInput, EndpointSettings } from '../../activities/endp
 import { queueOf } from '../../domain/ids';
 import type { OperatorEvent } from '../../domain/operator-events';
 import type { EndpointState } from '../../domain/schemas';
+import { EndpointStatusKey } from '../../domain/search-attributes';
 import { isSigningSecret } from '../../domain/secrets';
 import { nextSlot } from '../../rate-limit/slots';
 import { metrics } from '../sinks';
@@ -45,6 +48,13 @@ import { supervise } from './supervise';
 import { validateConfiguration } from './validate';
 
 const { endpointSettings } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
+
+/**
+ * Since this patch the entity keeps its status in the EndpointStatus search attribute (the support desk lists
+ * suspended endpoints by it): on every suspension and reactivation, and at the start of a run that lacks it (an entity
+ * from before). Runs that began before the patch replay without it.
+ */
+const STATUS_ATTRIBUTE = 'endpoint-status-attribute';
 
 export interface EndpointEntityInput {
   state: EndpointState;
@@ -127,6 +137,7 @@ export class EndpointEntity {
     state.status = 'suspended';
     state.suspension = { kind, at: new Date().toISOString(), reason };
     state.counters.suspensions += 1;
+    this.publishStatus();
     metrics.suspended(state.environment, kind);
     this.tellOperator('endpoint.suspended', { reason });
     if (this.nextRun.replay?.reason === 'replay') this.nextRun.replay = undefined;
@@ -141,12 +152,20 @@ export class EndpointEntity {
     state.status = 'active';
     state.suspension = undefined;
     this.nextRun.probe = undefined;
+    this.publishStatus();
     metrics.reactivated(state.environment, recovered ? 'recovery' : 'customer');
     this.tellOperator(recovered ? 'endpoint.recovered' : 'endpoint.reactivated', {});
     // Everything missed is redelivered, oldest first.
     this.startPass('replay');
     this.publish();
     if (recovered) this.email('recovered');
+  }
+
+  /** The status as the EndpointStatus search attribute says it, when it says something else. */
+  publishStatus(): void {
+    const shown = workflowInfo().typedSearchAttributes.get(EndpointStatusKey);
+    if (shown === this.state.status || !patched(STATUS_ATTRIBUTE)) return;
+    upsertSearchAttributes([{ key: EndpointStatusKey, value: this.state.status }]);
   }
 
   /** Walks the whole bucket again from its oldest document. */
@@ -389,6 +408,8 @@ export async function endpointEntity(input: EndpointEntityInput): Promise<void> 
   entity.registerHandlers();
   const sealing = holdsClearSecrets(entity);
   await entity.loadSettings();
+  // After the settings, as a run's first task has always been: an entity from before says its status once.
+  entity.publishStatus();
   await sealLegacySecrets(entity, sealing);
   await supervise({
     publish: () => entity.publishLoop(),
