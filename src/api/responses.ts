@@ -135,6 +135,10 @@ const PendingEntryResponse = z
     createdAt: Timestamp,
     pendingSince: Timestamp,
     expiresAt: Timestamp,
+    endpointId: z
+      .string()
+      .optional()
+      .meta({ description: 'In the customer-wide list of a customer with several endpoints: where it waits' }),
   })
   .meta({ id: 'PendingEntry' });
 

@@ -306,7 +306,8 @@ export type Preferences = z.infer<typeof PreferencesSchema>;
 export const ListPendingQuerySchema = z.object({
   type: DocumentTypeSchema.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
-  cursor: z.string().max(512).optional(),
+  // A customer with several endpoints pages with a position per endpoint: up to 20 key tails.
+  cursor: z.string().max(8192).optional(),
 });
 
 export const ResendManySchema = z.strictObject({ ids: z.array(IdSchema).min(1).max(1000).optional() });

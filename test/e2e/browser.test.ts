@@ -406,6 +406,11 @@ describe('the webhook page in headless Chromium against the real stack', () => {
       // The failing one, opened: its own status and pending documents, and its attempts of a document.
       await page.locator(`#endpoint-rows tr[data-endpoint="${failingId}"]`).getByTestId('open-endpoint').click();
       await expectText(page, '#status', 'suspended');
+      // Its success rate, from visibility (a second or so behind): Refresh reads it again.
+      await waitFor('the success rate', async () => {
+        await page.click('#refresh');
+        await expectText(page, '#success-rate', '0% (0 delivered, 2 not)', 2_000);
+      });
       assert.match((await page.textContent('#webhook-title')) ?? '', new RegExp(`endpoint ${failingId} \\(legacy\\)`));
       const pendingRows = page.locator('#pending-rows tr');
       await pendingRows.nth(1).waitFor();

@@ -217,12 +217,28 @@ describe('end to end over HTTP: several endpoints per environment, each with its
       return res.body.data.map((d: { id: string }) => d.id);
     });
     assert.deepEqual(new Set(pending), new Set(['s1', 'e1', 'e2', 's2', 'e3']));
-    assert.deepEqual((await api('GET', '/v1/production/pending', key)).body.data, [], "the webhook's is empty");
+    assert.deepEqual((await api('GET', '/v1/production/endpoints/ep_default/pending', key)).body.data, []);
+    // The customer-wide list has every endpoint's, saying whose, paged over them all.
+    const everywhere: { id: string; endpointId: string }[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await api('GET', `/v1/production/pending?limit=2${cursor ? `&cursor=${cursor}` : ''}`, key);
+      assert.equal(page.status, 200, JSON.stringify(page.body));
+      everywhere.push(...page.body.data);
+      cursor = page.body.nextCursor ?? undefined;
+    } while (cursor && everywhere.length < 10);
+    assert.deepEqual(
+      everywhere.map((d) => d.id),
+      pending,
+      'the same order as its own list',
+    );
+    assert.ok(everywhere.every((d) => d.endpointId === failingId));
     const pulled = await api('GET', `${base}/e2`, key);
     assert.deepEqual([pulled.status, pulled.body.data], [200, { n: 'e2' }]);
-    assert.equal((await api('GET', '/v1/production/pending/e2', key)).status, 404);
+    assert.deepEqual((await api('GET', '/v1/production/pending/e2', key)).body.data, { n: 'e2' }, 'customer-wide');
     assert.equal((await api('DELETE', `${base}/e2`, key)).status, 204);
     assert.equal((await api('GET', `${base}/e2`, key)).status, 404);
+    assert.equal((await api('GET', '/v1/production/pending/e2', key)).status, 404);
     assert.equal((await api('GET', '/v1/production/endpoints/ep_nope/pending', key)).status, 404);
 
     // Reactivated, with its receiver fixed: everything it missed is redelivered to it, and only to it.

@@ -333,6 +333,26 @@ describe('recorded histories replay against today’s workflow code', () => {
     }
   });
 
+  it('since v16 an entity keeps its status in EndpointStatus when it is suspended; v15 entities replay without', () => {
+    type Event = {
+      eventType: string;
+      upsertWorkflowSearchAttributesEventAttributes?: {
+        searchAttributes?: { indexedFields?: Record<string, unknown> };
+      };
+    };
+    const upserts = (version: string) =>
+      fixtures()
+        .filter((f) => f.workflowId.startsWith(`${version}/endpoint-lifecycle-run-`))
+        .flatMap((f) => (f.history as { events: Event[] }).events)
+        .filter(
+          (e) =>
+            'EndpointStatus' in
+            (e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields ?? {}),
+        );
+    assert.equal(upserts('v15').length, 0);
+    assert.ok(upserts('v16').length >= 2, 'suspended and reactivated, each said');
+  });
+
   it('a change that breaks a workflow in flight is caught', async () => {
     const delivered = fixtures().filter((f) => f.workflowId.endsWith('/document-delivered-first-attempt'));
     const broken = await bundle(require.resolve('../fixtures/broken-workflows'));

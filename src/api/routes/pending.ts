@@ -14,8 +14,8 @@ import {
 } from '../responses';
 import { route, type AppContext } from '../route';
 
-// Pending documents, the same five routes twice: under /v1/{env} for the first endpoint (the webhook's, as they always
-// were), and under /v1/{env}/endpoints/{endpointId} for any one endpoint.
+// Pending documents, the same five routes twice: under /v1/{env} over all the customer's endpoints (for a customer
+// with one, the webhook's, as they always were), and under /v1/{env}/endpoints/{endpointId} for any one endpoint.
 
 interface Scope {
   base: string;
@@ -26,11 +26,13 @@ interface Scope {
   endpointOf: (params: Record<string, unknown>, res: Response, app: AppContext) => Promise<string | undefined>;
 }
 
+/** The customer-wide routes act over every endpoint (for a customer with one, its first: as they always did). */
+const EVERYWHERE = 'everywhere';
 const firstEndpoint: Scope = {
   base: '/v1/{env}',
   name: (verb, noun) => `${verb}${noun}`,
   params: z.object({ env: EnvironmentParam }),
-  endpointOf: async () => undefined,
+  endpointOf: async () => EVERYWHERE,
 };
 
 const anyEndpoint: Scope = {
@@ -63,7 +65,11 @@ function pendingRoutes({ base, name, params, endpointOf }: Scope) {
       handler: async ({ params, query }, _req, res, app) => {
         const { customerId, environment } = customerOf(res);
         const endpointId = await endpointOf(params, res, app);
-        res.json(await app.service.listPending(environment, customerId, query, endpointId));
+        res.json(
+          endpointId === EVERYWHERE
+            ? await app.service.listPendingEverywhere(environment, customerId, query)
+            : await app.service.listPending(environment, customerId, query, endpointId),
+        );
       },
     }),
 
@@ -78,7 +84,13 @@ function pendingRoutes({ base, name, params, endpointOf }: Scope) {
       handler: async ({ params, body }, _req, res, app) => {
         const { customerId, environment } = customerOf(res);
         const endpointId = await endpointOf(params, res, app);
-        res.status(202).json(await app.service.resendMany(environment, customerId, body.ids, endpointId));
+        res
+          .status(202)
+          .json(
+            endpointId === EVERYWHERE
+              ? await app.service.resendManyEverywhere(environment, customerId, body.ids)
+              : await app.service.resendMany(environment, customerId, body.ids, endpointId),
+          );
       },
     }),
 
@@ -92,7 +104,12 @@ function pendingRoutes({ base, name, params, endpointOf }: Scope) {
       handler: async ({ params }, _req, res, app) => {
         const { customerId, environment } = customerOf(res);
         const endpointId = await endpointOf(params, res, app);
-        res.json(await app.service.pullPending(environment, customerId, String(params.id), endpointId));
+        const id = String(params.id);
+        res.json(
+          endpointId === EVERYWHERE
+            ? await app.service.pullPendingEverywhere(environment, customerId, id)
+            : await app.service.pullPending(environment, customerId, id, endpointId),
+        );
       },
     }),
 
@@ -106,7 +123,9 @@ function pendingRoutes({ base, name, params, endpointOf }: Scope) {
       handler: async ({ params }, _req, res, app) => {
         const { customerId, environment } = customerOf(res);
         const endpointId = await endpointOf(params, res, app);
-        await app.service.acknowledge(environment, customerId, String(params.id), endpointId);
+        const id = String(params.id);
+        if (endpointId === EVERYWHERE) await app.service.acknowledgeEverywhere(environment, customerId, id);
+        else await app.service.acknowledge(environment, customerId, id, endpointId);
         res.status(204).end();
       },
     }),
@@ -121,7 +140,9 @@ function pendingRoutes({ base, name, params, endpointOf }: Scope) {
       handler: async ({ params }, _req, res, app) => {
         const { customerId, environment } = customerOf(res);
         const endpointId = await endpointOf(params, res, app);
-        await app.service.resend(environment, customerId, String(params.id), endpointId);
+        const id = String(params.id);
+        if (endpointId === EVERYWHERE) await app.service.resendEverywhere(environment, customerId, id);
+        else await app.service.resend(environment, customerId, id, endpointId);
         res.status(202).json({ id: String(params.id), status: 'pending' });
       },
     }),

@@ -77,7 +77,7 @@ function entityStart(
   return {
     workflowId: endpointWorkflowId(environment, customerId, which.endpointId),
     taskQueue: config.TASK_QUEUE,
-    args: [{ state: initial }] as [EndpointEntityInput],
+    args: [{ state: initial, statusShown: 'active' }] as [EndpointEntityInput],
     memo: { endpoint: initial },
     priority: { fairnessKey: fairnessKey(environment, customerId) },
     typedSearchAttributes: [

@@ -14,6 +14,7 @@ import { createEndpointDirectory, createEndpointService } from './endpoints';
 import { createEventTypeService } from './event-types';
 import { createMessageLogService } from './message-log';
 import { createPendingService } from './pending';
+import { createPendingEverywhere } from './pending-everywhere';
 import { createRestoreService } from './restore';
 import { createWebhookService } from './webhook';
 
@@ -46,6 +47,7 @@ export function createDeliveryService({
   const webhook = createWebhookService(context);
   const eventTypes = createEventTypeService(context);
   const documents = createDocumentService(context, eventTypes);
+  const pending = createPendingService(context, documents);
   return {
     ...createCustomerService(context),
     ...webhook,
@@ -54,7 +56,8 @@ export function createDeliveryService({
     ...documents,
     ...eventTypes,
     ...createMessageLogService(context),
-    ...createPendingService(context, documents),
+    ...pending,
+    ...createPendingEverywhere(context, pending, documents),
     ...createRestoreService(context),
 
     /** Healthy when Temporal answers and both buckets exist. */

@@ -71,6 +71,8 @@ export interface EndpointEntityInput {
   outbox?: OutboxMessage[];
   /** A rate-limited endpoint's next free send slot (epoch ms). */
   nextSlotAt?: number;
+  /** What the EndpointStatus search attribute says (absent: nothing yet, an entity from before it). */
+  statusShown?: EndpointState['status'];
 }
 
 /**
@@ -161,11 +163,14 @@ export class EndpointEntity {
     if (recovered) this.email('recovered');
   }
 
-  /** The status as the EndpointStatus search attribute says it, when it says something else. */
+  /**
+   * The status as the EndpointStatus search attribute says it, when it says something else. What it says is kept in
+   * the run's input and carried on (a new entity is started with `active` there), not read from the workflow info.
+   */
   publishStatus(): void {
-    const shown = workflowInfo().typedSearchAttributes.get(EndpointStatusKey);
-    if (shown === this.state.status || !patched(STATUS_ATTRIBUTE)) return;
+    if (this.nextRun.statusShown === this.state.status || !patched(STATUS_ATTRIBUTE)) return;
     upsertSearchAttributes([{ key: EndpointStatusKey, value: this.state.status }]);
+    this.nextRun.statusShown = this.state.status;
   }
 
   /** Walks the whole bucket again from its oldest document. */
@@ -407,9 +412,10 @@ export async function endpointEntity(input: EndpointEntityInput): Promise<void> 
   // Registered before anything is awaited: an Update arriving with the first task must find its handler.
   entity.registerHandlers();
   const sealing = holdsClearSecrets(entity);
-  await entity.loadSettings();
-  // After the settings, as a run's first task has always been: an entity from before says its status once.
+  // An entity from before says its status once. Before the first await, like the sealing patch: a patch decided
+  // after the settings' local activity would be replayed in the task that recorded the activity, not the one after.
   entity.publishStatus();
+  await entity.loadSettings();
   await sealLegacySecrets(entity, sealing);
   await supervise({
     publish: () => entity.publishLoop(),
