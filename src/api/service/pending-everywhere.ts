@@ -70,6 +70,13 @@ export function createPendingEverywhere(
     for (const endpointId of await waitingAt(environment, customerId, id, done)) await act(endpointId);
   }
 
+  /** Resent to every endpoint where it waits. */
+  async function resendEverywhere(environment: Environment, customerId: string, id: string): Promise<void> {
+    await atEveryEndpoint(environment, customerId, id, (endpointId) =>
+      pending.resend(environment, customerId, id, endpointId),
+    );
+  }
+
   return {
     async listPendingEverywhere(
       environment: Environment,
@@ -133,12 +140,7 @@ export function createPendingEverywhere(
       );
     },
 
-    /** Resent to every endpoint where it waits. */
-    async resendEverywhere(environment: Environment, customerId: string, id: string): Promise<void> {
-      await atEveryEndpoint(environment, customerId, id, (endpointId) =>
-        pending.resend(environment, customerId, id, endpointId),
-      );
-    },
+    resendEverywhere,
 
     /** Several ids, each everywhere it waits; none: every endpoint resends all of its own. */
     async resendManyEverywhere(environment: Environment, customerId: string, ids?: string[]) {
@@ -152,7 +154,7 @@ export function createPendingEverywhere(
       const skipped: string[] = [];
       for (const id of ids) {
         try {
-          await this.resendEverywhere(environment, customerId, id);
+          await resendEverywhere(environment, customerId, id);
         } catch (err) {
           if (!(err instanceof AppError) || err.httpStatus !== 404) throw err;
           skipped.push(id);
