@@ -862,6 +862,8 @@ export interface components {
              * @example 2026-11-29T12:00:00.000Z
              */
             expiresAt: string;
+            /** @description In the customer-wide list of a customer with several endpoints: where it waits */
+            endpointId?: string;
         };
         ResentMany: {
             count: number;
