@@ -70,11 +70,24 @@ export const route = <P extends Schema, Q extends Schema, B extends Schema>(
   method: Method,
   path: string,
   declaration: RouteDeclaration<P, Q, B>,
-): Route => ({
-  method,
-  path,
-  declaration: declaration as unknown as RouteDeclaration,
-});
+): Route => {
+  const problem = paramsProblem(path, declaration.params);
+  if (problem) throw new Error(`${method.toUpperCase()} ${path}: ${problem}`);
+  return { method, path, declaration: declaration as unknown as RouteDeclaration };
+};
+
+/**
+ * Why a declaration's `params` do not name exactly its path's `{…}` parameters, or undefined when they do: a parameter
+ * the schema lacks would reach the handler unvalidated, and one it has that the path lacks would be documented but
+ * never sent.
+ */
+export function paramsProblem(path: string, params: Schema): string | undefined {
+  const inPath = [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]).sort();
+  const shape = (params as { shape?: Record<string, unknown> } | undefined)?.shape;
+  const declared = Object.keys(shape ?? {}).sort();
+  if (inPath.join() === declared.join()) return undefined;
+  return `params name ${declared.join(', ') || 'nothing'}, the path ${inPath.join(', ') || 'nothing'}`;
+}
 
 /** The path as Express matches it: `{id}` is `:id`. */
 const expressPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
