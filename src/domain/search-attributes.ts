@@ -1,4 +1,6 @@
-import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
+import { otherEndpoint } from './ids';
+import type { DocumentInput, DocumentStatus } from './schemas';
 
 // Registered on the Temporal server by `npm start` (and docker-compose), so the Web UI can filter deliveries.
 export const CustomerIdKey = defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD);
@@ -31,4 +33,21 @@ export const SEARCH_ATTRIBUTES = [
 /** A search attribute's type as the Temporal CLI and `temporal operator search-attribute create` spell it. */
 export function cliTypeOf(key: (typeof SEARCH_ATTRIBUTES)[number]): 'Keyword' | 'Datetime' {
   return key.type === SearchAttributeType.DATETIME ? 'Datetime' : 'Keyword';
+}
+
+/**
+ * What a delivery's workflow is started with, from the API (a submit, a restore, a test event) and from a document's
+ * workflow (a delivery to another endpoint): one list, so every start carries every attribute the log reads.
+ */
+export function documentSearchAttributes(document: DocumentInput, status: DocumentStatus): SearchAttributePair[] {
+  const endpointId = otherEndpoint(document.endpointId);
+  return [
+    { key: CustomerIdKey, value: document.customerId },
+    { key: EnvironmentKey, value: document.environment },
+    { key: DocumentTypeKey, value: document.type },
+    { key: DeliveryStatusKey, value: status },
+    { key: CreatedAtKey, value: new Date(document.createdAt) },
+    ...(document.eventType ? [{ key: EventTypeKey, value: document.eventType }] : []),
+    ...(endpointId ? [{ key: EndpointIdKey, value: endpointId }] : []),
+  ];
 }

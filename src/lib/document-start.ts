@@ -1,17 +1,9 @@
 import type { Client, WorkflowStartOptions } from '@temporalio/client';
 import type { Config } from '../config';
 import { fairnessKey } from '../domain/fairness';
-import { deliveryWorkflowId, otherEndpoint } from '../domain/ids';
+import { deliveryWorkflowId } from '../domain/ids';
 import type { DocumentInput, DocumentState } from '../domain/schemas';
-import {
-  CreatedAtKey,
-  CustomerIdKey,
-  EndpointIdKey,
-  DeliveryStatusKey,
-  DocumentTypeKey,
-  EnvironmentKey,
-  EventTypeKey,
-} from '../domain/search-attributes';
+import { documentSearchAttributes } from '../domain/search-attributes';
 import type { deliverDocument } from '../workflows';
 
 /**
@@ -28,15 +20,7 @@ export function startDocumentWorkflow(
     workflowId: deliveryWorkflowId(document.environment, document.customerId, document.id, document.endpointId),
     taskQueue: config.TASK_QUEUE,
     args: [document],
-    typedSearchAttributes: [
-      { key: CustomerIdKey, value: document.customerId },
-      { key: EnvironmentKey, value: document.environment },
-      { key: DocumentTypeKey, value: document.type },
-      { key: DeliveryStatusKey, value: status },
-      { key: CreatedAtKey, value: new Date(document.createdAt) },
-      ...(document.eventType ? [{ key: EventTypeKey, value: document.eventType }] : []),
-      ...(otherEndpoint(document.endpointId) ? [{ key: EndpointIdKey, value: document.endpointId! }] : []),
-    ],
+    typedSearchAttributes: documentSearchAttributes(document, status),
     ...options,
     priority: { fairnessKey: fairnessKey(document.environment, document.customerId) },
     // Answered with the first workflow task when this process runs a worker (API_EMBEDDED_WORKER).

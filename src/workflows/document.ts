@@ -24,15 +24,7 @@ import { attemptCount, recordAttempt } from '../domain/attempt-log';
 import { deliveryWorkflowId, endpointWorkflowId } from '../domain/ids';
 import { jitterMs, retryOffsets } from '../domain/schedule';
 import type { Attempt, DocumentInput, DocumentState, DocumentStatus } from '../domain/schemas';
-import {
-  CreatedAtKey,
-  CustomerIdKey,
-  DeliveryStatusKey,
-  DocumentTypeKey,
-  EndpointIdKey,
-  EnvironmentKey,
-  EventTypeKey,
-} from '../domain/search-attributes';
+import { DeliveryStatusKey, documentSearchAttributes } from '../domain/search-attributes';
 import {
   acknowledgeUpdate,
   documentStatusQuery,
@@ -282,15 +274,7 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
             workflowId: deliveryWorkflowId(input.environment, input.customerId, input.id, endpointId),
             args: [{ ...input, endpointId }],
             parentClosePolicy: ParentClosePolicy.ABANDON,
-            typedSearchAttributes: [
-              { key: CustomerIdKey, value: input.customerId },
-              { key: EnvironmentKey, value: input.environment },
-              { key: DocumentTypeKey, value: input.type },
-              { key: DeliveryStatusKey, value: 'sending' },
-              { key: CreatedAtKey, value: new Date(input.createdAt) },
-              { key: EndpointIdKey, value: endpointId },
-              ...(input.eventType ? [{ key: EventTypeKey, value: input.eventType }] : []),
-            ],
+            typedSearchAttributes: documentSearchAttributes({ ...input, endpointId }, 'sending'),
           });
         } catch (err) {
           // Started by an earlier try of this task: it is under way.
