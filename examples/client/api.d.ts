@@ -663,6 +663,12 @@ export interface components {
                  * @example 2026-11-29T12:00:00.000Z
                  */
                 createdAt: string;
+                /** @description A document that went to other endpoints too (not with ?endpointId=): each delivery's status, the first endpoint's first unless it took none of it (status routed) */
+                endpoints?: {
+                    endpointId: string;
+                    /** @enum {string} */
+                    status: "sending" | "retrying" | "delivered" | "pending" | "acknowledged" | "expired" | "routed";
+                }[];
             }[];
             /** @description Absent on the last page */
             nextCursor?: string;

@@ -8,7 +8,7 @@ import { retryScheduleOr } from '../domain/schedule';
 import { verdictOf, type BreakerDecision, type RequestVerdict } from '../lib/circuit-breaker';
 import { isShareFull } from '../lib/endpoint-share';
 import { createSendGuards, endpointShare, type SendGuards } from '../lib/send-guards';
-import { attemptOutcome, type Metrics } from '../lib/metrics';
+import { attemptOutcome, routingOutcome, type Metrics } from '../lib/metrics';
 import { isPrivateUrl } from '../lib/private-address';
 import type { SecretSeal } from '../lib/secret-seal';
 import { webhookHeaders } from '../lib/signature';
@@ -217,6 +217,11 @@ export function createDeliverActivities(deps: {
     const { document } = input;
     const endpoint = await endpoints.get(document.environment, document.customerId, document.endpointId);
     const routes = input.route ? routesOf(endpoint, document) : undefined;
+    if (routes) {
+      const { environment } = document;
+      metrics.routings.inc({ environment, outcome: routingOutcome(routes) });
+      metrics.fanOutDeliveries.inc({ environment }, routes.others.length);
+    }
     // Not for the first endpoint: nothing is sent to it.
     const outcome = routes?.first === false ? notSent(input, endpoint) : await attemptTo(input, endpoint);
     return routes ? { ...outcome, routes } : outcome;

@@ -231,6 +231,14 @@ export const MessageLogResponse = z
         eventType: z.string().optional(),
         status: DocumentStatusSchema,
         createdAt: Timestamp,
+        endpoints: z
+          .array(z.object({ endpointId: z.string(), status: DocumentStatusSchema }))
+          .optional()
+          .meta({
+            description:
+              "A document that went to other endpoints too (not with ?endpointId=): each delivery's status, the " +
+              "first endpoint's first unless it took none of it (status routed)",
+          }),
       }),
     ),
     nextCursor: z.string().optional().meta({ description: 'Absent on the last page' }),

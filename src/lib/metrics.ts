@@ -61,6 +61,17 @@ export function createMetrics() {
       "Attempts that found their endpoint's requests in flight at its limit and waited on a timer",
       ['environment'],
     ),
+    routings: counter(
+      'webhook_document_routings_total',
+      'First attempts of documents whose customer routes them (several endpoints, or a filter on the first): ' +
+        '`fanned_out` to the first endpoint and others, `routed` to others only, `unrouted` to none (kept to pull)',
+      ['environment', 'outcome'],
+    ),
+    fanOutDeliveries: counter(
+      'webhook_fanout_deliveries_total',
+      "Deliveries to endpoints other than the first that documents' first attempts started",
+      ['environment'],
+    ),
     documentsArchived: counter('webhook_documents_archived_total', 'Documents stored in the bucket as pending', [
       'environment',
     ]),
@@ -118,11 +129,21 @@ export function createMetrics() {
       c.labels({ environment }).inc(0);
     }
     metrics.shareWaits.labels({ environment }).inc(0);
+    metrics.fanOutDeliveries.labels({ environment }).inc(0);
+    for (const outcome of ROUTINGS) metrics.routings.labels({ environment, outcome }).inc(0);
     for (const reason of ['breaker_open', 'share_full']) metrics.attemptsSkipped.labels({ environment, reason }).inc(0);
   }
   return metrics;
 }
 export type Metrics = ReturnType<typeof createMetrics>;
+
+const ROUTINGS = ['fanned_out', 'routed', 'unrouted'] as const;
+
+/** Where a routed document went, as `webhook_document_routings_total` counts it. */
+export function routingOutcome(routes: { others: string[]; first: boolean }): (typeof ROUTINGS)[number] {
+  if (routes.others.length === 0) return 'unrouted';
+  return routes.first ? 'fanned_out' : 'routed';
+}
 
 /** Gauges read from this process's send guards when scraped: requests in flight by kind, breakers open. */
 export function registerSendGauges(registry: Registry, guards: SendGuards): void {

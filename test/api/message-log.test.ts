@@ -5,6 +5,7 @@ import {
   logQuery,
   pageOfLog,
   WINDOW_MAX,
+  withDeliveries,
   type LoggedDocument,
   type Visibility,
 } from '../../src/api/service/message-log';
@@ -138,5 +139,51 @@ describe('the message log pages through visibility newest first', () => {
         "EventType = 'shipment.delivered'",
     );
     assert.throws(() => logQuery('sandbox', "x' OR '1'='1", { limit: 10 }));
+  });
+
+  it("adds each delivery's status to a page's documents that went to other endpoints, in one listing", async () => {
+    const page: LoggedDocument[] = [
+      { id: 'd1', type: 'event', status: 'delivered', createdAt: new Date(NOW).toISOString() },
+      { id: 'd2', type: 'event', status: 'routed', createdAt: new Date(NOW - 1).toISOString() },
+      { id: 'd3', type: 'event', status: 'pending', createdAt: new Date(NOW - 2).toISOString() },
+    ];
+    const children: Row[] = [
+      { ...page[0], workflowId: 'delivery:production:acme:d1:ep_b', status: 'pending' },
+      { ...page[0], workflowId: 'delivery:production:acme:d1:ep_a', status: 'retrying' },
+      { ...page[1], workflowId: 'delivery:production:acme:d2:ep_a', status: 'delivered' },
+    ];
+    const asked: { query: string; max: number }[] = [];
+    const visibility: Visibility = {
+      count: async () => assert.fail('no count'),
+      list: async (query, max) => {
+        asked.push({ query, max });
+        return children;
+      },
+    };
+    const logged = await withDeliveries(visibility, 'production', 'acme', page);
+    assert.deepEqual(
+      logged.map((doc) => doc.endpoints),
+      [
+        [
+          { endpointId: 'ep_default', status: 'delivered' },
+          { endpointId: 'ep_a', status: 'retrying' },
+          { endpointId: 'ep_b', status: 'pending' },
+        ],
+        // The first endpoint took none of it.
+        [{ endpointId: 'ep_a', status: 'delivered' }],
+        // Only the first endpoint's: the row as it was.
+        undefined,
+      ],
+    );
+    assert.deepEqual(asked, [
+      {
+        query:
+          "WorkflowType = 'deliverDocument' AND ExecutionStatus != 'ContinuedAsNew' AND ParentWorkflowId IN " +
+          "('delivery:production:acme:d1', 'delivery:production:acme:d2', 'delivery:production:acme:d3')",
+        max: 3 * 19,
+      },
+    ]);
+    assert.deepEqual(await withDeliveries(visibility, 'production', 'acme', []), []);
+    assert.equal(asked.length, 1, 'an empty page lists nothing');
   });
 });

@@ -436,6 +436,11 @@ describe('the webhook page in headless Chromium against the real stack', () => {
         ]),
       );
       assert.equal(await logRows.first().locator('td').nth(3).textContent(), 'routed');
+      // Where it went, by the endpoints' names: to the failing one (pending there) and to tracking (delivered).
+      assert.deepEqual(((await logRows.first().locator('td').nth(4).textContent()) ?? '').split(', ').sort(), [
+        'legacy: pending',
+        'tracking: delivered',
+      ]);
       await logRows.first().getByTestId('log-attempts').click();
       await expectText(page, '#attempts-document', 'm_e1');
       const attempts = await page.locator('#attempt-rows tr').allTextContents();

@@ -136,6 +136,15 @@ describe('end to end over HTTP: several endpoints per environment, each with its
       s1.endpoints.map((e: { endpointId: string }) => e.endpointId),
       ['ep_default', failingId],
     );
+
+    // The worker counts where routed documents went (no customer or endpoint in the labels): s1 to the first endpoint
+    // and one other, e1 and e2 to others only; four deliveries to other endpoints in all.
+    const metrics = await (await fetch(stack.workerMetricsUrls[0])).text();
+    const env = 'environment="production"';
+    assert.match(metrics, new RegExp(`webhook_document_routings_total\\{${env},outcome="fanned_out"\\} 1\n`));
+    assert.match(metrics, new RegExp(`webhook_document_routings_total\\{${env},outcome="routed"\\} 2\n`));
+    assert.match(metrics, new RegExp(`webhook_fanout_deliveries_total\\{${env}\\} 4\n`));
+    for (const label of ['multico', shipmentsId, failingId]) assert.ok(!metrics.includes(label), label);
   });
 
   it('the failing endpoint is suspended and keeps its own pending documents, while the other two deliver', async () => {
@@ -283,6 +292,18 @@ describe('end to end over HTTP: several endpoints per environment, each with its
     assert.deepEqual(await log('endpointId=ep_default'), ['s2:delivered', 's1:delivered']);
     assert.deepEqual(await log(`endpointId=${failingId}&status=acknowledged`), ['e2:acknowledged']);
     assert.deepEqual(await log('type=event&status=routed'), ['e3:routed', 'e2:routed', 'e1:routed']);
+    // The customer-wide log shows each document's status at each endpoint it went to.
+    const everywhere = (await api('GET', '/v1/production/documents?type=event&limit=3', key)).body.data;
+    const statusAt = (doc: { endpoints: { endpointId: string; status: string }[] }) =>
+      Object.fromEntries(doc.endpoints.map((e) => [e.endpointId, e.status]));
+    assert.deepEqual(
+      everywhere.map((d: { id: string }) => d.id),
+      ['e3', 'e2', 'e1'],
+    );
+    assert.deepEqual(statusAt(everywhere[2]), { [shipmentsId]: 'delivered', [failingId]: 'delivered' });
+    assert.deepEqual(statusAt(everywhere[1]), { [failingId]: 'acknowledged' });
+    const summariesLogged = (await api('GET', '/v1/production/documents?type=summary', key)).body.data;
+    assert.deepEqual(statusAt(summariesLogged.at(-1)), { ep_default: 'delivered', [failingId]: 'delivered' });
 
     const counts = [summaries, shipments, failing].map((r) => r.received.length);
     const sent = await api('POST', `/v1/production/endpoints/${shipmentsId}/test`, key, { eventType: 'shipment.lost' });

@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import { EndpointIdSchema } from '../../domain/endpoints';
+import { EndpointIdSchema, MAX_ENDPOINTS } from '../../domain/endpoints';
 import { EventTypeNameSchema } from '../../domain/event-types';
-import { otherEndpoint } from '../../domain/ids';
+import { deliveryWorkflowId, FIRST_ENDPOINT_ID, otherEndpoint } from '../../domain/ids';
 import {
   DocumentStatusSchema,
   DocumentTypeSchema,
@@ -48,6 +48,8 @@ export interface LoggedDocument {
   eventType?: string;
   status: DocumentStatus;
   createdAt: string;
+  /** A document that went to other endpoints too: each delivery's status, the first endpoint's first. */
+  endpoints?: { endpointId: string; status: DocumentStatus }[];
 }
 
 /** What the log reads from visibility: a count, and the rows of one window (at most `max`). */
@@ -170,6 +172,40 @@ export async function pageOfLog(
 const logged = ({ workflowId: _workflowId, ...document }: LoggedDocument & { workflowId: string }): LoggedDocument =>
   document;
 
+/**
+ * The page's documents with each delivery's status, for those that went to other endpoints: one listing of the
+ * deliveries the page's documents started (their children, at most MAX_ENDPOINTS - 1 each, so at most 1,900 rows for
+ * a page of 100); a customer with one endpoint has none and its page is unchanged.
+ */
+export async function withDeliveries(
+  visibility: Visibility,
+  environment: Environment,
+  customerId: string,
+  page: LoggedDocument[],
+): Promise<LoggedDocument[]> {
+  const parents = page
+    .filter((doc) => IdSchema.safeParse(doc.id).success)
+    .map((doc) => `'${deliveryWorkflowId(environment, customerId, doc.id)}'`);
+  if (parents.length === 0) return page;
+  const query =
+    `WorkflowType = 'deliverDocument' AND ExecutionStatus != 'ContinuedAsNew' AND ` +
+    `ParentWorkflowId IN (${parents.join(', ')})`;
+  const children = await visibility.list(query, page.length * (MAX_ENDPOINTS - 1));
+  const byDocument = new Map<string, { endpointId: string; status: DocumentStatus }[]>();
+  for (const child of children) {
+    const endpointId = child.workflowId.split(':')[4];
+    if (!endpointId) continue;
+    byDocument.set(child.id, [...(byDocument.get(child.id) ?? []), { endpointId, status: child.status }]);
+  }
+  return page.map((doc) => {
+    const others = byDocument.get(doc.id);
+    if (!others) return doc;
+    others.sort((a, b) => (a.endpointId < b.endpointId ? -1 : 1));
+    const first = doc.status === 'routed' ? [] : [{ endpointId: FIRST_ENDPOINT_ID, status: doc.status }];
+    return { ...doc, endpoints: [...first, ...others] };
+  });
+}
+
 /** The document id of a delivery workflow id (`delivery:{env}:{customer}:{id}[:{endpointId}]`): ids contain no ':'. */
 const documentIdOf = (workflowId: string) => workflowId.split(':')[3];
 
@@ -240,7 +276,10 @@ export function createMessageLogService({ client, endpoints }: Pick<ServiceConte
       if (checkCustomer && !(await endpoints.get(environment, customerId))) {
         throw AppError.notFound(`customer ${customerId}`);
       }
-      return pageOfLog(visibility, logQuery(environment, customerId, query), query, Date.now());
+      const page = await pageOfLog(visibility, logQuery(environment, customerId, query), query, Date.now());
+      // One endpoint's deliveries already carry that endpoint's status.
+      if (query.endpointId) return page;
+      return { ...page, data: await withDeliveries(visibility, environment, customerId, page.data) };
     },
   };
 }
