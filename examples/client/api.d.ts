@@ -351,6 +351,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/{env}/documents/{id}/endpoints/{endpointId}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a document to one endpoint again, delivered or not, while Temporal keeps it (Svix: resend) */
+        post: operations["resendToEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/{env}/pending": {
         parameters: {
             query?: never;
@@ -840,6 +857,15 @@ export interface components {
         };
         Preferences: {
             pendingNotifications: boolean;
+        };
+        ResentToEndpoint: {
+            id: string;
+            endpointId: string;
+            /**
+             * @description `pending`: it waited in that endpoint's bucket and is attempted now; `new_run`: it had ended there (delivered, acknowledged) or never went there, and a new run of its delivery attempts it now, pending there if that fails
+             * @enum {string}
+             */
+            resent: "pending" | "new_run";
         };
         PendingList: {
             data: components["schemas"]["PendingEntry"][];
@@ -2501,6 +2527,76 @@ export interface operations {
             };
             /** @description Unknown, or belongs to another customer */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    resendToEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description sandbox or production */
+                env: "sandbox" | "production";
+                id: string;
+                endpointId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Attempted now */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResentToEndpoint"];
+                };
+            };
+            /** @description Bad input: `details` names each wrong field (body.*, query.*, params.*) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or unknown key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A customer key used on the other environment's routes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown, or belongs to another customer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Already exists */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -160,6 +160,18 @@ export const PendingDocumentResponse = z
 
 export const ResentResponse = z.object({ id: z.string(), status: z.literal('pending') }).meta({ id: 'Resent' });
 
+export const ResentToEndpointResponse = z
+  .object({
+    id: z.string(),
+    endpointId: z.string(),
+    resent: z.enum(['pending', 'new_run']).meta({
+      description:
+        "`pending`: it waited in that endpoint's bucket and is attempted now; `new_run`: it had ended there (delivered, " +
+        'acknowledged) or never went there, and a new run of its delivery attempts it now, pending there if that fails',
+    }),
+  })
+  .meta({ id: 'ResentToEndpoint' });
+
 export const ResentManyResponse = z
   .object({
     count: z.number().int().min(0),

@@ -86,6 +86,11 @@ export type DocumentInput = SubmitDocument & {
   endpointId?: string;
   /** To this endpoint only, whatever the routes say: an endpoint's test event. */
   single?: boolean;
+  /**
+   * A resend of a delivery that had ended (delivered, acknowledged, or never made): its last state, whose attempts the
+   * new run goes on from. The run attempts once, at once, and keeps the document pending when that fails.
+   */
+  resendOf?: DocumentState;
 };
 
 const DURATION_PATTERN = '\\d+(\\.\\d+)?(ms|s|m|h|d)';

@@ -127,18 +127,25 @@ const runIsLong = (): boolean => {
  * copy is the bucket's to keep (lifecycle rule or sweep), and an operator restore starts a new run.
  */
 export async function deliverDocument(runInput: DocumentRunInput): Promise<DocumentState> {
-  const { continued, ...input } = runInput;
-  const state: DocumentState = continued?.state ?? {
-    id: input.id,
-    customerId: input.customerId,
-    environment: input.environment,
-    type: input.type,
-    // Only in the state of documents that name one: a query's answer, not a command, so older histories replay alike.
-    ...(input.eventType ? { eventType: input.eventType } : {}),
-    createdAt: input.createdAt,
-    status: 'sending',
-    attempts: [],
+  // A resend's earlier state is this run's start, not something to carry into the next run's input.
+  const { continued, resendOf, ...input } = runInput;
+  const resumed = resendOf && {
+    ...resendOf,
+    ...{ status: 'sending' as const, nextAttemptAt: undefined, retriesExhaustedAt: undefined },
+    ...{ pendingSince: undefined, expiresAt: undefined, objectKey: undefined, coldObjectKey: undefined },
   };
+  const state: DocumentState = continued?.state ??
+    resumed ?? {
+      id: input.id,
+      customerId: input.customerId,
+      environment: input.environment,
+      type: input.type,
+      // Only in the state of documents that name one: a query's answer, not a command, so older histories replay alike.
+      ...(input.eventType ? { eventType: input.eventType } : {}),
+      createdAt: input.createdAt,
+      status: 'sending',
+      attempts: [],
+    };
   const redeliveries: Redelivery[] = [];
   /**
    * Where the first attempt found the document goes, when not only to the first endpoint: `routed`, the first endpoint
@@ -284,6 +291,13 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
     );
   }
 
+  /** A resend's one attempt; true when delivered. */
+  async function resendOnce(): Promise<boolean> {
+    const outcome = (await attempt('resend', true))!;
+    state.nextAttemptAt = undefined;
+    return outcome.delivered;
+  }
+
   /** Attempts on the schedule; true once delivered, false when the document goes to the bucket. */
   async function attemptOnSchedule(from?: ContinuedDocument['retrying']): Promise<boolean> {
     const firstAttemptAt = from?.firstAttemptAt ?? Date.now();
@@ -388,8 +402,10 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
     await waitPending(continued.stored);
     return finish();
   }
-  // A restored document goes straight back to the bucket with a new retention window.
-  const delivered = !input.restoredFrom && (await attemptOnSchedule(continued?.retrying));
+  // A restored document goes straight back to the bucket with a new retention window; a resent one is attempted once,
+  // now, even while the endpoint is suspended (the customer asked for it), and waits in the bucket if that fails.
+  const delivered =
+    !input.restoredFrom && (resendOf ? await resendOnce() : await attemptOnSchedule(continued?.retrying));
   if (delivered) {
     setStatus('delivered');
   } else if (routing === 'routed') {
@@ -398,8 +414,10 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
     const stored = await store();
     if (!input.restoredFrom) {
       // Reactivated while this was being stored: no replay will reach it, so it redelivers itself (unless the first
-      // endpoint does not take it: then it is only there to be pulled).
-      if (stored.endpointActive && !routing) redeliveries.push({ request: { trigger: 'manual', reason: 'replay' } });
+      // endpoint does not take it: then it is only there to be pulled; or it is a resend that just failed there).
+      if (stored.endpointActive && !routing && !resendOf) {
+        redeliveries.push({ request: { trigger: 'manual', reason: 'replay' } });
+      }
       if (stored.announce) {
         try {
           const entityId = endpointWorkflowId(input.environment, input.customerId, input.endpointId);

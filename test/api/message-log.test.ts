@@ -5,12 +5,12 @@ import {
   logQuery,
   pageOfLog,
   WINDOW_MAX,
-  withDeliveries,
+  currentStatuses,
   type LoggedDocument,
   type Visibility,
 } from '../../src/api/service/message-log';
 
-type Row = LoggedDocument & { workflowId: string };
+type Row = LoggedDocument & { workflowId: string; startedAt?: number };
 
 /** Visibility over rows in memory, in an order of its own (as SQL visibility's is not by creation), counting calls. */
 function visibilityOf(rows: Row[]) {
@@ -141,49 +141,78 @@ describe('the message log pages through visibility newest first', () => {
     assert.throws(() => logQuery('sandbox', "x' OR '1'='1", { limit: 10 }));
   });
 
-  it("adds each delivery's status to a page's documents that went to other endpoints, in one listing", async () => {
-    const page: LoggedDocument[] = [
-      { id: 'd1', type: 'event', status: 'delivered', createdAt: new Date(NOW).toISOString() },
-      { id: 'd2', type: 'event', status: 'routed', createdAt: new Date(NOW - 1).toISOString() },
-      { id: 'd3', type: 'event', status: 'pending', createdAt: new Date(NOW - 2).toISOString() },
-    ];
-    const children: Row[] = [
-      { ...page[0], workflowId: 'delivery:production:acme:d1:ep_b', status: 'pending' },
-      { ...page[0], workflowId: 'delivery:production:acme:d1:ep_a', status: 'retrying' },
-      { ...page[1], workflowId: 'delivery:production:acme:d2:ep_a', status: 'delivered' },
+  it('shows each row as its latest run, with its deliveries to the other endpoints, named in listings of 200', async () => {
+    const at = (ms: number) => new Date(NOW - ms).toISOString();
+    const page: Row[] = ['d1', 'd2', 'd3'].map((id, n) => ({
+      workflowId: `delivery:production:acme:${id}`,
+      id,
+      type: 'event',
+      status: n === 1 ? 'routed' : 'delivered',
+      createdAt: at(n),
+    }));
+    const run = (workflowId: string, status: Row['status'], startedAt: number): Row => ({
+      ...page[0],
+      workflowId,
+      status,
+      startedAt,
+    });
+    const runs: Row[] = [
+      run('delivery:production:acme:d1:ep_b', 'pending', 1),
+      run('delivery:production:acme:d1:ep_a', 'delivered', 1),
+      // Resent after it was delivered: the later run is the one shown.
+      run('delivery:production:acme:d1:ep_a', 'retrying', 2),
+      run('delivery:production:acme:d2:ep_a', 'delivered', 1),
+      run('delivery:production:acme:d3', 'delivered', 1),
+      run('delivery:production:acme:d3', 'pending', 2),
     ];
     const asked: { query: string; max: number }[] = [];
     const visibility: Visibility = {
       count: async () => assert.fail('no count'),
       list: async (query, max) => {
         asked.push({ query, max });
-        return children;
+        return runs.filter((r) => query.includes(`'${r.workflowId}'`));
       },
     };
-    const logged = await withDeliveries(visibility, 'production', 'acme', page);
+    const logged = await currentStatuses(visibility, page, ['ep_a', 'ep_b']);
     assert.deepEqual(
-      logged.map((doc) => doc.endpoints),
+      logged.map((doc) => [doc.id, doc.status, doc.endpoints]),
       [
         [
-          { endpointId: 'ep_default', status: 'delivered' },
-          { endpointId: 'ep_a', status: 'retrying' },
-          { endpointId: 'ep_b', status: 'pending' },
+          'd1',
+          'delivered',
+          [
+            { endpointId: 'ep_default', status: 'delivered' },
+            { endpointId: 'ep_a', status: 'retrying' },
+            { endpointId: 'ep_b', status: 'pending' },
+          ],
         ],
         // The first endpoint took none of it.
-        [{ endpointId: 'ep_a', status: 'delivered' }],
-        // Only the first endpoint's: the row as it was.
-        undefined,
+        ['d2', 'routed', [{ endpointId: 'ep_a', status: 'delivered' }]],
+        // Only the first endpoint's, resent since the page's listing saw it delivered.
+        ['d3', 'pending', undefined],
       ],
     );
-    assert.deepEqual(asked, [
-      {
-        query:
-          "WorkflowType = 'deliverDocument' AND ExecutionStatus != 'ContinuedAsNew' AND ParentWorkflowId IN " +
-          "('delivery:production:acme:d1', 'delivery:production:acme:d2', 'delivery:production:acme:d3')",
-        max: 3 * 19,
-      },
-    ]);
-    assert.deepEqual(await withDeliveries(visibility, 'production', 'acme', []), []);
-    assert.equal(asked.length, 1, 'an empty page lists nothing');
+    assert.equal(asked.length, 1);
+    assert.match(
+      asked[0].query,
+      /^WorkflowType = 'deliverDocument' AND ExecutionStatus != 'ContinuedAsNew' AND WorkflowId IN \(/,
+    );
+    assert.equal(asked[0].query.split("'delivery:").length - 1, 9, 'three documents at three endpoints');
+
+    // Filtered by status, a row whose latest run left it is dropped.
+    assert.deepEqual(
+      (await currentStatuses(visibility, page, [], 'delivered')).map((doc) => doc.id),
+      ['d1'],
+    );
+    // 100 documents at 20 endpoints: ten listings of 200 ids.
+    asked.length = 0;
+    const many = Array.from({ length: 100 }, (_, n) => ({ ...page[0], workflowId: `delivery:production:acme:m${n}` }));
+    const others = Array.from({ length: 19 }, (_, n) => `ep_${n}`);
+    await currentStatuses(visibility, many, others);
+    assert.equal(asked.length, 10);
+    assert.ok(asked.every((a) => a.query.split("'delivery:").length - 1 === 200));
+    asked.length = 0;
+    assert.deepEqual(await currentStatuses(visibility, [], others), []);
+    assert.equal(asked.length, 0, 'an empty page lists nothing');
   });
 });

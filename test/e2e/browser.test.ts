@@ -445,6 +445,14 @@ describe('the webhook page in headless Chromium against the real stack', () => {
       await expectText(page, '#attempts-document', 'm_e1');
       const attempts = await page.locator('#attempt-rows tr').allTextContents();
       assert.ok(attempts.length >= 1 && attempts.every((line) => /HTTP 500/.test(line)), attempts.join(' | '));
+      // Resent from there (it waits at the failing endpoint): one more attempt, refreshed in place, failed again.
+      await page.getByTestId('attempts-resend').click();
+      await waitFor('the resend in the attempt log', async () => {
+        const rows = await page.locator('#attempt-rows tr').allTextContents();
+        assert.equal(rows.length, attempts.length + 1, rows.join(' | '));
+        assert.match(rows.at(-1)!, /resend.*HTTP 500/);
+      });
+      await expectText(page, '#message', 'Resent: attempted now.');
 
       // A fourth endpoint, added in the page: its secret shown once, a new row.
       await page.fill('#new-url', summaries.url);

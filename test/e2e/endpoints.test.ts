@@ -330,6 +330,99 @@ describe('end to end over HTTP: several endpoints per environment, each with its
     assert.equal((await api('POST', '/v1/production/endpoints/ep_nope/test', key, {})).status, 404);
   });
 
+  it('any document is resent to one endpoint, delivered or not; a new run goes on from its attempts', async () => {
+    type Delivery = { endpointId: string; status: string; attemptCount: number; attempts: { trigger: string }[] };
+    const deliveryAt = async (id: string, endpointId: string): Promise<Delivery> =>
+      (await api('GET', `/v1/production/documents/${id}`, key)).body.endpoints.find(
+        (e: Delivery) => e.endpointId === endpointId,
+      );
+    const resend = (id: string, endpointId: string) =>
+      api('POST', `/v1/production/documents/${id}/endpoints/${endpointId}/resend`, key);
+    const counts = () => [summaries, shipments, failing].map((r) => r.received.length);
+
+    // e1 was delivered to shipments: it arrives there again with its id, signed, and its attempt log goes on.
+    const before = await deliveryAt('e1', shipmentsId);
+    assert.equal(before.status, 'delivered');
+    const sent = counts();
+    const resent = await resend('e1', shipmentsId);
+    assert.deepEqual([resent.status, resent.body], [202, { id: 'e1', endpointId: shipmentsId, resent: 'new_run' }]);
+    const got = await waitFor('e1 again at shipments', async () => {
+      const found = shipments.received.slice(sent[1]).find((r) => r.headers['webhook-id'] === 'e1');
+      assert.ok(found);
+      return found;
+    });
+    new Webhook(secrets.shipments).verify(got.body, got.headers as Record<string, string>);
+    assert.deepEqual(JSON.parse(got.body).data, { n: 'e1' });
+    const after = await waitFor('its resend in its log', async () => {
+      const delivery = await deliveryAt('e1', shipmentsId);
+      assert.equal(delivery.attemptCount, before.attemptCount + 1);
+      return delivery;
+    });
+    assert.equal(after.status, 'delivered');
+    assert.equal(after.attempts.at(-1)!.trigger, 'resend');
+    assert.deepEqual(after.attempts.slice(0, -1), before.attempts);
+    assert.deepEqual(counts(), [sent[0], sent[1] + 1, sent[2]], 'to that endpoint only');
+
+    // e2 never went to the webhook (it takes summaries): resent there, it is delivered there, and still lists the
+    // delivery it had.
+    const e2 = await resend('e2', 'ep_default');
+    assert.deepEqual([e2.status, e2.body.resent], [202, 'new_run']);
+    await waitFor('e2 at the webhook', async () => assert.ok(idsAt(summaries).includes('e2')));
+    const e2Now = await waitFor('e2 delivered', async () => {
+      const doc = (await api('GET', '/v1/production/documents/e2', key)).body;
+      assert.equal(doc.status, 'delivered');
+      return doc;
+    });
+    assert.deepEqual(
+      e2Now.endpoints.map((e: Delivery) => [e.endpointId, e.status]),
+      [
+        ['ep_default', 'delivered'],
+        [failingId, 'acknowledged'],
+      ],
+    );
+    assert.equal(e2Now.attempts[0].trigger, 'resend');
+
+    // Resent while its receiver fails: it waits in that endpoint's bucket; resent again once it answers, delivered.
+    shipments.setBehaviour(always(503));
+    assert.equal((await resend('e3', shipmentsId)).status, 202);
+    await waitFor('e3 pending at shipments', async () => {
+      const keys = await listKeys(stack.s3, stack.config.BUCKET_PRODUCTION, `pending/multico~${shipmentsId}/`);
+      assert.deepEqual(
+        keys.map((k) => k.replace(/^.*_/, '')),
+        ['e3.json'],
+      );
+      assert.equal((await deliveryAt('e3', shipmentsId)).status, 'pending');
+    });
+    // The log's row says so, the newest run's status, with the other endpoints' as they were.
+    await waitFor('the log', async () => {
+      const row = (await api('GET', '/v1/production/documents?type=event&limit=1', key)).body.data[0];
+      assert.equal(row.id, 'e3');
+      assert.deepEqual(Object.fromEntries(row.endpoints.map((e: Delivery) => [e.endpointId, e.status])), {
+        [shipmentsId]: 'pending',
+        [failingId]: 'delivered',
+      });
+    });
+    // Still failing: a document on its retry schedule is not resent over it (409, naming the next attempt).
+    await submit({ id: 'e4', type: 'event', eventType: 'shipment.lost' });
+    await waitFor('e4 retrying at shipments', async () =>
+      assert.equal((await deliveryAt('e4', shipmentsId))?.status, 'retrying'),
+    );
+    const early = await resend('e4', shipmentsId);
+    assert.equal(early.status, 409);
+    assert.match(early.body.error.message, /retry schedule \(next at /);
+    shipments.setBehaviour(always(200));
+    const again = await resend('e3', shipmentsId);
+    assert.deepEqual([again.status, again.body.resent], [202, 'pending']);
+    await waitFor('e3 delivered at shipments', async () =>
+      assert.equal((await deliveryAt('e3', shipmentsId)).status, 'delivered'),
+    );
+
+    // Unknown documents and endpoints are 404s, and change nothing.
+    assert.equal((await resend('nope', shipmentsId)).status, 404);
+    assert.equal((await resend('e1', 'ep_nope')).status, 404);
+    assert.equal((await resend('e1', 'nope')).status, 400);
+  });
+
   it('routes change with PATCH; a removed endpoint gets nothing more; the limit is 20 (422 past it)', async () => {
     const patched = await api('PATCH', `/v1/production/endpoints/${shipmentsId}`, key, {
       filterTypes: ['shipment.lost'],

@@ -302,6 +302,12 @@ describe('the OpenAPI document describes every route and every answer', () => {
     assert.equal((await call('delete', '/v1/{env}/pending/{id}', { params: ack, key: production })).status, 404);
     assert.equal((await call('get', '/v1/{env}/pending/{id}', { params: ack, key: production })).status, 404);
     assert.equal((await call('post', '/v1/{env}/pending/{id}/resend', { params: ack, key: production })).status, 404);
+    // Acknowledged, it can still be sent to an endpoint again: a new run; an unknown one is a 404.
+    const toEndpoint = '/v1/{env}/documents/{id}/endpoints/{endpointId}/resend';
+    const again = await call('post', toEndpoint, { params: { ...ack, endpointId: 'ep_default' }, key: production });
+    assert.deepEqual([again.status, again.body.resent], [202, 'new_run']);
+    const none = { ...env, id: 'evt_none', endpointId: 'ep_default' };
+    assert.equal((await call('post', toEndpoint, { params: none, key: production })).status, 404);
 
     // Operator restore: a job, started at once; nothing has expired yet, so it finds nothing. Unknowns are 404.
     const restore = '/v1/{env}/customers/{customerId}/restore';

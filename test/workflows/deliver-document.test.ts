@@ -196,4 +196,48 @@ describe('deliverDocument with time skipping', () => {
     assert.equal(receiver.received.length, 1);
     assert.deepEqual(JSON.parse(receiver.received[0].body).data, { n: 1 });
   });
+
+  it('a delivered document resent: one attempt at once, its log going on; a failed resend waits pending 10 days, then expires', async () => {
+    const receiver = await startReceiver(always(200), ts.now);
+    receivers.push(receiver);
+    const customerId = `cust${++customerSeq}`;
+    await ts.service.createCustomer({ id: customerId, name: 'Resender' });
+    await ts.service.configureWebhook('production', customerId, { url: receiver.url });
+    await submit('production', customerId, 'evt_again', { n: 7 });
+    await sleepUntilStatus('production', customerId, 'evt_again', 'delivered', M);
+    await ts.env.sleep(3 * D);
+
+    const resent = await ts.service.resendToEndpoint('production', customerId, 'evt_again', 'ep_default');
+    assert.deepEqual(resent, { id: 'evt_again', endpointId: 'ep_default', resent: 'new_run' });
+    await sleepUntilStatus('production', customerId, 'evt_again', 'delivered', M);
+    const delivered = await ts.service.getDocument('production', customerId, 'evt_again');
+    assert.deepEqual(
+      delivered.attempts.map((a) => [a.attemptNumber, a.trigger, a.responseStatusCode]),
+      [
+        [1, 'scheduled', 200],
+        [2, 'resend', 200],
+      ],
+    );
+    assert.equal(receiver.received.length, 2);
+    assert.equal(receiver.received[1].body, receiver.received[0].body, 'the document as it was submitted');
+    assert.ok(receiver.received[1].at - receiver.received[0].at >= 3 * D, 'sent when asked, not on a schedule');
+
+    // The receiver now fails: the resend keeps it pending (no retry schedule), until its retention ends.
+    receiver.setBehaviour(always(500));
+    await ts.service.resendToEndpoint('production', customerId, 'evt_again', 'ep_default');
+    await sleepUntilStatus('production', customerId, 'evt_again', 'pending', M);
+    const pending = await ts.service.getDocument('production', customerId, 'evt_again');
+    assert.equal(pending.attempts.at(-1)!.trigger, 'resend');
+    assert.equal(pending.attemptCount, 3);
+    assert.equal(Date.parse(pending.expiresAt!) - Date.parse(pending.pendingSince!), 10 * D);
+    const keys = await listKeys(ts.s3, config.BUCKET_PRODUCTION, `pending/${customerId}/`);
+    assert.equal(keys.length, 1);
+    assert.deepEqual(JSON.parse((await readObject(ts.s3, config.BUCKET_PRODUCTION, keys[0])).body).data, { n: 7 });
+    await ts.env.sleep(10 * D + H);
+    assert.equal((await ts.service.getDocument('production', customerId, 'evt_again')).status, 'expired');
+    // Past its retention: an operator restore, not a resend, brings it back.
+    await assert.rejects(ts.service.resendToEndpoint('production', customerId, 'evt_again', 'ep_default'), {
+      httpStatus: 409,
+    });
+  });
 });

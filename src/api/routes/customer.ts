@@ -1,6 +1,7 @@
 import type { Response } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config';
+import { EndpointIdSchema } from '../../domain/endpoints';
 import {
   type EndpointState,
   IdSchema,
@@ -14,6 +15,7 @@ import {
   EnvironmentParam,
   MessageLogResponse,
   PreferencesResponse,
+  ResentToEndpointResponse,
   response,
   WebhookResponse,
 } from '../responses';
@@ -165,6 +167,19 @@ export const customerRoutes = [
     handler: async ({ params }, _req, res, { service }) => {
       const { customerId, environment } = customerOf(res);
       res.json(presentDocument(await service.getDocument(environment, customerId, params.id)));
+    },
+  }),
+
+  route('post', '/v1/{env}/documents/{id}/endpoints/{endpointId}/resend', {
+    operationId: 'resendToEndpoint',
+    summary: 'Send a document to one endpoint again, delivered or not, while Temporal keeps it (Svix: resend)',
+    access: 'customer',
+    params: envId.extend({ endpointId: EndpointIdSchema }),
+    responses: { 202: response('Attempted now', ResentToEndpointResponse) },
+    errors: [404, 409],
+    handler: async ({ params }, _req, res, { service }) => {
+      const { customerId, environment } = customerOf(res);
+      res.status(202).json(await service.resendToEndpoint(environment, customerId, params.id, params.endpointId));
     },
   }),
 ];

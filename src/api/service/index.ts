@@ -15,6 +15,7 @@ import { createEventTypeService } from './event-types';
 import { createMessageLogService } from './message-log';
 import { createPendingService } from './pending';
 import { createPendingEverywhere } from './pending-everywhere';
+import { createResendService } from './resend';
 import { createRestoreService } from './restore';
 import { createWebhookService } from './webhook';
 
@@ -58,6 +59,7 @@ export function createDeliveryService({
     ...createMessageLogService(context),
     ...pending,
     ...createPendingEverywhere(context, pending, documents),
+    ...createResendService(context, documents, pending),
     ...createRestoreService(context),
 
     /** Healthy when Temporal answers and both buckets exist. */

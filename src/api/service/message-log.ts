@@ -1,8 +1,8 @@
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import { EndpointIdSchema, MAX_ENDPOINTS } from '../../domain/endpoints';
+import { EndpointIdSchema } from '../../domain/endpoints';
 import { EventTypeNameSchema } from '../../domain/event-types';
-import { deliveryWorkflowId, FIRST_ENDPOINT_ID, otherEndpoint } from '../../domain/ids';
+import { FIRST_ENDPOINT_ID, otherEndpoint } from '../../domain/ids';
 import {
   DocumentStatusSchema,
   DocumentTypeSchema,
@@ -52,10 +52,13 @@ export interface LoggedDocument {
   endpoints?: { endpointId: string; status: DocumentStatus }[];
 }
 
+/** A row of visibility: one run of a delivery's workflow. */
+type Run = LoggedDocument & { workflowId: string; startedAt?: number };
+
 /** What the log reads from visibility: a count, and the rows of one window (at most `max`). */
 export interface Visibility {
   count(query: string): Promise<number>;
-  list(query: string, max: number): Promise<(LoggedDocument & { workflowId: string })[]>;
+  list(query: string, max: number): Promise<Run[]>;
 }
 
 /** The most rows a window holds before it is narrowed, and the most counts a page may take to find its window. */
@@ -120,7 +123,7 @@ export async function pageOfLog(
   query: string,
   page: Pick<MessageLogQuery, 'since' | 'until' | 'limit' | 'cursor'>,
   now: number,
-): Promise<{ data: LoggedDocument[]; nextCursor?: string }> {
+): Promise<{ data: Run[]; nextCursor?: string }> {
   const cursor = page.cursor === undefined ? undefined : decodeCursor(page.cursor);
   const lower = page.since ? Date.parse(page.since) : 0;
   // A minute ahead of this clock: a document an API with a clock a little ahead just stamped is on the first page.
@@ -153,56 +156,71 @@ export async function pageOfLog(
     width = next;
   }
   const from = fromOf(width);
-  const rows = (await visibility.list(between(query, from, upper), WINDOW_MAX))
+  const rows = latestRuns(await visibility.list(between(query, from, upper), WINDOW_MAX))
     .filter((row) => !cursor?.i || Date.parse(row.createdAt) < cursor.b || row.workflowId < cursor.i)
     .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || (a.workflowId < b.workflowId ? 1 : -1));
   const data = rows.slice(0, page.limit);
   const last = data.at(-1);
   const more = rows.length > page.limit || from > lower;
-  if (!more) return { data: data.map(logged) };
+  if (!more) return { data };
   let next: Cursor = { b: from - 1, n: 0, w: width };
   if (last) {
     const b = Date.parse(last.createdAt);
     const shownAtB = data.filter((row) => Date.parse(row.createdAt) === b).length + (cursor?.b === b ? cursor.n : 0);
     next = { b, i: last.workflowId, n: shownAtB, w: width };
   }
-  return { data: data.map(logged), nextCursor: encodeCursor(next) };
+  return { data, nextCursor: encodeCursor(next) };
 }
 
-const logged = ({ workflowId: _workflowId, ...document }: LoggedDocument & { workflowId: string }): LoggedDocument =>
-  document;
+/** Each workflow's latest run: a resend or a restore starts a new run of a delivery whose earlier run ended. */
+function latestRuns(runs: Run[]): Run[] {
+  const latest = new Map<string, Run>();
+  for (const run of runs) {
+    const seen = latest.get(run.workflowId);
+    if (!seen || (run.startedAt ?? 0) > (seen.startedAt ?? 0)) latest.set(run.workflowId, run);
+  }
+  return [...latest.values()];
+}
+
+/** What a query may name: every workflow id here is made of IdSchema ids, an environment and an endpoint id. */
+const SAFE_WORKFLOW_ID = /^[A-Za-z0-9._:~-]+$/;
+/** Workflow ids per listing of current runs, and the rows one reads at most (a few runs each). */
+const IDS_PER_LISTING = 200;
+const RUNS_PER_LISTING = 1_000;
 
 /**
- * The page's documents with each delivery's status, for those that went to other endpoints: one listing of the
- * deliveries the page's documents started (their children, at most MAX_ENDPOINTS - 1 each, so at most 1,900 rows for
- * a page of 100); a customer with one endpoint has none and its page is unchanged.
+ * A page's documents as they are now: each row's status is its workflow's latest run's (a resend or restore may have
+ * started one the page's listing did not match), a row whose latest run no longer matches `status` is dropped, and a
+ * document that went to other endpoints too lists each delivery's status. The deliveries are named, not searched:
+ * each row's workflow and its delivery to each of `otherEndpoints` (the customer's, from its record), read in
+ * listings of 200 ids: one for a page of 100 with one endpoint, at most 10 with 20.
  */
-export async function withDeliveries(
+export async function currentStatuses(
   visibility: Visibility,
-  environment: Environment,
-  customerId: string,
-  page: LoggedDocument[],
+  page: Run[],
+  otherEndpoints: string[],
+  status?: DocumentStatus,
 ): Promise<LoggedDocument[]> {
-  const parents = page
-    .filter((doc) => IdSchema.safeParse(doc.id).success)
-    .map((doc) => `'${deliveryWorkflowId(environment, customerId, doc.id)}'`);
-  if (parents.length === 0) return page;
-  const query =
-    `WorkflowType = 'deliverDocument' AND ExecutionStatus != 'ContinuedAsNew' AND ` +
-    `ParentWorkflowId IN (${parents.join(', ')})`;
-  const children = await visibility.list(query, page.length * (MAX_ENDPOINTS - 1));
-  const byDocument = new Map<string, { endpointId: string; status: DocumentStatus }[]>();
-  for (const child of children) {
-    const endpointId = child.workflowId.split(':')[4];
-    if (!endpointId) continue;
-    byDocument.set(child.id, [...(byDocument.get(child.id) ?? []), { endpointId, status: child.status }]);
+  const ids = page.flatMap((row) => [row.workflowId, ...otherEndpoints.map((ep) => `${row.workflowId}:${ep}`)]);
+  const named = ids.filter((id) => SAFE_WORKFLOW_ID.test(id)).map((id) => `'${id}'`);
+  const runs: Run[] = [];
+  for (let at = 0; at < named.length; at += IDS_PER_LISTING) {
+    const query =
+      `WorkflowType = 'deliverDocument' AND ExecutionStatus != 'ContinuedAsNew' AND ` +
+      `WorkflowId IN (${named.slice(at, at + IDS_PER_LISTING).join(', ')})`;
+    runs.push(...(await visibility.list(query, RUNS_PER_LISTING)));
   }
-  return page.map((doc) => {
-    const others = byDocument.get(doc.id);
-    if (!others) return doc;
-    others.sort((a, b) => (a.endpointId < b.endpointId ? -1 : 1));
-    const first = doc.status === 'routed' ? [] : [{ endpointId: FIRST_ENDPOINT_ID, status: doc.status }];
-    return { ...doc, endpoints: [...first, ...others] };
+  const now = new Map(latestRuns(runs).map((run) => [run.workflowId, run]));
+  return page.flatMap(({ workflowId, startedAt: _startedAt, ...row }) => {
+    const current = now.get(workflowId)?.status ?? row.status;
+    if (status && current !== status) return [];
+    const others = otherEndpoints.flatMap((endpointId) => {
+      const run = now.get(`${workflowId}:${endpointId}`);
+      return run ? [{ endpointId, status: run.status }] : [];
+    });
+    if (others.length === 0) return [{ ...row, status: current }];
+    const first = current === 'routed' ? [] : [{ endpointId: FIRST_ENDPOINT_ID, status: current }];
+    return [{ ...row, status: current, endpoints: [...first, ...others] }];
   });
 }
 
@@ -216,13 +234,14 @@ function temporalVisibility(client: Client): Visibility {
       return (await client.workflow.count(query)).count;
     },
     async list(query, max) {
-      const rows: (LoggedDocument & { workflowId: string })[] = [];
+      const rows: Run[] = [];
       for await (const workflow of client.workflow.list({ query, pageSize: Math.min(max, 1000) })) {
         const attributes = workflow.typedSearchAttributes;
         const createdAt = attributes.get(CreatedAtKey);
         if (!createdAt) continue;
         rows.push({
           workflowId: workflow.workflowId,
+          startedAt: workflow.startTime.getTime(),
           id: documentIdOf(workflow.workflowId),
           type: (attributes.get(DocumentTypeKey) ?? 'event') as DocumentType,
           eventType: attributes.get(EventTypeKey),
@@ -273,13 +292,12 @@ export function createMessageLogService({ client, endpoints }: Pick<ServiceConte
 
     /** Newest first; the operator's view says 404 for a customer that does not exist. */
     async listDocuments(environment: Environment, customerId: string, query: MessageLogQuery, checkCustomer = false) {
-      if (checkCustomer && !(await endpoints.get(environment, customerId))) {
-        throw AppError.notFound(`customer ${customerId}`);
-      }
+      const record = await endpoints.get(environment, customerId);
+      if (checkCustomer && !record) throw AppError.notFound(`customer ${customerId}`);
       const page = await pageOfLog(visibility, logQuery(environment, customerId, query), query, Date.now());
-      // One endpoint's deliveries already carry that endpoint's status.
-      if (query.endpointId) return page;
-      return { ...page, data: await withDeliveries(visibility, environment, customerId, page.data) };
+      // One endpoint's deliveries are that endpoint's rows already; otherwise each row's deliveries to the others.
+      const others = query.endpointId ? [] : (record?.endpoints ?? []).map((endpoint) => endpoint.id);
+      return { ...page, data: await currentStatuses(visibility, page.data, others, query.status) };
     },
   };
 }

@@ -1,0 +1,123 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
+import { deliveryWorkflowId, otherEndpoint } from '../../domain/ids';
+import type { DocumentInput, DocumentState, Environment } from '../../domain/schemas';
+import type { deliverDocument } from '../../workflows';
+import type { DocumentRunInput } from '../../workflows/document';
+import { AppError } from '../errors';
+import { rethrowTemporal } from '../temporal-errors';
+import type { ServiceContext } from './context';
+import type { createDocumentService } from './documents';
+import type { createPendingService } from './pending';
+
+// A resend of any document to one endpoint, delivered or not, for as long as Temporal keeps its workflow (the
+// namespace retention): Svix's "resend to endpoint". A pending delivery attempts now (as its pending resend does); one
+// that ended (delivered, acknowledged) or never was (the route did not take it) gets a new run of its workflow, which
+// goes on from its attempt log, attempts once and keeps the document pending if that fails.
+
+/** What a resend did: attempted a pending delivery now, or started a new run that attempts at once. */
+export interface ResendAnswer {
+  id: string;
+  endpointId: string;
+  resent: 'pending' | 'new_run';
+}
+
+/** The document as it was submitted: its own workflow's start input (any run's carries the whole document). */
+async function submittedDocument(client: Client, workflowId: string): Promise<DocumentInput> {
+  const history = await client.workflowService.getWorkflowExecutionHistory({
+    namespace: client.options.namespace,
+    execution: { workflowId },
+    maximumPageSize: 1,
+  });
+  const payloads = history.history?.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads;
+  const input = await decodeFromPayloadsAtIndex<DocumentRunInput>(
+    client.workflow.options.loadedDataConverter,
+    0,
+    payloads,
+  );
+  const { continued: _c, restoredFrom: _r, resendOf: _o, endpointId: _e, single: _s, ...document } = input;
+  return document;
+}
+
+export function createResendService(
+  { client, endpoints }: ServiceContext,
+  documents: ReturnType<typeof createDocumentService>,
+  pending: ReturnType<typeof createPendingService>,
+) {
+  /** The delivery's state and whether its workflow still runs; undefined when there never was one. */
+  async function deliveryOf(environment: Environment, customerId: string, id: string, endpointId?: string) {
+    const handle = client.workflow.getHandle<typeof deliverDocument>(
+      deliveryWorkflowId(environment, customerId, id, endpointId),
+    );
+    let status: string;
+    try {
+      status = (await handle.describe()).status.name;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return undefined;
+      throw err;
+    }
+    if (status === 'RUNNING')
+      return { running: true, state: await documents.getDelivery(environment, customerId, id, endpointId) };
+    // A run that ended otherwise (terminated, say) has no final state: the new one starts a log of its own.
+    return { running: false, state: status === 'COMPLETED' ? await handle.result() : undefined };
+  }
+
+  return {
+    /** 404: no such document or endpoint; 409: still on its retry schedule, or expired (an operator restores it). */
+    async resendToEndpoint(
+      environment: Environment,
+      customerId: string,
+      id: string,
+      endpointId: string,
+    ): Promise<ResendAnswer> {
+      const other = otherEndpoint(endpointId);
+      const first = await endpoints.get(environment, customerId);
+      if (!first) throw AppError.notFound(`document ${id}`);
+      if (other && !first.endpoints?.some((e) => e.id === other)) throw AppError.notFound(`endpoint ${endpointId}`);
+      const delivery = await deliveryOf(environment, customerId, id, other);
+      const status = delivery?.state?.status;
+      if (delivery?.running) {
+        if (status === 'pending') {
+          await pending.resend(environment, customerId, id, other);
+          return { id, endpointId, resent: 'pending' };
+        }
+        throw new AppError(
+          'conflict',
+          `document ${id} is still being attempted at ${endpointId} on its retry schedule` +
+            (delivery.state?.nextAttemptAt ? ` (next at ${delivery.state.nextAttemptAt})` : ''),
+          409,
+        );
+      }
+      if (status === 'expired') {
+        throw new AppError(
+          'conflict',
+          `document ${id} expired at ${endpointId}: past its retention it is in the cold store, which an operator restore brings back`,
+          409,
+        );
+      }
+      let document: DocumentInput;
+      try {
+        document = await submittedDocument(client, deliveryWorkflowId(environment, customerId, id));
+      } catch (err) {
+        rethrowTemporal(err, { notFound: `document ${id}` });
+      }
+      const resendOf: DocumentState = delivery?.state ?? {
+        ...{ id, customerId, environment, type: document.type, createdAt: document.createdAt },
+        ...(document.eventType ? { eventType: document.eventType } : {}),
+        status: 'sending',
+        attempts: [],
+      };
+      try {
+        await documents.startDelivery({ ...document, ...(other ? { endpointId: other } : {}), resendOf }, 'sending', {
+          // The ended run's id is reused; a run under way (another resend a moment ago) is left alone.
+          workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+        });
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+      }
+      return { id, endpointId, resent: 'new_run' };
+    },
+  };
+}
