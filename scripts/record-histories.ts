@@ -395,6 +395,43 @@ async function main() {
   record('endpoint-other-suspended', endpointWorkflowId('production', 'h-multi', failing));
   fallback = () => ({ status: 200 });
 
+  // Since v17: resends to one endpoint of deliveries that had ended, each a new run going on from the ended one's
+  // attempt log. Delivered at shipments, resent there and delivered again; never sent to the webhook (routed past
+  // it), resent there while its receiver fails, so it waits pending.
+  await api('POST', '/v1/production/documents', ADMIN_KEY, {
+    customerId: 'h-multi',
+    id: 'multi-resent',
+    type: 'event',
+    eventType: 'shipment.delivered',
+    data: { resent: true },
+  });
+  const deliveryStatus = (endpointId: string, wanted: string, attempts: number) =>
+    waitFor(`multi-resent ${wanted} at ${endpointId}`, async () => {
+      const doc = (await api('GET', '/v1/production/documents/multi-resent', multi.production)).body;
+      const at =
+        endpointId === 'ep_default'
+          ? doc
+          : doc.endpoints?.find((e: { endpointId: string }) => e.endpointId === endpointId);
+      if (at?.status !== wanted || at.attemptCount !== attempts) throw new Error(JSON.stringify(doc));
+    });
+  const resend = async (endpointId: string) => {
+    const res = await api(
+      'POST',
+      `/v1/production/documents/multi-resent/endpoints/${endpointId}/resend`,
+      multi.production,
+    );
+    if (res.status !== 202 || res.body.resent !== 'new_run') throw new Error(`resend: ${JSON.stringify(res.body)}`);
+  };
+  await deliveryStatus(shipping, 'delivered', 1);
+  await resend(shipping);
+  await deliveryStatus(shipping, 'delivered', 2);
+  record('delivery-resent-delivered', deliveryWorkflowId('production', 'h-multi', 'multi-resent', shipping));
+  fallback = () => ({ status: 500 });
+  await resend('ep_default');
+  await deliveryStatus('ep_default', 'pending', 1);
+  record('document-resent-failed-pending', deliveryWorkflowId('production', 'h-multi', 'multi-resent'));
+  fallback = () => ({ status: 200 });
+
   for (const type of ['endpointEmail', 'pendingNotification', 'sweepColdStores', 'operatorEvent']) {
     await waitFor(`a completed ${type}`, async () => {
       for await (const execution of client.workflow.list({

@@ -353,6 +353,36 @@ describe('recorded histories replay against today’s workflow code', () => {
     assert.ok(upserts('v16').length >= 2, 'suspended and reactivated, each said');
   });
 
+  it('since v17 a delivery that had ended is resent in a new run: its attempt log carried in, one attempt, no schedule', () => {
+    type Payloads = { payloads: { data: string }[] };
+    type Event = {
+      eventType: string;
+      workflowExecutionStartedEventAttributes?: { input: Payloads };
+      activityTaskScheduledEventAttributes?: { activityType: { name: string }; input: Payloads };
+    };
+    const decoded = (p: Payloads) => JSON.parse(Buffer.from(p.payloads[0].data, 'base64').toString('utf8'));
+    const eventsOf = (name: string) =>
+      (fixtures().find((f) => f.workflowId === `v17/${name}`)!.history as { events: Event[] }).events;
+    for (const [name, status] of [
+      ['delivery-resent-delivered', 'delivered'],
+      ['document-resent-failed-pending', 'routed'],
+    ] as const) {
+      const events = eventsOf(name);
+      const input = decoded(events[0].workflowExecutionStartedEventAttributes!.input);
+      assert.equal(input.resendOf.status, status, `${name}: the ended run's state`);
+      const attempts = events
+        .flatMap((e) => e.activityTaskScheduledEventAttributes ?? [])
+        .filter((a) => a.activityType.name === 'attemptDelivery')
+        .map((a) => decoded(a.input).trigger);
+      assert.deepEqual(attempts, ['resend'], `${name}: one attempt, asked for`);
+    }
+    assert.equal(eventsOf('delivery-resent-delivered').at(-1)!.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
+    // The one that failed waits in the bucket (stored), not on a retry schedule.
+    const pending = eventsOf('document-resent-failed-pending');
+    const activities = pending.flatMap((e) => e.activityTaskScheduledEventAttributes?.activityType.name ?? []);
+    assert.deepEqual(activities.slice(0, 2), ['attemptDelivery', 'archiveDocument']);
+  });
+
   it('a change that breaks a workflow in flight is caught', async () => {
     const delivered = fixtures().filter((f) => f.workflowId.endsWith('/document-delivered-first-attempt'));
     const broken = await bundle(require.resolve('../fixtures/broken-workflows'));
