@@ -15,6 +15,22 @@ export default tseslint.config(
     },
   },
   {
+    files: ['test/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        {
+          // On Node 20 a failing assert.ok without a message reads the test's source to word one, which in a long
+          // compiled test file blocks the event loop for seconds: polled by waitFor, it starves the test's own
+          // receivers, whose deliveries then time out (a retry hours away) and the wait never ends.
+          selector:
+            "CallExpression[callee.name='waitFor'] CallExpression[callee.object.name='assert'][callee.property.name='ok'][arguments.length=1]",
+          message: 'Give assert.ok a message inside waitFor (see the comment in eslint.config.mjs).',
+        },
+      ],
+    },
+  },
+  {
     // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O.
     files: ['src/workflows/**/*.ts', 'src/domain/duration.ts', 'src/domain/schedule.ts', 'src/domain/ids.ts'],
     rules: {

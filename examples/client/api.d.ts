@@ -778,6 +778,8 @@ export interface components {
             /** @enum {string} */
             environment: "sandbox" | "production";
             customerId: string;
+            /** @description Another endpoint's cold store (absent: the webhook's) */
+            endpointId?: string;
             /** @enum {string} */
             status: "running" | "completed";
             requestedAt: string;
@@ -1616,7 +1618,10 @@ export interface operations {
     };
     getCustomerDocument: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description That endpoint's delivery alone (a test event sent to another endpoint has only that one) */
+                endpointId?: string;
+            };
             header?: never;
             path: {
                 /** @description sandbox or production */
@@ -1680,6 +1685,8 @@ export interface operations {
         requestBody?: {
             content: {
                 "application/json": {
+                    /** @example ep_default */
+                    endpointId?: string;
                     ids?: string[];
                     /** Format: date-time */
                     since?: string;
@@ -2478,7 +2485,10 @@ export interface operations {
     };
     getDocument: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description That endpoint's delivery alone (a test event sent to another endpoint has only that one) */
+                endpointId?: string;
+            };
             header?: never;
             path: {
                 /** @description sandbox or production */

@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Config } from '../config';
-import { deliveryWorkflowId, endpointWorkflowId } from '../domain/ids';
+import { deliveryWorkflowId, endpointWorkflowId, queueOf } from '../domain/ids';
 import type { Environment } from '../domain/schemas';
 import { startDocumentWorkflow } from '../lib/document-start';
 import type { Metrics } from '../lib/metrics';
@@ -16,6 +16,8 @@ export interface RestorePageInput {
   restoreId: string;
   environment: Environment;
   customerId: string;
+  /** Another endpoint's cold store and deliveries (absent: the first endpoint's, as before several endpoints). */
+  endpointId?: string;
   /** This page's number in the job: its billing record's key. */
   page: number;
   /** The cold key the page lists after (none: from the start). */
@@ -55,7 +57,7 @@ export function createRestoreActivities(deps: {
   async function startedBy(input: RestorePageInput, id: string): Promise<boolean> {
     try {
       const description = await client.workflow
-        .getHandle(deliveryWorkflowId(input.environment, input.customerId, id))
+        .getHandle(deliveryWorkflowId(input.environment, input.customerId, id, input.endpointId))
         .describe();
       return description.memo?.restoreId === input.restoreId;
     } catch (err) {
@@ -73,7 +75,13 @@ export function createRestoreActivities(deps: {
       // The ended run's id is reused: a new run takes its place and brings the copy back.
       await startDocumentWorkflow(
         { client, config },
-        { ...stored, customerId: input.customerId, environment: input.environment, restoredFrom: candidate.key },
+        {
+          ...stored,
+          customerId: input.customerId,
+          environment: input.environment,
+          restoredFrom: candidate.key,
+          ...(input.endpointId ? { endpointId: input.endpointId } : {}),
+        },
         'pending',
         {
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
@@ -97,9 +105,13 @@ export function createRestoreActivities(deps: {
     let after = input.after;
     let more = false;
     if (input.ids) {
-      candidates = input.ids.map((id) => ({ id, key: coldStore.keyOf(input.customerId, id) }));
+      candidates = input.ids.map((id) => ({
+        id,
+        key: coldStore.keyOf(queueOf(input.customerId, input.endpointId), id),
+      }));
     } else {
-      const listed = await coldStore.page(input.environment, input.customerId, { after, limit: input.limit });
+      const queue = queueOf(input.customerId, input.endpointId);
+      const listed = await coldStore.page(input.environment, queue, { after, limit: input.limit });
       candidates = listed.objects
         .filter((object) => !input.since || !object.at || object.at >= input.since)
         .map(({ key, id }) => ({ key, id }));
@@ -166,7 +178,7 @@ export function createRestoreActivities(deps: {
           // The restored documents wait for the customer; the entity tells them in its next notification.
           if (plan.restored.length > 0) {
             await client.workflow
-              .getHandle(endpointWorkflowId(input.environment, input.customerId))
+              .getHandle(endpointWorkflowId(input.environment, input.customerId, input.endpointId))
               .signal(documentsArrivedSignal)
               .catch((err: unknown) => {
                 if (!(err instanceof WorkflowNotFoundError)) throw err;

@@ -184,6 +184,7 @@ export const RestoreJobResponse = z
     restoreId: z.string().meta({ example: 'rst_4f9c2b7e0d1a4c6b8e3f5a7d9c1b2e4f' }),
     environment: z.enum(['sandbox', 'production']),
     customerId: z.string(),
+    endpointId: z.string().optional().meta({ description: "Another endpoint's cold store (absent: the webhook's)" }),
     status: z.enum(['running', 'completed']),
     requestedAt: z.string(),
     completedAt: z.string().optional(),

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { DocumentTypeSchema, EventTypeNameSchema, PutWebhookSchema, type DocumentType } from './schemas';
+import {
+  DocumentTypeSchema,
+  EndpointIdSchema,
+  EventTypeNameSchema,
+  PutWebhookSchema,
+  type DocumentType,
+} from './schemas';
 
 // A customer's endpoints in one environment: the first (`/v1/{env}/webhook`, id ep_default) and up to
 // MAX_ENDPOINTS - 1 others, each with its own URL, secret, schedule and suspension, and a route: which documents it
@@ -39,11 +45,6 @@ export const PatchEndpointSchema = EndpointRouteSchema.extend({ active: z.boolea
   'name at least one of active, description, filterTypes, kinds',
 );
 
-export const EndpointIdSchema = z
-  .string()
-  .regex(/^ep_[A-Za-z0-9]{1,40}$/, 'an endpoint id: ep_ and letters or digits')
-  .meta({ example: 'ep_default' });
-
 /** Whether a document goes to an endpoint with this route. */
 export function routeMatches(
   route: Pick<EndpointRoute, 'filterTypes' | 'kinds'>,
@@ -57,3 +58,10 @@ export function routeMatches(
     filter.endsWith('.*') ? eventType.startsWith(filter.slice(0, -1)) : filter === eventType,
   );
 }
+
+/** `GET /documents/{id}?endpointId=`: one delivery of the document, to that endpoint (`ep_default`: the document). */
+export const DocumentQuerySchema = z.object({
+  endpointId: EndpointIdSchema.optional().meta({
+    description: "That endpoint's delivery alone (a test event sent to another endpoint has only that one)",
+  }),
+});

@@ -57,6 +57,12 @@ const DocumentDataSchema = z
   .meta({ description: `Any JSON value, up to ${MAX_DATA_DEPTH} levels deep` });
 
 /** Dot-separated segments of letters, digits, "_" and "-": `shipment.delivered`, `invoice.daily-summary`. */
+/** A customer's endpoint: `ep_default` is the webhook, the first; others are `ep_` and 24 hex digits. */
+export const EndpointIdSchema = z
+  .string()
+  .regex(/^ep_[A-Za-z0-9]{1,40}$/, 'an endpoint id: ep_ and letters or digits')
+  .meta({ example: 'ep_default' });
+
 export const EventTypeNameSchema = z
   .string()
   .min(1)
@@ -318,6 +324,8 @@ export const ListPendingQuerySchema = z.object({
 export const ResendManySchema = z.strictObject({ ids: z.array(IdSchema).min(1).max(1000).optional() });
 
 export const RestoreSchema = z.strictObject({
+  /** Another endpoint's expired documents (its own cold store); absent or `ep_default`: the webhook's. */
+  endpointId: EndpointIdSchema.optional(),
   ids: z.array(IdSchema).min(1).max(1000).optional(),
   since: z.iso.datetime().optional(),
   /** Documents to bring back at most (10,000, like Svix's recovery); another restore brings the rest. */

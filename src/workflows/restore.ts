@@ -27,6 +27,8 @@ export interface RestoreProgress {
   restoreId: string;
   environment: Environment;
   customerId: string;
+  /** Another endpoint's cold store (absent: the first endpoint's). */
+  endpointId?: string;
   status: 'running' | 'completed';
   requestedAt: string;
   completedAt?: string;
@@ -44,6 +46,8 @@ export interface RestoreJobInput {
   restoreId: string;
   environment: Environment;
   customerId: string;
+  /** Another endpoint's cold store (absent: the first endpoint's). */
+  endpointId?: string;
   /** These documents only (at most 1,000); otherwise the whole cold store, oldest moved first, up to `limit`. */
   ids?: string[];
   since?: string;
@@ -57,11 +61,12 @@ const restoreProgressQuery = defineQuery<RestoreProgress>('restoreProgress');
 
 /** A job's progress before its first page: what the API answers and the job starts from. */
 export function initialProgress(input: RestoreJobInput): RestoreProgress {
-  const { restoreId, environment, customerId, requestedAt } = input;
+  const { restoreId, environment, customerId, endpointId, requestedAt } = input;
   return {
     restoreId,
     environment,
     customerId,
+    ...(endpointId ? { endpointId } : {}),
     status: 'running',
     requestedAt,
     pages: 0,
@@ -77,7 +82,7 @@ export function initialProgress(input: RestoreJobInput): RestoreProgress {
  * retried page, never a document restored or billed twice.
  */
 export async function restoreDocuments(input: RestoreJobInput): Promise<RestoreProgress> {
-  const { restoreId, environment, customerId, ids, since, limit } = input;
+  const { restoreId, environment, customerId, endpointId, ids, since, limit } = input;
   const progress: RestoreProgress = input.progress ?? initialProgress(input);
   setHandler(restoreProgressQuery, () => progress);
   const examined = () => progress.restored + progress.skipped;
@@ -91,6 +96,8 @@ export async function restoreDocuments(input: RestoreJobInput): Promise<RestoreP
       restoreId,
       environment,
       customerId,
+      // Only in a job for another endpoint: the first endpoint's jobs schedule the activity as they always did.
+      ...(endpointId ? { endpointId } : {}),
       page: progress.pages,
       after: progress.after,
       ids: ids?.slice(offset, offset + RESTORE_PAGE_SIZE),

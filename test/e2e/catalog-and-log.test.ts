@@ -113,7 +113,7 @@ describe('end to end over HTTP: the event-type catalog and the message log', () 
     assert.equal(ok.status, 202);
     const request = await waitFor('the delivery', async () => {
       const found = receiver.received.find((r) => r.headers['webhook-id'] === 'd1');
-      assert.ok(found);
+      assert.ok(found, 'not yet');
       return found;
     });
     const body = JSON.parse(request.body);
@@ -130,7 +130,7 @@ describe('end to end over HTTP: the event-type catalog and the message log', () 
     assert.equal((await submit({ id: 'd2', type: 'event', data: { n: 2 } })).status, 202);
     const plain = await waitFor('d2', async () => {
       const found = receiver.received.find((r) => r.headers['webhook-id'] === 'd2');
-      assert.ok(found);
+      assert.ok(found, 'not yet');
       return JSON.parse(found.body);
     });
     assert.deepEqual(Object.keys(plain), ['id', 'type', 'environment', 'createdAt', 'data']);
@@ -200,7 +200,10 @@ describe('end to end over HTTP: the event-type catalog and the message log', () 
         all.data.map((d) => d.id),
         expected,
       );
-      assert.ok(all.data.every((d) => d.status === 'delivered'));
+      assert.ok(
+        all.data.every((d) => d.status === 'delivered'),
+        'not all delivered yet',
+      );
       assert.equal(all.nextCursor, undefined);
     });
 

@@ -196,8 +196,8 @@ describe('end to end over HTTP: several endpoints per environment, each with its
     // Its suspension email names it.
     await waitFor('the suspension email', async () => {
       const mail = stack.mail.messages.find((m) => [m.to].flat().some((a) => a?.text.includes('ops@multi.example')));
-      assert.ok(mail);
-      assert.ok(mail.text!.includes(failing.url));
+      assert.ok(mail, 'no suspension email yet');
+      assert.ok(mail.text!.includes(failing.url), 'the email names the URL');
     });
 
     // The healthy endpoints go on delivering at once, untouched.
@@ -311,15 +311,26 @@ describe('end to end over HTTP: several endpoints per environment, each with its
     assert.match(sent.body.id, /^test_[0-9a-f]{16}$/);
     const got = await waitFor('the test event', async () => {
       const found = shipments.received.find((r) => r.headers['webhook-id'] === sent.body.id);
-      assert.ok(found);
+      assert.ok(found, 'not yet');
       return found;
     });
     new Webhook(secrets.shipments).verify(got.body, got.headers as Record<string, string>);
     assert.deepEqual(JSON.parse(got.body).eventType, 'shipment.lost');
     // Logged as that endpoint's delivery.
     await waitFor('the test event in the log', async () =>
-      assert.ok((await log(`endpointId=${shipmentsId}`)).includes(`${sent.body.id}:delivered`)),
+      assert.ok((await log(`endpointId=${shipmentsId}`)).includes(`${sent.body.id}:delivered`), 'not logged yet'),
     );
+    // Found as that endpoint's delivery; the document's own workflow is not there (it went nowhere else).
+    const testEvent = await api('GET', `/v1/production/documents/${sent.body.id}?endpointId=${shipmentsId}`, key);
+    assert.deepEqual(
+      [testEvent.status, testEvent.body.status, testEvent.body.eventType],
+      [200, 'delivered', 'shipment.lost'],
+    );
+    assert.equal(testEvent.body.attempts[0].responseStatusCode, 200);
+    assert.equal((await api('GET', `/v1/production/documents/${sent.body.id}`, key)).status, 404);
+    const e1AtShipments = await api('GET', `/v1/production/documents/e1?endpointId=${shipmentsId}`, key);
+    assert.deepEqual([e1AtShipments.body.status, e1AtShipments.body.endpoints], ['delivered', undefined]);
+    assert.equal((await api('GET', '/v1/production/documents/e1?endpointId=nope', key)).status, 400);
     assert.deepEqual(
       [summaries, shipments, failing].map((r) => r.received.length),
       [counts[0], counts[1] + 1, counts[2]],
@@ -348,7 +359,7 @@ describe('end to end over HTTP: several endpoints per environment, each with its
     assert.deepEqual([resent.status, resent.body], [202, { id: 'e1', endpointId: shipmentsId, resent: 'new_run' }]);
     const got = await waitFor('e1 again at shipments', async () => {
       const found = shipments.received.slice(sent[1]).find((r) => r.headers['webhook-id'] === 'e1');
-      assert.ok(found);
+      assert.ok(found, 'not yet');
       return found;
     });
     new Webhook(secrets.shipments).verify(got.body, got.headers as Record<string, string>);
@@ -367,7 +378,7 @@ describe('end to end over HTTP: several endpoints per environment, each with its
     // delivery it had.
     const e2 = await resend('e2', 'ep_default');
     assert.deepEqual([e2.status, e2.body.resent], [202, 'new_run']);
-    await waitFor('e2 at the webhook', async () => assert.ok(idsAt(summaries).includes('e2')));
+    await waitFor('e2 at the webhook', async () => assert.ok(idsAt(summaries).includes('e2'), 'not yet'));
     const e2Now = await waitFor('e2 delivered', async () => {
       const doc = (await api('GET', '/v1/production/documents/e2', key)).body;
       assert.equal(doc.status, 'delivered');
@@ -403,11 +414,11 @@ describe('end to end over HTTP: several endpoints per environment, each with its
       });
     });
     // Still failing: a document on its retry schedule is not resent over it (409, naming the next attempt).
-    await submit({ id: 'e4', type: 'event', eventType: 'shipment.lost' });
-    await waitFor('e4 retrying at shipments', async () =>
-      assert.equal((await deliveryAt('e4', shipmentsId))?.status, 'retrying'),
+    await submit({ id: 'r1', type: 'event', eventType: 'shipment.lost' });
+    await waitFor('r1 retrying at shipments', async () =>
+      assert.equal((await deliveryAt('r1', shipmentsId))?.status, 'retrying'),
     );
-    const early = await resend('e4', shipmentsId);
+    const early = await resend('r1', shipmentsId);
     assert.equal(early.status, 409);
     assert.match(early.body.error.message, /retry schedule \(next at /);
     shipments.setBehaviour(always(200));
@@ -439,7 +450,7 @@ describe('end to end over HTTP: several endpoints per environment, each with its
     assert.equal((await api('DELETE', '/v1/production/endpoints/ep_default', key)).status, 409);
     const seen = failing.received.length;
     await submit({ id: 's3', type: 'summary' });
-    await waitFor('s3', async () => assert.ok(idsAt(summaries).includes('s3')));
+    await waitFor('s3', async () => assert.ok(idsAt(summaries).includes('s3'), 'not yet'));
     assert.equal(failing.received.length, seen, 'nothing to the removed endpoint');
 
     // First, shipments, and 18 more: 20. The 21st is refused.

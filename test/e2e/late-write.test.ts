@@ -81,7 +81,11 @@ describe('a document written late, behind a slow S3, on the real stack', () => {
       await waitPending(id);
     }
     // The window that saw fast-2 closed while slow-1 was still on its way.
-    await waitFor('a notification of fast-2', async () => assert.ok(notified().at(-1)?.includes('fast-2')), 30_000);
+    await waitFor(
+      'a notification of fast-2',
+      async () => assert.ok(notified().at(-1)?.includes('fast-2'), 'not yet'),
+      30_000,
+    );
     assert.ok(!notified().some((ids) => ids.includes('slow-1')));
 
     // A customer walks the list two at a time; slow-1 lands between two pages.
@@ -111,6 +115,7 @@ describe('a document written late, behind a slow S3, on the real stack', () => {
           notified()
             .slice(before)
             .some((ids) => ids.includes('slow-1')),
+          'not yet',
         ),
       30_000,
     );

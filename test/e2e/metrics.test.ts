@@ -74,7 +74,7 @@ describe('GET /metrics on the API and the worker', () => {
     await waitFor('the failed document in the bucket', async () => {
       assert.equal((await api('GET', '/v1/production/documents/evt_1', down)).body.status, 'pending');
     });
-    await waitFor('a notification', async () => assert.ok(notifications.received.length >= 1));
+    await waitFor('a notification', async () => assert.ok(notifications.received.length >= 1, 'not yet'));
     assert.equal((await api('DELETE', '/v1/production/pending/evt_1', down)).status, 204);
     assert.equal((await api('PATCH', '/v1/production/webhook', down, { active: true })).status, 200);
     failedAttempts = (await api('GET', '/v1/production/documents/evt_1', down)).body.attempts.length;

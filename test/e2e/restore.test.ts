@@ -81,6 +81,46 @@ describe('end to end over HTTP: expiry to the cold store and the operator restor
     ]);
   });
 
+  it("another endpoint's expired documents come back from its own cold store, to it alone", async () => {
+    const created = await api('POST', '/v1/production/endpoints', key, { url: receiver.url, retrySchedule: '1s' });
+    assert.equal(created.status, 201);
+    const ep = created.body.id as string;
+    await api('PATCH', `/v1/production/endpoints/${ep}`, key, { active: false });
+    const doc = { customerId: 'acct', id: 's9', type: 'summary', data: { at: ep } };
+    assert.equal((await api('POST', '/v1/production/documents', ADMIN_KEY, doc)).status, 202);
+    const at = (path: string) => api('GET', `/v1/production/documents/s9${path}`, key);
+    await waitFor('expiry at both endpoints', async () => {
+      assert.equal((await at(`?endpointId=${ep}`)).body.status, 'expired');
+      assert.equal((await at('')).body.status, 'expired');
+    });
+    assert.deepEqual(await listKeys(stack.s3, stack.config.BUCKET_PRODUCTION, `expired/acct~${ep}/`), [
+      `expired/acct~${ep}/s9.json`,
+    ]);
+
+    const restore = (body: Record<string, unknown>) =>
+      api('POST', '/v1/production/customers/acct/restore', ADMIN_KEY, body);
+    assert.equal((await restore({ endpointId: 'ep_nope' })).status, 404);
+    assert.equal((await restore({ endpointId: 'nope' })).body.error.details[0].path, 'body.endpointId');
+    const started = await restore({ endpointId: ep });
+    assert.deepEqual([started.status, started.body.endpointId], [202, ep]);
+    const done = await finished('production', 'acct', started.body.restoreId);
+    assert.deepEqual([done.restored, done.skipped], [1, 0]);
+    const pulled = await waitFor('pending at that endpoint again', async () => {
+      const res = await api('GET', `/v1/production/endpoints/${ep}/pending/s9`, key);
+      assert.equal(res.status, 200);
+      return res.body;
+    });
+    assert.deepEqual(pulled.data, { at: ep });
+    assert.equal((await at(`?endpointId=${ep}`)).body.status, 'pending');
+    // The webhook's copy stays where it was: expired, in its own cold store.
+    assert.equal((await at('')).body.status, 'expired');
+    assert.equal((await api('GET', '/v1/production/endpoints/ep_default/pending/s9', key)).status, 404);
+    assert.deepEqual(await listKeys(stack.s3, stack.config.BUCKET_PRODUCTION, `expired/acct~${ep}/`), []);
+    assert.ok(
+      (await listKeys(stack.s3, stack.config.BUCKET_PRODUCTION, 'expired/acct/')).includes('expired/acct/s9.json'),
+    );
+  });
+
   it(`${COLD.toLocaleString('en')} cold documents, the worker and the API killed mid-job: each restored once, billed once`, async () => {
     await api('POST', '/v1/customers', ADMIN_KEY, { id: 'archive', name: 'Archive' });
     const bucket = stack.config.BUCKET_SANDBOX;

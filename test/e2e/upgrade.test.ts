@@ -128,7 +128,10 @@ describe('an upgrade from the version before several endpoints, on the real stac
       data: {},
     });
     await waitFor('done-2 at both endpoints', async () => {
-      assert.ok(receiver.received.some((r) => r.headers['webhook-id'] === 'done-2'));
+      assert.ok(
+        receiver.received.some((r) => r.headers['webhook-id'] === 'done-2'),
+        'not yet',
+      );
       assert.deepEqual(
         second.received.map((r) => r.headers['webhook-id']),
         ['done-2'],

@@ -1,8 +1,9 @@
 import type { Response } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config';
-import { EndpointIdSchema } from '../../domain/endpoints';
+import { DocumentQuerySchema } from '../../domain/endpoints';
 import {
+  EndpointIdSchema,
   type EndpointState,
   IdSchema,
   PatchWebhookSchema,
@@ -162,11 +163,12 @@ export const customerRoutes = [
     summary: 'A document: status and attempts',
     access: 'customer',
     params: envId,
+    query: DocumentQuerySchema,
     responses: { 200: response('The document', DocumentResponse) },
     errors: [404],
-    handler: async ({ params }, _req, res, { service }) => {
+    handler: async ({ params, query }, _req, res, { service }) => {
       const { customerId, environment } = customerOf(res);
-      res.json(presentDocument(await service.getDocument(environment, customerId, params.id)));
+      res.json(presentDocument(await service.getDocument(environment, customerId, params.id, query.endpointId)));
     },
   }),
 

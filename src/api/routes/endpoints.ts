@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { EndpointIdSchema, PatchEndpointSchema, PutEndpointSchema } from '../../domain/endpoints';
+import { PatchEndpointSchema, PutEndpointSchema } from '../../domain/endpoints';
+import { EndpointIdSchema } from '../../domain/schemas';
 import { EventTypeNameSchema } from '../../domain/event-types';
 import { customerOf } from '../auth';
 import { presentEndpoint } from '../present';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CreateCustomerSchema, IdSchema, RestoreSchema, SubmitDocumentSchema } from '../../domain/schemas';
+import { DocumentQuerySchema } from '../../domain/endpoints';
 import { presentDocument } from '../present';
 import { MessageLogQuerySchema } from '../service/message-log';
 import {
@@ -63,10 +64,12 @@ export const operatorRoutes = [
     summary: "A customer's document: status and attempts",
     access: 'operator',
     params: env.extend({ customerId: IdSchema, id: IdSchema }),
+    query: DocumentQuerySchema,
     responses: { 200: response('The document', DocumentResponse) },
     errors: [404],
-    handler: async ({ params }, _req, res, { service }) => {
-      res.json(presentDocument(await service.getDocument(params.env, params.customerId, params.id)));
+    handler: async ({ params, query }, _req, res, { service }) => {
+      const { env: environment, customerId, id } = params;
+      res.json(presentDocument(await service.getDocument(environment, customerId, id, query.endpointId)));
     },
   }),
 

@@ -1,8 +1,7 @@
 import type { Response } from 'express';
 import { z } from 'zod';
-import { EndpointIdSchema } from '../../domain/endpoints';
 import { otherEndpoint } from '../../domain/ids';
-import { IdSchema, ListPendingQuerySchema, ResendManySchema } from '../../domain/schemas';
+import { EndpointIdSchema, IdSchema, ListPendingQuerySchema, ResendManySchema } from '../../domain/schemas';
 import { customerOf } from '../auth';
 import {
   EnvironmentParam,

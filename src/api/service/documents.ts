@@ -4,7 +4,7 @@ import {
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import { deliveryWorkflowId } from '../../domain/ids';
+import { deliveryWorkflowId, otherEndpoint } from '../../domain/ids';
 import type { DocumentInput, DocumentState, Environment, SubmitDocument } from '../../domain/schemas';
 import { startDocumentWorkflow } from '../../lib/document-start';
 import type { deliverDocument } from '../../workflows';
@@ -71,12 +71,18 @@ export function createDocumentService(
     }
   }
 
-  /** The document; one that went to other endpoints too has each delivery's state (a read per endpoint, at most 19). */
+  /**
+   * The document; one that went to other endpoints too has each delivery's state (a read per endpoint, at most 19).
+   * With another endpoint's id, that delivery alone (a test event sent there has no other).
+   */
   async function getDocument(
     environment: Environment,
     customerId: string,
     id: string,
+    endpointId?: string,
   ): Promise<DocumentState & { deliveries?: (DocumentState & { endpointId: string })[] }> {
+    const other = otherEndpoint(endpointId);
+    if (other) return getDelivery(environment, customerId, id, other);
     const state = await getDelivery(environment, customerId, id);
     if (!state.endpoints) return state;
     const deliveries = await Promise.all(

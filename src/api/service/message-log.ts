@@ -1,10 +1,10 @@
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
-import { EndpointIdSchema } from '../../domain/endpoints';
 import { EventTypeNameSchema } from '../../domain/event-types';
 import { FIRST_ENDPOINT_ID, otherEndpoint } from '../../domain/ids';
 import {
   DocumentStatusSchema,
+  EndpointIdSchema,
   DocumentTypeSchema,
   IdSchema,
   type DocumentStatus,

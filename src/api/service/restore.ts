@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import { restoreWorkflowId } from '../../domain/ids';
+import { otherEndpoint, restoreWorkflowId } from '../../domain/ids';
 import type { Environment } from '../../domain/schemas';
 import {
   initialProgress,
@@ -25,15 +25,20 @@ export function createRestoreService({ client, endpoints, config }: ServiceConte
     async restore(
       environment: Environment,
       customerId: string,
-      { ids, since, limit }: { ids?: string[]; since?: string; limit?: number },
+      { endpointId, ids, since, limit }: { endpointId?: string; ids?: string[]; since?: string; limit?: number },
     ): Promise<RestoreProgress> {
-      if (!(await endpoints.get(environment, customerId))) throw AppError.notFound(`customer ${customerId}`);
+      const record = await endpoints.get(environment, customerId);
+      if (!record) throw AppError.notFound(`customer ${customerId}`);
+      const other = otherEndpoint(endpointId);
+      // A deleted endpoint's cold documents stay restorable only while it is listed: after that they just expire.
+      if (other && !record.endpoints?.some((e) => e.id === other)) throw AppError.notFound(`endpoint ${endpointId}`);
       const requestedAt = new Date().toISOString();
       const restoreId = `rst_${randomUUID().replaceAll('-', '')}`;
       const input: RestoreJobInput = {
         restoreId,
         environment,
         customerId,
+        ...(other ? { endpointId: other } : {}),
         ids,
         since,
         limit: Math.min(limit ?? RESTORE_CAP, RESTORE_CAP),
