@@ -454,6 +454,26 @@ describe('the webhook page in headless Chromium against the real stack', () => {
       });
       await expectText(page, '#message', 'Resent: attempted now.');
 
+      // Ten attempts to a page, opened at the latest: resent until it has 12, the log pages back to the first.
+      const attemptCount = async () =>
+        (await api('GET', `/v1/production/documents/m_e1?endpointId=${failingId}`, key)).body.attemptCount as number;
+      for (let n = await attemptCount(); n < 12; n++) {
+        const resent = await api('POST', `/v1/production/endpoints/${failingId}/pending/m_e1/resend`, key);
+        assert.equal(resent.status, 202);
+        await waitFor('the resend attempted', async () => assert.equal(await attemptCount(), n + 1));
+      }
+      await logRows.first().getByTestId('log-attempts').click();
+      await expectText(page, '#attempts-page', 'Page 2 of 2');
+      assert.equal(await page.locator('#attempt-rows tr').count(), 2);
+      assert.equal(await page.locator('#attempt-rows tr td').first().textContent(), '11');
+      assert.equal(await page.isHidden('#attempts-later'), true, 'no later page');
+      await page.click('#attempts-earlier');
+      await expectText(page, '#attempts-page', 'Page 1 of 2');
+      assert.equal(await page.locator('#attempt-rows tr').count(), 10);
+      assert.equal(await page.locator('#attempt-rows tr td').first().textContent(), '1');
+      assert.equal(await page.isHidden('#attempts-earlier'), true);
+      assert.equal(await page.isVisible('#attempts-later'), true);
+
       // A fourth endpoint, added in the page: its secret shown once, a new row.
       await page.fill('#new-url', summaries.url);
       await page.fill('#new-description', 'audit');
