@@ -313,6 +313,33 @@ async function main() {
   await status('sandbox', cold.sandbox, 'cold', 'acknowledged');
   record('document-restored-acknowledged', deliveryWorkflowId('sandbox', 'h-cold', 'cold'));
 
+  // Since v18 a restore may be of another endpoint's cold store: its job names the endpoint, and the document comes
+  // back pending at that endpoint alone.
+  const coldOther = await api('POST', '/v1/sandbox/endpoints', cold.sandbox, {
+    url: receiver.url,
+    retrySchedule: '1s',
+  });
+  if (coldOther.status !== 201) throw new Error(`POST endpoints: ${JSON.stringify(coldOther.body)}`);
+  const coldEp = coldOther.body.id as string;
+  await api('PATCH', `/v1/sandbox/endpoints/${coldEp}`, cold.sandbox, { active: false });
+  await submit('sandbox', 'h-cold', 'cold-other');
+  const otherAt = (wanted: string) =>
+    waitFor(`cold-other ${wanted} at ${coldEp}`, async () => {
+      const res = await api('GET', `/v1/sandbox/documents/cold-other?endpointId=${coldEp}`, cold.sandbox);
+      if (res.body?.status !== wanted) throw new Error(JSON.stringify(res.body));
+    });
+  await otherAt('expired');
+  const otherJob = (
+    await api('POST', '/v1/sandbox/customers/h-cold/restore', ADMIN_KEY, { endpointId: coldEp, ids: ['cold-other'] })
+  ).body;
+  await otherAt('pending');
+  await waitFor('the endpoint restore job completed', async () => {
+    const res = await api('GET', `/v1/sandbox/customers/h-cold/restores/${otherJob.restoreId}`, ADMIN_KEY);
+    if (res.body?.status !== 'completed' || res.body.restored !== 1) throw new Error(JSON.stringify(res.body));
+  });
+  record('restore-job-other-endpoint', restoreWorkflowId('sandbox', 'h-cold', otherJob.restoreId));
+  record('delivery-restored-other-endpoint', deliveryWorkflowId('sandbox', 'h-cold', 'cold-other', coldEp));
+
   // An endpoint's life: suspended with an email, probed, notified in batches, preferences and configuration changed,
   // reactivated and replayed across continue-as-new (runs are short here: ENDPOINT_RUN_MAX_EVENTS=50).
   const life = await customer('h-life', {

@@ -383,6 +383,36 @@ describe('recorded histories replay against today’s workflow code', () => {
     assert.deepEqual(activities.slice(0, 2), ['attemptDelivery', 'archiveDocument']);
   });
 
+  it("since v18 a restore may be of another endpoint's cold store; the first endpoint's jobs schedule what they did", () => {
+    type Payloads = { payloads: { data: string }[] };
+    type Event = {
+      workflowExecutionStartedEventAttributes?: { input: Payloads };
+      activityTaskScheduledEventAttributes?: { activityType: { name: string }; input: Payloads };
+    };
+    const decoded = (p: Payloads) => JSON.parse(Buffer.from(p.payloads[0].data, 'base64').toString('utf8'));
+    const eventsOf = (id: string) =>
+      (fixtures().find((f) => f.workflowId === id)!.history as { events: Event[] }).events;
+    const pagesOf = (id: string) =>
+      eventsOf(id)
+        .flatMap((e) => e.activityTaskScheduledEventAttributes ?? [])
+        .filter((a) => a.activityType.name === 'restorePage')
+        .map((a) => decoded(a.input));
+    const job = decoded(eventsOf('v18/restore-job-other-endpoint')[0].workflowExecutionStartedEventAttributes!.input);
+    assert.match(job.endpointId, /^ep_[0-9a-f]{24}$/);
+    assert.ok(pagesOf('v18/restore-job-other-endpoint').every((page) => page.endpointId === job.endpointId));
+    for (const version of ['v17', 'v18']) {
+      assert.ok(
+        pagesOf(`${version}/restore-job`).every((page) => !('endpointId' in page)),
+        version,
+      );
+    }
+    const restored = decoded(
+      eventsOf('v18/delivery-restored-other-endpoint')[0].workflowExecutionStartedEventAttributes!.input,
+    );
+    assert.equal(restored.endpointId, job.endpointId);
+    assert.equal(restored.restoredFrom, `expired/h-cold~${job.endpointId}/cold-other.json`);
+  });
+
   it('a change that breaks a workflow in flight is caught', async () => {
     const delivered = fixtures().filter((f) => f.workflowId.endsWith('/document-delivered-first-attempt'));
     const broken = await bundle(require.resolve('../fixtures/broken-workflows'));
