@@ -6,7 +6,6 @@ import { methodNotAllowed } from './method-not-allowed';
 import { openApiDocument } from './openapi';
 import { mountRoutes } from './route';
 import { routes } from './routes';
-import { codecGuard } from './routes/codec';
 import { docsAssets } from './routes/docs';
 import type { DeliveryService } from './service';
 
@@ -40,11 +39,10 @@ export function createApp({
   app.disable('x-powered-by');
   app.use(countRequests(metrics));
   app.use(methodNotAllowed(routes));
-  // Before the body parser below: the codec reads larger bodies, and only after it has checked the caller.
-  app.use(codecGuard(config));
-  app.use(express.json({ limit: config.MAX_BODY_BYTES }));
   app.use(docsAssets());
-  mountRoutes(app, routes, { service, config, metrics, sdkMetrics, openApi: openApiDocument });
+  // Routes that read their own body (the codec's are larger, read once the caller is known) go before this parser.
+  const bodyParser = express.json({ limit: config.MAX_BODY_BYTES });
+  mountRoutes(app, routes, { service, config, metrics, sdkMetrics, openApi: openApiDocument }, bodyParser);
   app.use((req, _res, next) => next(new AppError('not_found', `no route for ${req.method} ${req.path}`, 404)));
   app.use(errorHandler);
   return app;

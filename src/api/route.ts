@@ -47,8 +47,11 @@ export interface RouteDeclaration<P extends Schema = Schema, Q extends Schema = 
   responses: ZodOpenApiResponsesObject;
   /** Errors beyond those of its input and its key (404, 409). */
   errors?: ErrorStatus[];
-  /** The route's own module checks the key, before the body is read (the codec, whose bodies are larger). */
-  keyCheckedBefore?: true;
+  /**
+   * Run ahead of the app's body parser, in place of the guard its `access` names: the route checks its own caller
+   * there and reads its own body (the codec: CORS for the Web UI, then the operator key, then a larger body limit).
+   */
+  beforeBody?: (config: Config) => RequestHandler[];
   /** A route only some configurations serve (the codec needs PAYLOAD_KEYS); documented in every one. */
   enabled?: (config: Config) => boolean;
   handler: (
@@ -92,17 +95,26 @@ export function paramsProblem(path: string, params: Schema): string | undefined 
 /** The path as Express matches it: `{id}` is `:id`. */
 const expressPath = (path: string) => path.replace(/\{(\w+)\}/g, ':$1');
 
-/** Each route on the app, behind the key its access names, its input validated by handle(). */
-export function mountRoutes(app: Express, routes: Route[], context: AppContext): void {
+/**
+ * Each route on the app, behind the key its access names, its input validated by handle(). Routes that read their
+ * own body are mounted first, then `bodyParser` (which leaves a body already read alone), then every route.
+ */
+export function mountRoutes(app: Express, routes: Route[], context: AppContext, bodyParser: RequestHandler): void {
   const operator = requireOperator(context.config);
   const customer = requireCustomer(context.service);
   const anyKey = requireAnyKey(context.config, context.service);
-  for (const { method, path, declaration } of routes) {
-    if (declaration.enabled && !declaration.enabled(context.config)) continue;
+  const mounted = routes.filter(({ declaration }) => !declaration.enabled || declaration.enabled(context.config));
+  for (const { method, path, declaration } of mounted) {
+    if (declaration.beforeBody) app[method](expressPath(path), ...declaration.beforeBody(context.config));
+  }
+  app.use(bodyParser);
+  for (const { method, path, declaration } of mounted) {
     const guards: RequestHandler[] = [];
-    if (declaration.access === 'operator' && !declaration.keyCheckedBefore) guards.push(operator);
-    if (declaration.access === 'customer') guards.push(customer);
-    if (declaration.access === 'anyKey') guards.push(anyKey);
+    if (!declaration.beforeBody) {
+      if (declaration.access === 'operator') guards.push(operator);
+      if (declaration.access === 'customer') guards.push(customer);
+      if (declaration.access === 'anyKey') guards.push(anyKey);
+    }
     const { params, query, body } = declaration;
     const run = handle({ params, query, body }, (input, req, res) =>
       Promise.resolve(declaration.handler(input, req, res, context)),

@@ -1,4 +1,4 @@
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
+import express, { type RequestHandler } from 'express';
 import { z } from 'zod';
 import type { Config } from '../../config';
 import { AesGcmPayloadCodec } from '../../lib/payload-codec';
@@ -32,18 +32,14 @@ const served = (config: Config) => config.PAYLOAD_KEYS.length > 0;
 /**
  * The Temporal remote codec protocol, so operators read encrypted payloads in the Web UI and the CLI
  * (`--codec-endpoint`): `POST /codec/decode` and `/codec/encode` with the operator key. The Web UI's origins may call
- * it from the browser (CORS); on the local stack (`LOCAL_STACK`) the UI needs no key, since it sends none.
- * Mounted before the app's body parser: the codec reads larger bodies, and only once it knows the caller.
+ * it from the browser (CORS); on the local stack (`LOCAL_STACK`) the UI needs no key, since it sends none. Its routes
+ * run these ahead of the app's body parser (`beforeBody`): the codec reads larger bodies, and only once it knows the
+ * caller.
  */
-export function codecGuard(config: Config): Router {
-  const router = Router();
-  if (!served(config)) return router;
-  const operator = requireOperator(config);
-
-  router.use('/codec', (req: Request, res: Response, next: NextFunction) => {
+function corsForUi(config: Config): RequestHandler {
+  return (req, res, next) => {
     const origin = req.get('origin');
-    const fromUi = origin !== undefined && config.CODEC_UI_ORIGINS.includes(origin);
-    if (fromUi) {
+    if (origin !== undefined && config.CODEC_UI_ORIGINS.includes(origin)) {
       res.set({
         'access-control-allow-origin': origin,
         'access-control-allow-credentials': 'true',
@@ -52,17 +48,21 @@ export function codecGuard(config: Config): Router {
         vary: 'origin',
       });
     }
-    // The preflight carries no key: its route answers.
-    if (req.method === 'OPTIONS' || (config.LOCAL_STACK && fromUi && !req.get('authorization'))) {
-      next();
-      return;
-    }
-    operator(req, res, next);
-  });
+    next();
+  };
+}
+
+function codecCaller(config: Config): RequestHandler[] {
+  const operator = requireOperator(config);
+  const checkKey: RequestHandler = (req, res, next) => {
+    const origin = req.get('origin');
+    const fromUi = origin !== undefined && config.CODEC_UI_ORIGINS.includes(origin);
+    if (config.LOCAL_STACK && fromUi && !req.get('authorization')) next();
+    else operator(req, res, next);
+  };
   // A payload may be as large as Temporal allows one (2 MB, a third more in base64): what the Web UI and the CLI send
   // for a large document's events. Read only once the caller is known to be the operator.
-  router.use('/codec', express.json({ limit: CODEC_MAX_BODY_BYTES }));
-  return router;
+  return [corsForUi(config), checkKey, express.json({ limit: CODEC_MAX_BODY_BYTES })];
 }
 
 // One codec per configuration (its keys), made at the first call.
@@ -81,7 +81,7 @@ export const codecRoutes = (['encode', 'decode'] as const).flatMap((direction) =
     tag: 'Codec',
     summary: `Temporal remote codec: ${direction} payloads (the Web UI and \`temporal --codec-endpoint\` call it)`,
     access: 'operator',
-    keyCheckedBefore: true,
+    beforeBody: codecCaller,
     enabled: served,
     body: CodecBodySchema,
     responses: { 200: response(`The payloads, ${direction}d`, CodecPayloadsResponse) },
@@ -103,6 +103,8 @@ export const codecRoutes = (['encode', 'decode'] as const).flatMap((direction) =
     tag: 'Codec',
     summary: 'CORS preflight: the methods and headers allowed, for an origin in CODEC_UI_ORIGINS',
     access: 'public',
+    // The preflight carries no key: only the CORS headers.
+    beforeBody: (config) => [corsForUi(config)],
     enabled: served,
     responses: { 204: { description: 'No content (the CORS headers, for a Web UI origin)' } },
     handler: (_input, _req, res) => {
