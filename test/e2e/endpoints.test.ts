@@ -428,6 +428,21 @@ describe('end to end over HTTP: several endpoints per environment, each with its
       assert.equal((await deliveryAt('e3', shipmentsId)).status, 'delivered'),
     );
 
+    // A test event, which went to that endpoint alone, is resent there too.
+    const testId = (await api('POST', `/v1/production/endpoints/${shipmentsId}/test`, key, {})).body.id as string;
+    const testAt = async () =>
+      (await api('GET', `/v1/production/documents/${testId}?endpointId=${shipmentsId}`, key)).body;
+    await waitFor('the test event delivered', async () => assert.equal((await testAt()).status, 'delivered'));
+    assert.deepEqual((await resend(testId, shipmentsId)).body.resent, 'new_run');
+    await waitFor('the test event resent', async () => {
+      const delivery = await testAt();
+      assert.deepEqual(
+        delivery.attempts.map((a: { trigger: string }) => a.trigger),
+        ['scheduled', 'resend'],
+      );
+    });
+    assert.equal(shipments.received.filter((r) => r.headers['webhook-id'] === testId).length, 2);
+
     // Unknown documents and endpoints are 404s, and change nothing.
     assert.equal((await resend('nope', shipmentsId)).status, 404);
     assert.equal((await resend('e1', 'ep_nope')).status, 404);

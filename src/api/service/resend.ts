@@ -23,7 +23,7 @@ export interface ResendAnswer {
   resent: 'pending' | 'new_run';
 }
 
-/** The document as it was submitted: its own workflow's start input (any run's carries the whole document). */
+/** The document as it was submitted: a delivery's start input (any run of any of its deliveries carries it whole). */
 async function submittedDocument(client: Client, workflowId: string): Promise<DocumentInput> {
   const history = await client.workflowService.getWorkflowExecutionHistory({
     namespace: client.options.namespace,
@@ -98,7 +98,9 @@ export function createResendService(
       }
       let document: DocumentInput;
       try {
-        document = await submittedDocument(client, deliveryWorkflowId(environment, customerId, id));
+        // The delivery's own first event when there was one (a test event has no other), else the document's.
+        const source = deliveryWorkflowId(environment, customerId, id, delivery ? other : undefined);
+        document = await submittedDocument(client, source);
       } catch (err) {
         rethrowTemporal(err, { notFound: `document ${id}` });
       }
