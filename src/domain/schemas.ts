@@ -252,6 +252,8 @@ export interface DocumentState {
   restoredAt?: string;
   /** The customer's other endpoints it went to, each delivered by its own workflow (`…:{endpointId}`). */
   endpoints?: string[];
+  /** Runs a resend started after this delivery had ended (src/api/service/resend.ts bounds them). */
+  resentRuns?: number;
 }
 
 /** The endpoint as the entity workflow holds it; `secret` and `apiKeyHash` never leave the server. */

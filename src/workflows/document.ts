@@ -131,6 +131,7 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
   const { continued, resendOf, ...input } = runInput;
   const resumed = resendOf && {
     ...resendOf,
+    resentRuns: (resendOf.resentRuns ?? 0) + 1,
     ...{ status: 'sending' as const, nextAttemptAt: undefined, retriesExhaustedAt: undefined },
     ...{ pendingSince: undefined, expiresAt: undefined, objectKey: undefined, coldObjectKey: undefined },
   };

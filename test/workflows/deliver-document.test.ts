@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Config } from '../../src/config';
 import type { Environment, SubmitDocument } from '../../src/domain/schemas';
+import { MAX_RESENT_RUNS } from '../../src/api/service/resend';
+import { deliveryWorkflowId } from '../../src/domain/ids';
 import { testConfig } from '../helpers/config';
 import { always, startReceiver, type Behaviour, type Receiver } from '../helpers/receiver';
 import { listKeys, readObject, startTestS3 } from '../helpers/s3';
@@ -239,5 +241,25 @@ describe('deliverDocument with time skipping', () => {
     await assert.rejects(ts.service.resendToEndpoint('production', customerId, 'evt_again', 'ep_default'), {
       httpStatus: 409,
     });
+  });
+
+  it(`a delivered document is resent at most ${MAX_RESENT_RUNS} times after it ended: each a run that visibility keeps`, async () => {
+    const { customerId, receiver } = await customerWith(always(200));
+    await submit('production', customerId, 'evt_loop');
+    const handle = ts.client.workflow.getHandle(deliveryWorkflowId('production', customerId, 'evt_loop'));
+    await handle.result();
+    for (let n = 1; n <= MAX_RESENT_RUNS; n++) {
+      const resent = await ts.service.resendToEndpoint('production', customerId, 'evt_loop', 'ep_default');
+      assert.equal(resent.resent, 'new_run');
+      // Ended again before the next: a resend of a run under way is not a new one.
+      assert.equal((await handle.result()).status, 'delivered');
+    }
+    await assert.rejects(ts.service.resendToEndpoint('production', customerId, 'evt_loop', 'ep_default'), {
+      httpStatus: 409,
+      message: new RegExp(`resent to ep_default ${MAX_RESENT_RUNS} times`),
+    });
+    assert.equal(receiver.received.length, MAX_RESENT_RUNS + 1);
+    const state = await ts.service.getDocument('production', customerId, 'evt_loop');
+    assert.equal(state.attemptCount, MAX_RESENT_RUNS + 1, 'every run went on from the one before');
   });
 });

@@ -16,6 +16,12 @@ import type { createPendingService } from './pending';
 // that ended (delivered, acknowledged) or never was (the route did not take it) gets a new run of its workflow, which
 // goes on from its attempt log, attempts once and keeps the document pending if that fails.
 
+/**
+ * Runs a resend may start for one delivery after it has ended: each is a row in visibility for the namespace retention
+ * (the message log reads a document's rows together), so a customer resending one document in a loop is bounded.
+ */
+export const MAX_RESENT_RUNS = 100;
+
 /** What a resend did: attempted a pending delivery now, or started a new run that attempts at once. */
 export interface ResendAnswer {
   id: string;
@@ -93,6 +99,13 @@ export function createResendService(
         throw new AppError(
           'conflict',
           `document ${id} expired at ${endpointId}: past its retention it is in the cold store, which an operator restore brings back`,
+          409,
+        );
+      }
+      if ((delivery?.state?.resentRuns ?? 0) >= MAX_RESENT_RUNS) {
+        throw new AppError(
+          'conflict',
+          `document ${id} was resent to ${endpointId} ${MAX_RESENT_RUNS} times after it had ended, the most there are`,
           409,
         );
       }
