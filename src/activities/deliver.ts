@@ -217,7 +217,8 @@ export function createDeliverActivities(deps: {
     const { document } = input;
     const endpoint = await endpoints.get(document.environment, document.customerId, document.endpointId);
     const routes = input.route ? routesOf(endpoint, document) : undefined;
-    if (routes) {
+    // Counted once per document: not again when the attempt comes back after waiting for a slot or a place.
+    if (routes && !input.slotAt && !input.waitedRounds) {
       const { environment } = document;
       metrics.routings.inc({ environment, outcome: routingOutcome(routes) });
       metrics.fanOutDeliveries.inc({ environment }, routes.others.length);

@@ -76,6 +76,10 @@ export const route = <P extends Schema, Q extends Schema, B extends Schema>(
 ): Route => {
   const problem = paramsProblem(path, declaration.params);
   if (problem) throw new Error(`${method.toUpperCase()} ${path}: ${problem}`);
+  // Its handlers replace the access guard: a route that needs the customer's key (customerOf) must not skip it.
+  if (declaration.beforeBody && !['operator', 'public'].includes(declaration.access)) {
+    throw new Error(`${method.toUpperCase()} ${path}: beforeBody checks an operator's key or none, not a customer's`);
+  }
   return { method, path, declaration: declaration as unknown as RouteDeclaration };
 };
 

@@ -188,8 +188,8 @@ describe('the message log pages through visibility newest first', () => {
         ],
         // The first endpoint took none of it.
         ['d2', 'routed', [{ endpointId: 'ep_a', status: 'delivered' }]],
-        // Only the first endpoint's, resent since the page's listing saw it delivered.
-        ['d3', 'pending', undefined],
+        // Only the first endpoint's: the row as the page's listing had it (which held every run: see below).
+        ['d3', 'delivered', undefined],
       ],
     );
     assert.equal(asked.length, 1);
@@ -197,22 +197,39 @@ describe('the message log pages through visibility newest first', () => {
       asked[0].query,
       /^WorkflowType = 'deliverDocument' AND ExecutionStatus != 'ContinuedAsNew' AND WorkflowId IN \(/,
     );
-    assert.equal(asked[0].query.split("'delivery:").length - 1, 9, 'three documents at three endpoints');
+    assert.equal(asked[0].query.split("'delivery:").length - 1, 6, 'three documents at two other endpoints');
 
-    // Filtered by status, a row whose latest run left it is dropped.
+    // Filtered by status, the rows are read again: one whose latest run left the status (d3, resent) is dropped.
     assert.deepEqual(
       (await currentStatuses(visibility, page, [], 'delivered')).map((doc) => doc.id),
       ['d1'],
     );
-    // 100 documents at 20 endpoints: ten listings of 200 ids.
+    // One endpoint and no filter: nothing more is read.
     asked.length = 0;
+    assert.deepEqual((await currentStatuses(visibility, page, [])).length, 3);
+    assert.equal(asked.length, 0);
+    // 100 documents at 20 endpoints, filtered: ten listings of 200 ids.
     const many = Array.from({ length: 100 }, (_, n) => ({ ...page[0], workflowId: `delivery:production:acme:m${n}` }));
     const others = Array.from({ length: 19 }, (_, n) => `ep_${n}`);
-    await currentStatuses(visibility, many, others);
+    await currentStatuses(visibility, many, others, 'delivered');
     assert.equal(asked.length, 10);
     assert.ok(asked.every((a) => a.query.split("'delivery:").length - 1 === 200));
     asked.length = 0;
     assert.deepEqual(await currentStatuses(visibility, [], others), []);
     assert.equal(asked.length, 0, 'an empty page lists nothing');
+  });
+
+  it('lists each document once, as its newest run (a resend or a restore starts a new run of an ended one)', async () => {
+    const first = { ...row(1, NOW - 1_000), status: 'delivered' as const, startedAt: 1 };
+    const resent = { ...first, status: 'pending' as const, startedAt: 2 };
+    const { visibility } = visibilityOf([resent, first, row(2, NOW - 2_000)]);
+    const pages = await readAll(visibility, 10, NOW);
+    assert.deepEqual(
+      pages.flat().map((d) => [d.id, d.status]),
+      [
+        ['doc_1', 'pending'],
+        ['doc_2', 'delivered'],
+      ],
+    );
   });
 });

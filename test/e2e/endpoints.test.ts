@@ -428,6 +428,14 @@ describe('end to end over HTTP: several endpoints per environment, each with its
       assert.equal((await deliveryAt('e3', shipmentsId)).status, 'delivered'),
     );
 
+    // s2 never went to shipments (it takes shipment events): resent there, the document lists that delivery too.
+    assert.equal((await resend('s2', shipmentsId)).body.resent, 'new_run');
+    await waitFor('s2 at shipments', async () => {
+      const doc = (await api('GET', '/v1/production/documents/s2', key)).body;
+      const at = Object.fromEntries(doc.endpoints.map((e: Delivery) => [e.endpointId, e.status]));
+      assert.deepEqual(at, { ep_default: 'delivered', [shipmentsId]: 'delivered', [failingId]: 'delivered' });
+    });
+
     // A test event, which went to that endpoint alone, is resent there too.
     const testId = (await api('POST', `/v1/production/endpoints/${shipmentsId}/test`, key, {})).body.id as string;
     const testAt = async () =>

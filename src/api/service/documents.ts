@@ -50,8 +50,13 @@ export function createDocumentService(
 
   async function documentState(handle: WorkflowHandle<typeof deliverDocument>): Promise<DocumentState> {
     const description = await handle.describe();
-    // A closed workflow's result is its final state and needs no worker to answer; a running one is queried.
-    if (description.status.name === 'COMPLETED') return handle.result();
+    // A closed workflow's result is its final state and needs no worker to answer; a running one is queried. That
+    // run's result: a resend may start another run meanwhile, which result() would otherwise wait for.
+    if (description.status.name === 'COMPLETED') {
+      return client.workflow
+        .getHandle<typeof deliverDocument>(handle.workflowId, description.runId, { followRuns: false })
+        .result();
+    }
     return handle.query(documentStatusQuery);
   }
 
@@ -72,8 +77,9 @@ export function createDocumentService(
   }
 
   /**
-   * The document; one that went to other endpoints too has each delivery's state (a read per endpoint, at most 19).
-   * With another endpoint's id, that delivery alone (a test event sent there has no other).
+   * The document; one that went to other endpoints too has each delivery's state (a read per endpoint, at most 19):
+   * those its routes started, and those a resend started at an endpoint it never went to. With another endpoint's id,
+   * that delivery alone (a test event sent there has no other).
    */
   async function getDocument(
     environment: Environment,
@@ -83,15 +89,23 @@ export function createDocumentService(
   ): Promise<DocumentState & { deliveries?: (DocumentState & { endpointId: string })[] }> {
     const other = otherEndpoint(endpointId);
     if (other) return getDelivery(environment, customerId, id, other);
-    const state = await getDelivery(environment, customerId, id);
-    if (!state.endpoints) return state;
+    const [state, customer] = await Promise.all([
+      getDelivery(environment, customerId, id),
+      endpoints.get(environment, customerId),
+    ]);
+    const routed = state.endpoints ?? [];
+    const registered = (customer?.endpoints ?? []).map((endpoint) => endpoint.id);
+    const targets = [...new Set([...routed, ...registered])];
+    if (targets.length === 0) return state;
     const deliveries = await Promise.all(
-      state.endpoints.map(async (endpointId) => {
+      targets.map(async (endpointId) => {
         try {
           return { ...(await getDelivery(environment, customerId, id, endpointId)), endpointId };
         } catch (err) {
-          // Started a moment after the document's own workflow recorded it: it is about to send.
           if (!(err instanceof AppError && err.httpStatus === 404)) throw err;
+          // Never sent there (or to an endpoint since removed).
+          if (!routed.includes(endpointId)) return undefined;
+          // Started a moment after the document's own workflow recorded it: it is about to send.
           const { id: docId, customerId: owner, environment: env, type, eventType, createdAt } = state;
           const starting: DocumentState = {
             ...{ id: docId, customerId: owner, environment: env, type, eventType, createdAt },
@@ -102,7 +116,8 @@ export function createDocumentService(
         }
       }),
     );
-    return { ...state, deliveries };
+    const found = deliveries.filter((delivery) => delivery !== undefined);
+    return found.length > 0 || state.endpoints ? { ...state, deliveries: found } : state;
   }
 
   return {

@@ -192,8 +192,9 @@ const RUNS_PER_LISTING = 1_000;
  * A page's documents as they are now: each row's status is its workflow's latest run's (a resend or restore may have
  * started one the page's listing did not match), a row whose latest run no longer matches `status` is dropped, and a
  * document that went to other endpoints too lists each delivery's status. The deliveries are named, not searched:
- * each row's workflow and its delivery to each of `otherEndpoints` (the customer's, from its record), read in
- * listings of 200 ids: one for a page of 100 with one endpoint, at most 10 with 20.
+ * each row's delivery to each of `otherEndpoints` (the customer's, from its record) and, under a `status` filter, the
+ * row's own workflow, read in listings of 200 ids: none for a customer with one endpoint and no filter, at most 10 for
+ * a page of 100 with 20.
  */
 export async function currentStatuses(
   visibility: Visibility,
@@ -201,7 +202,12 @@ export async function currentStatuses(
   otherEndpoints: string[],
   status?: DocumentStatus,
 ): Promise<LoggedDocument[]> {
-  const ids = page.flatMap((row) => [row.workflowId, ...otherEndpoints.map((ep) => `${row.workflowId}:${ep}`)]);
+  // Without a status filter the page's listing held every run of its rows (a document's runs share its CreatedAt):
+  // only with one may a newer run have been left out, and only then are the rows themselves read again.
+  const ids = page.flatMap((row) => [
+    ...(status ? [row.workflowId] : []),
+    ...otherEndpoints.map((ep) => `${row.workflowId}:${ep}`),
+  ]);
   const named = ids.filter((id) => SAFE_WORKFLOW_ID.test(id)).map((id) => `'${id}'`);
   const runs: Run[] = [];
   for (let at = 0; at < named.length; at += IDS_PER_LISTING) {

@@ -5,6 +5,7 @@ import { deliveryWorkflowId, otherEndpoint } from '../../domain/ids';
 import type { DocumentInput, DocumentState, Environment } from '../../domain/schemas';
 import type { deliverDocument } from '../../workflows';
 import type { DocumentRunInput } from '../../workflows/document';
+import { documentStatusQuery } from '../../workflows/messages';
 import { AppError } from '../errors';
 import { rethrowTemporal } from '../temporal-errors';
 import type { ServiceContext } from './context';
@@ -18,7 +19,9 @@ import type { createPendingService } from './pending';
 
 /**
  * Runs a resend may start for one delivery after it has ended: each is a row in visibility for the namespace retention
- * (the message log reads a document's rows together), so a customer resending one document in a loop is bounded.
+ * (the message log reads a document's rows together), so a customer resending one document in a loop is bounded. Each
+ * run counts itself (`resentRuns`); two resends at once may both start from the same ended run, if one's run has
+ * ended before the other starts (a few milliseconds): the later run then counts as the first did.
  */
 export const MAX_RESENT_RUNS = 100;
 
@@ -56,17 +59,32 @@ export function createResendService(
     const handle = client.workflow.getHandle<typeof deliverDocument>(
       deliveryWorkflowId(environment, customerId, id, endpointId),
     );
-    let status: string;
+    let description: Awaited<ReturnType<typeof handle.describe>>;
     try {
-      status = (await handle.describe()).status.name;
+      description = await handle.describe();
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
     }
-    if (status === 'RUNNING')
-      return { running: true, state: await documents.getDelivery(environment, customerId, id, endpointId) };
-    // A run that ended otherwise (terminated, say) has no final state: the new one starts a log of its own.
-    return { running: false, state: status === 'COMPLETED' ? await handle.result() : undefined };
+    const status = description.status.name;
+    if (status === 'RUNNING') return { running: true, state: await handle.query(documentStatusQuery) };
+    // That run's result, not a later one's (another resend may start one meanwhile, which result() would wait for). A
+    // run that ended otherwise (terminated, say) has no final state: the new one starts a log of its own.
+    const ended = client.workflow.getHandle<typeof deliverDocument>(handle.workflowId, description.runId, {
+      followRuns: false,
+    });
+    return { running: false, state: status === 'COMPLETED' ? await ended.result() : undefined };
+  }
+
+  /**
+   * A document that never went to `other` may be sent there only once its first attempt has said where it goes: until
+   * then the delivery its routes start could be this one, and would go without its retry schedule.
+   */
+  async function assertRouted(environment: Environment, customerId: string, id: string, other: string) {
+    const own = await documents.getDelivery(environment, customerId, id);
+    if ((own.attempts.length === 0 && own.status === 'sending') || own.endpoints?.includes(other)) {
+      throw new AppError('conflict', `document ${id} is being routed to its endpoints; try again in a moment`, 409);
+    }
   }
 
   return {
@@ -88,10 +106,12 @@ export function createResendService(
           await pending.resend(environment, customerId, id, other);
           return { id, endpointId, resent: 'pending' };
         }
+        const next = delivery.state?.nextAttemptAt;
         throw new AppError(
           'conflict',
-          `document ${id} is still being attempted at ${endpointId} on its retry schedule` +
-            (delivery.state?.nextAttemptAt ? ` (next at ${delivery.state.nextAttemptAt})` : ''),
+          next
+            ? `document ${id} is still being attempted at ${endpointId} on its retry schedule (next at ${next})`
+            : `document ${id} is being sent to ${endpointId} right now; try again in a moment`,
           409,
         );
       }
@@ -109,6 +129,7 @@ export function createResendService(
           409,
         );
       }
+      if (!delivery && other) await assertRouted(environment, customerId, id, other);
       let document: DocumentInput;
       try {
         // The delivery's own first event when there was one (a test event has no other), else the document's.
