@@ -5,6 +5,7 @@ import {
   EventTypeNameSchema,
   PutWebhookSchema,
   type DocumentType,
+  type EndpointState,
 } from './schemas';
 
 // A customer's endpoints in one environment: the first (`/v1/{env}/webhook`, id ep_default) and up to
@@ -65,3 +66,7 @@ export const DocumentQuerySchema = z.object({
     description: "That endpoint's delivery alone (a test event sent to another endpoint has only that one)",
   }),
 });
+
+/** The ids of a customer's endpoints other than the first, from the first endpoint's record (none without one). */
+export const otherEndpointIds = (record?: Pick<EndpointState, 'endpoints'>): string[] =>
+  (record?.endpoints ?? []).map((endpoint) => endpoint.id);

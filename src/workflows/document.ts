@@ -21,6 +21,7 @@ import { UNTIL_IT_SUCCEEDS } from './retry';
 import type { AttemptDeliveryInput, DeliveryOutcome, DocumentRoutes } from '../activities/deliver';
 import type { ArchivedDocument } from '../activities/pending';
 import { attemptCount, recordAttempt } from '../domain/attempt-log';
+import { newDocumentState } from '../domain/document-state';
 import { deliveryWorkflowId, endpointWorkflowId } from '../domain/ids';
 import { jitterMs, retryOffsets } from '../domain/schedule';
 import type { Attempt, DocumentInput, DocumentState, DocumentStatus } from '../domain/schemas';
@@ -135,18 +136,7 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
     ...{ status: 'sending' as const, nextAttemptAt: undefined, retriesExhaustedAt: undefined },
     ...{ pendingSince: undefined, expiresAt: undefined, objectKey: undefined, coldObjectKey: undefined },
   };
-  const state: DocumentState = continued?.state ??
-    resumed ?? {
-      id: input.id,
-      customerId: input.customerId,
-      environment: input.environment,
-      type: input.type,
-      // Only in the state of documents that name one: a query's answer, not a command, so older histories replay alike.
-      ...(input.eventType ? { eventType: input.eventType } : {}),
-      createdAt: input.createdAt,
-      status: 'sending',
-      attempts: [],
-    };
+  const state: DocumentState = continued?.state ?? resumed ?? newDocumentState(input);
   const redeliveries: Redelivery[] = [];
   /**
    * Where the first attempt found the document goes, when not only to the first endpoint: `routed`, the first endpoint

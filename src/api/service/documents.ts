@@ -4,8 +4,10 @@ import {
   type WorkflowStartOptions,
 } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { otherEndpointIds } from '../../domain/endpoints';
 import { deliveryWorkflowId, otherEndpoint } from '../../domain/ids';
 import type { DocumentInput, DocumentState, Environment, SubmitDocument } from '../../domain/schemas';
+import { newDocumentState } from '../../domain/document-state';
 import { startDocumentWorkflow } from '../../lib/document-start';
 import type { deliverDocument } from '../../workflows';
 import { documentStatusQuery } from '../../workflows/messages';
@@ -48,16 +50,28 @@ export function createDocumentService(
     return startDocumentWorkflow({ client, config }, document, status, idPolicies);
   }
 
-  async function documentState(handle: WorkflowHandle<typeof deliverDocument>): Promise<DocumentState> {
+  /**
+   * A delivery's latest run: whether it still runs, and its state. A closed run's result is its final state and needs
+   * no worker to answer (that run's: a resend may start another meanwhile, which result() would wait for); a running
+   * one is queried. A run that ended otherwise (terminated, say) has no state. Throws WorkflowNotFoundError.
+   */
+  async function deliveryRun(
+    handle: WorkflowHandle<typeof deliverDocument>,
+  ): Promise<{ running: boolean; state?: DocumentState }> {
     const description = await handle.describe();
-    // A closed workflow's result is its final state and needs no worker to answer; a running one is queried. That
-    // run's result: a resend may start another run meanwhile, which result() would otherwise wait for.
-    if (description.status.name === 'COMPLETED') {
-      return client.workflow
-        .getHandle<typeof deliverDocument>(handle.workflowId, description.runId, { followRuns: false })
-        .result();
-    }
-    return handle.query(documentStatusQuery);
+    const status = description.status.name;
+    if (status === 'RUNNING') return { running: true, state: await handle.query(documentStatusQuery) };
+    if (status !== 'COMPLETED') return { running: false };
+    const ended = client.workflow.getHandle<typeof deliverDocument>(handle.workflowId, description.runId, {
+      followRuns: false,
+    });
+    return { running: false, state: await ended.result() };
+  }
+
+  async function documentState(handle: WorkflowHandle<typeof deliverDocument>): Promise<DocumentState> {
+    const { state } = await deliveryRun(handle);
+    // What the state of a run that ended without one (terminated) always answered: the query, by replay.
+    return state ?? handle.query(documentStatusQuery);
   }
 
   /** One delivery of a document: to the first endpoint (the document's own workflow) or to another. */
@@ -94,8 +108,7 @@ export function createDocumentService(
       endpoints.get(environment, customerId),
     ]);
     const routed = state.endpoints ?? [];
-    const registered = (customer?.endpoints ?? []).map((endpoint) => endpoint.id);
-    const targets = [...new Set([...routed, ...registered])];
+    const targets = [...new Set([...routed, ...otherEndpointIds(customer)])];
     if (targets.length === 0) return state;
     const deliveries = await Promise.all(
       targets.map(async (endpointId) => {
@@ -106,13 +119,7 @@ export function createDocumentService(
           // Never sent there (or to an endpoint since removed).
           if (!routed.includes(endpointId)) return undefined;
           // Started a moment after the document's own workflow recorded it: it is about to send.
-          const { id: docId, customerId: owner, environment: env, type, eventType, createdAt } = state;
-          const starting: DocumentState = {
-            ...{ id: docId, customerId: owner, environment: env, type, eventType, createdAt },
-            status: 'sending',
-            attempts: [],
-          };
-          return { ...starting, endpointId };
+          return { ...newDocumentState(state), endpointId };
         }
       }),
     );
@@ -121,6 +128,7 @@ export function createDocumentService(
   }
 
   return {
+    deliveryRun,
     startDelivery,
     getDocument,
     getDelivery,

@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { z } from 'zod';
 import { EventTypeNameSchema } from '../../domain/event-types';
+import { otherEndpointIds } from '../../domain/endpoints';
 import { FIRST_ENDPOINT_ID, otherEndpoint } from '../../domain/ids';
 import {
   DocumentStatusSchema,
@@ -302,7 +303,7 @@ export function createMessageLogService({ client, endpoints }: Pick<ServiceConte
       if (checkCustomer && !record) throw AppError.notFound(`customer ${customerId}`);
       const page = await pageOfLog(visibility, logQuery(environment, customerId, query), query, Date.now());
       // One endpoint's deliveries are that endpoint's rows already; otherwise each row's deliveries to the others.
-      const others = query.endpointId ? [] : (record?.endpoints ?? []).map((endpoint) => endpoint.id);
+      const others = query.endpointId ? [] : otherEndpointIds(record);
       return { ...page, data: await currentStatuses(visibility, page.data, others, query.status) };
     },
   };

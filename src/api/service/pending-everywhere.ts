@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { otherEndpointIds } from '../../domain/endpoints';
 import { FIRST_ENDPOINT_ID, otherEndpoint, queueOf } from '../../domain/ids';
 import type { DocumentType, Environment } from '../../domain/schemas';
 import { AppError } from '../errors';
@@ -32,7 +33,7 @@ export function createPendingEverywhere(
   /** The customer's endpoints, the first first: their ids as the API names them. */
   async function endpointIds(environment: Environment, customerId: string): Promise<string[]> {
     const customer = await endpoints.get(environment, customerId);
-    return [FIRST_ENDPOINT_ID, ...(customer?.endpoints ?? []).map((endpoint) => endpoint.id)];
+    return [FIRST_ENDPOINT_ID, ...otherEndpointIds(customer)];
   }
 
   const notPending = (err: unknown) => err instanceof AppError && err.httpStatus === 404;

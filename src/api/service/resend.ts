@@ -1,11 +1,12 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import { decodeFromPayloadsAtIndex } from '@temporalio/common/lib/internal-non-workflow';
+import { newDocumentState } from '../../domain/document-state';
+import { otherEndpointIds } from '../../domain/endpoints';
 import { deliveryWorkflowId, otherEndpoint } from '../../domain/ids';
-import type { DocumentInput, DocumentState, Environment } from '../../domain/schemas';
+import type { DocumentInput, Environment } from '../../domain/schemas';
 import type { deliverDocument } from '../../workflows';
 import type { DocumentRunInput } from '../../workflows/document';
-import { documentStatusQuery } from '../../workflows/messages';
 import { AppError } from '../errors';
 import { rethrowTemporal } from '../temporal-errors';
 import type { ServiceContext } from './context';
@@ -54,26 +55,17 @@ export function createResendService(
   documents: ReturnType<typeof createDocumentService>,
   pending: ReturnType<typeof createPendingService>,
 ) {
-  /** The delivery's state and whether its workflow still runs; undefined when there never was one. */
+  /** The delivery's latest run, or undefined when there never was one. */
   async function deliveryOf(environment: Environment, customerId: string, id: string, endpointId?: string) {
     const handle = client.workflow.getHandle<typeof deliverDocument>(
       deliveryWorkflowId(environment, customerId, id, endpointId),
     );
-    let description: Awaited<ReturnType<typeof handle.describe>>;
     try {
-      description = await handle.describe();
+      return await documents.deliveryRun(handle);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return undefined;
       throw err;
     }
-    const status = description.status.name;
-    if (status === 'RUNNING') return { running: true, state: await handle.query(documentStatusQuery) };
-    // That run's result, not a later one's (another resend may start one meanwhile, which result() would wait for). A
-    // run that ended otherwise (terminated, say) has no final state: the new one starts a log of its own.
-    const ended = client.workflow.getHandle<typeof deliverDocument>(handle.workflowId, description.runId, {
-      followRuns: false,
-    });
-    return { running: false, state: status === 'COMPLETED' ? await ended.result() : undefined };
   }
 
   /**
@@ -98,7 +90,7 @@ export function createResendService(
       const other = otherEndpoint(endpointId);
       const first = await endpoints.get(environment, customerId);
       if (!first) throw AppError.notFound(`document ${id}`);
-      if (other && !first.endpoints?.some((e) => e.id === other)) throw AppError.notFound(`endpoint ${endpointId}`);
+      if (other && !otherEndpointIds(first).includes(other)) throw AppError.notFound(`endpoint ${endpointId}`);
       const delivery = await deliveryOf(environment, customerId, id, other);
       const status = delivery?.state?.status;
       if (delivery?.running) {
@@ -138,12 +130,7 @@ export function createResendService(
       } catch (err) {
         rethrowTemporal(err, { notFound: `document ${id}` });
       }
-      const resendOf: DocumentState = delivery?.state ?? {
-        ...{ id, customerId, environment, type: document.type, createdAt: document.createdAt },
-        ...(document.eventType ? { eventType: document.eventType } : {}),
-        status: 'sending',
-        attempts: [],
-      };
+      const resendOf = delivery?.state ?? newDocumentState({ ...document, customerId, environment });
       try {
         await documents.startDelivery({ ...document, ...(other ? { endpointId: other } : {}), resendOf }, 'sending', {
           // The ended run's id is reused; a run under way (another resend a moment ago) is left alone.

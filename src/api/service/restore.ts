@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { otherEndpointIds } from '../../domain/endpoints';
 import { otherEndpoint, restoreWorkflowId } from '../../domain/ids';
 import type { Environment } from '../../domain/schemas';
 import {
@@ -31,7 +32,7 @@ export function createRestoreService({ client, endpoints, config }: ServiceConte
       if (!record) throw AppError.notFound(`customer ${customerId}`);
       const other = otherEndpoint(endpointId);
       // A deleted endpoint's cold documents stay restorable only while it is listed: after that they just expire.
-      if (other && !record.endpoints?.some((e) => e.id === other)) throw AppError.notFound(`endpoint ${endpointId}`);
+      if (other && !otherEndpointIds(record).includes(other)) throw AppError.notFound(`endpoint ${endpointId}`);
       const requestedAt = new Date().toISOString();
       const restoreId = `rst_${randomUUID().replaceAll('-', '')}`;
       const input: RestoreJobInput = {
