@@ -207,11 +207,29 @@ const ConfigSchema = z.object({
    * task back in the start's answer, so a first-attempt delivery needs no task-queue poll.
    */
   API_EMBEDDED_WORKER: flag('false'),
+  /**
+   * The largest request body the API takes (a document with its envelope). Past CLAIM_CHECK_BYTES a document is stored
+   * once at submit and travels by key, so this is bounded by what a receiver and S3 take, not by Temporal's message
+   * limits: 1 MiB by default (Svix takes 350 KB), tested at the 5 MiB the setting allows.
+   */
   MAX_BODY_BYTES: z.coerce
     .number()
     .int()
     .positive()
-    .default(256 * 1024),
+    .max(5 * 1024 * 1024)
+    .default(1024 * 1024),
+  /**
+   * A document whose body is larger than this is stored once at submit in its environment's bucket (a claim check,
+   * bucket/bodies.ts) and every workflow, child, activity and Update carries its key: so one engine message holds at
+   * most MAX_ENDPOINTS times this much document (20 x 64 KiB = 1.25 MiB, the parent's start of its other deliveries),
+   * under Temporal's 2 MB payload and 4 MB gRPC limits whatever the document's size.
+   */
+  CLAIM_CHECK_BYTES: z.coerce
+    .number()
+    .int()
+    .min(512)
+    .max(64 * 1024)
+    .default(64 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

@@ -4,7 +4,7 @@ import type { Attempt, DocumentInput, EndpointState, Environment } from '../doma
 import { deliveryBody } from '../domain/delivery-body';
 import { routeMatches } from '../domain/endpoints';
 import { queueOf } from '../domain/ids';
-import { retryScheduleOr } from '../domain/schedule';
+import { MAX_RETRY_AFTER_MS, retryScheduleOr } from '../domain/schedule';
 import { verdictOf, type BreakerDecision, type RequestVerdict } from '../lib/circuit-breaker';
 import { isShareFull } from '../lib/endpoint-share';
 import { createSendGuards, endpointShare, type SendGuards } from '../lib/send-guards';
@@ -12,6 +12,7 @@ import { attemptOutcome, routingOutcome, type Metrics } from '../lib/metrics';
 import { isPrivateUrl } from '../lib/private-address';
 import type { SecretSeal } from '../lib/secret-seal';
 import { webhookHeaders } from '../lib/signature';
+import { dataOf, type BodyStore } from '../bucket/bodies';
 import type { PendingQueue } from '../bucket/queue';
 import { createSlotWaiter } from '../rate-limit/attempt';
 import type { SlotReserver } from '../rate-limit/reserver';
@@ -43,6 +44,13 @@ export interface AttemptDeliveryInput {
   waitedRounds?: number;
   /** A document's first attempt asks where it goes: the answer has `routes` when it is not just the first endpoint. */
   route?: boolean;
+  /**
+   * With `route`: when the document goes anywhere but to the first endpoint alone, send nothing and answer `unsent`
+   * with the routes, so the workflow starts the other deliveries before any request goes out (none waits on the first
+   * endpoint's answer, and a task that fails while starting them repeats no request). Absent in attempts recorded
+   * before: those routed and sent in one step.
+   */
+  routeFirst?: boolean;
 }
 
 /** Where a document goes besides (or instead of) the customer's first endpoint. */
@@ -70,6 +78,8 @@ export interface DeliveryOutcome {
   slotLeadMs?: number;
   /** Asked for with `route`, and only when the document goes anywhere but to the first endpoint alone. */
   routes?: DocumentRoutes;
+  /** Asked with `routeFirst` and answered with `routes`: nothing was sent and nothing is recorded; attempt again. */
+  unsent?: boolean;
   /**
    * The endpoint's share of the workers is full (its own requests are out): nothing was sent and nothing is recorded;
    * the workflow waits about this long on a timer and attempts again (with `waitedRounds` one higher).
@@ -95,8 +105,6 @@ function routesOf(
 
 /** The endpoint's share was full this many times in a row: the attempt is recorded as skipped and the schedule goes on. */
 export const MAX_WAITED_ROUNDS = 10;
-
-const MAX_RETRY_AFTER_MS = 7 * 24 * 3_600_000;
 
 /** Seconds or an HTTP date; anything unparseable is ignored rather than trusted. */
 function parseRetryAfter(header: string | string[] | undefined, now: Date): number | undefined {
@@ -167,6 +175,7 @@ export function createDeliverActivities(deps: {
   endpoints: EndpointReader;
   slots: SlotReserver;
   store: PendingQueue;
+  bodies: Pick<BodyStore, 'read'>;
   seal: SecretSeal;
   config: Config;
   metrics: Metrics;
@@ -177,26 +186,31 @@ export function createDeliverActivities(deps: {
    */
   clock?: () => Promise<number>;
 }) {
-  const { http, endpoints, slots, store, seal, config, metrics } = deps;
+  const { http, endpoints, slots, store, bodies, seal, config, metrics } = deps;
   const { shares, breakers, pacer } = deps.guards ?? createSendGuards(config);
   const clock = deps.clock ?? (async () => Date.now());
   const waitForSlot = createSlotWaiter({ slots, pacer, inlineWaitMs: config.RATE_LIMIT_INLINE_WAIT });
 
-  /** The bytes a receiver gets: the document's, or (by reference) its stored object's; undefined once that is gone. */
+  /**
+   * The bytes a receiver gets: the document's, or (by reference) its pending object's or its stored body's (a large
+   * document's claim check); undefined once that is gone.
+   */
   async function bodyOf(document: DocumentInput | DocumentRef): Promise<string | undefined> {
-    if (!('objectKey' in document)) return deliveryBody(document);
-    const stored = await store.read(document.environment, document.objectKey);
-    return stored && deliveryBody({ ...document, data: stored.data });
+    const data =
+      'objectKey' in document
+        ? (await store.read(document.environment, document.objectKey))?.data
+        : await dataOf(bodies, document);
+    return data === undefined ? undefined : deliveryBody({ ...document, data });
   }
 
   /** Counted once per attempt that ran or was skipped (one waiting for a slot or a place sent nothing). */
   function count(
     input: AttemptDeliveryInput,
-    { attempt, suspended, throttledUntil, busyForMs }: DeliveryOutcome,
+    { attempt, suspended, throttledUntil, busyForMs, unsent }: DeliveryOutcome,
   ): void {
     const { environment } = input.document;
     if (busyForMs !== undefined) metrics.shareWaits.inc({ environment });
-    if (suspended || throttledUntil || busyForMs !== undefined) return;
+    if (suspended || throttledUntil || busyForMs !== undefined || unsent) return;
     if (attempt.skipped) {
       metrics.attemptsSkipped.inc({ environment, reason: attempt.skipped });
       return;
@@ -224,7 +238,10 @@ export function createDeliverActivities(deps: {
       metrics.fanOutDeliveries.inc({ environment }, routes.others.length);
     }
     // Not for the first endpoint: nothing is sent to it.
-    const outcome = routes?.first === false ? notSent(input, endpoint) : await attemptTo(input, endpoint);
+    if (routes?.first === false) return { ...notSent(input, endpoint), routes };
+    // Routes first: the first endpoint's attempt comes once the other deliveries are under way.
+    if (routes && input.routeFirst) return { ...notSent(input, endpoint), routes, unsent: true };
+    const outcome = await attemptTo(input, endpoint);
     return routes ? { ...outcome, routes } : outcome;
   }
 
@@ -277,7 +294,7 @@ export function createDeliverActivities(deps: {
       // Read once a place is held: an attempt skipped by the breaker or turned away by a full share reads nothing.
       const body = await bodyOf(input.document);
       if (body === undefined) {
-        attempt.error = 'not sent: the pending object is no longer in the bucket';
+        attempt.error = 'not sent: the stored document is no longer in the bucket';
         return failed;
       }
       // Read once per attempt; the time the slots are reckoned in goes on from it.

@@ -6,6 +6,7 @@ import type { Config } from '../config';
 import type { Metrics } from '../lib/metrics';
 import { SecretSeal } from '../lib/secret-seal';
 import { createSendGuards, type SendGuards } from '../lib/send-guards';
+import { createBodyStore } from '../bucket/bodies';
 import { createColdStore } from '../bucket/cold';
 import { createPendingCounter } from '../bucket/counts';
 import { createPendingQueue } from '../bucket/queue';
@@ -40,16 +41,17 @@ export interface ActivityDeps {
 export function createActivities(deps: ActivityDeps) {
   const store = createPendingQueue(deps);
   const coldStore = createColdStore(deps);
+  const bodies = createBodyStore(deps);
   const counter = createPendingCounter({ store, client: deps.client });
   const guards = deps.guards ?? createSendGuards(deps.config);
   const seal = new SecretSeal(deps.config.SECRET_KEYS);
   return {
-    ...createDeliverActivities({ ...deps, store, guards, seal }),
-    ...createPendingActivities({ ...deps, store, coldStore, counter }),
+    ...createDeliverActivities({ ...deps, store, bodies, guards, seal }),
+    ...createPendingActivities({ ...deps, store, coldStore, bodies, counter }),
     ...createEndpointActivities({ ...deps, counter, guards, seal }),
     ...createRedeliverActivities({ ...deps, store }),
     ...createOperatorActivities({ ...deps, guards }),
-    ...createRestoreActivities({ ...deps, coldStore }),
+    ...createRestoreActivities({ ...deps, coldStore, bodies }),
   };
 }
 

@@ -2,7 +2,8 @@ import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { Config } from '../config';
 import type { Metrics } from '../lib/metrics';
-import type { DocumentInput, Environment } from '../domain/schemas';
+import type { DocumentInput, Environment, SubmitDocument } from '../domain/schemas';
+import { dataOf, type BodyStore } from '../bucket/bodies';
 import type { ColdStore } from '../bucket/cold';
 import type { PendingCounter } from '../bucket/counts';
 import { positionAt } from '../bucket/keys';
@@ -79,6 +80,7 @@ function refused(err: unknown): boolean {
 export function createPendingActivities(deps: {
   store: PendingQueue;
   coldStore: ColdStore;
+  bodies: BodyStore;
   counter: PendingCounter;
   endpoints: EndpointReader;
   config: Config;
@@ -87,7 +89,7 @@ export function createPendingActivities(deps: {
   /** The workflows' clock (the Temporal server's): this process's own unless a test moves it. */
   clock?: () => Promise<number>;
 }) {
-  const { store, coldStore, counter, endpoints, config, metrics, client } = deps;
+  const { store, coldStore, bodies, counter, endpoints, config, metrics, client } = deps;
   const clock = deps.clock ?? (async () => Date.now());
   /**
    * A position to remember, short of keys younger than settleMs: a document still being written may land before
@@ -98,6 +100,14 @@ export function createPendingActivities(deps: {
     if (position <= settled) return position;
     return after && after > settled ? after : settled;
   };
+
+  /** What the pending object holds: the document's data, or a large one's stored body. */
+  async function dataToStore(document: DocumentInput): Promise<SubmitDocument['data']> {
+    const data = await dataOf(bodies, document);
+    // Kept longer than any delivery can need it (bucket/bodies.ts bodyKeepMs): retried, and visible, if ever not.
+    if (data === undefined) throw new Error(`the body of document ${document.id} is no longer in the bucket`);
+    return data;
+  }
 
   return {
     /**
@@ -120,9 +130,10 @@ export function createPendingActivities(deps: {
       const earlier = attempt === 1 ? [] : [store.keyOf(document, asked), ...((heartbeatDetails as string[]) ?? [])];
       const others = [...new Set(earlier)].filter((other) => other !== key).slice(-ARCHIVE_KEYS_REMEMBERED);
       if (!reuse) Context.current().heartbeat([...others, key]);
+      const data = await dataToStore(document);
       let stored: StoredDocument;
       try {
-        stored = await store.put(document, pendingSince);
+        stored = await store.put({ ...document, data }, pendingSince);
       } catch (err) {
         if (!reuse && refused(err)) Context.current().heartbeat(others);
         throw err;
@@ -218,7 +229,15 @@ export function createPendingActivities(deps: {
     async sweepColdStore({ environment, now }: { environment: Environment; now: string }): Promise<number> {
       const cutoff = new Date(Date.parse(now) - config.COLD_RETENTION);
       const after = Context.current().info.heartbeatDetails as string | undefined;
-      return coldStore.sweep(environment, { cutoff, after, progress: (key) => Context.current().heartbeat(key) });
+      const cold = await coldStore.sweep(environment, {
+        cutoff,
+        after,
+        progress: (key) => Context.current().heartbeat(key),
+      });
+      // Large documents' bodies past their keep time go on the same schedule (where S3 has no lifecycle rules).
+      const removedBodies = await bodies.sweep(environment, new Date(now));
+      if (removedBodies > 0) metrics.bodiesSwept.inc({ environment }, removedBodies);
+      return cold;
     },
   };
 }

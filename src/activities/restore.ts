@@ -6,6 +6,8 @@ import { deliveryWorkflowId, endpointWorkflowId, queueOf } from '../domain/ids';
 import type { Environment } from '../domain/schemas';
 import { startDocumentWorkflow } from '../lib/document-start';
 import type { Metrics } from '../lib/metrics';
+import type { BodyStore } from '../bucket/bodies';
+import type { DocumentWithData } from '../domain/delivery-body';
 import type { ColdStore, RestorePageRecord } from '../bucket/cold';
 import { documentsArrivedSignal } from '../workflows/messages';
 import type { RestoreProgress } from '../workflows/restore';
@@ -48,10 +50,11 @@ const STARTS_AT_ONCE = 10;
 export function createRestoreActivities(deps: {
   client: Client;
   coldStore: ColdStore;
+  bodies: BodyStore;
   config: Config;
   metrics: Metrics;
 }) {
-  const { client, coldStore, config, metrics } = deps;
+  const { client, coldStore, bodies, config, metrics } = deps;
 
   /** The document's workflow runs (or ran) as this restore started it: its memo says so. */
   async function startedBy(input: RestorePageInput, id: string): Promise<boolean> {
@@ -71,17 +74,20 @@ export function createRestoreActivities(deps: {
     const stored = await coldStore.read(input.environment, candidate.key);
     // Gone from the cold store: this restore brought it back in an earlier try of this page, or nobody can.
     if (!stored) return startedBy(input, candidate.id);
+    const document: DocumentWithData = {
+      ...stored,
+      customerId: input.customerId,
+      environment: input.environment,
+      restoredFrom: candidate.key,
+      ...(input.endpointId ? { endpointId: input.endpointId } : {}),
+    };
+    // A large one travels by key, as it did when it was submitted (bucket/bodies.ts).
+    const bodyKey = bodies.isLarge(document) ? await bodies.put(document, Date.now()) : undefined;
     try {
       // The ended run's id is reused: a new run takes its place and brings the copy back.
       await startDocumentWorkflow(
         { client, config },
-        {
-          ...stored,
-          customerId: input.customerId,
-          environment: input.environment,
-          restoredFrom: candidate.key,
-          ...(input.endpointId ? { endpointId: input.endpointId } : {}),
-        },
+        bodyKey ? { ...document, data: undefined, bodyKey } : document,
         'pending',
         {
           workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,

@@ -7,6 +7,7 @@ import type { PendingEntry } from '../domain/schemas';
 //   expired/{customerId}~{endpointId}/{id}.json                                    (another endpoint's)
 //   restores/{customerId}/{restoreId}/{page}.json                                  a restore job's billing, per page
 //   restores/{customerId}/{at}.json                                                (before restore jobs: one per restore)
+//   bodies/{keepUntil}/{customerId}/{id}.{nonce}.json                              a large document's body (claim check)
 
 /**
  * Pending objects are keyed per customer so that a prefix listing is the queue, in the order documents became pending,
@@ -68,4 +69,21 @@ export function parseColdObjectKey(customerId: string, key: string): string | un
 /** A restore job's billing record of one page: written once the page is planned, completed once it is restored. */
 export function restorePageKey(customerId: string, restoreId: string, page: number): string {
   return `restores/${customerId}/${restoreId}/${String(page).padStart(6, '0')}.json`;
+}
+
+export const BODIES_ROOT = 'bodies/';
+
+/**
+ * A large document's body, stored once at submit (bucket/bodies.ts). The key starts with the time it may go, so the
+ * sweep lists expired bodies first and stops at the first one still kept; the nonce keeps a repeated submit (answered
+ * as the document already is) from overwriting the body a running delivery reads.
+ */
+export function bodyObjectKey(keepUntil: string, customerId: string, documentId: string, nonce: string): string {
+  return `${BODIES_ROOT}${keepUntil}/${customerId}/${documentId}.${nonce}.json`;
+}
+
+/** When a body's key says it may go, or undefined for a key of another layout. */
+export function bodyKeepUntil(key: string): string | undefined {
+  const match = new RegExp(`^${BODIES_ROOT}(${ISO})/`).exec(key);
+  return match?.[1];
 }

@@ -1,6 +1,6 @@
 import { DeleteObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { Config } from '../config';
-import { deliveryBody } from '../domain/delivery-body';
+import { deliveryBody, type DocumentWithData } from '../domain/delivery-body';
 import type { DocumentInput, Environment, PendingEntry } from '../domain/schemas';
 import { queueOf } from '../domain/ids';
 import { parsePendingKeyTail, pendingKeyTail, pendingObjectKey, pendingPrefix, positionAt } from './keys';
@@ -20,7 +20,7 @@ export interface StoredDocument {
 }
 
 /** What a stored object holds: the body a receiver would have got. */
-export type StoredBody = Pick<DocumentInput, 'id' | 'type' | 'environment' | 'createdAt' | 'data'>;
+export type StoredBody = Pick<DocumentWithData, 'id' | 'type' | 'environment' | 'createdAt' | 'data'>;
 
 /** Listings (1,000 keys each) one filtered page reads at most: 5 requests, whatever the bucket holds. */
 export const FILTERED_PAGE_LISTINGS = 5;
@@ -134,7 +134,7 @@ export function createPendingQueue({ s3, config }: { s3: S3Client; config: Confi
       pendingObjectKey(queueOf(document.customerId, document.endpointId), entryOf(document, pendingSince)),
 
     /** Stores the document, as the customer would have received it, under the key of `pendingSince`. */
-    async put(document: DocumentInput, pendingSince: string): Promise<StoredDocument> {
+    async put(document: DocumentWithData, pendingSince: string): Promise<StoredDocument> {
       const entry = entryOf(document, pendingSince);
       const { expiresAt } = entry;
       const objectKey = pendingObjectKey(queueOf(document.customerId, document.endpointId), entry);

@@ -9,10 +9,12 @@ export const RETRY_PRESETS = {
   'suspension-8': '5m,10m,15m,30m,5h,18h,72h,72h',
 } as const;
 
-const MAX_SCHEDULE_STEPS = 20;
+export const MAX_SCHEDULE_STEPS = 20;
 const DAY_MS = 86_400_000;
 const MAX_INTERVAL_MS = 30 * DAY_MS;
-const MAX_SCHEDULE_MS = 60 * DAY_MS;
+export const MAX_SCHEDULE_MS = 60 * DAY_MS;
+/** A receiver's Retry-After moves one retry later by at most this much. */
+export const MAX_RETRY_AFTER_MS = 7 * DAY_MS;
 
 /** A preset name or a comma-separated list of intervals, e.g. `2h,22h,24h`; returns intervals in milliseconds. */
 export function parseRetrySchedule(text: string): number[] {

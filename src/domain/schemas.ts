@@ -82,8 +82,14 @@ export const SubmitDocumentSchema = z.strictObject({
 });
 export type SubmitDocument = z.infer<typeof SubmitDocumentSchema>;
 
-/** What a document workflow is started with; `createdAt` is stamped by the API when it is first submitted. */
-export type DocumentInput = SubmitDocument & {
+/**
+ * What a document workflow is started with; `createdAt` is stamped by the API when it is first submitted. A large
+ * document travels by `bodyKey` (bucket/bodies.ts) without its `data`.
+ */
+export type DocumentInput = Omit<SubmitDocument, 'data'> & {
+  data?: SubmitDocument['data'];
+  /** Where a document larger than CLAIM_CHECK_BYTES is stored, once, at submit: its workflows carry this, not `data`. */
+  bodyKey?: string;
   environment: Environment;
   createdAt: string;
   /** Set by an operator restore: the cold-store key to bring back as pending, without attempting delivery first. */

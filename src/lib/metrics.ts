@@ -85,6 +85,16 @@ export function createMetrics() {
       'Pending documents past retention, moved to the cold store',
       ['environment'],
     ),
+    bodiesStored: counter(
+      'webhook_document_bodies_stored_total',
+      'Documents larger than CLAIM_CHECK_BYTES whose body was stored once at submit (the claim check)',
+      ['environment'],
+    ),
+    bodiesSwept: counter(
+      'webhook_document_bodies_swept_total',
+      "Large documents' stored bodies removed by the sweep once past their keep time",
+      ['environment'],
+    ),
     documentsRestored: counter(
       'webhook_documents_restored_total',
       'Expired documents restored as pending by an operator',
@@ -125,6 +135,8 @@ export function createMetrics() {
       metrics.documentsAcknowledged,
       metrics.documentsExpired,
       metrics.documentsRestored,
+      metrics.bodiesStored,
+      metrics.bodiesSwept,
     ]) {
       c.labels({ environment }).inc(0);
     }

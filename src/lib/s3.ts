@@ -6,7 +6,9 @@ import {
   type S3ServiceException,
 } from '@aws-sdk/client-s3';
 import type { Config } from '../config';
-import { ENVIRONMENTS } from '../domain/schemas';
+import { bodyKeepMs } from '../bucket/bodies';
+import { BODIES_ROOT } from '../bucket/keys';
+import { ENVIRONMENTS, type Environment } from '../domain/schemas';
 import { logger } from './logger';
 
 export function createS3Client(config: Config): S3Client {
@@ -24,7 +26,8 @@ const DAY_MS = 86_400_000;
  * Backstop expiry rules, a day past each retention: the workflows delete objects on time, this catches anything a
  * lost workflow would leave behind. Servers without lifecycle support (versitygw's posix backend) just skip it.
  */
-async function applyLifecycle(s3: S3Client, Bucket: string, config: Config, retentionMs: number): Promise<void> {
+async function applyLifecycle(s3: S3Client, Bucket: string, config: Config, environment: Environment): Promise<void> {
+  const retentionMs = config.retentionMs[environment];
   const days = (ms: number) => Math.ceil(ms / DAY_MS) + 1;
   try {
     await s3.send(
@@ -37,6 +40,13 @@ async function applyLifecycle(s3: S3Client, Bucket: string, config: Config, rete
               Status: 'Enabled',
               Filter: { Prefix: 'pending/' },
               Expiration: { Days: days(retentionMs) },
+            },
+            {
+              // Large documents' bodies: no delivery reads one past its keep time (bucket/bodies.ts).
+              ID: 'document-bodies',
+              Status: 'Enabled',
+              Filter: { Prefix: BODIES_ROOT },
+              Expiration: { Days: days(bodyKeepMs(config, environment)) },
             },
             {
               ID: 'cold-store',
@@ -73,6 +83,6 @@ export async function ensureBuckets(s3: S3Client, config: Config): Promise<void>
         if (name !== 'BucketAlreadyOwnedByYou' && name !== 'BucketAlreadyExists') throw createErr;
       }
     }
-    await applyLifecycle(s3, Bucket, config, config.retentionMs[environment]);
+    await applyLifecycle(s3, Bucket, config, environment);
   }
 }

@@ -210,7 +210,7 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
   ): Promise<DeliveryOutcome | undefined> => {
     // A probe was `scheduled` before attempts said what caused them: one that is a restored document's first attempt
     // ran locally, and still does.
-    const local = firstAttemptLocal && state.attempts.length === 0 && (trigger === 'scheduled' || trigger === 'probe');
+    let local = firstAttemptLocal && state.attempts.length === 0 && (trigger === 'scheduled' || trigger === 'probe');
     // In the bucket, the activity reads the body from there: the document is in this history once, not per attempt.
     const document = state.objectKey ? { ...input, data: undefined, objectKey: state.objectKey } : input;
     // A document's own first attempt (not a delivery to another endpoint, nor a restore) asks where it goes.
@@ -225,12 +225,21 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
       attemptNumber: attemptCount(state) + 1,
       trigger,
       force,
-      ...(route ? { route } : {}),
+      ...(route ? { route, routeFirst: true } : {}),
     };
     let outcome = await (local ? attemptDeliveryLocally : attemptActivity)(request);
-    // Before any wait for this endpoint's turn: the others never wait on it.
+    // Before any request to this endpoint (or, in histories from before routeFirst, any wait for its turn): the others
+    // never wait on it. Their starts are recorded before the first endpoint's attempt runs, in a later task.
     if (outcome.routes && !state.endpoints) await deliverToOthers(outcome.routes);
     if (outcome.routes?.first === false) return outcome;
+    if (outcome.unsent) {
+      // An activity, not a local one: this run now hears of its other deliveries (their ends), and a task that
+      // completes the run while one arrives is refused by the server (UnhandledCommand) and run again, which would
+      // repeat a local activity's request. An activity's answer is recorded by the server before any task uses it.
+      local = false;
+      const { route: _routed, routeFirst: _first, ...send } = request;
+      outcome = await attemptActivity(send);
+    }
     // Nothing was sent in either case below, and the document waits on a durable timer, holding no worker slot.
     // (Recorded histories never answered either: they replay down the same path.)
     for (let waitedRounds = 1; ; waitedRounds++) {
@@ -260,7 +269,9 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
   /**
    * One workflow per other endpoint that takes the document, each with its own attempts, schedule, bucket object,
    * acknowledgement and expiry: one endpoint failing never delays another. They outlive this one (ABANDON). Only a
-   * first attempt answered since several endpoints can ask for this: no earlier history reaches it.
+   * first attempt answered since several endpoints can ask for this: no earlier history reaches it. Each start carries
+   * the document as this run got it: a large one by its key (bucket/bodies.ts), so this task's commands hold at most
+   * MAX_ENDPOINTS x CLAIM_CHECK_BYTES of it.
    */
   async function deliverToOthers(routes: DocumentRoutes): Promise<void> {
     state.endpoints = routes.others;

@@ -6,6 +6,7 @@ import { createDeliverActivities, type EndpointReader } from '../../src/activiti
 import type { DocumentInput, EndpointState } from '../../src/domain/schemas';
 import { createDeliveryAgent } from '../../src/lib/http-agent';
 import { createMetrics } from '../../src/lib/metrics';
+import type { BodyStore } from '../../src/bucket/bodies';
 import type { PendingQueue } from '../../src/bucket/queue';
 import { SecretSeal } from '../../src/lib/secret-seal';
 import { generateWebhookSecret } from '../../src/lib/signature';
@@ -25,6 +26,8 @@ const document: DocumentInput = {
 
 /** Documents here are sent by value: nothing is read from a bucket. */
 const store = {} as PendingQueue;
+// These documents carry their data: nothing is read from the stored bodies.
+const bodies = {} as BodyStore;
 /** The endpoints here hold their secrets in the clear, as entities made before sealing do; both sign alike. */
 const seal = new SecretSeal(testConfig().SECRET_KEYS);
 
@@ -67,7 +70,7 @@ describe('attemptDelivery against a real HTTP receiver', () => {
   const metrics = createMetrics();
   const attempt = (url: string | undefined, extra?: Partial<EndpointState>) =>
     inActivity(
-      createDeliverActivities({ http, endpoints: endpointAt(url, extra), slots, store, seal, config, metrics })
+      createDeliverActivities({ http, endpoints: endpointAt(url, extra), slots, store, bodies, seal, config, metrics })
         .attemptDelivery,
       {
         document,
@@ -189,6 +192,7 @@ describe('attemptDelivery against a real HTTP receiver', () => {
           endpoints: endpointAt(url),
           slots,
           store,
+          bodies,
           seal,
           config: strict,
           metrics,
@@ -216,6 +220,7 @@ describe('attemptDelivery against a real HTTP receiver', () => {
           endpoints: endpointAt(receiver.url, { rateLimit: 2 }),
           slots: farOff,
           store,
+          bodies,
           seal,
           config,
           metrics,
@@ -260,6 +265,7 @@ describe('attemptDelivery against a real HTTP receiver', () => {
           endpoints: endpointAt(receiver.url, { rateLimit: 2 }),
           slots,
           store,
+          bodies,
           seal,
           config,
           metrics,

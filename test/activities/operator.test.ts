@@ -10,6 +10,7 @@ import { createDeliveryAgent, createOperatorAgent } from '../../src/lib/http-age
 import { createMetrics } from '../../src/lib/metrics';
 import { createSendGuards } from '../../src/lib/send-guards';
 import { generateWebhookSecret } from '../../src/lib/signature';
+import type { BodyStore } from '../../src/bucket/bodies';
 import type { PendingQueue } from '../../src/bucket/queue';
 import { SecretSeal } from '../../src/lib/secret-seal';
 import { testConfig } from '../helpers/config';
@@ -73,6 +74,7 @@ describe('operator events on a private network, with the customers’ policy in 
       endpoints: { get: async () => endpoint },
       slots: { reserve: async () => Date.now() },
       store: {} as PendingQueue,
+      bodies: {} as BodyStore,
       seal: new SecretSeal(config.SECRET_KEYS),
       config,
       metrics: createMetrics(),

@@ -16,6 +16,7 @@ import { createMetrics, registerSendGauges } from '../../src/lib/metrics';
 import { createSendGuards } from '../../src/lib/send-guards';
 import { generateWebhookSecret } from '../../src/lib/signature';
 import type { PendingCounter } from '../../src/bucket/counts';
+import type { BodyStore } from '../../src/bucket/bodies';
 import type { PendingQueue } from '../../src/bucket/queue';
 import { SecretSeal } from '../../src/lib/secret-seal';
 import { testConfig } from '../helpers/config';
@@ -89,9 +90,10 @@ describe("every sending path takes a place in its endpoint's share; scheduled at
     const slots = { reserve: async () => Date.now() };
     const seal = new SecretSeal(config.SECRET_KEYS);
     const store = {} as PendingQueue;
+    const bodies = {} as BodyStore;
     return {
       metrics,
-      deliver: createDeliverActivities({ http, endpoints, slots, store, seal, config, metrics, guards }),
+      deliver: createDeliverActivities({ http, endpoints, slots, store, bodies, seal, config, metrics, guards }),
       endpoint: createEndpointActivities({
         counter: {} as PendingCounter,
         http,

@@ -7,6 +7,7 @@ import type { EndpointReader } from '../../src/activities';
 import type { EndpointState } from '../../src/domain/schemas';
 import { createMetrics } from '../../src/lib/metrics';
 import { SecretSeal } from '../../src/lib/secret-seal';
+import { createBodyStore } from '../../src/bucket/bodies';
 import type { PendingCounter } from '../../src/bucket/counts';
 import type { PendingQueue } from '../../src/bucket/queue';
 import { testConfig } from '../helpers/config';
@@ -36,6 +37,8 @@ describe('document submission', () => {
         metrics: createMetrics(),
         s3: {} as S3Client,
         store: {} as PendingQueue,
+        // Small documents: none is stored at submit.
+        bodies: createBodyStore({ s3: {} as S3Client, config: testConfig() }),
         counter: {} as PendingCounter,
         clock: async () => Date.now(),
         seal: new SecretSeal(testConfig().SECRET_KEYS),

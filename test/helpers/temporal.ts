@@ -26,8 +26,11 @@ type TestS3 = Awaited<ReturnType<typeof startTestS3>>;
 let runtimeInstalled = false;
 let workflowBundle: WorkflowBundleWithSourceMap | undefined;
 
-/** The time-skipping test server (obtained from the registries by scripts/install-tools.sh) and the workflow bundle. */
-export async function startTestServer() {
+/**
+ * The time-skipping test server (obtained from the registries by scripts/install-tools.sh) and the workflow bundle;
+ * with `workflowInterceptorModules`, a bundle of its own with those interceptors in every workflow.
+ */
+export async function startTestServer(workflowInterceptorModules?: string[]) {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN') });
     runtimeInstalled = true;
@@ -48,19 +51,24 @@ export async function startTestServer() {
       SEARCH_ATTRIBUTES.map((key) => [key.name, encodeSearchAttributeIndexedValueType(key.type)!]),
     ),
   });
-  workflowBundle ??= await bundleWorkflowCode({
-    workflowsPath: require.resolve('../../src/workflows'),
-    logger: new DefaultLogger('WARN'),
-  });
+  const bundle = (interceptors?: string[]) =>
+    bundleWorkflowCode({
+      workflowsPath: require.resolve('../../src/workflows'),
+      logger: new DefaultLogger('WARN'),
+      workflowInterceptorModules: interceptors,
+    });
+  const thisBundle = workflowInterceptorModules
+    ? await bundle(workflowInterceptorModules)
+    : (workflowBundle ??= await bundle());
   // A plain client: the SDK's time-skipping client unlocks skipping while it waits, and an Update to an entity with no
   // timer would then jump the clock to its 10-year execution timeout. Time moves only through env.sleep here.
   const client = new Client({ connection: env.connection, namespace: env.namespace });
-  return { env, client, workflowBundle };
+  return { env, client, workflowBundle: thisBundle };
 }
 
 /** The time-skipping test server with the real worker: real workflow code and real activities. */
-export async function startTimeSkipping(config: Config) {
-  const { env, client, workflowBundle } = await startTestServer();
+export async function startTimeSkipping(config: Config, workflowInterceptorModules?: string[]) {
+  const { env, client, workflowBundle } = await startTestServer(workflowInterceptorModules);
   const metrics = createMetrics();
   const worker: Worker = await createWorker({
     connection: env.nativeConnection,

@@ -5,6 +5,7 @@ import type { EndpointReader } from '../../activities';
 import type { Config } from '../../config';
 import type { Metrics } from '../../lib/metrics';
 import type { PendingCounter } from '../../bucket/counts';
+import type { BodyStore } from '../../bucket/bodies';
 import type { PendingQueue } from '../../bucket/queue';
 
 /** What every part of the service works with: one lazily connected Temporal client, the bucket, the config. */
@@ -12,6 +13,8 @@ export interface ServiceContext {
   client: Client;
   s3: S3Client;
   store: PendingQueue;
+  /** Large documents' bodies, stored once at submit (bucket/bodies.ts). */
+  bodies: BodyStore;
   /** A customer's pending count at one S3 request (bucket/counts.ts). */
   counter: PendingCounter;
   endpoints: EndpointReader;

@@ -24,7 +24,7 @@ export const START_ONCE = {
 
 /** Documents: submit (one workflow per document, idempotent) and status. */
 export function createDocumentService(
-  { client, endpoints, config, metrics }: ServiceContext,
+  { client, endpoints, bodies, config, metrics }: ServiceContext,
   eventTypes: Pick<EventTypeService, 'checkEventType'>,
 ) {
   /**
@@ -137,12 +137,18 @@ export function createDocumentService(
     async submitDocument(environment: Environment, doc: SubmitDocument): Promise<DocumentState['status']> {
       if (!(await customerExists(environment, doc.customerId))) throw AppError.notFound(`customer ${doc.customerId}`);
       await eventTypes.checkEventType(doc);
+      const document = { ...doc, environment, createdAt: new Date().toISOString() };
+      const bodyKey = bodies.isLarge(document) ? await bodies.put(document, Date.now()) : undefined;
       try {
-        await startDelivery({ ...doc, environment, createdAt: new Date().toISOString() }, 'sending', START_ONCE);
+        await startDelivery(bodyKey ? { ...document, data: undefined, bodyKey } : document, 'sending', START_ONCE);
         metrics.documentsSubmitted.inc({ environment });
+        if (bodyKey) metrics.bodiesStored.inc({ environment });
         return 'sending';
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        // Submitted before: its workflow reads the body it was started with, not this one (the sweep removes it
+        // anyway should this fail).
+        if (bodyKey) await bodies.remove(environment, bodyKey).catch(() => undefined);
         return (await getDocument(environment, doc.customerId, doc.id)).status;
       }
     },

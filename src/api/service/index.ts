@@ -5,6 +5,7 @@ import { ENVIRONMENTS } from '../../domain/schemas';
 import { createMetrics, type Metrics } from '../../lib/metrics';
 import { SecretSeal } from '../../lib/secret-seal';
 import { createEndpointReader } from '../../lib/temporal';
+import { createBodyStore } from '../../bucket/bodies';
 import { createPendingCounter } from '../../bucket/counts';
 import { createPendingQueue } from '../../bucket/queue';
 import type { ServiceContext } from './context';
@@ -40,6 +41,7 @@ export function createDeliveryService({
     config,
     metrics,
     store,
+    bodies: createBodyStore({ s3, config }),
     counter: createPendingCounter({ store, client }),
     clock,
     endpoints: createEndpointReader(client),
