@@ -80,6 +80,8 @@ export interface DeliveryOutcome {
   routes?: DocumentRoutes;
   /** Asked with `routeFirst` and answered with `routes`: nothing was sent and nothing is recorded; attempt again. */
   unsent?: boolean;
+  /** Sent although the endpoint is suspended (a probe, a replay or a customer's resend asked for it). */
+  whileSuspended?: boolean;
   /**
    * The endpoint's share of the workers is full (its own requests are out): nothing was sent and nothing is recorded;
    * the workflow waits about this long on a timer and attempts again (with `waitedRounds` one higher).
@@ -322,7 +324,7 @@ export function createDeliverActivities(deps: {
         retryScheduleMs,
       );
       verdict = verdictOf(attempt.responseStatusCode);
-      return outcome;
+      return endpoint.status === 'suspended' ? { ...outcome, whileSuspended: true } : outcome;
     } finally {
       place.leave();
       breakers.record(breakerKey, verdict, trial);

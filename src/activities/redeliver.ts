@@ -8,6 +8,7 @@ import { heartbeating } from './heartbeat';
 import {
   redeliverUpdate,
   reportExhaustedUpdate,
+  resendAcceptedUpdate,
   type RedeliverInput,
   type RedeliveryOutcome,
   type RetriesExhaustedInput,
@@ -97,6 +98,23 @@ export function createRedeliverActivities(deps: { client: Client; store: Pending
         );
       } catch (err) {
         // No entity (the customer is gone): the document's own fate never depends on the endpoint record.
+        if (!(err instanceof WorkflowNotFoundError)) throw err;
+      }
+    },
+
+    /** Tells the entity that a customer's resend reached its suspended receiver; returns once it is recorded. */
+    async reportResendAccepted(input: Where & { documentId: string }): Promise<void> {
+      try {
+        await abortable(() =>
+          client.workflow
+            .getHandle(endpointWorkflowId(input.environment, input.customerId, input.endpointId))
+            .executeUpdate(resendAcceptedUpdate, {
+              args: [{ documentId: input.documentId }],
+              updateId: `resend-accepted/${input.documentId}/${Context.current().info.workflowExecution?.runId}`,
+            }),
+        );
+      } catch (err) {
+        // No entity (the endpoint was removed): the document's own fate never depends on the endpoint record.
         if (!(err instanceof WorkflowNotFoundError)) throw err;
       }
     },

@@ -67,10 +67,11 @@ const { attemptDelivery: attemptDeliveryLocally } = proxyLocalActivities<Activit
   startToCloseTimeout: '2 minutes',
   retry: UNTIL_IT_SUCCEEDS,
 });
-const { archiveDocument, deleteArchivedDocument, expireDocument, reportExhausted } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: UNTIL_IT_SUCCEEDS,
-});
+const { archiveDocument, deleteArchivedDocument, expireDocument, reportExhausted, reportResendAccepted } =
+  proxyActivities<Activities>({
+    startToCloseTimeout: '1 minute',
+    retry: UNTIL_IT_SUCCEEDS,
+  });
 
 /**
  * How long an attempt whose endpoint's share was full waits: the activity's estimate of when a place frees, and at
@@ -297,7 +298,19 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
   async function resendOnce(): Promise<boolean> {
     const outcome = (await attempt('resend', true))!;
     state.nextAttemptAt = undefined;
+    if (outcome.delivered) await reviveAfterResend(outcome);
     return outcome.delivered;
+  }
+
+  /**
+   * A customer's resend that a suspended endpoint's receiver accepted revives the endpoint as a probe would (it is
+   * reactivated and the rest replayed), instead of leaving it to the next probe, hours away. Outcomes recorded before
+   * they said `whileSuspended` never ask.
+   */
+  async function reviveAfterResend(outcome: DeliveryOutcome): Promise<void> {
+    if (!outcome.whileSuspended) return;
+    const { environment, customerId, endpointId } = input;
+    await reportResendAccepted({ environment, customerId, endpointId, documentId: input.id });
   }
 
   /** Attempts on the schedule; true once delivered, false when the document goes to the bucket. */
@@ -391,7 +404,11 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
       const outcome = await attempt(triggerOf(head.request), true, acknowledgeInterrupts, onQueued);
       if (!outcome) return leaveBucket('acknowledged');
       // Out of the bucket before anyone hears of it (below): a replay the answer moves on will not list it again.
-      if (outcome.delivered) return leaveBucket('delivered');
+      if (outcome.delivered) {
+        await leaveBucket('delivered');
+        if (head.request.reason === 'resend') await reviveAfterResend(outcome);
+        return;
+      }
       redeliveries.shift()!.outcome ??= { outcome: 'failed', error: outcome.attempt.error };
     }
     const { coldKey } = await expireDocument({ document: input, stored });

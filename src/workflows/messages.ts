@@ -14,7 +14,8 @@ import type {
 //
 //   API ──Update──► entity      configureEndpoint, setActive, updatePreferences, resendPending
 //   API ──Update──► document    acknowledge, redeliver (a customer's resend)
-//   document ──activity: Update──► entity     reportExhausted (answered once the suspension is recorded)
+//   document ──activity: Update──► entity     reportExhausted (answered once the suspension is recorded),
+//                                              resendAccepted (a customer's resend reached a suspended endpoint)
 //   document ──Signal──► entity               documentsArrived (first of a notification window only)
 //   entity ──activity: Update──► document     redeliver (probe, replay, resend of everything), answered with the outcome
 //   API ──Update──► event-type catalog        createEventType, changeEventType
@@ -114,6 +115,12 @@ export interface RedeliveryOutcome {
   error?: string;
   at?: string;
 }
+/**
+ * A customer's resend reached the receiver while the endpoint was suspended: the entity treats it as a probe that
+ * succeeded (reactivated, the rest replayed). Answered once that is recorded.
+ */
+export const resendAcceptedUpdate = defineUpdate<void, [{ documentId: string }]>('resendAccepted');
+
 /** Attempt a pending document now, even while the endpoint is suspended; answers once the attempt is over. */
 export const redeliverUpdate = defineUpdate<RedeliveryOutcome, [RedeliverInput]>('redeliver');
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { startMailSink, type MailSink } from '../../scripts/lib/mail-sink';
-import { freePort } from '../../scripts/lib/stack';
+import { freePort, waitFor } from '../../scripts/lib/stack';
 import type { Config } from '../../src/config';
 import { testConfig } from '../helpers/config';
 import { always, startReceiver, type Behaviour, type Receiver } from '../helpers/receiver';
@@ -160,6 +160,38 @@ describe('endpoint lifecycle with time skipping: suspension, probes, reactivatio
     assert.deepEqual(
       mails.map((m) => (/recovered/i.test(m.subject!) ? 'recovered' : 'suspended')),
       ['suspended', 'recovered'],
+    );
+  });
+
+  it("a customer's resend that the fixed receiver accepts revives the endpoint at once, as a probe would", async () => {
+    const { customerId, hook } = await customer({ behaviour: always(500), schedule: '1h,2h' });
+    await submit(customerId, 'v1');
+    await ts.env.sleep(3 * H + 10 * M);
+    const suspended = await endpoint(customerId);
+    assert.equal(suspended.status, 'suspended');
+    await submit(customerId, 'v2');
+    await ts.env.sleep(1 * M);
+    assert.equal(await status(customerId, 'v2'), 'pending', 'straight to the bucket while suspended');
+
+    // The customer fixes the receiver and resends one document, long before the first probe (1 h after suspension).
+    hook.setBehaviour(always(200));
+    await ts.service.resend('production', customerId, 'v1');
+    await ts.env.sleep(2 * M);
+    const revived = await endpoint(customerId);
+    assert.equal(revived.status, 'active', 'reactivated by the resend, not left for the probe');
+    assert.ok((await ts.now()) < Date.parse(suspended.suspension!.at) + 1 * H, 'before any probe');
+    assert.equal(await status(customerId, 'v1'), 'delivered');
+    assert.equal(await status(customerId, 'v2'), 'delivered', 'the rest is replayed');
+    assert.deepEqual(
+      hook.received.filter((r) => r.at > Date.parse(suspended.suspension!.at)).map((r) => r.headers['webhook-id']),
+      ['v1', 'v2'],
+      'no probe came: the resend, then the replay',
+    );
+    await waitFor('the recovered email', async () =>
+      assert.deepEqual(
+        mailsTo(customerId).map((m) => (/recovered/i.test(m.subject!) ? 'recovered' : 'suspended')),
+        ['suspended', 'recovered'],
+      ),
     );
   });
 

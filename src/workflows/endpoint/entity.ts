@@ -28,6 +28,7 @@ import {
   reissueApiKeyUpdate,
   removeEndpointUpdate,
   reportExhaustedUpdate,
+  resendAcceptedUpdate,
   resendPendingUpdate,
   reserveSlotUpdate,
   rotateSecretUpdate,
@@ -321,6 +322,12 @@ export class EndpointEntity {
         gone ? `the endpoint answered 410 Gone (document ${documentId})` : `retries ran out for document ${documentId}`,
       );
       this.publish();
+    });
+
+    // An Update: the document that a customer's resend delivered finishes only once the recovery is recorded.
+    setHandler(resendAcceptedUpdate, () => {
+      // The receiver works again, as after a probe; an endpoint the customer turned off stays off.
+      if (state.status === 'suspended' && state.suspension?.kind === 'failing') this.reactivate(true);
     });
 
     this.registerEndpointList();
