@@ -13,6 +13,7 @@ import { waitFor } from './lib/stack';
 import { toolPath } from './lib/tools';
 import { deliveryWorkflowId, endpointWorkflowId, EVENT_TYPE_CATALOG_ID, restoreWorkflowId } from '../src/domain/ids';
 import { generateApiKey, hashApiKey } from '../src/lib/api-keys';
+import { SecretSeal } from '../src/lib/secret-seal';
 import { generateWebhookSecret } from '../src/lib/signature';
 import { endpointStateQuery, reissueApiKeyUpdate } from '../src/workflows/messages';
 import { startReceiver, type Behaviour } from '../test/helpers/receiver';
@@ -458,6 +459,40 @@ async function main() {
   await deliveryStatus('ep_default', 'pending', 1);
   record('document-resent-failed-pending', deliveryWorkflowId('production', 'h-multi', 'multi-resent'));
   fallback = () => ({ status: 200 });
+
+  // Since issue 27's sealed headers: an entity holding custom header values in the clear (made before they were
+  // sealed) seals them on its next run; then a PATCH of its headers (patchHeaders) and a PUT without them
+  // (keepHeaders), and a delivery with them.
+  const headersKey = generateApiKey('production', 'h-headers');
+  const clearHeadersState = {
+    ...legacyState,
+    customerId: 'h-headers',
+    customerName: 'h-headers',
+    apiKeyHash: hashApiKey(headersKey),
+    secret: new SecretSeal(stack.config.SECRET_KEYS).seal(generateWebhookSecret()),
+    headers: { authorization: 'Bearer recorded', 'X-Tenant': 'recorded' },
+    updatedAt: new Date().toISOString(),
+  };
+  const clearHeaders = await client.workflow.start('endpointEntity', {
+    workflowId: endpointWorkflowId('production', 'h-headers'),
+    taskQueue: stack.config.TASK_QUEUE,
+    args: [{ state: clearHeadersState }],
+    memo: { endpoint: clearHeadersState },
+  });
+  await waitFor('the clear header values sealed', async () => {
+    const held = await clearHeaders.query(endpointStateQuery);
+    if (!Object.values(held.headers ?? {}).every((value) => value.startsWith('sealed:v1:'))) throw new Error('not yet');
+  });
+  for (const [method, body] of [
+    ['PATCH', { headers: { 'X-Tenant': null, 'X-Region': 'recorded' } }],
+    ['PUT', { url: receiver.url }],
+  ] as const) {
+    const res = await api(method, '/v1/production/webhook', headersKey, body);
+    if (res.status !== 200) throw new Error(`${method} webhook: ${JSON.stringify(res.body)}`);
+  }
+  await submit('production', 'h-headers', 'with-headers');
+  await status('production', headersKey, 'with-headers', 'delivered');
+  record('endpoint-headers-sealed', endpointWorkflowId('production', 'h-headers'));
 
   for (const type of ['endpointEmail', 'pendingNotification', 'sweepColdStores', 'operatorEvent']) {
     await waitFor(`a completed ${type}`, async () => {

@@ -74,8 +74,8 @@ const ConfigSchema = z.object({
    */
   PAYLOAD_KEYS: keyRing(),
   /**
-   * `id1:base64,...` like PAYLOAD_KEYS, but other keys: customers' signing secrets are sealed with the first before
-   * they reach Temporal, so the payload codec (and whoever decodes through it in the Web UI) never opens them
+   * `id1:base64,...` like PAYLOAD_KEYS, but other keys: customers' signing secrets and header values are sealed with
+   * the first before they reach Temporal, so the payload codec (and whoever decodes through it in the Web UI) never opens them
    * (docs/architecture.md, "Secrets"). The worker and the API refuse to start without one; `npm start` makes one in
    * `.data/`.
    */

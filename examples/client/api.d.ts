@@ -289,13 +289,19 @@ export interface paths {
         };
         /** The webhook, its status and pending count */
         get: operations["getWebhook"];
-        /** Configure the webhook; the answer carries the signing secret */
+        /**
+         * Configure the webhook; the answer carries the signing secret
+         * @description `headers` replaces the custom headers (absent: those there are stay; `null` or `{}`: none). Their values are sealed and never shown again: answers list their names in `headerNames`.
+         */
         put: operations["putWebhook"];
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
-        /** Suspend or reactivate; reactivating redelivers every pending document */
+        /**
+         * Suspend or reactivate (reactivating redelivers every pending document), or change some headers
+         * @description `headers` names the headers to change: a value sets one (replacing it whatever its case), `null` removes one, the others stay. Their values are sealed and never shown again.
+         */
         patch: operations["patchWebhook"];
         trace?: never;
     };
@@ -470,14 +476,20 @@ export interface paths {
         };
         /** One endpoint, its status, route and pending count */
         get: operations["getEndpoint"];
-        /** Configure an endpoint and its route; the answer carries its signing secret */
+        /**
+         * Configure an endpoint and its route; the answer carries its signing secret
+         * @description `headers` replaces the custom headers (absent: those there are stay; `null` or `{}`: none). Their values are sealed and never shown again: answers list their names in `headerNames`.
+         */
         put: operations["putEndpoint"];
         post?: never;
         /** Remove an endpoint: no document goes to it any more (what waits in its bucket expires as usual) */
         delete: operations["deleteEndpoint"];
         options?: never;
         head?: never;
-        /** Turn an endpoint off or on (on replays what it missed), or change its route */
+        /**
+         * Turn an endpoint off or on (on replays what it missed), change some headers, or change its route
+         * @description `headers` names the headers to change: a value sets one, `null` removes one, the others stay; route fields named replace theirs (`null` clears one).
+         */
         patch: operations["patchEndpoint"];
         trace?: never;
     };
@@ -844,10 +856,13 @@ export interface components {
             rateLimit: number | null;
             /** @description Requests in flight to the endpoint at most, over every worker; null: the platform's default */
             maxInFlight: number | null;
-            /** @description Sent with every delivery */
-            headers: {
-                [key: string]: string;
-            };
+            /**
+             * @description The custom headers sent with every delivery, by name: their values are sealed and never shown (set them with PUT, change or remove some with PATCH)
+             * @example [
+             *       "authorization"
+             *     ]
+             */
+            headerNames: string[];
             /** @description Only in the answers to PUT and to a rotation: the signing secret (Standard Webhooks) */
             secret?: string;
             /**
@@ -943,10 +958,13 @@ export interface components {
             rateLimit: number | null;
             /** @description Requests in flight to the endpoint at most, over every worker; null: the platform's default */
             maxInFlight: number | null;
-            /** @description Sent with every delivery */
-            headers: {
-                [key: string]: string;
-            };
+            /**
+             * @description The custom headers sent with every delivery, by name: their values are sealed and never shown (set them with PUT, change or remove some with PATCH)
+             * @example [
+             *       "authorization"
+             *     ]
+             */
+            headerNames: string[];
             /** @description Only in the answers to PUT and to a rotation: the signing secret (Standard Webhooks) */
             secret?: string;
             /**
@@ -2212,7 +2230,10 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    active: boolean;
+                    active?: boolean;
+                    headers?: {
+                        [key: string]: string | null;
+                    };
                 };
             };
         };
@@ -3330,6 +3351,9 @@ export interface operations {
                     filterTypes?: (string)[] | null;
                     kinds?: ("event" | "summary")[] | null;
                     active?: boolean;
+                    headers?: {
+                        [key: string]: string | null;
+                    };
                 };
             };
         };

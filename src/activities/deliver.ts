@@ -349,7 +349,7 @@ export function createDeliverActivities(deps: {
         id,
         body,
         now: sentAt,
-        headers: endpoint.headers,
+        headers: seal.openHeaders(endpoint.headers),
       });
       const status = response.statusCode;
       attempt.responseStatusCode = status;

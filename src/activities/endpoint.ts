@@ -107,6 +107,11 @@ export function createEndpointActivities(deps: {
       };
     },
 
+    /** Seals header values an entity still holds in the clear (it was made before sealing), by name. */
+    async sealHeaders(headers: Record<string, string>): Promise<Record<string, string>> {
+      return seal.sealHeaders(headers);
+    },
+
     /** Configuration the entity workflow needs; read per run so a redeployed config applies. */
     async endpointSettings(environment: Environment): Promise<EndpointSettings> {
       return {

@@ -6,7 +6,8 @@ import { FIRST_ENDPOINT_ID } from '../domain/ids';
 import type { DocumentState, EndpointState } from '../domain/schemas';
 import { formatRetrySchedule, retryScheduleOr } from '../domain/schedule';
 
-// What customers see: the secret only when they set the webhook, never the key hash or internal fields.
+// What customers see: the secret only when they set the webhook, never the key hash, a header's value or internal
+// fields.
 
 /** `pendingCount` is read from the bucket: the entity keeps no list of pending documents. */
 export function presentWebhook(
@@ -28,7 +29,8 @@ export function presentWebhook(
     retrySchedule: formatRetrySchedule(schedule),
     rateLimit: endpoint.rateLimit ?? null,
     maxInFlight: endpoint.maxInFlight ?? null,
-    headers: endpoint.headers ?? {},
+    // Their values carry receivers' credentials: sealed in the entity, never shown (as Svix shows sensitive headers).
+    headerNames: Object.keys(endpoint.headers ?? {}),
     previousSecretExpiresAt: endpoint.previousSecret?.expiresAt,
     ...(withSecret ? { secret: endpoint.secret } : {}),
   };

@@ -114,7 +114,12 @@ export const WebhookResponse = z
     maxInFlight: z.number().int().nullable().meta({
       description: "Requests in flight to the endpoint at most, over every worker; null: the platform's default",
     }),
-    headers: z.record(z.string(), z.string()).meta({ description: 'Sent with every delivery' }),
+    headerNames: z.array(z.string()).meta({
+      description:
+        'The custom headers sent with every delivery, by name: their values are sealed and never shown (set them with ' +
+        'PUT, change or remove some with PATCH)',
+      example: ['authorization'],
+    }),
     secret: z
       .string()
       .regex(/^whsec_/)

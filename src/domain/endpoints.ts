@@ -3,6 +3,7 @@ import {
   DocumentTypeSchema,
   EndpointIdSchema,
   EventTypeNameSchema,
+  PatchWebhookFields,
   PutWebhookSchema,
   type DocumentType,
   type EndpointState,
@@ -40,11 +41,12 @@ export type EndpointRoute = z.infer<typeof EndpointRouteSchema>;
 export const PutEndpointSchema = PutWebhookSchema.extend(EndpointRouteSchema.shape);
 export type PutEndpoint = z.infer<typeof PutEndpointSchema>;
 
-/** PATCH: turn it on or off, or change its route. */
-export const PatchEndpointSchema = EndpointRouteSchema.extend({ active: z.boolean().optional() }).refine(
+/** PATCH: turn it on or off, change some of its headers, or change its route. */
+export const PatchEndpointSchema = EndpointRouteSchema.extend(PatchWebhookFields).refine(
   (patch) => Object.values(patch).some((value) => value !== undefined),
-  'name at least one of active, description, filterTypes, kinds',
+  'name at least one of active, headers, description, filterTypes, kinds',
 );
+export type PatchEndpoint = z.infer<typeof PatchEndpointSchema>;
 
 /** Whether a document goes to an endpoint with this route. */
 export function routeMatches(

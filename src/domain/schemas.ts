@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ENVIRONMENTS, type Environment } from './environments';
+import { MAX_HEADERS } from './headers';
 import { parseRetrySchedule, RETRY_PRESETS } from './schedule';
 
 export { ENVIRONMENTS, type Environment };
@@ -176,20 +177,26 @@ const HeaderNameSchema = z
   .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,64}$/, 'a header name (RFC 9110 token, at most 64 characters)')
   .refine((name) => !RESERVED_HEADERS.has(name.toLowerCase()), 'is a hop-by-hop or reserved header')
   .refine((name) => !name.toLowerCase().startsWith('webhook-'), "webhook-* headers are the signature's");
-/** Sent with every delivery to the endpoint: a few static values, e.g. a token the receiver's gateway checks. */
-const WebhookHeadersSchema = z
-  .record(
-    HeaderNameSchema,
-    z
-      .string()
-      .max(1024)
-      .regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'printable, no line breaks'),
-  )
-  .refine((headers) => Object.keys(headers).length <= 20, 'at most 20 headers')
-  .refine(
-    (headers) => new Set(Object.keys(headers).map((h) => h.toLowerCase())).size === Object.keys(headers).length,
-    'a header named twice (names are case-insensitive)',
-  );
+const HeaderValueSchema = z
+  .string()
+  .max(1024)
+  .regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'printable, no line breaks');
+/** At most MAX_HEADERS headers, no name twice in any case. */
+const headerRecord = <V extends z.ZodType>(value: V) =>
+  z
+    .record(HeaderNameSchema, value)
+    .refine((headers) => Object.keys(headers).length <= MAX_HEADERS, `at most ${MAX_HEADERS} headers`)
+    .refine(
+      (headers) => new Set(Object.keys(headers).map((h) => h.toLowerCase())).size === Object.keys(headers).length,
+      'a header named twice (names are case-insensitive)',
+    );
+/**
+ * Sent with every delivery to the endpoint: a few static values, e.g. a token the receiver's gateway checks. Their
+ * values are sealed before they reach Temporal and never shown again (the API shows the names).
+ */
+const WebhookHeadersSchema = headerRecord(HeaderValueSchema);
+/** A PATCH of headers: a value sets one (replacing it whatever its case), null removes one, the others stay. */
+const PatchHeadersSchema = headerRecord(HeaderValueSchema.nullable());
 
 /** The most requests in flight an endpoint may ask for (its share of the workers' sending capacity). */
 const MAX_IN_FLIGHT = 100;
@@ -206,6 +213,7 @@ export const PutWebhookSchema = z.strictObject({
    * platform's default, ENDPOINT_MAX_IN_FLIGHT.
    */
   maxInFlight: z.number().int().min(1).max(MAX_IN_FLIGHT).nullish(),
+  /** Absent: the endpoint keeps the headers it has (their values are never shown, so a client cannot send them back). */
   headers: WebhookHeadersSchema.nullish(),
 });
 export type PutWebhook = z.infer<typeof PutWebhookSchema>;
@@ -286,7 +294,7 @@ export interface EndpointState {
   rateLimit?: number;
   /** Requests in flight at most over every worker; absent: ENDPOINT_MAX_IN_FLIGHT. */
   maxInFlight?: number;
-  /** Sent with every delivery. */
+  /** Sent with every delivery; each value sealed (`sealed:v1:...`), or in the clear in an entity from before. */
   headers?: Record<string, string>;
   secret?: string;
   /** After a rotation: the secret that still signs beside `secret` until `expiresAt` (the entity then drops it). */
@@ -340,7 +348,15 @@ export const RestoreSchema = z.strictObject({
   limit: z.number().int().min(1).max(10_000).optional(),
 });
 
-export const PatchWebhookSchema = z.strictObject({ active: z.boolean() });
+/** The fields of an endpoint a PATCH changes on their own: whether it is on, and some of its headers. */
+export const PatchWebhookFields = {
+  active: z.boolean().optional(),
+  headers: PatchHeadersSchema.optional(),
+};
+export const PatchWebhookSchema = z
+  .strictObject(PatchWebhookFields)
+  .refine((patch) => patch.active !== undefined || patch.headers !== undefined, 'name at least one of active, headers');
+export type PatchWebhook = z.infer<typeof PatchWebhookSchema>;
 
 /** A document waiting in the bucket, as its key describes it (see pendingObjectKey) and the pending list shows it. */
 export interface PendingEntry {

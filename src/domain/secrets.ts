@@ -1,6 +1,6 @@
 // Zod-free and crypto-free on purpose: workflow code imports this (lib/secret-seal.ts seals and opens).
 
-/** How a sealed signing secret begins: `sealed:v1:<key id>:<base64>`. */
+/** How a sealed signing secret or header value begins: `sealed:v1:<key id>:<base64>`. */
 export const SEALED_PREFIX = 'sealed:v1:';
 
 export const isSealedSecret = (value: string): boolean => value.startsWith(SEALED_PREFIX);

@@ -4,10 +4,11 @@ import { isSealedSecret, SEALED_PREFIX } from '../domain/secrets';
 import type { PayloadKey } from './payload-codec';
 import { signingSecrets } from './signature';
 
-// Customers' signing secrets are sealed with keys of their own (SECRET_KEYS) before they reach Temporal: the entity
-// holds, and its memo and query show, `sealed:v1:<key id>:<base64>`. The payload codec (which the Web UI and the CLI
-// decode through) opens the payload around it, not the secret: whoever can read workflows in the Web UI sees that a
-// secret exists, never its value. Only the API (to show a secret it just set) and the activities that sign open it.
+// Customers' signing secrets and the values of their endpoints' custom headers (receivers' tokens) are sealed with
+// keys of their own (SECRET_KEYS) before they reach Temporal: the entity holds, and its memo and query show,
+// `sealed:v1:<key id>:<base64>`. The payload codec (which the Web UI and the CLI decode through) opens the payload
+// around it, not the secret: whoever can read workflows in the Web UI sees that a secret exists, never its value.
+// Only the API (to show a secret it just set) and the activities that sign or send open them.
 
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
@@ -21,12 +22,31 @@ export class SecretSeal {
     this.byId = new Map(keys.map(({ id, key }) => [id, key]));
   }
 
+  /** A secret sealed; one sealed already is returned as it is. */
   seal(secret: string): string {
-    if (isSealedSecret(secret)) return secret;
+    return isSealedSecret(secret) ? secret : this.encrypt(secret);
+  }
+
+  /**
+   * Header values as a customer gave them, each sealed (a null, a PATCH's removal, stays null). Always sealed: a value
+   * that merely looks sealed is the customer's own text, and is sent as given.
+   */
+  sealHeaders<V extends string | null>(headers: Record<string, V>): Record<string, V> {
+    return Object.fromEntries(
+      Object.entries(headers).map(([name, value]) => [name, value === null ? value : this.encrypt(value)]),
+    ) as Record<string, V>;
+  }
+
+  /** The header values to send (one held in the clear by an entity from before sealing is sent as it is). */
+  openHeaders(headers: Record<string, string> | undefined): Record<string, string> | undefined {
+    return headers && Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, this.open(value)]));
+  }
+
+  private encrypt(value: string): string {
     const { id, key } = this.keys[0];
     const iv = randomBytes(IV_BYTES);
     const cipher = createCipheriv('aes-256-gcm', key, iv);
-    const sealed = Buffer.concat([iv, cipher.update(secret, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+    const sealed = Buffer.concat([iv, cipher.update(value, 'utf8'), cipher.final(), cipher.getAuthTag()]);
     return `${SEALED_PREFIX}${id}:${sealed.toString('base64')}`;
   }
 

@@ -220,7 +220,12 @@ describe('the webhook page in headless Chromium against the real stack', () => {
     try {
       const created = await api('POST', '/v1/customers', ADMIN_KEY, { id: 'portal-co', name: 'Portal Co' });
       const key = created.body.apiKeys.production as string;
-      const put = await api('PUT', '/v1/production/webhook', key, { url: hook.url, retrySchedule: '1s' });
+      const token = 'Bearer portal-gateway-token';
+      const put = await api('PUT', '/v1/production/webhook', key, {
+        url: hook.url,
+        retrySchedule: '1s',
+        headers: { authorization: token },
+      });
       const firstSecret = put.body.secret as string;
       const status = async (id: string) => (await api('GET', `/v1/production/documents/${id}`, key)).body;
       for (const id of ['p_1', 'p_2', 'p_3']) {
@@ -248,6 +253,9 @@ describe('the webhook page in headless Chromium against the real stack', () => {
       await page.fill('#key', key);
       await page.click('#load');
       await expectText(page, '#status', 'suspended');
+      // The custom header by name; its value is nowhere on the page.
+      await expectText(page, '#header-names', 'authorization');
+      assert.ok(!(await page.content()).includes('portal-gateway-token'), 'a header value on the page');
       const rows = page.locator('#pending-rows tr');
       await rows.nth(2).waitFor();
       assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-document'))), [
@@ -302,6 +310,7 @@ describe('the webhook page in headless Chromium against the real stack', () => {
       assert.equal(saved.notificationUrl, notifications.url);
       assert.equal(saved.suspensionEmail, 'ops@portal-co.example');
       assert.equal(saved.retrySchedule, '2s');
+      assert.deepEqual(saved.headerNames, ['authorization'], 'saving the settings keeps the headers');
       assert.equal((await api('GET', '/v1/production/preferences', key)).body.pendingNotifications, false);
 
       // A new secret, shown once, different from the first; the old one still signs for the grace.
@@ -319,6 +328,8 @@ describe('the webhook page in headless Chromium against the real stack', () => {
       await expectText(page, '#status', 'active');
       for (const id of ['p_1', 'p_2'])
         await waitFor(`${id} delivered`, async () => assert.equal((await status(id)).status, 'delivered'));
+      // Sent with the header's value as it was set, before and after the page saved the settings.
+      assert.deepEqual(new Set(hook.received.map((r) => r.headers.authorization)), new Set([token]));
       await waitFor('an empty table', async () => {
         await page.click('#pending-first');
         await page.locator('#pending-empty').waitFor({ state: 'visible', timeout: 2_000 });

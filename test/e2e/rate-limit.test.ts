@@ -43,6 +43,17 @@ describe('per-endpoint rate limit and headers, on the real stack', () => {
       assert.equal(res.status, 400, JSON.stringify(body));
       assert.equal(res.body.error.details[0].path, path);
     }
+    // A PATCH of headers is checked alike, and one that names nothing is refused.
+    for (const [body, path] of [
+      [{ headers: { Connection: null } }, 'body.headers.Connection'],
+      [{ headers: { 'X-Bad': 'line\r\nbreak' } }, 'body.headers.X-Bad'],
+      [{ headers: { 'X-A': 'a', 'x-a': null } }, 'body.headers'],
+      [{}, 'body'],
+    ] as const) {
+      const res = await api('PATCH', '/v1/production/webhook', key, body);
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.equal(res.body.error.details[0].path, path);
+    }
   });
 
   it(`a burst, retries, probes and a replay never exceed ${LIMIT} requests a second at the receiver`, async () => {

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import type { Config } from '../../src/config';
 import { endpointWorkflowId } from '../../src/domain/ids';
 import type { EndpointState } from '../../src/domain/schemas';
 import { generateApiKey, hashApiKey } from '../../src/lib/api-keys';
+import { SecretSeal } from '../../src/lib/secret-seal';
 import { generateWebhookSecret } from '../../src/lib/signature';
 import type { endpointEntity } from '../../src/workflows';
 import { endpointStateQuery } from '../../src/workflows/messages';
@@ -156,6 +158,51 @@ describe('secret rotation with a grace period, with time skipping', () => {
     assert.equal(receiver.received.length, 1);
     assert.ok(verifies(current, receiver.received[0]), 'the receiver verifies with the secret it always had');
     assert.ok(verifies(previous, receiver.received[0]), 'and with the one in its grace');
+  });
+
+  it('an entity made before header values were sealed seals them on its next run, and keeps sending them', async () => {
+    const receiver = await startReceiver(always(200), ts.now);
+    receivers.push(receiver);
+    const token = `Bearer legacy_${randomBytes(12).toString('hex')}`;
+    const now = await ts.now();
+    // The state such an entity carries: its secret sealed, its header values in the clear.
+    const state: EndpointState = {
+      customerId: 'legacy-headers',
+      customerName: 'Legacy headers',
+      environment: 'production',
+      apiKeyHash: hashApiKey(generateApiKey('production', 'legacy-headers')),
+      url: receiver.url,
+      headers: { Authorization: token, 'X-Tenant': 'legacy' },
+      secret: new SecretSeal(config.SECRET_KEYS).seal(generateWebhookSecret()),
+      status: 'active',
+      preferences: { pendingNotifications: true },
+      counters: { retriesExhausted: 0, suspensions: 0 },
+      updatedAt: new Date(now).toISOString(),
+    };
+    const handle = await ts.client.workflow.start<typeof endpointEntity>('endpointEntity', {
+      workflowId: endpointWorkflowId('production', 'legacy-headers'),
+      taskQueue: config.TASK_QUEUE,
+      args: [{ state }],
+      memo: { endpoint: state },
+    });
+    const sealed = (held?: EndpointState) =>
+      Object.values(held?.headers ?? {}).every((value) => value.startsWith('sealed:v1:'));
+    for (let i = 0; i < 100 && !sealed(await handle.query(endpointStateQuery)); i++) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    // Its query and its memo (what every read of the endpoint uses): the names, each value sealed.
+    const memo = (await handle.describe()).memo?.endpoint as EndpointState;
+    for (const held of [await handle.query(endpointStateQuery), memo]) {
+      assert.deepEqual(Object.keys(held.headers ?? {}), ['Authorization', 'X-Tenant']);
+      assert.ok(sealed(held), `header values sealed: ${JSON.stringify(held.headers)}`);
+      assert.ok(!JSON.stringify(held).includes(token.slice('Bearer '.length)), 'the token readable in its state');
+    }
+
+    await ts.service.submitDocument('production', { customerId: 'legacy-headers', id: 'h1', type: 'event', data: 1 });
+    await ts.env.sleep(10_000);
+    assert.equal(receiver.received.length, 1);
+    const { headers } = receiver.received[0];
+    assert.deepEqual([headers.authorization, headers['x-tenant']], [token, 'legacy'], 'the values it always had');
   });
 
   it('refuses a rotation before the webhook has a secret (409), changing nothing', async () => {

@@ -63,6 +63,9 @@ export const customerRoutes = [
   route('put', '/v1/{env}/webhook', {
     operationId: 'putWebhook',
     summary: 'Configure the webhook; the answer carries the signing secret',
+    description:
+      '`headers` replaces the custom headers (absent: those there are stay; `null` or `{}`: none). Their values are ' +
+      'sealed and never shown again: answers list their names in `headerNames`.',
     access: 'customer',
     params: env,
     body: PutWebhookSchema,
@@ -91,7 +94,10 @@ export const customerRoutes = [
 
   route('patch', '/v1/{env}/webhook', {
     operationId: 'patchWebhook',
-    summary: 'Suspend or reactivate; reactivating redelivers every pending document',
+    summary: 'Suspend or reactivate (reactivating redelivers every pending document), or change some headers',
+    description:
+      '`headers` names the headers to change: a value sets one (replacing it whatever its case), `null` removes ' +
+      'one, the others stay. Their values are sealed and never shown again.',
     access: 'customer',
     params: env,
     body: PatchWebhookSchema,
@@ -99,7 +105,7 @@ export const customerRoutes = [
     errors: [404],
     handler: async ({ body }, _req, res, app) => {
       const { customerId, environment } = customerOf(res);
-      await answerWebhook(res, app, await app.service.setActive(environment, customerId, body.active));
+      await answerWebhook(res, app, await app.service.patchWebhook(environment, customerId, body));
     },
   }),
 

@@ -101,6 +101,9 @@ export const endpointRoutes = [
   route('put', '/v1/{env}/endpoints/{endpointId}', {
     operationId: 'putEndpoint',
     summary: 'Configure an endpoint and its route; the answer carries its signing secret',
+    description:
+      '`headers` replaces the custom headers (absent: those there are stay; `null` or `{}`: none). Their values are ' +
+      'sealed and never shown again: answers list their names in `headerNames`.',
     access: 'customer',
     params: envEndpoint,
     body: PutEndpointSchema,
@@ -116,7 +119,10 @@ export const endpointRoutes = [
 
   route('patch', '/v1/{env}/endpoints/{endpointId}', {
     operationId: 'patchEndpoint',
-    summary: 'Turn an endpoint off or on (on replays what it missed), or change its route',
+    summary: 'Turn an endpoint off or on (on replays what it missed), change some headers, or change its route',
+    description:
+      '`headers` names the headers to change: a value sets one, `null` removes one, the others stay; route fields ' +
+      'named replace theirs (`null` clears one).',
     access: 'customer',
     params: envEndpoint,
     body: PatchEndpointSchema,

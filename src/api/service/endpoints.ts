@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/client';
-import { MAX_ENDPOINTS, type EndpointRoute, type PutEndpoint } from '../../domain/endpoints';
+import { MAX_ENDPOINTS, type EndpointRoute, type PatchEndpoint, type PutEndpoint } from '../../domain/endpoints';
 import { endpointWorkflowId, FIRST_ENDPOINT_ID, otherEndpoint } from '../../domain/ids';
 import type { EventType } from '../../domain/event-types';
 import type {
@@ -214,26 +214,22 @@ export function createEndpointService(
       return { ...(await viewOf(updated, registeredOf(updated, endpointId))), state };
     },
 
-    /** On or off (a reactivation replays what it missed), and the route's fields named. */
+    /** On or off (a reactivation replays what it missed), the headers named, and the route's fields named. */
     async patchEndpoint(
       environment: Environment,
       customerId: string,
       endpointId: string,
-      patch: EndpointRoute & { active?: boolean },
+      patch: PatchEndpoint,
     ): Promise<EndpointView> {
       const customer = await firstState(environment, customerId);
       const registered = registeredOf(customer, endpointId);
-      const { active, ...route } = patch;
+      const { active, headers, ...route } = patch;
       if (Object.values(route).some((value) => value !== undefined)) {
         const current = registered ? registered.route : (customer.route ?? {});
         await setRoute(environment, customerId, endpointId, patchedRoute(current, route));
       }
-      if (active !== undefined) {
-        try {
-          await webhook.setActive(environment, customerId, active, otherEndpoint(endpointId));
-        } catch (err) {
-          rethrowTemporal(err, { notFound: `endpoint ${endpointId} (configure it with PUT first)` });
-        }
+      if (active !== undefined || headers !== undefined) {
+        await webhook.patchWebhook(environment, customerId, { active, headers }, otherEndpoint(endpointId));
       }
       const updated = await firstState(environment, customerId);
       return viewOf(updated, registeredOf(updated, endpointId));

@@ -2,11 +2,12 @@ import { ApplicationFailure, WithStartWorkflowOperation } from '@temporalio/clie
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { endpointEntity } from '../../workflows';
 import { otherEntityStart } from './customers';
-import { endpointWorkflowId } from '../../domain/ids';
-import type { EndpointState, Environment, Preferences, PutWebhook } from '../../domain/schemas';
+import { endpointWorkflowId, FIRST_ENDPOINT_ID } from '../../domain/ids';
+import type { EndpointState, Environment, PatchWebhook, Preferences, PutWebhook } from '../../domain/schemas';
 import { generateWebhookSecret } from '../../lib/signature';
 import {
   configureEndpointUpdate,
+  patchHeadersUpdate,
   rotateSecretUpdate,
   setActiveUpdate,
   updatePreferencesUpdate,
@@ -14,6 +15,15 @@ import {
 import { AppError } from '../errors';
 import { rethrowTemporal } from '../temporal-errors';
 import type { ServiceContext } from './context';
+
+/** The entity's validator names the field it refused (its failure's first detail): a 400 naming it. */
+function invalidField(failure: unknown): AppError | undefined {
+  if (!(failure instanceof ApplicationFailure)) return undefined;
+  const path = `body.${String(failure.details?.[0] ?? 'webhook')}`;
+  return new AppError('validation_failed', `${path}: ${failure.message}`, 400, [
+    { path, message: failure.message, code: 'custom' },
+  ]);
+}
 
 /** The webhook: its configuration, activation and preferences live in the customer's endpoint entity. */
 export function createWebhookService({ client, counter, endpoints, config, seal }: ServiceContext) {
@@ -24,7 +34,7 @@ export function createWebhookService({ client, counter, endpoints, config, seal 
   const entity = (environment: Environment, customerId: string, endpointId?: string) =>
     client.workflow.getHandle(endpointWorkflowId(environment, customerId, endpointId));
 
-  return {
+  const service = {
     findEndpoint: (environment: Environment, customerId: string) => endpoints.get(environment, customerId),
 
     /** How many documents wait in the customer's bucket prefix (bucket/counts.ts: one S3 request). */
@@ -43,7 +53,16 @@ export function createWebhookService({ client, counter, endpoints, config, seal 
       webhook: PutWebhook,
       other?: { endpointId: string; customerName: string },
     ): Promise<EndpointState> {
-      const args = [{ ...webhook, newSecret: seal.seal(generateWebhookSecret()) }] as const;
+      // Header values are sealed here, before anything reaches Temporal; a PUT without headers keeps those there are.
+      const { headers, ...rest } = webhook;
+      const given = headers && Object.keys(headers).length > 0 ? seal.sealHeaders(headers) : null;
+      const args = [
+        {
+          ...rest,
+          ...(headers === undefined ? { keepHeaders: true } : { headers: given }),
+          newSecret: seal.seal(generateWebhookSecret()),
+        },
+      ] as const;
       try {
         const state = other
           ? await client.workflow.executeUpdateWithStart(configureEndpointUpdate, {
@@ -57,16 +76,45 @@ export function createWebhookService({ client, counter, endpoints, config, seal 
         return withOpenSecret(state);
       } catch (err) {
         // The entity's validator is the last line of defence; its refusal is the caller's bad input.
-        rethrowTemporal(err, {
-          refused: (failure) => {
-            if (!(failure instanceof ApplicationFailure)) return undefined;
-            const path = `body.${String(failure.details?.[0] ?? 'webhook')}`;
-            return new AppError('validation_failed', `${path}: ${failure.message}`, 400, [
-              { path, message: failure.message, code: 'custom' },
-            ]);
-          },
-        });
+        rethrowTemporal(err, { refused: invalidField });
       }
+    },
+
+    /** Some of the headers: a value sets one, null removes one, the others stay (400 past MAX_HEADERS in all). */
+    async patchHeaders(
+      environment: Environment,
+      customerId: string,
+      headers: Record<string, string | null>,
+      endpointId?: string,
+    ): Promise<EndpointState> {
+      try {
+        return await entity(environment, customerId, endpointId).executeUpdate(patchHeadersUpdate, {
+          args: [{ headers: seal.sealHeaders(headers) }],
+        });
+      } catch (err) {
+        const notFound = `endpoint ${endpointId ?? FIRST_ENDPOINT_ID} (configure it with PUT first)`;
+        rethrowTemporal(err, { notFound, refused: invalidField });
+      }
+    },
+
+    /** A PATCH of the webhook or another endpoint: its headers first, so a reactivation replays with the new ones. */
+    async patchWebhook(
+      environment: Environment,
+      customerId: string,
+      { active, headers }: PatchWebhook,
+      endpointId?: string,
+    ): Promise<EndpointState> {
+      let state = headers && (await service.patchHeaders(environment, customerId, headers, endpointId));
+      if (active !== undefined) {
+        try {
+          state = await service.setActive(environment, customerId, active, endpointId);
+        } catch (err) {
+          rethrowTemporal(err, {
+            notFound: `endpoint ${endpointId ?? FIRST_ENDPOINT_ID} (configure it with PUT first)`,
+          });
+        }
+      }
+      return state!;
     },
 
     /** A new secret; the old one signs beside it for SECRET_ROTATION_GRACE. 409 before the webhook has a secret. */
@@ -99,4 +147,5 @@ export function createWebhookService({ client, counter, endpoints, config, seal 
       return entity(environment, customerId).executeUpdate(updatePreferencesUpdate, { args: [preferences] });
     },
   };
+  return service;
 }

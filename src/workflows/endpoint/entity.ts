@@ -13,6 +13,7 @@ import {
 } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { EndpointEmailInput, EndpointSettings } from '../../activities/endpoint';
+import { MAX_HEADERS, mergeHeaders } from '../../domain/headers';
 import { queueOf } from '../../domain/ids';
 import type { OperatorEvent } from '../../domain/operator-events';
 import type { EndpointState } from '../../domain/schemas';
@@ -25,6 +26,7 @@ import {
   configureEndpointUpdate,
   documentsArrivedSignal,
   endpointStateQuery,
+  patchHeadersUpdate,
   reissueApiKeyUpdate,
   removeEndpointUpdate,
   reportExhaustedUpdate,
@@ -44,7 +46,7 @@ import { outboxLoop, type OutboxMessage } from './outbox';
 import { probeLoop, type ProbeTime } from './probe';
 import { reminderLoop } from './reminder';
 import { replayLoop, type ReplayPass } from './replay';
-import { holdsClearSecrets, sealLegacySecrets, secretGraceLoop } from './secrets';
+import { holdsClearHeaders, holdsClearSecrets, sealLegacyHeaders, sealLegacySecrets, secretGraceLoop } from './secrets';
 import { supervise } from './supervise';
 import { validateConfiguration } from './validate';
 
@@ -222,12 +224,30 @@ export class EndpointEntity {
         state.retrySchedule = config.retrySchedule ?? undefined;
         state.rateLimit = config.rateLimit ?? undefined;
         state.maxInFlight = config.maxInFlight ?? undefined;
-        state.headers = config.headers ?? undefined;
+        if (!config.keepHeaders) state.headers = config.headers ?? undefined;
         state.secret ??= config.newSecret;
         this.publish();
         return state;
       },
       { validator: validateConfiguration },
+    );
+
+    // An Update: the API answers with the headers as stored, and a patch past the limit is refused unrecorded.
+    setHandler(
+      patchHeadersUpdate,
+      ({ headers }) => {
+        state.headers = mergeHeaders(state.headers, headers);
+        this.publish();
+        return state;
+      },
+      {
+        validator: ({ headers }) => {
+          if (Object.keys(mergeHeaders(state.headers, headers) ?? {}).length > MAX_HEADERS) {
+            const message = `at most ${MAX_HEADERS} headers, with those the endpoint has`;
+            throw ApplicationFailure.nonRetryable(message, 'InvalidEndpoint', 'headers');
+          }
+        },
+      },
     );
 
     // An Update: the attempt about to send is answered with its slot's time, and waits for it.
@@ -419,11 +439,13 @@ export async function endpointEntity(input: EndpointEntityInput): Promise<void> 
   // Registered before anything is awaited: an Update arriving with the first task must find its handler.
   entity.registerHandlers();
   const sealing = holdsClearSecrets(entity);
-  // An entity from before says its status once. Before the first await, like the sealing patch: a patch decided
+  const sealingHeaders = holdsClearHeaders(entity);
+  // An entity from before says its status once. Before the first await, like the sealing patches: a patch decided
   // after the settings' local activity would be replayed in the task that recorded the activity, not the one after.
   entity.publishStatus();
   await entity.loadSettings();
   await sealLegacySecrets(entity, sealing);
+  await sealLegacyHeaders(entity, sealingHeaders);
   await supervise({
     publish: () => entity.publishLoop(),
     outbox: () => outboxLoop(entity),

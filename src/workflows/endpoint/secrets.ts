@@ -3,9 +3,15 @@ import type { Activities } from '../../activities';
 import { isSealedSecret } from '../../domain/secrets';
 import type { EndpointEntity } from './entity';
 
-const { sealSecrets } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
+const { sealSecrets, sealHeaders } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
 /** Since this patch an entity holding secrets in the clear seals them at the start of its next run. */
 const SEALED_SECRETS = 'sealed-secrets';
+/** Since this patch an entity holding custom header values in the clear seals them at the start of its next run. */
+const SEALED_HEADERS = 'sealed-headers';
+
+/** The header values an entity holds in the clear (made before header values were sealed), by name. */
+const clearHeaders = (entity: EndpointEntity): Record<string, string> =>
+  Object.fromEntries(Object.entries(entity.state.headers ?? {}).filter(([, value]) => !isSealedSecret(value)));
 
 /** Whether this run starts with a secret in the clear (made before sealing), and since the patch seals it. */
 export function holdsClearSecrets(entity: EndpointEntity): boolean {
@@ -27,6 +33,32 @@ export async function sealLegacySecrets(entity: EndpointEntity, decided: boolean
   const clear = (value?: string) => value !== undefined && !isSealedSecret(value);
   if (clear(state.secret)) state.secret = sealed.secret;
   if (clear(state.previousSecret?.secret) && sealed.previousSecret) state.previousSecret = sealed.previousSecret;
+  entity.publish();
+}
+
+/** Whether this run starts with a header value in the clear, and since the patch seals it (as holdsClearSecrets). */
+export function holdsClearHeaders(entity: EndpointEntity): boolean {
+  return Object.keys(clearHeaders(entity)).length > 0 && patched(SEALED_HEADERS);
+}
+
+/**
+ * An entity made before header values were sealed holds them in the clear (receivers' tokens, in its memo and
+ * queries): its next run seals them, as sealLegacySecrets does secrets. Decided in the run's first task likewise.
+ */
+export async function sealLegacyHeaders(entity: EndpointEntity, decided: boolean): Promise<void> {
+  if (!decided) return;
+  const clear = clearHeaders(entity);
+  const sealed = await sealHeaders(clear);
+  // A PUT or PATCH while the activity ran brought sealed values of its own: a header is replaced only if it still
+  // holds the value that was sealed.
+  const { headers } = entity.state;
+  if (!headers) return;
+  entity.state.headers = Object.fromEntries(
+    Object.entries(headers).map(([name, value]) => [
+      name,
+      clear[name] === value && sealed[name] ? sealed[name] : value,
+    ]),
+  );
   entity.publish();
 }
 
