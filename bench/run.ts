@@ -19,6 +19,7 @@ import {
 import { createNaiveActivities } from './naive/activities';
 import { benchListings, printListings } from './listings';
 import { benchNoisy, printNoisy } from './noisy';
+import { benchSibling, printSibling } from './sibling';
 
 // `npm run bench -- [documents] [concurrency] [--open=N] [--rounds=N] [--cluster] [--json] [--verbose]`: figures only, from one
 // run on one stack. This machine is shared and noisy, so compare ratios within a run, never absolute numbers across runs.
@@ -35,6 +36,7 @@ import { benchNoisy, printNoisy } from './noisy';
 //   - --noisy[=N]: only what a failing neighbour (N documents, 1,000) costs a healthy customer (bench/noisy.ts);
 //     with --cluster on PostgreSQL + the Temporal server with two workers; --set=KEY=VALUE gives its stack a setting (e.g. --set=WORKER_MAX_CONCURRENT_WORKFLOW_TASKS=10).
 //   - --listings[=N]: only the S3 requests per hot-path read with N (100,000) pending objects (bench/listings.ts).
+//   - --sibling: only what a customer's webhook that never answers costs its other endpoint (bench/sibling.ts).
 const args = process.argv.slice(2);
 const positional = args.filter((a) => !a.startsWith('--'));
 const flag = (name: string) => args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
@@ -43,6 +45,7 @@ const CLUSTER = Boolean(flag('cluster'));
 const EAGER = Boolean(flag('eager'));
 const NOISY = flag('noisy');
 const LISTINGS = flag('listings');
+const SIBLING = flag('sibling');
 /** `--set=KEY=VALUE` (repeatable): a setting for the stack's worker and API, to compare tunings in one command. */
 const SETTINGS = Object.fromEntries(
   args
@@ -356,7 +359,19 @@ async function listings(): Promise<void> {
   }
 }
 
+async function sibling(): Promise<void> {
+  const stack = await startTestStack({ LOG_LEVEL: 'warn', DELIVERY_TIMEOUT: '15s', ...SETTINGS });
+  try {
+    const figures = await benchSibling(stack);
+    if (JSON_OUTPUT) console.log(JSON.stringify({ commit: commit(), at: new Date().toISOString(), ...figures }));
+    else printSibling(figures);
+  } finally {
+    await stack.stop();
+  }
+}
+
 async function main(): Promise<void> {
+  if (SIBLING) return sibling();
   if (NOISY) return noisy();
   if (LISTINGS) return listings();
   const stack = CLUSTER
