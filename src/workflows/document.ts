@@ -113,6 +113,13 @@ interface ContinuedDocument {
 /** A run continued as new gets the document and where the last run stopped. */
 export type DocumentRunInput = DocumentInput & { continued?: ContinuedDocument };
 
+/** Waits on a durable timer; true when `interrupted` came true first. */
+async function waitUnless(ms: number, interrupted?: () => boolean): Promise<boolean> {
+  if (interrupted) return condition(interrupted, ms);
+  await sleep(ms);
+  return false;
+}
+
 const runIsLong = (): boolean => {
   const info = workflowInfo();
   return (
@@ -123,95 +130,147 @@ const runIsLong = (): boolean => {
 };
 
 /**
- * One workflow per document: attempts delivery on the endpoint's schedule (measured from the first attempt); when the
- * retries run out, or the endpoint is suspended, stores it in its environment's bucket, where it waits for a
- * redelivery (probe, replay, resend) or an acknowledgement until it expires to the cold store. Then it ends: the cold
- * copy is the bucket's to keep (lifecycle rule or sweep), and an operator restore starts a new run.
+ * One document's delivery to one endpoint: its state and the steps of its life. Routing (a document's first attempt
+ * asks where it goes, and starts its other deliveries before anything is sent), attempts on the schedule, storing in
+ * the bucket, waiting pending for redeliveries, a rerun of an ended delivery: each a method, run by `run()`.
  */
-export async function deliverDocument(runInput: DocumentRunInput): Promise<DocumentState> {
-  // A resend's earlier state is this run's start, not something to carry into the next run's input.
-  const { continued, resendOf, ...input } = runInput;
-  const resumed = resendOf && {
-    ...resendOf,
-    resentRuns: (resendOf.resentRuns ?? 0) + 1,
-    ...{ status: 'sending' as const, nextAttemptAt: undefined, retriesExhaustedAt: undefined },
-    ...{ pendingSince: undefined, expiresAt: undefined, objectKey: undefined, coldObjectKey: undefined },
-  };
-  const state: DocumentState = continued?.state ?? resumed ?? newDocumentState(input);
-  const redeliveries: Redelivery[] = [];
+class DocumentDelivery {
+  readonly input: DocumentInput;
+  readonly state: DocumentState;
+  /** Redeliveries asked for (probe, replay, resend), served one at a time, oldest first. */
+  private readonly redeliveries: Redelivery[] = [];
   /**
    * Where the first attempt found the document goes, when not only to the first endpoint: `routed`, the first endpoint
    * takes none of it (its other endpoints do); `unrouted`, no endpoint does, and it waits in the bucket to be pulled.
    */
-  let routing: 'routed' | 'unrouted' | undefined;
-  let acknowledgeRequested = false;
+  private routing: 'routed' | 'unrouted' | undefined;
+  private acknowledgeRequested = false;
   /** The object is being written: a redelivery asked for now (its key was just listed) is served once it is pending. */
-  let storing = false;
+  private storing = false;
+  private attemptActivity!: typeof attemptDelivery;
+  private firstAttemptLocal!: boolean;
 
-  setHandler(documentStatusQuery, () => state);
-  setHandler(
-    redeliverUpdate,
-    async (request: RedeliverInput) => {
-      const redelivery: Redelivery = { request };
-      redeliveries.push(redelivery);
-      await condition(() => redelivery.outcome !== undefined);
-      return redelivery.outcome!;
-    },
-    {
-      validator: (_request: RedeliverInput) => {
-        if (state.status !== 'pending' && !storing) throw ApplicationFailure.nonRetryable('not pending', 'NotPending');
-      },
-    },
-  );
-  // Answers once the document has left the bucket: acknowledged, or delivered by a redelivery already under way.
-  setHandler(
-    acknowledgeUpdate,
-    async () => {
-      acknowledgeRequested = true;
-      await condition(() => state.status !== 'pending');
-      return state;
-    },
-    {
-      validator: () => {
-        if (state.status !== 'pending') throw ApplicationFailure.nonRetryable('not pending', 'NotPending');
-      },
-    },
-  );
+  /** A rerun's earlier state (the delivery had ended): this run's start, not carried into the next run's input. */
+  private readonly rerunOf?: DocumentState;
 
-  const setStatus = (status: DocumentStatus) => {
-    state.status = status;
+  constructor(private readonly runInput: DocumentRunInput) {
+    const { continued, resendOf: rerunOf, ...input } = runInput;
+    this.input = input;
+    this.rerunOf = rerunOf;
+    const resumed = rerunOf && {
+      ...rerunOf,
+      resentRuns: (rerunOf.resentRuns ?? 0) + 1,
+      ...{ status: 'sending' as const, nextAttemptAt: undefined, retriesExhaustedAt: undefined },
+      ...{ pendingSince: undefined, expiresAt: undefined, objectKey: undefined, coldObjectKey: undefined },
+    };
+    this.state = continued?.state ?? resumed ?? newDocumentState(input);
+  }
+
+  registerHandlers(): void {
+    const { state } = this;
+    setHandler(documentStatusQuery, () => state);
+    // An Update: whoever asked (a probe, a replay step, a customer's resend) hears how the attempt went.
+    setHandler(
+      redeliverUpdate,
+      async (request: RedeliverInput) => {
+        const redelivery: Redelivery = { request };
+        this.redeliveries.push(redelivery);
+        await condition(() => redelivery.outcome !== undefined);
+        return redelivery.outcome!;
+      },
+      {
+        validator: (_request: RedeliverInput) => {
+          if (state.status !== 'pending' && !this.storing) {
+            throw ApplicationFailure.nonRetryable('not pending', 'NotPending');
+          }
+        },
+      },
+    );
+    // An Update: the customer is answered once the document has left the bucket (acknowledged, or delivered by a
+    // redelivery already under way), so a pull followed by an acknowledgement never finds it there again.
+    setHandler(
+      acknowledgeUpdate,
+      async () => {
+        this.acknowledgeRequested = true;
+        await condition(() => state.status !== 'pending');
+        return state;
+      },
+      {
+        validator: () => {
+          if (state.status !== 'pending') throw ApplicationFailure.nonRetryable('not pending', 'NotPending');
+        },
+      },
+    );
+  }
+
+  /**
+   * The whole life: attempts on the schedule (or a rerun's one attempt; a restored document none), then delivered,
+   * routed, or stored in the bucket to wait pending until it leaves or expires.
+   */
+  async run(): Promise<DocumentState> {
+    // Decided in the run's first task, after the handlers and before anything is awaited, in this order.
+    this.attemptActivity = patched(HEARTBEATING_ATTEMPTS) ? attemptDelivery : attemptDeliveryBeforeHeartbeats;
+    this.firstAttemptLocal = patched(LOCAL_FIRST_ATTEMPT);
+    const { input } = this;
+    const { continued } = this.runInput;
+    if (continued?.stored) {
+      await this.waitPending(continued.stored);
+      return this.finish();
+    }
+    // A restored document goes straight back to the bucket with a new retention window; a rerun is attempted once,
+    // now, even while the endpoint is suspended (the customer asked for it), and waits in the bucket if that fails.
+    const delivered =
+      !input.restoredFrom &&
+      (this.rerunOf ? await this.rerunOnce() : await this.attemptOnSchedule(continued?.retrying));
+    if (delivered) {
+      this.setStatus('delivered');
+    } else if (this.routing === 'routed') {
+      this.setStatus('routed');
+    } else {
+      const stored = await this.store();
+      if (!input.restoredFrom) {
+        // Reactivated while this was being stored: no replay will reach it, so it redelivers itself (unless the first
+        // endpoint does not take it: then it is only there to be pulled; or it is a rerun that just failed there).
+        if (stored.endpointActive && !this.routing && !this.rerunOf) {
+          this.redeliveries.push({ request: { trigger: 'manual', reason: 'replay' } });
+        }
+        if (stored.announce) await this.announce();
+      }
+      await this.waitPending(stored);
+    }
+    return this.finish();
+  }
+
+  private setStatus(status: DocumentStatus): void {
+    this.state.status = status;
     upsertSearchAttributes([{ key: DeliveryStatusKey, value: status }]);
-  };
-  const attemptActivity = patched(HEARTBEATING_ATTEMPTS) ? attemptDelivery : attemptDeliveryBeforeHeartbeats;
-  const firstAttemptLocal = patched(LOCAL_FIRST_ATTEMPT);
+  }
+
   /**
    * Continues as new between retries once the run is long, unless it began before the patch. (No handler runs while
    * retrying: redeliveries and acknowledgements are for pending documents.) An Update that reaches the run as it
    * closes is retried by the server on the next run.
    */
-  const continueIfLong = async (retrying: ContinuedDocument['retrying']): Promise<void> => {
+  private async continueIfLong(retrying: ContinuedDocument['retrying']): Promise<void> {
     if (!runIsLong() || !patched(BOUNDED_HISTORY)) return;
-    await continueAsNew<typeof deliverDocument>({ ...input, continued: { state, retrying } });
-  };
-  /** Waits on a durable timer; true when `interrupted` came true first. */
-  const waitUnless = async (ms: number, interrupted?: () => boolean): Promise<boolean> => {
-    if (interrupted) return condition(interrupted, ms);
-    await sleep(ms);
-    return false;
-  };
+    await continueAsNew<typeof deliverDocument>({ ...this.input, continued: { state: this.state, retrying } });
+  }
+
   /**
    * One attempt, with its waits for a rate-limit slot or a place in the endpoint's share. Undefined: `interrupted`
-   * came true during a wait, and nothing was sent.
+   * came true during a wait, and nothing was sent. A document's own first attempt routes it first.
    */
-  const attempt = async (
+  private async attempt(
     trigger: Attempt['trigger'],
     force: boolean,
     interrupted?: () => boolean,
     onQueued?: (at: string) => void,
-  ): Promise<DeliveryOutcome | undefined> => {
+  ): Promise<DeliveryOutcome | undefined> {
+    const { input, state, attemptActivity } = this;
     // A probe was `scheduled` before attempts said what caused them: one that is a restored document's first attempt
     // ran locally, and still does.
-    let local = firstAttemptLocal && state.attempts.length === 0 && (trigger === 'scheduled' || trigger === 'probe');
+    let local =
+      this.firstAttemptLocal && state.attempts.length === 0 && (trigger === 'scheduled' || trigger === 'probe');
     // In the bucket, the activity reads the body from there: the document is in this history once, not per attempt.
     const document = state.objectKey ? { ...input, data: undefined, objectKey: state.objectKey } : input;
     // A document's own first attempt (not a delivery to another endpoint, nor a restore) asks where it goes.
@@ -231,7 +290,7 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
     let outcome = await (local ? attemptDeliveryLocally : attemptActivity)(request);
     // Before any request to this endpoint (or, in histories from before routeFirst, any wait for its turn): the others
     // never wait on it. Their starts are recorded before the first endpoint's attempt runs, in a later task.
-    if (outcome.routes && !state.endpoints) await deliverToOthers(outcome.routes);
+    if (outcome.routes && !state.endpoints) await this.routeToOthers(outcome.routes);
     if (outcome.routes?.first === false) return outcome;
     if (outcome.unsent) {
       // An activity, not a local one: this run now hears of its other deliveries (their ends), and a task that
@@ -265,18 +324,19 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
     }
     if (!outcome.suspended) recordAttempt(state, outcome.attempt);
     return outcome;
-  };
+  }
 
   /**
-   * One workflow per other endpoint that takes the document, each with its own attempts, schedule, bucket object,
-   * acknowledgement and expiry: one endpoint failing never delays another. They outlive this one (ABANDON). Only a
-   * first attempt answered since several endpoints can ask for this: no earlier history reaches it. Each start carries
-   * the document as this run got it: a large one by its key (bucket/bodies.ts), so this task's commands hold at most
-   * MAX_ENDPOINTS x CLAIM_CHECK_BYTES of it.
+   * Routing: one workflow per other endpoint that takes the document, each with its own attempts, schedule, bucket
+   * object, acknowledgement and expiry: one endpoint failing never delays another. They outlive this one (ABANDON).
+   * Only a first attempt answered since several endpoints can ask for this: no earlier history reaches it. Each start
+   * carries the document as this run got it: a large one by its key (bucket/bodies.ts), so this task's commands hold
+   * at most MAX_ENDPOINTS x CLAIM_CHECK_BYTES of it.
    */
-  async function deliverToOthers(routes: DocumentRoutes): Promise<void> {
+  private async routeToOthers(routes: DocumentRoutes): Promise<void> {
+    const { input, state } = this;
     state.endpoints = routes.others;
-    if (!routes.first) routing = routes.others.length > 0 ? 'routed' : 'unrouted';
+    if (!routes.first) this.routing = routes.others.length > 0 ? 'routed' : 'unrouted';
     await Promise.all(
       routes.others.map(async (endpointId) => {
         try {
@@ -294,35 +354,36 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
     );
   }
 
-  /** A resend's one attempt; true when delivered. */
-  async function resendOnce(): Promise<boolean> {
-    const outcome = (await attempt('resend', true))!;
-    state.nextAttemptAt = undefined;
-    if (outcome.delivered) await reviveAfterResend(outcome);
+  /** A rerun's one attempt (a delivery that had ended, sent again at the customer's request); true when delivered. */
+  private async rerunOnce(): Promise<boolean> {
+    const outcome = (await this.attempt('resend', true))!;
+    this.state.nextAttemptAt = undefined;
+    if (outcome.delivered) await this.reviveAfterResend(outcome);
     return outcome.delivered;
   }
 
   /**
-   * A customer's resend that a suspended endpoint's receiver accepted revives the endpoint as a probe would (it is
-   * reactivated and the rest replayed), instead of leaving it to the next probe, hours away. Outcomes recorded before
-   * they said `whileSuspended` never ask.
+   * A customer's resend (or rerun) that a suspended endpoint's receiver accepted revives the endpoint as a probe would
+   * (it is reactivated and the rest replayed), instead of leaving it to the next probe, hours away. Outcomes recorded
+   * before they said `whileSuspended` never ask.
    */
-  async function reviveAfterResend(outcome: DeliveryOutcome): Promise<void> {
+  private async reviveAfterResend(outcome: DeliveryOutcome): Promise<void> {
     if (!outcome.whileSuspended) return;
-    const { environment, customerId, endpointId } = input;
-    await reportResendAccepted({ environment, customerId, endpointId, documentId: input.id });
+    const { environment, customerId, endpointId, id } = this.input;
+    await reportResendAccepted({ environment, customerId, endpointId, documentId: id });
   }
 
   /** Attempts on the schedule; true once delivered, false when the document goes to the bucket. */
-  async function attemptOnSchedule(from?: ContinuedDocument['retrying']): Promise<boolean> {
+  private async attemptOnSchedule(from?: ContinuedDocument['retrying']): Promise<boolean> {
+    const { input, state } = this;
     const firstAttemptAt = from?.firstAttemptAt ?? Date.now();
     if (from) await sleep(Math.max(from.nextAt - Date.now(), 1));
     for (let retry = from?.retry ?? 0; ; retry++) {
-      const outcome = (await attempt('scheduled', false))!;
+      const outcome = (await this.attempt('scheduled', false))!;
       state.nextAttemptAt = undefined;
       if (outcome.delivered) return true;
       // Not for the first endpoint: its other endpoints have it, or (none) it waits to be pulled.
-      if (routing) return false;
+      if (this.routing) return false;
       // While the endpoint is suspended nothing is sent: the document goes straight to the bucket.
       if (outcome.suspended) return false;
       const schedule = outcome.retryScheduleMs;
@@ -344,16 +405,18 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
       let next = firstAttemptAt + retryOffsets(schedule)[retry] + jitterMs(schedule[retry], Math.random());
       if (outcome.retryAfterMs) next = Math.max(next, Date.now() + outcome.retryAfterMs);
       state.nextAttemptAt = new Date(next).toISOString();
-      setStatus('retrying');
-      await continueIfLong({ firstAttemptAt, retry: retry + 1, nextAt: next });
+      this.setStatus('retrying');
+      await this.continueIfLong({ firstAttemptAt, retry: retry + 1, nextAt: next });
       await sleep(Math.max(next - Date.now(), 1));
     }
   }
 
-  async function store(): Promise<ArchivedDocument> {
-    storing = true;
+  /** Storing: the document goes to its environment's bucket, pending (a restored one leaves the cold store). */
+  private async store(): Promise<ArchivedDocument> {
+    const { input, state } = this;
+    this.storing = true;
     const stored = await archiveDocument({ document: input, pendingSince: new Date().toISOString() });
-    storing = false;
+    this.storing = false;
     state.pendingSince = stored.pendingSince;
     state.expiresAt = stored.expiresAt;
     state.objectKey = stored.objectKey;
@@ -361,16 +424,29 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
       await deleteArchivedDocument({ environment: input.environment, objectKey: input.restoredFrom });
       state.restoredAt = stored.pendingSince;
     }
-    setStatus('pending');
+    this.setStatus('pending');
     return stored;
   }
 
+  /** The first document of a notification window tells the endpoint's entity (the others see it in its memo). */
+  private async announce(): Promise<void> {
+    const { input } = this;
+    try {
+      const entityId = endpointWorkflowId(input.environment, input.customerId, input.endpointId);
+      await getExternalWorkflowHandle(entityId).signal(documentsArrivedSignal);
+    } catch (err) {
+      // The document's own fate never depends on the endpoint record.
+      log.warn('could not tell the endpoint about this document', { error: String(err) });
+    }
+  }
+
   /** Waits in the bucket for redeliveries and an acknowledgement until it expires. */
-  async function waitPending(stored: ArchivedDocument): Promise<void> {
+  private async waitPending(stored: ArchivedDocument): Promise<void> {
+    const { input, state, redeliveries } = this;
     const leaveBucket = async (status: 'delivered' | 'acknowledged') => {
       await deleteArchivedDocument({ environment: input.environment, objectKey: stored.objectKey });
       state.objectKey = undefined;
-      setStatus(status);
+      this.setStatus(status);
     };
     // Decided as the document enters the bucket: runs that were already waiting there before the patch never
     // continue as new (they replay the waits they recorded).
@@ -378,7 +454,7 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
     // Since this patch an acknowledgement also ends a redelivery that waits for a rate-limit slot or a place in the
     // share (nothing was sent yet): it answers at once instead of after the endpoint's backlog, and the customer who
     // took the document does not receive it again.
-    const acknowledgeInterrupts = patched(ACKNOWLEDGE_INTERRUPTS) ? () => acknowledgeRequested : undefined;
+    const acknowledgeInterrupts = patched(ACKNOWLEDGE_INTERRUPTS) ? () => this.acknowledgeRequested : undefined;
     // Since this patch a replay step's redelivery is answered `queued` as soon as it has to wait for its turn, and
     // the document attempts then on its own: the step goes on (and its entity can continue as new) instead of
     // waiting out the endpoint's rate limit.
@@ -391,9 +467,9 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
       const remaining = Date.parse(stored.expiresAt) - Date.now();
       const woken =
         remaining > 0 &&
-        (await condition(() => redeliveries.length > 0 || acknowledgeRequested || mayContinue(), remaining));
+        (await condition(() => redeliveries.length > 0 || this.acknowledgeRequested || mayContinue(), remaining));
       if (!woken) break;
-      if (acknowledgeRequested) return leaveBucket('acknowledged');
+      if (this.acknowledgeRequested) return leaveBucket('acknowledged');
       if (redeliveries.length === 0) continue;
       // A redelivery attempts now (even while suspended); a failure leaves it pending, expiry unchanged.
       const head = redeliveries[0];
@@ -401,12 +477,12 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
         answersQueued && head.request.answerWhenQueued
           ? (at: string) => (head.outcome ??= { outcome: 'queued', at })
           : undefined;
-      const outcome = await attempt(triggerOf(head.request), true, acknowledgeInterrupts, onQueued);
+      const outcome = await this.attempt(triggerOf(head.request), true, acknowledgeInterrupts, onQueued);
       if (!outcome) return leaveBucket('acknowledged');
       // Out of the bucket before anyone hears of it (below): a replay the answer moves on will not list it again.
       if (outcome.delivered) {
         await leaveBucket('delivered');
-        if (head.request.reason === 'resend') await reviveAfterResend(outcome);
+        if (head.request.reason === 'resend') await this.reviveAfterResend(outcome);
         return;
       }
       redeliveries.shift()!.outcome ??= { outcome: 'failed', error: outcome.attempt.error };
@@ -414,51 +490,30 @@ export async function deliverDocument(runInput: DocumentRunInput): Promise<Docum
     const { coldKey } = await expireDocument({ document: input, stored });
     state.objectKey = undefined;
     state.coldObjectKey = coldKey;
-    setStatus('expired');
+    this.setStatus('expired');
   }
 
-  if (continued?.stored) {
-    await waitPending(continued.stored);
-    return finish();
-  }
-  // A restored document goes straight back to the bucket with a new retention window; a resent one is attempted once,
-  // now, even while the endpoint is suspended (the customer asked for it), and waits in the bucket if that fails.
-  const delivered =
-    !input.restoredFrom && (resendOf ? await resendOnce() : await attemptOnSchedule(continued?.retrying));
-  if (delivered) {
-    setStatus('delivered');
-  } else if (routing === 'routed') {
-    setStatus('routed');
-  } else {
-    const stored = await store();
-    if (!input.restoredFrom) {
-      // Reactivated while this was being stored: no replay will reach it, so it redelivers itself (unless the first
-      // endpoint does not take it: then it is only there to be pulled; or it is a resend that just failed there).
-      if (stored.endpointActive && !routing && !resendOf) {
-        redeliveries.push({ request: { trigger: 'manual', reason: 'replay' } });
-      }
-      if (stored.announce) {
-        try {
-          const entityId = endpointWorkflowId(input.environment, input.customerId, input.endpointId);
-          await getExternalWorkflowHandle(entityId).signal(documentsArrivedSignal);
-        } catch (err) {
-          // The document's own fate never depends on the endpoint record.
-          log.warn('could not tell the endpoint about this document', { error: String(err) });
-        }
-      }
-    }
-    await waitPending(stored);
-  }
-  return finish();
-
-  async function finish(): Promise<DocumentState> {
-    // Whoever still waits for a redelivery hears how the document ended.
-    for (const redelivery of redeliveries.splice(0)) {
+  /** Whoever still waits for a redelivery hears how the document ended; the run returns once every handler has. */
+  private async finish(): Promise<DocumentState> {
+    const { state } = this;
+    for (const redelivery of this.redeliveries.splice(0)) {
       redelivery.outcome = state.status === 'delivered' ? { outcome: 'delivered' } : { outcome: 'gone' };
     }
     await condition(allHandlersFinished);
     return state;
   }
+}
+
+/**
+ * One workflow per document: attempts delivery on the endpoint's schedule (measured from the first attempt); when the
+ * retries run out, or the endpoint is suspended, stores it in its environment's bucket, where it waits for a
+ * redelivery (probe, replay, resend) or an acknowledgement until it expires to the cold store. Then it ends: the cold
+ * copy is the bucket's to keep (lifecycle rule or sweep), and an operator restore starts a new run.
+ */
+export async function deliverDocument(runInput: DocumentRunInput): Promise<DocumentState> {
+  const delivery = new DocumentDelivery(runInput);
+  delivery.registerHandlers();
+  return delivery.run();
 }
 
 /** An attempt says what caused it; redeliveries asked for before the reasons were recorded say `manual`. */
