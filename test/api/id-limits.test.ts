@@ -8,15 +8,24 @@ import type { SubmitDocument } from '../../src/domain/schemas';
 import { testConfig } from '../helpers/config';
 
 const ADMIN = 'id-limits-admin-key-0123456789';
+/** What the workflow service answers a start whose id is past its `limit.maxIDLength`. */
+const tooLongForTemporal = () =>
+  Object.assign(new Error('3 INVALID_ARGUMENT: WorkflowId length exceeds limit.'), {
+    code: 3,
+    details: 'WorkflowId length exceeds limit.',
+    metadata: {},
+  });
 
 // The API in front of a service that records what reaches it: a refused id must never get there.
 describe('ids past the engine budget are refused at submit, naming the field', () => {
   let server: Server;
   let base: string;
   const submitted: string[] = [];
+  let failStarts = false;
   before(async () => {
     const service = {
       async submitDocument(_env: string, body: SubmitDocument) {
+        if (failStarts) throw tooLongForTemporal();
         submitted.push(`${body.customerId}/${body.id}`);
         return 'sending';
       },
@@ -66,5 +75,17 @@ describe('ids past the engine budget are refused at submit, naming the field', (
       );
     }
     assert.deepEqual(submitted, [`${customer}/${'d'.repeat(62)}`, `${'c'.repeat(62)}/${'d'.repeat(128)}`]);
+  });
+
+  it("answers the engine's own refusal of a long id with a 400, not a 500", async () => {
+    failStarts = true;
+    try {
+      const refused = await submit('acme', 'doc-1');
+      assert.equal(refused.status, 400);
+      assert.equal(refused.body.error.code, 'id_too_long');
+      assert.match(refused.body.error.message, /WorkflowId longer than the workflow service takes/);
+    } finally {
+      failStarts = false;
+    }
   });
 });
