@@ -1504,6 +1504,7 @@ export interface operations {
             content: {
                 "application/json": {
                     customerId: string;
+                    /** @description At most 128 characters, and 190 with the customer id */
                     id: string;
                     /** @enum {string} */
                     type: "event" | "summary";

@@ -4,6 +4,7 @@ import { createServer, Socket } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
+import { MAX_WORKFLOW_ID_LENGTH } from '../../src/domain/ids';
 import { cliTypeOf, SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
 import { toolPath } from './tools';
 
@@ -129,8 +130,18 @@ export async function ensureRetention(connection: Connection, namespace: string,
   });
 }
 
-/** Dynamic config that turns task-queue fairness on (Temporal 1.29: pre-release, off by default). */
-const FAIRNESS_DYNAMIC_CONFIG = ['matching.useNewMatcher=true', 'matching.enableFairness=true'];
+/**
+ * The dev server's dynamic config, as deploy/temporal/dynamicconfig/development-sql.yaml sets it for docker-compose
+ * and the cluster stack: the id budget the API checks against (the dev server's default is 1,000, which would let an
+ * id past a production cluster's limit pass here), and task-queue fairness (Temporal 1.29: pre-release, off by
+ * default): a backlog is dispatched in turn by fairness key (customer environment), so one customer's burst queues
+ * beside another's, not in front of it (docs/architecture.md, "A failing endpoint costs other customers nothing").
+ */
+export const DEV_SERVER_DYNAMIC_CONFIG = [
+  `limit.maxIDLength=${MAX_WORKFLOW_ID_LENGTH}`,
+  'matching.useNewMatcher=true',
+  'matching.enableFairness=true',
+];
 
 /** The Temporal CLI dev server: a real server on a SQLite file, with the Web UI unless no uiPort is given. */
 export async function startTemporal({
@@ -157,10 +168,7 @@ export async function startTemporal({
   // The CLI turns the search-attribute cache off so attributes made at run time show at once; ours are all made at
   // start. With the cache off every start and upsert reads the cluster metadata from SQLite: 12 reads per document.
   args.push('--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false');
-  // Task-queue fairness: a backlog is dispatched in turn by fairness key (customer environment), so one customer's
-  // burst queues beside another's, not in front of it (docs/architecture.md, "A failing endpoint costs other customers
-  // nothing").
-  for (const value of FAIRNESS_DYNAMIC_CONFIG) args.push('--dynamic-config-value', value);
+  for (const value of DEV_SERVER_DYNAMIC_CONFIG) args.push('--dynamic-config-value', value);
   const child = startChild('temporal', toolPath('temporal'), args, { output });
   await waitFor('the Temporal server', async () => {
     if (child.process.exitCode !== null) throw new Error('temporal exited');

@@ -18,6 +18,7 @@ import { AppError } from './errors';
 /** The gRPC status codes Temporal answers with (grpc.io/docs/guides/status-codes). */
 const GrpcStatus = {
   CANCELLED: 1,
+  INVALID_ARGUMENT: 3,
   DEADLINE_EXCEEDED: 4,
   NOT_FOUND: 5,
   ALREADY_EXISTS: 6,
@@ -33,13 +34,20 @@ const RETRY_AFTER_SECONDS = 1;
 const unavailable = (why: string) =>
   new AppError('unavailable', `the workflow service is unavailable (${why}); try again`, 503, [], RETRY_AFTER_SECONDS);
 
-/** The gRPC status of an error or of one of its causes. */
-function grpcCode(err: unknown): number | undefined {
+/** The gRPC error in an error or in one of its causes. */
+function grpcError(err: unknown) {
   for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
-    if (isGrpcServiceError(e)) return e.code;
+    if (isGrpcServiceError(e)) return e;
   }
   return undefined;
 }
+
+/**
+ * The server's refusal of an id past its `limit.maxIDLength` ("WorkflowId length exceeds limit."). The API checks
+ * the ids it takes against the same budget (domain/ids.ts), so this is a second line: a cluster set lower than the
+ * stacks, or an id a check missed, is the caller's 400, not our 500.
+ */
+const ID_TOO_LONG = /\b(\w+) length exceeds limit/i;
 
 const conflict = (message = 'the resource is not in a state that allows this; reload it') =>
   new AppError('conflict', message, 409);
@@ -68,7 +76,13 @@ export function temporalErrorAnswer(err: unknown, meaning: TemporalErrorMeaning 
   // The server has not loaded the namespace yet (as for a moment after a database restart).
   if (err instanceof NamespaceNotFoundError) return unavailable('its namespace is not loaded yet');
   if (err instanceof WorkflowUpdateRPCTimeoutOrCancelledError) return unavailable('the request timed out');
-  const code = grpcCode(err);
+  const grpc = grpcError(err);
+  const code = grpc?.code;
+  const tooLong = code === GrpcStatus.INVALID_ARGUMENT ? ID_TOO_LONG.exec(grpc?.details ?? '') : null;
+  if (tooLong) {
+    const message = `an id in this request makes a ${tooLong[1]} longer than the workflow service takes; use a shorter id`;
+    return new AppError('id_too_long', message, 400);
+  }
   switch (code) {
     case GrpcStatus.NOT_FOUND:
       return AppError.notFound('the resource');

@@ -1,6 +1,24 @@
-import type { Environment } from './schemas';
+import { ENVIRONMENTS, type Environment } from './environments';
+import { sha256Hex } from './sha256';
 
 // Workflow ids are derived, never stored: the same document always maps to the same workflow (idempotent submit).
+
+/**
+ * The id budget: the longest id the Temporal server takes, its dynamic config `limit.maxIDLength`. Every stack sets
+ * it to this (deploy/temporal/dynamicconfig/development-sql.yaml for docker-compose and the cluster stack,
+ * scripts/lib/stack.ts for the dev server), and a production cluster must allow at least this much (Temporal's default
+ * is 1,000). Past it a start is refused: a 500 at submit, or for a child, a parent's task that fails for ever. So
+ * every id below fits it: a document's delivery ids by the check at submit (maxDocumentIdLength), the others by the
+ * lengths of their parts (ids of at most MAX_ID_LENGTH, endpoint ids of at most MAX_ENDPOINT_ID_LENGTH), and an
+ * operator event's, which holds a document id beside a customer's and an endpoint's, by fitWorkflowId.
+ */
+export const MAX_WORKFLOW_ID_LENGTH = 255;
+
+/** Customer, document and restore ids (IdSchema). */
+export const MAX_ID_LENGTH = 128;
+
+/** An endpoint id: `ep_` and at most 40 letters or digits (EndpointIdSchema); the API makes `ep_` and 24 hex. */
+export const MAX_ENDPOINT_ID_LENGTH = 43;
 
 /**
  * A customer's first endpoint: the one `/v1/{env}/webhook` configures, whose entity is the customer's record too (its
@@ -25,6 +43,36 @@ export function deliveryWorkflowId(
 ): string {
   const endpoint = otherEndpoint(endpointId);
   return `delivery:${environment}:${customerId}:${documentId}${endpoint ? `:${endpoint}` : ''}`;
+}
+
+const LONGEST_ENVIRONMENT = ENVIRONMENTS.reduce((a, b) => (b.length > a.length ? b : a));
+const LONGEST_ENDPOINT_ID = 'ep_'.padEnd(MAX_ENDPOINT_ID_LENGTH, '0');
+
+/**
+ * How long a customer id and a document id may be together (190): the document's longest delivery id, to an endpoint
+ * with the longest id the API takes, in the environment with the longer name (so the rule is the same in both), must
+ * fit the budget.
+ */
+export const MAX_CUSTOMER_AND_DOCUMENT_ID_LENGTH =
+  MAX_WORKFLOW_ID_LENGTH - deliveryWorkflowId(LONGEST_ENVIRONMENT, '', '', LONGEST_ENDPOINT_ID).length;
+
+/** How long the ids of a customer's documents may be, checked at submit: 62 for a customer id of 128 characters. */
+export const maxDocumentIdLength = (customerId: string): number =>
+  Math.min(MAX_ID_LENGTH, MAX_CUSTOMER_AND_DOCUMENT_ID_LENGTH - customerId.length);
+
+/** Digits of the SHA-256 that stand for the tail of an id past the budget (128 bits: no two ids share one). */
+const DIGEST_LENGTH = 32;
+
+/**
+ * An id within the budget whatever it is made of: itself when it fits (the ids of running workflows and recorded
+ * histories stay as they were), else its head, `#`, and a digest of the whole, so two long ids with the same head
+ * still differ. Only for ids that nothing parses or looks up by their parts. Ids are ASCII (IdSchema), so characters
+ * are bytes, which is what the server counts.
+ */
+export function fitWorkflowId(id: string): string {
+  if (id.length <= MAX_WORKFLOW_ID_LENGTH) return id;
+  const head = id.slice(0, MAX_WORKFLOW_ID_LENGTH - DIGEST_LENGTH - 1);
+  return `${head}#${sha256Hex(id).slice(0, DIGEST_LENGTH)}`;
 }
 
 /** An endpoint's entity: the customer's first endpoint is `endpoint:{env}:{customer}`, the others `…:{endpointId}`. */

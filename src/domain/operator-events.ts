@@ -1,5 +1,6 @@
 // Zod-free on purpose: workflow code imports this (see environments.ts).
 import type { Environment } from './environments';
+import { fitWorkflowId } from './ids';
 
 /**
  * Operational webhooks for the platform operator (OPERATOR_WEBHOOK_URL), in the shape Svix uses for its own:
@@ -34,11 +35,13 @@ export interface OperatorEvent {
 /**
  * How every operator event starts, whoever starts it (the entity's outbox as a child, an activity by the client): one
  * workflow per event id, so a producer retried does not send it twice, under the operator's own fairness key, so a
- * burst of events queues beside the customers' work, not in front of it.
+ * burst of events queues beside the customers' work, not in front of it. An event id can be longer than the engine
+ * takes (a document's event holds a customer, an endpoint and a document id): its workflow id is then shortened,
+ * the same way each time; the event keeps its whole id.
  */
 export function operatorEventStart(event: OperatorEvent) {
   return {
-    workflowId: `operator-event:${event.id}`,
+    workflowId: fitWorkflowId(`operator-event:${event.id}`),
     args: [event] as [OperatorEvent],
     priority: { fairnessKey: 'operator' },
   };

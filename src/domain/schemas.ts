@@ -1,16 +1,18 @@
 import { z } from 'zod';
 import { ENVIRONMENTS, type Environment } from './environments';
 import { MAX_HEADERS } from './headers';
+import { MAX_CUSTOMER_AND_DOCUMENT_ID_LENGTH, MAX_ENDPOINT_ID_LENGTH, MAX_ID_LENGTH, maxDocumentIdLength } from './ids';
 import { parseRetrySchedule, RETRY_PRESETS } from './schedule';
 
 export { ENVIRONMENTS, type Environment };
 export const EnvironmentSchema = z.enum(ENVIRONMENTS);
 
-// Ids become parts of workflow ids and S3 keys, so they exclude ':' and '/' (the separators of both).
+// Ids become parts of workflow ids and S3 keys, so they exclude ':' and '/' (the separators of both), and their lengths
+// are part of the engine's id budget (domain/ids.ts).
 export const IdSchema = z
   .string()
   .min(1)
-  .max(128)
+  .max(MAX_ID_LENGTH)
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'letters, digits, ".", "_" and "-" only, starting with a letter or digit');
 
 export const DocumentTypeSchema = z.enum(['event', 'summary']);
@@ -61,7 +63,10 @@ const DocumentDataSchema = z
 /** A customer's endpoint: `ep_default` is the webhook, the first; others are `ep_` and 24 hex digits. */
 export const EndpointIdSchema = z
   .string()
-  .regex(/^ep_[A-Za-z0-9]{1,40}$/, 'an endpoint id: ep_ and letters or digits')
+  .regex(
+    new RegExp(`^ep_[A-Za-z0-9]{1,${MAX_ENDPOINT_ID_LENGTH - 'ep_'.length}}$`),
+    'an endpoint id: ep_ and letters or digits',
+  )
   .meta({ example: 'ep_default' });
 
 export const EventTypeNameSchema = z
@@ -73,14 +78,31 @@ export const EventTypeNameSchema = z
     'dot-separated segments of letters, digits, "_" and "-", like shipment.delivered',
   );
 
-export const SubmitDocumentSchema = z.strictObject({
-  customerId: IdSchema,
-  id: IdSchema,
-  type: DocumentTypeSchema,
-  /** A type from the operator's catalog (GET /v1/event-types): its kind must be `type`, `data` must satisfy its schema. */
-  eventType: EventTypeNameSchema.optional(),
-  data: DocumentDataSchema,
-});
+export const SubmitDocumentSchema = z
+  .strictObject({
+    customerId: IdSchema,
+    id: IdSchema.meta({
+      description: `At most ${MAX_ID_LENGTH} characters, and ${MAX_CUSTOMER_AND_DOCUMENT_ID_LENGTH} with the customer id`,
+    }),
+    type: DocumentTypeSchema,
+    /** A type from the operator's catalog (GET /v1/event-types): its kind must be `type`, `data` must satisfy its schema. */
+    eventType: EventTypeNameSchema.optional(),
+    data: DocumentDataSchema,
+  })
+  // Its delivery ids hold both ids and must fit the engine's id budget: refused here, not by a start that fails.
+  .superRefine(({ customerId, id }, ctx) => {
+    const max = maxDocumentIdLength(customerId);
+    if (id.length > max) {
+      ctx.addIssue({
+        code: 'too_big',
+        origin: 'string',
+        maximum: max,
+        inclusive: true,
+        path: ['id'],
+        message: `at most ${max} characters for this customer: its id and a document id have at most ${MAX_CUSTOMER_AND_DOCUMENT_ID_LENGTH} together`,
+      });
+    }
+  });
 export type SubmitDocument = z.infer<typeof SubmitDocumentSchema>;
 
 /**

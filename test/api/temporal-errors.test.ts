@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { ServiceError, WorkflowUpdateFailedError } from '@temporalio/client';
 import {
   ApplicationFailure,
   NamespaceNotFoundError,
@@ -43,6 +43,19 @@ describe('the one mapping from Temporal errors to HTTP', () => {
     }
     assert.equal(answer(grpc(9))?.status, 409, 'FAILED_PRECONDITION');
     assert.equal(answer(grpc(5))?.status, 404, 'NOT_FOUND');
+  });
+
+  it("is a 400 for an id past the server's limit.maxIDLength, wherever the gRPC error is in the causes", () => {
+    const tooLong = Object.assign(grpc(3), { details: 'WorkflowId length exceeds limit.' });
+    for (const err of [tooLong, new ServiceError('Failed to start Workflow', { cause: tooLong })]) {
+      assert.deepEqual(answer(err), {
+        status: 400,
+        code: 'id_too_long',
+        message: 'an id in this request makes a WorkflowId longer than the workflow service takes; use a shorter id',
+        retryAfter: undefined,
+      });
+    }
+    assert.equal(answer(grpc(3)), undefined, 'any other INVALID_ARGUMENT is a request of ours the server refused');
   });
 
   it('passes an answer through, and leaves what is not Temporal to be a 500', () => {

@@ -31,6 +31,8 @@ describe('hostile input changes nothing, on the real stack', () => {
   let stack: TestStack;
   let api: ReturnType<typeof apiClient>;
   const keys: Record<string, Record<(typeof ENVS)[number], string>> = {};
+  /** Another endpoint of fuzz-a in production: its entity has no key of its own. */
+  let otherEndpointId: string;
   const statuses = new Map<number, number>();
   let sent = 0;
 
@@ -55,6 +57,9 @@ describe('hostile input changes nothing, on the real stack', () => {
         }
       }
     }
+    const other = await api('POST', '/v1/production/endpoints', keys['fuzz-a'].production, { url: OFFLINE_URL });
+    assert.equal(other.status, 201, JSON.stringify(other.body));
+    otherEndpointId = other.body.id;
     // Every document pending, every endpoint turned off by hand (no probes): nothing moves by itself any more.
     for (const customerId of CUSTOMERS) {
       for (const env of ENVS) {
@@ -201,6 +206,54 @@ describe('hostile input changes nothing, on the real stack', () => {
     const deep = '['.repeat(2_000) + ']'.repeat(2_000);
     const submit = `{"customerId":"fuzz-a","id":"deep","type":"event","data":${deep}}`;
     assert.equal(await send(json('POST', '/v1/production/documents', ADMIN_KEY, submit)), 400);
+    assert.deepEqual(await snapshot(), before);
+  });
+
+  it('a forged or malformed key is a 401 in the contract shape, whatever customer part it has', async () => {
+    const before = await snapshot();
+    const secret = '0'.repeat(64);
+    const b64 = (text: string) => Buffer.from(text).toString('base64url');
+    const forged = [
+      // Names another endpoint's entity, which holds no key hash (once a 500).
+      `sk_production_${b64(`fuzz-a:${otherEndpointId}`)}_${secret}`,
+      `sk_production_${b64('fuzz-a:ep_default')}_${secret}`,
+      `sk_production_${b64('fuzz-a:')}_${secret}`,
+      `sk_production_${b64('fuzz-a/../fuzz-b')}_${secret}`,
+      `sk_production_${b64('fuzz-a~ep_1')}_${secret}`,
+      `sk_production_${b64('c'.repeat(129))}_${secret}`,
+      `sk_production_${b64('c'.repeat(5_000))}_${secret}`,
+      `sk_production_${Buffer.from([0xff, 0xfe]).toString('base64url')}_${secret}`,
+      `sk_production___${secret}`,
+      `sk_production__${secret}`,
+      `sk_production_${b64('fuzz-a')}_`,
+      `sk__${b64('fuzz-a')}_${secret}`,
+      `sk_production_fuzz-a!_${secret}`,
+      // A real customer, a secret of another length or the wrong one.
+      `sk_production_${b64('fuzz-a')}_${secret.slice(1)}`,
+      `sk_production_${b64('fuzz-a')}_${secret}0`,
+      `sk_production_${b64('fuzz-a')}_${secret}`,
+      // fuzz-a's own secret, naming its other endpoint.
+      keys['fuzz-a'].production.replace(`_${b64('fuzz-a')}_`, `_${b64(`fuzz-a:${otherEndpointId}`)}_`),
+    ];
+    const { port } = new URL(stack.baseUrl);
+    for (const key of forged) {
+      for (const request of [
+        json('GET', '/v1/production/webhook', key, ''),
+        json('GET', `/v1/production/endpoints/${otherEndpointId}`, key, ''),
+        json('POST', '/v1/production/pending/resend', key, '{}'),
+        json('GET', '/v1/event-types', key, ''),
+      ]) {
+        assert.equal(await send(request), 401, `${request.method} ${request.path} ${key}`);
+      }
+      const res = await fetch(`http://127.0.0.1:${port}/v1/production/webhook`, {
+        headers: { authorization: `Bearer ${key}` },
+      });
+      assert.deepEqual(
+        { status: res.status, body: await res.json() },
+        { status: 401, body: { error: { code: 'unauthorized', message: 'unknown API key', details: [] } } },
+        key,
+      );
+    }
     assert.deepEqual(await snapshot(), before);
   });
 

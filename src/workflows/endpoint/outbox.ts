@@ -1,4 +1,4 @@
-import { condition, ParentClosePolicy, startChild } from '@temporalio/workflow';
+import { condition, ParentClosePolicy, patched, startChild } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { EndpointEmailInput, EndpointSettings } from '../../activities/endpoint';
 import { endpointEmailWorkflowId, notificationWorkflowId, queueOf } from '../../domain/ids';
@@ -14,6 +14,19 @@ export type OutboxMessage =
   | { kind: 'email'; email: EndpointEmailInput; afterWindow: boolean }
   | { kind: 'notification'; notificationId: string; reminder: boolean }
   | { kind: 'operator'; event: OperatorEvent };
+
+/**
+ * Operator events' workflow ids past the engine's limit are shortened (domain/ids.ts, fitWorkflowId). Asked only for
+ * such an id: a run that started one whole, on a server that took it (a dev server before it had the limit), replays
+ * with that id; on a server with the limit, that start had failed its task and left nothing to replay.
+ */
+const FIT_OPERATOR_EVENT_IDS = 'fit-operator-event-ids';
+
+function operatorStart(event: OperatorEvent) {
+  const start = operatorEventStart(event);
+  const whole = `operator-event:${event.id}`;
+  return start.workflowId === whole || patched(FIT_OPERATOR_EVENT_IDS) ? start : { ...start, workflowId: whole };
+}
 
 /** Starts each queued email or notification as its own workflow; only the start is awaited. */
 export async function outboxLoop(entity: EndpointEntity): Promise<void> {
@@ -34,7 +47,7 @@ async function startMessage(message: OutboxMessage, state: EndpointState, settin
   const parentClosePolicy = ParentClosePolicy.ABANDON;
   try {
     if (message.kind === 'operator') {
-      await startChild(operatorEvent, { ...operatorEventStart(message.event), parentClosePolicy });
+      await startChild(operatorEvent, { ...operatorStart(message.event), parentClosePolicy });
     } else if (message.kind === 'email') {
       const { email } = message;
       await startChild(endpointEmail, {
