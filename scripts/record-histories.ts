@@ -208,12 +208,34 @@ async function main() {
   }
   await recordRuns('document-pending-continued', longId, 2);
 
+  // Since issue 27 a large document travels by key (the claim check): its retries no longer pass 2 MB, so its run
+  // does not continue as new (v9 to v18 hold that shape); recorded is its one run, retried and stored by key.
   const large = await customer('h-large', { retrySchedule: Array.from({ length: 14 }, () => '1s').join(',') });
   perDocument.set('large', () => ({ status: 500 }));
   const largeBody = { customerId: 'h-large', id: 'large', type: 'event', data: { blob: 'x'.repeat(200 * 1024) } };
   if ((await api('POST', '/v1/production/documents', ADMIN_KEY, largeBody)).status !== 202) throw new Error('large');
   await status('production', large.production, 'large', 'pending');
-  await recordRuns('document-retrying-continued', deliveryWorkflowId('production', 'h-large', 'large'), 2);
+  record('document-large-by-key', deliveryWorkflowId('production', 'h-large', 'large'));
+
+  // Since issue 27 a customer's resend that a suspended endpoint's receiver accepts revives it (resendAccepted).
+  const revived = await customer('h-revived', { retrySchedule: '1s' });
+  perDocument.set('revived', (n) => ({ status: n < 3 ? 500 : 200 }));
+  perDocument.set('revived-2', () => ({ status: 200 }));
+  await submit('production', 'h-revived', 'revived');
+  await status('production', revived.production, 'revived', 'pending');
+  await api('PATCH', '/v1/production/webhook', revived.production, { active: false });
+  await api('PATCH', '/v1/production/webhook', revived.production, { active: true });
+  await waitFor('suspended again, failing', async () => {
+    const res = await api('GET', '/v1/production/webhook', revived.production);
+    if (res.body.status !== 'suspended' || !/replay/.test(res.body.suspensionReason ?? '')) throw new Error('not yet');
+  });
+  await submit('production', 'h-revived', 'revived-2');
+  await status('production', revived.production, 'revived-2', 'pending');
+  await api('POST', '/v1/production/pending/revived/resend', revived.production);
+  await status('production', revived.production, 'revived', 'delivered');
+  await status('production', revived.production, 'revived-2', 'delivered');
+  record('document-resend-revived-endpoint', deliveryWorkflowId('production', 'h-revived', 'revived'));
+  record('endpoint-revived-by-resend', endpointWorkflowId('production', 'h-revived'));
 
   // Since v10: an entity made before secrets were sealed (its state holds them in the clear) seals them on its next
   // run; and a reactivation whose replay fails everything suspends the endpoint again, so probes resume.
