@@ -268,9 +268,13 @@ class DocumentDelivery {
   ): Promise<DeliveryOutcome | undefined> {
     const { input, state, attemptActivity } = this;
     // A probe was `scheduled` before attempts said what caused them: one that is a restored document's first attempt
-    // ran locally, and still does.
+    // ran locally, and still does. A document that travels by key is attempted by an activity: moving megabytes may
+    // take longer than a workflow task may last, and a task that times out runs its local activity (the POST) again.
     let local =
-      this.firstAttemptLocal && state.attempts.length === 0 && (trigger === 'scheduled' || trigger === 'probe');
+      this.firstAttemptLocal &&
+      state.attempts.length === 0 &&
+      (trigger === 'scheduled' || trigger === 'probe') &&
+      !input.bodyKey;
     // In the bucket, the activity reads the body from there: the document is in this history once, not per attempt.
     const document = state.objectKey ? { ...input, data: undefined, objectKey: state.objectKey } : input;
     // A document's own first attempt (not a delivery to another endpoint, nor a restore) asks where it goes.

@@ -221,7 +221,8 @@ describe('end to end over HTTP: dev server, versitygw, worker and API processes'
       customerId: 'initech',
       id: 'big',
       type: 'event',
-      data: 'x'.repeat(300 * 1024),
+      // Past MAX_BODY_BYTES (1 MiB by default).
+      data: 'x'.repeat(1024 * 1024 + 1),
     });
     assert.equal(big.status, 413);
     assert.equal((await api('GET', '/v1/production/documents/big', keys.production)).status, 404, 'nothing started');

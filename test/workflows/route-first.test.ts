@@ -73,9 +73,13 @@ describe('routing comes before any attempt', () => {
     for (const id of ['hang-1', 'hang-2', 'hang-3']) {
       await ts.service.submitDocument('production', { customerId, id, type: 'event', data: { id } });
     }
+    // Well within DELIVERY_TIMEOUT (20 s): before, each reached the other endpoint when the webhook's request ended.
     await waitFor(
-      'the other endpoint to have all three',
-      async () => assert.equal(healthy.received.length, 3, `${healthy.received.length} of 3 at the other endpoint`),
+      'all three at the other endpoint, and sent to the webhook',
+      async () => {
+        assert.equal(healthy.received.length, 3, `${healthy.received.length} of 3 at the other endpoint`);
+        assert.equal(hanging.received.length, 3, `${hanging.received.length} of 3 sent to the webhook`);
+      },
       15_000,
     );
     // Each of the webhook's requests is still waiting for its answer (DELIVERY_TIMEOUT is 20 s): the other endpoint
