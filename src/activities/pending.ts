@@ -228,14 +228,20 @@ export function createPendingActivities(deps: {
      */
     async sweepColdStore({ environment, now }: { environment: Environment; now: string }): Promise<number> {
       const cutoff = new Date(Date.parse(now) - config.COLD_RETENTION);
-      const after = Context.current().info.heartbeatDetails as string | undefined;
+      let after = Context.current().info.heartbeatDetails as string | undefined;
       const cold = await coldStore.sweep(environment, {
         cutoff,
         after,
-        progress: (key) => Context.current().heartbeat(key),
+        progress: (key) => {
+          after = key;
+          Context.current().heartbeat(key);
+        },
       });
-      // Large documents' bodies past their keep time go on the same schedule (where S3 has no lifecycle rules).
-      const removedBodies = await bodies.sweep(environment, new Date(now));
+      // Large documents' bodies past their keep time go on the same schedule (where S3 has no lifecycle rules); a
+      // retry resumes the cold store where it got to, and the bodies from the oldest still there.
+      const removedBodies = await bodies.sweep(environment, new Date(now), undefined, () =>
+        Context.current().heartbeat(after),
+      );
       if (removedBodies > 0) metrics.bodiesSwept.inc({ environment }, removedBodies);
       return cold;
     },

@@ -62,9 +62,9 @@ export function createBodyStore({ s3, config }: { s3: S3Client; config: Config }
     /**
      * Removes bodies whose keep time is before `now`, oldest first, at most BODY_SWEEP_MAX: keys sort by keep time, so
      * the walk stops at the first one still kept and never lists the bodies that stay (bucket lifecycle rules do the
-     * same where S3 has them).
+     * same where S3 has them). `progress` is called after each removal (the activity heartbeats).
      */
-    async sweep(environment: Environment, now: Date, max = BODY_SWEEP_MAX): Promise<number> {
+    async sweep(environment: Environment, now: Date, max = BODY_SWEEP_MAX, progress = () => {}): Promise<number> {
       const Bucket = bucketOf(environment);
       const cutoff = now.toISOString();
       let removed = 0;
@@ -78,6 +78,7 @@ export function createBodyStore({ s3, config }: { s3: S3Client; config: Config }
           if (removed >= max) return removed;
           await s3.send(new DeleteObjectCommand({ Bucket, Key: object.Key! }));
           removed++;
+          progress();
         }
       }
       return removed;

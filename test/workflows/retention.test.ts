@@ -92,4 +92,30 @@ describe('retention, the cold store and the operator restore, with time skipping
     assert.deepEqual(await listKeys(ts.s3, config.BUCKET_SANDBOX, 'expired/cold/'), []);
     assert.equal((await restore({})).restored, 0);
   });
+
+  it("a large document's stored body is kept as long as a delivery can read it (233 days in sandbox), then swept", async () => {
+    const { ts, config, receiver } = suite;
+    await ts.service.createCustomer({ id: 'bigcold', name: 'Big Cold' });
+    await ts.service.configureWebhook('sandbox', 'bigcold', { url: receiver.url, retrySchedule: '1m' });
+    await ts.service.submitDocument('sandbox', {
+      customerId: 'bigcold',
+      id: 'large',
+      type: 'event',
+      data: { blob: 'x'.repeat(config.CLAIM_CHECK_BYTES) },
+    });
+    const bodies = () => listKeys(ts.s3, config.BUCKET_SANDBOX, 'bodies/');
+    assert.equal((await bodies()).length, 1, 'stored once at submit');
+    await ts.env.sleep(2 * M);
+    await ts.service.setActive('sandbox', 'bigcold', false);
+    assert.equal((await ts.service.getDocument('sandbox', 'bigcold', 'large')).status, 'pending');
+    const sweep = () =>
+      ts.client.workflow.execute(sweepColdStores, { taskQueue: config.TASK_QUEUE, workflowId: `sweep-${Date.now()}` });
+    // The longest retrying (60 days of schedule, 20 Retry-Afters of 7 days), 3 days pending, the 30-day window.
+    await ts.env.sleep(232 * D);
+    await sweep();
+    assert.equal((await bodies()).length, 1, 'kept while a rerun could still read it');
+    await ts.env.sleep(2 * D);
+    await sweep();
+    assert.deepEqual(await bodies(), []);
+  });
 });

@@ -24,7 +24,7 @@ export const START_ONCE = {
 
 /** Documents: submit (one workflow per document, idempotent) and status. */
 export function createDocumentService(
-  { client, endpoints, bodies, config, metrics }: ServiceContext,
+  { client, endpoints, bodies, config, metrics, clock }: ServiceContext,
   eventTypes: Pick<EventTypeService, 'checkEventType'>,
 ) {
   /**
@@ -138,7 +138,8 @@ export function createDocumentService(
       if (!(await customerExists(environment, doc.customerId))) throw AppError.notFound(`customer ${doc.customerId}`);
       await eventTypes.checkEventType(doc);
       const document = { ...doc, environment, createdAt: new Date().toISOString() };
-      const bodyKey = bodies.isLarge(document) ? await bodies.put(document, Date.now()) : undefined;
+      // Kept by the workflows' clock, which the sweep reads too.
+      const bodyKey = bodies.isLarge(document) ? await bodies.put(document, await clock()) : undefined;
       try {
         await startDelivery(bodyKey ? { ...document, data: undefined, bodyKey } : document, 'sending', START_ONCE);
         metrics.documentsSubmitted.inc({ environment });
