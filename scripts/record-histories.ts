@@ -516,6 +516,45 @@ async function main() {
   await status('production', headersKey, 'with-headers', 'delivered');
   record('endpoint-headers-sealed', endpointWorkflowId('production', 'h-headers'));
 
+  // Since issue 27's one-step endpoints: an endpoint created in one step (createEndpoint: the first endpoint's entity
+  // lists it and starts its entity, configured), turned off so a document waits for it, then deleted in one step
+  // (deleteEndpoint: the first endpoint's entity tells it through an activity, endpointDeleted). Its run stops and
+  // continues as new, deleted, waiting for its documents; a resend of the one waiting sends nothing. (Its last run's
+  // end, endpointSettled, comes only ten minutes past its longest retry interval and its documents: not recorded.)
+  const del = await customer('h-delete');
+  const created = await api('POST', '/v1/production/endpoints', del.production, { url: `${receiver.url}?deleted` });
+  if (created.status !== 201) throw new Error(`POST endpoints: ${JSON.stringify(created.body)}`);
+  const deletedId = created.body.id as string;
+  await api('PATCH', `/v1/production/endpoints/${deletedId}`, del.production, { active: false });
+  await submit('production', 'h-delete', 'to-deleted');
+  const deliveryAtDeleted = async () =>
+    (await api('GET', '/v1/production/documents/to-deleted', del.production)).body.endpoints?.find(
+      (e: { endpointId: string }) => e.endpointId === deletedId,
+    );
+  await waitFor('to-deleted pending at the endpoint', async () => {
+    if ((await deliveryAtDeleted())?.status !== 'pending') throw new Error('not yet');
+  });
+  const deletion = await api('DELETE', `/v1/production/endpoints/${deletedId}`, del.production);
+  if (deletion.status !== 200) throw new Error(`DELETE endpoint: ${JSON.stringify(deletion.body)}`);
+  await api('POST', '/v1/production/pending/to-deleted/resend', del.production);
+  await waitFor('the resend recorded, unsent', async () => {
+    const delivery = await deliveryAtDeleted();
+    if (delivery?.attempts.at(-1)?.error !== 'not sent: the endpoint was deleted') throw new Error('not yet');
+  });
+  record('endpoint-creating-and-deleting', endpointWorkflowId('production', 'h-delete'));
+  record('delivery-to-deleted-endpoint', deliveryWorkflowId('production', 'h-delete', 'to-deleted', deletedId));
+  const deletedEntity = endpointWorkflowId('production', 'h-delete', deletedId);
+  const deletedRuns: string[] = [];
+  await waitFor('the deleted endpoint continued as new', async () => {
+    deletedRuns.length = 0;
+    for await (const execution of client.workflow.list({ query: `WorkflowId = '${deletedEntity}'` })) {
+      deletedRuns.push(execution.runId);
+    }
+    if (deletedRuns.length < 2) throw new Error('one run so far');
+  });
+  // Listed newest first: the live run that was deleted, then the deleted run.
+  deletedRuns.reverse().forEach((runId, i) => record(`endpoint-deleted-run-${i + 1}`, deletedEntity, runId));
+
   for (const type of ['endpointEmail', 'pendingNotification', 'sweepColdStores', 'operatorEvent']) {
     await waitFor(`a completed ${type}`, async () => {
       for await (const execution of client.workflow.list({

@@ -482,7 +482,10 @@ export interface paths {
          */
         put: operations["putEndpoint"];
         post?: never;
-        /** Remove an endpoint: no document goes to it any more (what waits in its bucket expires as usual) */
+        /**
+         * Delete an endpoint: nothing is sent to it after this answer; what waits for it stays pullable
+         * @description Once answered, no document goes to it and nothing is sent to it (no attempt, probe, replay, resend, notification, reminder or email), and it is in no list. Documents that wait in its bucket prefix (`pendingCount`) stay pullable through the customer-wide `/v1/{env}/pending` routes until they expire (`expiresBy`); a delivery still on its retry schedule joins them at its next attempt, sending nothing. Deleted again: 404. The first endpoint (the webhook) cannot be deleted: 409.
+         */
         delete: operations["deleteEndpoint"];
         options?: never;
         head?: never;
@@ -1013,6 +1016,21 @@ export interface components {
             }[];
             /** @description Absent on the last page */
             nextCursor?: string;
+        };
+        DeletedEndpoint: {
+            id: string;
+            /** @constant */
+            deleted: true;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time
+             * @example 2026-11-29T12:00:00.000Z
+             */
+            deletedAt: string;
+            /** @description Documents that wait in its bucket prefix: listed, pulled and acknowledged through the customer-wide /v1/{env}/pending routes (each says this endpointId) until they expire; nothing is sent to it any more */
+            pendingCount: number;
+            /** @description When the last of them expires (to the cold store); null when none waits */
+            expiresBy: string | null;
         };
         /** @description The endpoint's deliveries of documents submitted in the window, by status, counted by visibility */
         EndpointStats: {
@@ -3280,12 +3298,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Removed */
-            204: {
+            /** @description Deleted */
+            200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["DeletedEndpoint"];
+                };
             };
             /** @description Bad input: `details` names each wrong field (body.*, query.*, params.*) */
             400: {

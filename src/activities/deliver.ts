@@ -70,7 +70,7 @@ export interface DeliveryOutcome {
   retryAfterMs?: number;
   /** The endpoint's schedule as configured at this attempt (intervals in ms). */
   retryScheduleMs: number[];
-  /** The endpoint is suspended: nothing was sent, the document goes straight to the bucket. */
+  /** The endpoint is suspended (or deleted): nothing was sent, the document goes straight to the bucket. */
   suspended?: boolean;
   /** Rate limited: nothing was sent; this slot is reserved, and the workflow attempts again in it (`slotAt`). */
   throttledUntil?: string;
@@ -259,6 +259,13 @@ export function createDeliverActivities(deps: {
     const failed = notSent(input, endpoint);
     const { attempt, retryScheduleMs } = failed;
     const started = new Date(attempt.at);
+    if (endpoint?.status === 'deleted') {
+      // Nothing is sent for a deleted endpoint, asked for or not. A scheduled attempt stores the document with the
+      // endpoint's others (as while suspended), where the customer can still pull it; a resend says why nothing went.
+      if (!force) return { ...failed, suspended: true };
+      attempt.error = 'not sent: the endpoint was deleted';
+      return failed;
+    }
     if (endpoint?.status === 'suspended' && !force) return { ...failed, suspended: true };
     if (!endpoint?.url || !endpoint.secret) {
       attempt.error = 'no webhook URL is configured for this environment';

@@ -131,7 +131,8 @@ export function createEndpointActivities(deps: {
     async sendEndpointEmail(input: EndpointEmailInput): Promise<'sent' | 'skipped'> {
       const endpoint = await endpoints.get(input.environment, input.customerId, input.endpointId);
       const to = endpoint?.suspensionEmail;
-      if (!endpoint || !to) return 'skipped';
+      // Deleted since: the customer is told nothing more about it.
+      if (!endpoint || !to || endpoint.status === 'deleted') return 'skipped';
       // Recovered (or suspended anew) since: the customer never needs to hear about that suspension.
       if (input.kind === 'suspended' && endpoint.suspension?.at !== input.suspendedAt) return 'skipped';
       const { events, summaries } = await counter.count(input.environment, input.customerId, input.endpointId);
@@ -153,8 +154,10 @@ export function createEndpointActivities(deps: {
       notificationId: string;
       reminder: boolean;
       summary: PendingSummary;
-    }): Promise<'sent' | 'no-url' | 'opted-out' | 'nothing-pending' | 'busy'> {
+    }): Promise<'sent' | 'no-url' | 'opted-out' | 'nothing-pending' | 'busy' | 'deleted'> {
       const endpoint = await endpoints.get(input.environment, input.customerId, input.endpointId);
+      // Queued before the endpoint was deleted: nothing is sent for it any more.
+      if (endpoint?.status === 'deleted') return 'deleted';
       if (!endpoint?.notificationUrl || !endpoint.secret) return 'no-url';
       if (!config.ALLOW_PRIVATE_URLS && isPrivateUrl(endpoint.notificationUrl)) {
         throw ApplicationFailure.nonRetryable('the notification URL points at a private address', 'PrivateAddress');

@@ -13,6 +13,7 @@ import { createPendingQueue } from '../bucket/queue';
 import type { SlotReserver } from '../rate-limit/reserver';
 import { createDeliverActivities, type EndpointReader } from './deliver';
 import { createEndpointActivities } from './endpoint';
+import { createEndpointListActivities } from './endpoint-list';
 import { createOperatorActivities } from './operator';
 import { createPendingActivities } from './pending';
 import { createRedeliverActivities } from './redeliver';
@@ -49,6 +50,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDeliverActivities({ ...deps, store, bodies, guards, seal }),
     ...createPendingActivities({ ...deps, store, coldStore, bodies, counter }),
     ...createEndpointActivities({ ...deps, counter, guards, seal }),
+    ...createEndpointListActivities(deps),
     ...createRedeliverActivities({ ...deps, store }),
     ...createOperatorActivities({ ...deps, guards }),
     ...createRestoreActivities({ ...deps, coldStore, bodies }),

@@ -150,7 +150,9 @@ export function createPendingActivities(deps: {
       // Read after the write: a reactivation or notification window that began before this read finds the object
       // when it reads the bucket; one that began after is seen here.
       const endpoint = await endpoints.get(document.environment, document.customerId, document.endpointId);
-      return { ...stored, endpointActive: endpoint?.status === 'active', announce: !endpoint?.arrivalsAnnounced };
+      // A deleted endpoint's entity notifies nobody: nothing to announce.
+      const announce = endpoint?.status !== 'deleted' && !endpoint?.arrivalsAnnounced;
+      return { ...stored, endpointActive: endpoint?.status === 'active', announce };
     },
 
     /** Moves an expired document to the cold store, where an operator can still restore it. */

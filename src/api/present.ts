@@ -5,9 +5,16 @@ import { attemptCount } from '../domain/attempt-log';
 import { FIRST_ENDPOINT_ID } from '../domain/ids';
 import type { DocumentState, EndpointState } from '../domain/schemas';
 import { formatRetrySchedule, retryScheduleOr } from '../domain/schedule';
+import { AppError } from './errors';
 
 // What customers see: the secret only when they set the webhook, never the key hash, a header's value or internal
 // fields.
+
+/** A deleted endpoint is never shown: one deleted while it was being read is not found. */
+function shownStatus(endpoint: EndpointState): 'active' | 'suspended' {
+  if (endpoint.status === 'deleted') throw AppError.notFound(`endpoint ${endpoint.endpointId}`);
+  return endpoint.status;
+}
 
 /** `pendingCount` is read from the bucket: the entity keeps no list of pending documents. */
 export function presentWebhook(
@@ -21,7 +28,7 @@ export function presentWebhook(
     url: endpoint.url ?? null,
     notificationUrl: endpoint.notificationUrl ?? null,
     suspensionEmail: endpoint.suspensionEmail ?? null,
-    status: endpoint.status,
+    status: shownStatus(endpoint),
     suspendedAt: endpoint.suspension?.at,
     suspensionReason: endpoint.suspension?.reason,
     lastError: endpoint.lastError,

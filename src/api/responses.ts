@@ -282,6 +282,25 @@ export type EndpointResponse = z.infer<typeof EndpointResponse>;
 
 export const EndpointListResponse = z.object({ data: z.array(EndpointResponse) }).meta({ id: 'EndpointList' });
 
+export const DeletedEndpointResponse = z
+  .object({
+    id: z.string(),
+    deleted: z.literal(true),
+    deletedAt: Timestamp,
+    pendingCount: z
+      .number()
+      .int()
+      .meta({
+        description:
+          'Documents that wait in its bucket prefix: listed, pulled and acknowledged through the customer-wide ' +
+          '/v1/{env}/pending routes (each says this endpointId) until they expire; nothing is sent to it any more',
+      }),
+    expiresBy: Timestamp.nullable().meta({
+      description: 'When the last of them expires (to the cold store); null when none waits',
+    }),
+  })
+  .meta({ id: 'DeletedEndpoint' });
+
 const StatsWindowResponse = z.object({
   sending: z.number().int(),
   retrying: z.number().int(),

@@ -72,3 +72,10 @@ export const DocumentQuerySchema = z.object({
 /** The ids of a customer's endpoints other than the first, from the first endpoint's record (none without one). */
 export const otherEndpointIds = (record?: Pick<EndpointState, 'endpoints'>): string[] =>
   (record?.endpoints ?? []).map((endpoint) => endpoint.id);
+
+/**
+ * The ids of a customer's deleted endpoints whose documents are not settled yet, from the first endpoint's record: the
+ * customer-wide pending routes still read their prefixes.
+ */
+export const deletedEndpointIds = (record?: Pick<EndpointState, 'deletedEndpoints'>): string[] =>
+  (record?.deletedEndpoints ?? []).map((endpoint) => endpoint.id);

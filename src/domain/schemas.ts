@@ -304,6 +304,12 @@ export interface EndpointState {
    * document's first attempt reads to know where else it goes (at most 19, each route bounded: a few KB in all).
    */
   endpoints?: RegisteredEndpoint[];
+  /**
+   * The first endpoint's entity only: endpoints deleted whose documents are not settled yet (their entities still run
+   * until their bucket prefixes are empty). The customer-wide pending routes still read their prefixes. At most
+   * MAX_ENDPOINTS, the oldest forgotten first.
+   */
+  deletedEndpoints?: DeletedEndpoint[];
   customerName: string;
   environment: Environment;
   apiKeyHash: string;
@@ -321,7 +327,10 @@ export interface EndpointState {
   secret?: string;
   /** After a rotation: the secret that still signs beside `secret` until `expiresAt` (the entity then drops it). */
   previousSecret?: { secret: string; expiresAt: string };
-  status: 'active' | 'suspended';
+  /** `deleted`: nothing is sent for it any more; its entity ends once its documents are settled. */
+  status: 'active' | 'suspended' | 'deleted';
+  /** When the endpoint was deleted (with status `deleted`). */
+  deletedAt?: string;
   /** `failing`: suspended by exhausted retries or 410, probed until it recovers; `manual`: the customer turned it off. */
   suspension?: { kind: 'failing' | 'manual'; at: string; reason: string };
   lastError?: string;
@@ -347,6 +356,12 @@ export interface RegisteredEndpoint {
   id: string;
   createdAt: string;
   route: EndpointRouteState;
+}
+
+/** An endpoint the customer deleted, listed by the first endpoint's entity until its documents are settled. */
+export interface DeletedEndpoint {
+  id: string;
+  deletedAt: string;
 }
 
 export const PreferencesSchema = z.strictObject({ pendingNotifications: z.boolean() });

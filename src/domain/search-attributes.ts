@@ -1,10 +1,10 @@
 import { defineSearchAttributeKey, SearchAttributeType, type SearchAttributePair } from '@temporalio/common';
 import { otherEndpoint } from './ids';
-import type { DocumentInput, DocumentStatus } from './schemas';
+import type { DocumentInput, DocumentStatus, EndpointState } from './schemas';
 
 // Registered on the Temporal server by `npm start` (and docker-compose), so the Web UI can filter deliveries.
-export const CustomerIdKey = defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD);
-export const EnvironmentKey = defineSearchAttributeKey('Environment', SearchAttributeType.KEYWORD);
+const CustomerIdKey = defineSearchAttributeKey('CustomerId', SearchAttributeType.KEYWORD);
+const EnvironmentKey = defineSearchAttributeKey('Environment', SearchAttributeType.KEYWORD);
 export const DocumentTypeKey = defineSearchAttributeKey('DocumentType', SearchAttributeType.KEYWORD);
 export const DeliveryStatusKey = defineSearchAttributeKey('DeliveryStatus', SearchAttributeType.KEYWORD);
 /** The catalog's event type a document names, when it names one (the message log filters on it). */
@@ -15,8 +15,11 @@ export const EventTypeKey = defineSearchAttributeKey('EventType', SearchAttribut
  */
 export const CreatedAtKey = defineSearchAttributeKey('CreatedAt', SearchAttributeType.DATETIME);
 /** The endpoint a delivery is to, when it is not the customer's first (whose deliveries carry none). */
-export const EndpointIdKey = defineSearchAttributeKey('EndpointId', SearchAttributeType.KEYWORD);
-/** An endpoint entity's `active` or `suspended`: the support desk lists suspended endpoints by it. */
+const EndpointIdKey = defineSearchAttributeKey('EndpointId', SearchAttributeType.KEYWORD);
+/**
+ * An endpoint entity's `active`, `suspended` or `deleted`: the support desk lists suspended endpoints by it (a deleted
+ * one is in no list).
+ */
 export const EndpointStatusKey = defineSearchAttributeKey('EndpointStatus', SearchAttributeType.KEYWORD);
 
 export const SEARCH_ATTRIBUTES = [
@@ -49,5 +52,17 @@ export function documentSearchAttributes(document: DocumentInput, status: Docume
     { key: CreatedAtKey, value: new Date(document.createdAt) },
     ...(document.eventType ? [{ key: EventTypeKey, value: document.eventType }] : []),
     ...(endpointId ? [{ key: EndpointIdKey, value: endpointId }] : []),
+  ];
+}
+
+/** What an endpoint's entity is started with, from the API (a customer, a PUT) and from its first endpoint's entity. */
+export function endpointSearchAttributes(
+  state: Pick<EndpointState, 'customerId' | 'environment' | 'endpointId' | 'status'>,
+): SearchAttributePair[] {
+  return [
+    { key: CustomerIdKey, value: state.customerId },
+    { key: EnvironmentKey, value: state.environment },
+    ...(state.endpointId ? [{ key: EndpointIdKey, value: state.endpointId }] : []),
+    { key: EndpointStatusKey, value: state.status },
   ];
 }

@@ -2,6 +2,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CreateEventType, EventType, PatchEventType } from '../domain/event-types';
 import type {
   Attempt,
+  DeletedEndpoint,
   DocumentState,
   EndpointRouteState,
   EndpointState,
@@ -13,6 +14,9 @@ import type {
 // and activities import this file without pulling workflow code in.
 //
 //   API ──Update──► entity      configureEndpoint, patchHeaders, setActive, updatePreferences, resendPending
+//   API ──Update──► first entity createEndpoint (starts the new one's entity), deleteEndpoint, setEndpointRoute
+//   first entity ──activity: Update──► another's entity   endpointDeleted (answered once its status says so)
+//   another's entity ──activity: Update──► first entity   endpointSettled (deleted, its documents are settled)
 //   API ──Update──► document    acknowledge, redeliver (a customer's resend)
 //   document ──activity: Update──► entity     reportExhausted (answered once the suspension is recorded),
 //                                              resendAccepted (a customer's resend reached a suspended endpoint)
@@ -161,7 +165,40 @@ export const addEndpointUpdate = defineUpdate<EndpointState, [RegisteredEndpoint
 export const setEndpointRouteUpdate = defineUpdate<EndpointState, [{ id?: string; route: EndpointRouteState }]>(
   'setEndpointRoute',
 );
-/** The endpoint leaves the list: no document goes to it any more. */
+/**
+ * The endpoint leaves the list: no document goes to it any more. What the API before deleteEndpoint sent (followed by
+ * setActive(false) on its entity); kept for its Updates in flight and recorded histories.
+ */
 export const removeEndpointUpdate = defineUpdate<EndpointState, [{ id: string }]>('removeEndpoint');
 export const TOO_MANY_ENDPOINTS = 'TooManyEndpoints';
 export const UNKNOWN_ENDPOINT = 'UnknownEndpoint';
+
+/**
+ * A new endpoint in one step: the first endpoint's entity lists it (refused unrecorded past `max`, or with a bad
+ * configuration) and starts its entity, configured, in the same workflow task, so the list and the entity cannot
+ * part. Answered with the new endpoint's state (its secret sealed). Replaces addEndpoint followed by the API's
+ * configureEndpoint, which a crash or a refusal between them could part.
+ */
+export interface CreateEndpointInput {
+  endpoint: RegisteredEndpoint;
+  max: number;
+  /** Its whole configuration, as a PUT's: secret and header values sealed by the API. */
+  configuration: ConfigureEndpointInput;
+}
+export const createEndpointUpdate = defineUpdate<EndpointState, [CreateEndpointInput]>('createEndpoint');
+
+/**
+ * An endpoint deleted in one step: the first endpoint's entity takes it out of the routes, lists it as deleted, and
+ * answers once its entity says `deleted` (endpointDeleted, run by an activity the same task schedules), so nothing is
+ * sent to it after the answer: every attempt reads that status first.
+ */
+export const deleteEndpointUpdate = defineUpdate<DeletedEndpoint, [{ id: string }]>('deleteEndpoint');
+/**
+ * To a deleted endpoint's entity: it sends nothing more (no attempt, probe, replay, notification, reminder or email),
+ * leaves the support desk's lists, and ends once its bucket prefix is empty. Started with it when it has no entity.
+ */
+export const endpointDeletedUpdate = defineUpdate<EndpointState, [{ deletedAt: string }]>('endpointDeleted');
+/** To the first endpoint's entity, from a deleted one that is about to end: it leaves the list of deleted endpoints. */
+export const endpointSettledUpdate = defineUpdate<void, [{ id: string }]>('endpointSettled');
+/** The failure type of an Update refused because the endpoint was deleted (the API answers 404). */
+export const DELETED_ENDPOINT = 'EndpointDeleted';

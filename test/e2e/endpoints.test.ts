@@ -457,7 +457,7 @@ describe('end to end over HTTP: several endpoints per environment, each with its
     assert.equal((await resend('e1', 'nope')).status, 400);
   });
 
-  it('routes change with PATCH; a removed endpoint gets nothing more; the limit is 20 (422 past it)', async () => {
+  it('routes change with PATCH; a deleted endpoint gets nothing more, its documents stay pullable; the limit is 20 (422 past it)', async () => {
     const patched = await api('PATCH', `/v1/production/endpoints/${shipmentsId}`, key, {
       filterTypes: ['shipment.lost'],
     });
@@ -468,13 +468,53 @@ describe('end to end over HTTP: several endpoints per environment, each with its
     await submit({ id: 'e5', type: 'event', eventType: 'shipment.lost' });
     await waitFor('e5', async () => assert.deepEqual(idsAt(shipments).slice(before), ['e5']));
 
-    assert.equal((await api('DELETE', `/v1/production/endpoints/${failingId}`, key)).status, 204);
-    assert.equal((await api('GET', `/v1/production/endpoints/${failingId}`, key)).status, 404);
-    assert.equal((await api('DELETE', '/v1/production/endpoints/ep_default', key)).status, 409);
-    const seen = failing.received.length;
+    // Turned off, the catch-all is on the desk's list of suspended endpoints, and s3 waits for it there.
+    assert.equal((await api('PATCH', `/v1/production/endpoints/${failingId}`, key, { active: false })).status, 200);
     await submit({ id: 's3', type: 'summary' });
-    await waitFor('s3', async () => assert.ok(idsAt(summaries).includes('s3'), 'not yet'));
-    assert.equal(failing.received.length, seen, 'nothing to the removed endpoint');
+    const waiting = await waitFor('s3 waiting for the catch-all', async () => {
+      const doc = (await api('GET', '/v1/production/documents/s3', key)).body;
+      const delivery = doc.endpoints?.find((e: { endpointId: string }) => e.endpointId === failingId);
+      assert.equal(delivery?.status, 'pending', JSON.stringify(doc));
+      return delivery as { expiresAt: string };
+    });
+    const onDesk = async () =>
+      (await api('GET', '/v1/production/endpoints?status=suspended', ADMIN_KEY)).body.data.some(
+        (e: { endpointId: string }) => e.endpointId === failingId,
+      );
+    await waitFor('the catch-all on the desk', async () => assert.ok(await onDesk(), 'not listed yet'));
+
+    // Deleted: the answer says what waits for it and until when.
+    const deleted = await api('DELETE', `/v1/production/endpoints/${failingId}`, key);
+    assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
+    assert.deepEqual(
+      { ...deleted.body, deletedAt: typeof deleted.body.deletedAt },
+      { id: failingId, deleted: true, deletedAt: 'string', pendingCount: 1, expiresBy: waiting.expiresAt },
+    );
+    const seen = failing.received.length;
+    assert.equal((await api('GET', `/v1/production/endpoints/${failingId}`, key)).status, 404);
+    assert.equal((await api('DELETE', `/v1/production/endpoints/${failingId}`, key)).status, 404, 'deleted once');
+    assert.equal((await api('DELETE', '/v1/production/endpoints/ep_default', key)).status, 409);
+    assert.equal((await api('GET', `/v1/production/endpoints/${failingId}/pending`, key)).status, 404);
+    await waitFor('the catch-all off the desk', async () => assert.ok(!(await onDesk()), 'still listed'));
+
+    // What waited for it stays pullable through the customer-wide routes, saying whose it is; a resend sends nothing.
+    const everywhere = (await api('GET', '/v1/production/pending', key)).body.data;
+    assert.deepEqual(
+      everywhere.map((d: { id: string; endpointId: string }) => [d.id, d.endpointId]),
+      [['s3', failingId]],
+    );
+    assert.deepEqual((await api('GET', '/v1/production/pending/s3', key)).body.data, { n: 's3' });
+    assert.equal((await api('POST', '/v1/production/pending/s3/resend', key)).status, 202);
+    await waitFor('the resend recorded, unsent', async () => {
+      const doc = (await api('GET', '/v1/production/documents/s3', key)).body;
+      const delivery = doc.endpoints.find((e: { endpointId: string }) => e.endpointId === failingId);
+      assert.equal(delivery.attempts.at(-1)?.error, 'not sent: the endpoint was deleted', JSON.stringify(delivery));
+    });
+    assert.equal((await api('DELETE', '/v1/production/pending/s3', key)).status, 204);
+    assert.deepEqual((await api('GET', '/v1/production/pending', key)).body.data, []);
+    await submit({ id: 's4', type: 'summary' });
+    await waitFor('s4', async () => assert.ok(idsAt(summaries).includes('s4'), 'not yet'));
+    assert.equal(failing.received.length, seen, 'nothing to the deleted endpoint');
 
     // First, shipments, and 18 more: 20. The 21st is refused.
     for (let i = 0; i < 18; i++) {

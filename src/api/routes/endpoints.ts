@@ -6,6 +6,7 @@ import { customerOf } from '../auth';
 import { presentEndpoint } from '../present';
 import { AppError } from '../errors';
 import {
+  DeletedEndpointResponse,
   DeskEndpointListResponse,
   EndpointListResponse,
   EndpointResponse,
@@ -137,15 +138,20 @@ export const endpointRoutes = [
 
   route('delete', '/v1/{env}/endpoints/{endpointId}', {
     operationId: 'deleteEndpoint',
-    summary: 'Remove an endpoint: no document goes to it any more (what waits in its bucket expires as usual)',
+    summary: 'Delete an endpoint: nothing is sent to it after this answer; what waits for it stays pullable',
+    description:
+      'Once answered, no document goes to it and nothing is sent to it (no attempt, probe, replay, resend, ' +
+      'notification, reminder or email), and it is in no list. Documents that wait in its bucket prefix ' +
+      '(`pendingCount`) stay pullable through the customer-wide `/v1/{env}/pending` routes until they expire ' +
+      '(`expiresBy`); a delivery still on its retry schedule joins them at its next attempt, sending nothing. ' +
+      'Deleted again: 404. The first endpoint (the webhook) cannot be deleted: 409.',
     access: 'customer',
     params: envEndpoint,
-    responses: { 204: { description: 'Removed' } },
+    responses: { 200: response('Deleted', DeletedEndpointResponse) },
     errors: [404, 409],
     handler: async ({ params }, _req, res, { service }) => {
       const { customerId, environment } = customerOf(res);
-      await service.deleteEndpoint(environment, customerId, params.endpointId);
-      res.status(204).end();
+      res.json(await service.deleteEndpoint(environment, customerId, params.endpointId));
     },
   }),
 

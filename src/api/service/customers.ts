@@ -1,12 +1,9 @@
-import { fairnessKey } from '../../domain/fairness';
 import { endpointWorkflowId } from '../../domain/ids';
-import type { CreateCustomer, EndpointState, Environment } from '../../domain/schemas';
+import type { CreateCustomer, Environment } from '../../domain/schemas';
 import { ENVIRONMENTS } from '../../domain/schemas';
-import { CustomerIdKey, EndpointIdKey, EndpointStatusKey, EnvironmentKey } from '../../domain/search-attributes';
 import { generateApiKey, hashApiKey } from '../../lib/api-keys';
+import { entityStart } from '../../lib/entity-start';
 import type { endpointEntity } from '../../workflows';
-import type { EndpointEntityInput } from '../../workflows/endpoint/entity';
-import type { Config } from '../../config';
 import { reissueApiKeyUpdate } from '../../workflows/messages';
 import { AppError } from '../errors';
 import { rethrowTemporal } from '../temporal-errors';
@@ -54,46 +51,3 @@ export function createCustomerService({ client, config, endpoints }: ServiceCont
     }
   }
 }
-
-/** An endpoint entity's start: the first endpoint's with the customer's key hash, another's with its id and none. */
-function entityStart(
-  environment: Environment,
-  customerId: string,
-  customerName: string,
-  config: Config,
-  which: { apiKeyHash: string; endpointId?: undefined } | { apiKeyHash?: undefined; endpointId: string },
-) {
-  const initial: EndpointState = {
-    customerId,
-    ...(which.endpointId ? { endpointId: which.endpointId } : {}),
-    customerName,
-    environment,
-    apiKeyHash: which.apiKeyHash ?? '',
-    status: 'active',
-    preferences: { pendingNotifications: true },
-    counters: { retriesExhausted: 0, suspensions: 0 },
-    updatedAt: new Date().toISOString(),
-  };
-  return {
-    workflowId: endpointWorkflowId(environment, customerId, which.endpointId),
-    taskQueue: config.TASK_QUEUE,
-    args: [{ state: initial, statusShown: 'active' }] as [EndpointEntityInput],
-    memo: { endpoint: initial },
-    priority: { fairnessKey: fairnessKey(environment, customerId) },
-    typedSearchAttributes: [
-      { key: CustomerIdKey, value: customerId },
-      { key: EnvironmentKey, value: environment },
-      ...(which.endpointId ? [{ key: EndpointIdKey, value: which.endpointId }] : []),
-      { key: EndpointStatusKey, value: 'active' },
-    ],
-  };
-}
-
-/** Another endpoint's entity, started by its first configuration. */
-export const otherEntityStart = (
-  environment: Environment,
-  customerId: string,
-  endpointId: string,
-  customerName: string,
-  config: Config,
-) => entityStart(environment, customerId, customerName, config, { endpointId });

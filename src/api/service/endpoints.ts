@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/client';
 import { MAX_ENDPOINTS, type EndpointRoute, type PatchEndpoint, type PutEndpoint } from '../../domain/endpoints';
+import { newEndpointState } from '../../domain/endpoint-state';
 import { endpointWorkflowId, FIRST_ENDPOINT_ID, otherEndpoint } from '../../domain/ids';
 import type { EventType } from '../../domain/event-types';
 import type {
@@ -13,8 +14,8 @@ import type {
 import { startDocumentWorkflow } from '../../lib/document-start';
 import { START_ONCE } from './documents';
 import {
-  addEndpointUpdate,
-  removeEndpointUpdate,
+  createEndpointUpdate,
+  deleteEndpointUpdate,
   setEndpointRouteUpdate,
   TOO_MANY_ENDPOINTS,
   UNKNOWN_ENDPOINT,
@@ -31,6 +32,18 @@ export interface EndpointView {
   route: EndpointRouteState;
   createdAt?: string;
   pendingCount: number;
+}
+
+/**
+ * What a DELETE answers (as Stripe's `deleted: true`): how many documents wait in the deleted endpoint's bucket prefix,
+ * pullable through the customer-wide pending routes until they expire, the last of them by `expiresBy`.
+ */
+export interface DeletedEndpointView {
+  id: string;
+  deleted: true;
+  deletedAt: string;
+  pendingCount: number;
+  expiresBy: string | null;
 }
 
 /** What a route is stored as: no nulls (a null in a request clears the field). */
@@ -59,7 +72,7 @@ const refusal = (id: string) => (failure: unknown) => {
  * an entity of its own; the first's entity lists the others with their routes (so the limit holds under races).
  */
 export function createEndpointService(
-  { client, endpoints, counter, config }: ServiceContext,
+  { client, endpoints, counter, config, clock }: ServiceContext,
   webhook: ReturnType<typeof createWebhookService>,
 ) {
   const first = (environment: Environment, customerId: string) =>
@@ -76,17 +89,16 @@ export function createEndpointService(
     return events + summaries;
   }
 
-  /** An endpoint whose entity is not there (its creation stopped half-way) shows as not configured. */
-  const unconfigured = (customer: EndpointState, endpointId: string): EndpointState => ({
-    customerId: customer.customerId,
-    endpointId,
-    customerName: customer.customerName,
-    environment: customer.environment,
-    apiKeyHash: '',
-    status: 'active',
-    preferences: customer.preferences,
-    counters: { retriesExhausted: 0, suspensions: 0 },
-    updatedAt: customer.updatedAt,
+  /**
+   * An endpoint whose entity is not there (its creation stopped half-way, before creation was one step) shows as not
+   * configured.
+   */
+  const unconfigured = (
+    { environment, customerId, customerName, preferences, updatedAt }: EndpointState,
+    endpointId: string,
+  ) => ({
+    ...newEndpointState({ environment, customerId, customerName, endpointId, updatedAt }),
+    preferences,
   });
 
   async function viewOf(customer: EndpointState, registered?: RegisteredEndpoint): Promise<EndpointView> {
@@ -168,7 +180,12 @@ export function createEndpointService(
     /** The first endpoint, then the others in the order they were made: at most MAX_ENDPOINTS reads and listings. */
     async listEndpoints(environment: Environment, customerId: string): Promise<EndpointView[]> {
       const customer = await firstState(environment, customerId);
-      return Promise.all([viewOf(customer), ...(customer.endpoints ?? []).map((other) => viewOf(customer, other))]);
+      const views = await Promise.all([
+        viewOf(customer),
+        ...(customer.endpoints ?? []).map((other) => viewOf(customer, other)),
+      ]);
+      // One deleted while the list was read.
+      return views.filter((view) => view.state.status !== 'deleted');
     },
 
     async getEndpoint(environment: Environment, customerId: string, endpointId: string): Promise<EndpointView> {
@@ -177,25 +194,29 @@ export function createEndpointService(
     },
 
     /**
-     * A new endpoint: listed first (where the limit is kept, 422 past it), then configured, which starts its entity.
-     * Answered with its secret, shown only here and when rotated.
+     * A new endpoint in one step: the first endpoint's entity lists it (where the limit is kept, 422 past it) and starts
+     * its entity configured, in one workflow task; a refusal changes nothing. Answered with its secret, shown only here
+     * and when rotated.
      */
     async createEndpoint(environment: Environment, customerId: string, body: PutEndpoint): Promise<EndpointView> {
-      const customer = await firstState(environment, customerId);
+      await firstState(environment, customerId);
       const id = `ep_${randomBytes(12).toString('hex')}`;
       const registered: RegisteredEndpoint = { id, createdAt: new Date().toISOString(), route: routeOf(body) };
+      const { description: _description, filterTypes: _filterTypes, kinds: _kinds, ...configured } = body;
+      const configuration = webhook.configurationOf(configured);
+      let state: EndpointState;
       try {
-        await first(environment, customerId).executeUpdate(addEndpointUpdate, {
-          args: [{ ...registered, max: MAX_ENDPOINTS }],
+        state = await first(environment, customerId).executeUpdate(createEndpointUpdate, {
+          args: [{ endpoint: registered, max: MAX_ENDPOINTS, configuration }],
         });
       } catch (err) {
-        rethrowTemporal(err, { refused: refusal(id) });
+        // Past the limit (422), or a configuration the entity's validator refused (400 naming the field).
+        rethrowTemporal(err, {
+          refused: (failure) => refusal(id)(failure) ?? webhook.invalidField(failure),
+        });
       }
-      const state = await webhook.configureWebhook(environment, customerId, body, {
-        endpointId: id,
-        customerName: customer.customerName,
-      });
-      return { id, state, route: registered.route, createdAt: registered.createdAt, pendingCount: 0 };
+      const view = { id, route: registered.route, createdAt: registered.createdAt, pendingCount: 0 };
+      return { ...view, state: webhook.withOpenSecret(state) };
     },
 
     /** The whole configuration and route again; the first endpoint's is the webhook's. */
@@ -236,24 +257,40 @@ export function createEndpointService(
     },
 
     /**
-     * No document goes to it any more; it is turned off (no probes), and what waits in its bucket expires as usual.
-     * The first endpoint is the customer's record: 409.
+     * Deleted in one step: the first endpoint's entity takes it out of the routes and answers once its entity says
+     * `deleted`, so nothing is sent to it after this answer. What waits in its bucket prefix stays pullable through the
+     * customer-wide pending routes until it expires; its entity ends then. The first endpoint is the customer's
+     * record: 409.
      */
-    async deleteEndpoint(environment: Environment, customerId: string, endpointId: string): Promise<void> {
+    async deleteEndpoint(
+      environment: Environment,
+      customerId: string,
+      endpointId: string,
+    ): Promise<DeletedEndpointView> {
       if (!otherEndpoint(endpointId)) {
         throw new AppError('conflict', 'the first endpoint is the webhook: turn it off (PATCH active:false)', 409);
       }
+      let deletedAt: string;
       try {
-        await first(environment, customerId).executeUpdate(removeEndpointUpdate, { args: [{ id: endpointId }] });
+        ({ deletedAt } = await first(environment, customerId).executeUpdate(deleteEndpointUpdate, {
+          args: [{ id: endpointId }],
+        }));
       } catch (err) {
         rethrowTemporal(err, { notFound: `customer ${customerId}`, refused: refusal(endpointId) });
       }
-      try {
-        await webhook.setActive(environment, customerId, false, endpointId);
-      } catch (err) {
-        // Never configured: nothing to turn off.
-        if (!(err instanceof WorkflowNotFoundError)) rethrowTemporal(err, {});
-      }
+      const { events, summaries, oldest, source } = await counter.count(environment, customerId, endpointId);
+      // Keys sort by when documents became pending, and so by expiry: the last listed expires last. Past one listing
+      // (counted by visibility), the retention from now bounds it.
+      const last = source === 'listing' ? oldest.at(-1)?.expiresAt : undefined;
+      const bound = new Date((await clock()) + config.retentionMs[environment]).toISOString();
+      const pendingCount = events + summaries;
+      return {
+        id: endpointId,
+        deleted: true,
+        deletedAt,
+        pendingCount,
+        expiresBy: pendingCount === 0 ? null : (last ?? bound),
+      };
     },
   };
 }
@@ -317,7 +354,8 @@ export function createEndpointDirectory({ client, endpoints, counter }: ServiceC
       );
       const token = page.nextPageToken && page.nextPageToken.length > 0 ? page.nextPageToken : undefined;
       return {
-        data: rows.flatMap(({ state, ...row }) => (state ? [{ ...row, state }] : [])),
+        // One deleted since visibility listed it is in no list.
+        data: rows.flatMap(({ state, ...row }) => (state && state.status !== 'deleted' ? [{ ...row, state }] : [])),
         nextCursor: token ? CURSOR_PREFIX + Buffer.from(token).toString('base64url') : undefined,
       };
     },

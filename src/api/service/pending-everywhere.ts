@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { otherEndpointIds } from '../../domain/endpoints';
+import { deletedEndpointIds, otherEndpointIds } from '../../domain/endpoints';
 import { FIRST_ENDPOINT_ID, otherEndpoint, queueOf } from '../../domain/ids';
 import type { DocumentType, Environment } from '../../domain/schemas';
 import { AppError } from '../errors';
@@ -30,10 +30,13 @@ export function createPendingEverywhere(
   pending: ReturnType<typeof createPendingService>,
   documents: ReturnType<typeof createDocumentService>,
 ) {
-  /** The customer's endpoints, the first first: their ids as the API names them. */
-  async function endpointIds(environment: Environment, customerId: string): Promise<string[]> {
+  /**
+   * The customer's endpoints, the first first: their ids as the API names them; `withDeleted`, and those deleted whose
+   * documents may still wait (nothing is sent to them, but their documents are listed, pulled and acknowledged here).
+   */
+  async function endpointIds(environment: Environment, customerId: string, withDeleted = false): Promise<string[]> {
     const customer = await endpoints.get(environment, customerId);
-    return [FIRST_ENDPOINT_ID, ...otherEndpointIds(customer)];
+    return [FIRST_ENDPOINT_ID, ...otherEndpointIds(customer), ...(withDeleted ? deletedEndpointIds(customer) : [])];
   }
 
   const notPending = (err: unknown) => err instanceof AppError && err.httpStatus === 404;
@@ -65,7 +68,9 @@ export function createPendingEverywhere(
     } catch (err) {
       if (!notPending(err)) throw err;
     }
-    const spread = answer ? answer.endpoints !== undefined : (await endpointIds(environment, customerId)).length > 1;
+    const spread = answer
+      ? answer.endpoints !== undefined
+      : (await endpointIds(environment, customerId, true)).length > 1;
     if (done && !spread) return;
     if (!done && !spread) throw AppError.notFound(`pending document ${id}`);
     for (const endpointId of await waitingAt(environment, customerId, id, done)) await act(endpointId);
@@ -84,7 +89,7 @@ export function createPendingEverywhere(
       customerId: string,
       query: { type?: DocumentType; limit: number; cursor?: string },
     ) {
-      const ids = await endpointIds(environment, customerId);
+      const ids = await endpointIds(environment, customerId, true);
       if (ids.length === 1 && !query.cursor?.startsWith(MULTI))
         return pending.listPending(environment, customerId, query);
       const positions = query.cursor?.startsWith(MULTI) ? decodePositions(query.cursor) : {};

@@ -1,12 +1,14 @@
 import { ApplicationFailure, WithStartWorkflowOperation } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import type { endpointEntity } from '../../workflows';
-import { otherEntityStart } from './customers';
 import { endpointWorkflowId, FIRST_ENDPOINT_ID } from '../../domain/ids';
 import type { EndpointState, Environment, PatchWebhook, Preferences, PutWebhook } from '../../domain/schemas';
+import { otherEntityStart } from '../../lib/entity-start';
 import { generateWebhookSecret } from '../../lib/signature';
 import {
+  type ConfigureEndpointInput,
   configureEndpointUpdate,
+  DELETED_ENDPOINT,
   patchHeadersUpdate,
   rotateSecretUpdate,
   setActiveUpdate,
@@ -16,9 +18,16 @@ import { AppError } from '../errors';
 import { rethrowTemporal } from '../temporal-errors';
 import type { ServiceContext } from './context';
 
+/** An endpoint deleted while this request was on its way (it found the endpoint listed a moment before): 404. */
+const deletedMeanwhile = (failure: unknown): AppError | undefined =>
+  failure instanceof ApplicationFailure && failure.type === DELETED_ENDPOINT
+    ? AppError.notFound('endpoint')
+    : undefined;
+
 /** The entity's validator names the field it refused (its failure's first detail): a 400 naming it. */
 function invalidField(failure: unknown): AppError | undefined {
   if (!(failure instanceof ApplicationFailure)) return undefined;
+  if (failure.type === DELETED_ENDPOINT) return deletedMeanwhile(failure);
   const path = `body.${String(failure.details?.[0] ?? 'webhook')}`;
   return new AppError('validation_failed', `${path}: ${failure.message}`, 400, [
     { path, message: failure.message, code: 'custom' },
@@ -35,6 +44,23 @@ export function createWebhookService({ client, counter, endpoints, config, seal 
     client.workflow.getHandle(endpointWorkflowId(environment, customerId, endpointId));
 
   const service = {
+    withOpenSecret,
+    invalidField,
+
+    /**
+     * What a PUT (or a new endpoint) configures: header values sealed here, before anything reaches Temporal (a PUT
+     * without headers keeps those there are), and a new secret, sealed, kept only by an endpoint without one.
+     */
+    configurationOf(webhook: PutWebhook): ConfigureEndpointInput {
+      const { headers, ...rest } = webhook;
+      const given = headers && Object.keys(headers).length > 0 ? seal.sealHeaders(headers) : null;
+      return {
+        ...rest,
+        ...(headers === undefined ? { keepHeaders: true } : { headers: given }),
+        newSecret: seal.seal(generateWebhookSecret()),
+      };
+    },
+
     findEndpoint: (environment: Environment, customerId: string) => endpoints.get(environment, customerId),
 
     /** How many documents wait in the customer's bucket prefix (bucket/counts.ts: one S3 request). */
@@ -53,16 +79,7 @@ export function createWebhookService({ client, counter, endpoints, config, seal 
       webhook: PutWebhook,
       other?: { endpointId: string; customerName: string },
     ): Promise<EndpointState> {
-      // Header values are sealed here, before anything reaches Temporal; a PUT without headers keeps those there are.
-      const { headers, ...rest } = webhook;
-      const given = headers && Object.keys(headers).length > 0 ? seal.sealHeaders(headers) : null;
-      const args = [
-        {
-          ...rest,
-          ...(headers === undefined ? { keepHeaders: true } : { headers: given }),
-          newSecret: seal.seal(generateWebhookSecret()),
-        },
-      ] as const;
+      const args = [service.configurationOf(webhook)] as const;
       try {
         const state = other
           ? await client.workflow.executeUpdateWithStart(configureEndpointUpdate, {
@@ -111,6 +128,7 @@ export function createWebhookService({ client, counter, endpoints, config, seal 
         } catch (err) {
           rethrowTemporal(err, {
             notFound: `endpoint ${endpointId ?? FIRST_ENDPOINT_ID} (configure it with PUT first)`,
+            refused: deletedMeanwhile,
           });
         }
       }
@@ -129,7 +147,7 @@ export function createWebhookService({ client, counter, endpoints, config, seal 
           refused: (failure) =>
             failure instanceof ApplicationFailure && failure.type === 'NoSecret'
               ? new AppError('no_webhook', 'configure the webhook (PUT /v1/{env}/webhook) before rotating', 409)
-              : undefined,
+              : deletedMeanwhile(failure),
         });
       }
     },

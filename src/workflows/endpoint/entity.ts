@@ -22,25 +22,22 @@ import { isSigningSecret } from '../../domain/secrets';
 import { nextSlot } from '../../rate-limit/slots';
 import { metrics } from '../sinks';
 import {
-  addEndpointUpdate,
   configureEndpointUpdate,
   documentsArrivedSignal,
   endpointStateQuery,
   patchHeadersUpdate,
   reissueApiKeyUpdate,
-  removeEndpointUpdate,
   reportExhaustedUpdate,
   resendAcceptedUpdate,
   resendPendingUpdate,
   reserveSlotUpdate,
   rotateSecretUpdate,
   setActiveUpdate,
-  setEndpointRouteUpdate,
   SLOTS_ROLL_OVER,
-  TOO_MANY_ENDPOINTS,
-  UNKNOWN_ENDPOINT,
   updatePreferencesUpdate,
 } from '../messages';
+import { refuseIfDeleted, registerDeletion, settleLoop } from './deletion';
+import { registerEndpointList } from './endpoint-list';
 import { notificationLoop } from './notification';
 import { outboxLoop, type OutboxMessage } from './outbox';
 import { probeLoop, type ProbeTime } from './probe';
@@ -48,7 +45,7 @@ import { reminderLoop } from './reminder';
 import { replayLoop, type ReplayPass } from './replay';
 import { holdsClearHeaders, holdsClearSecrets, sealLegacyHeaders, sealLegacySecrets, secretGraceLoop } from './secrets';
 import { supervise } from './supervise';
-import { validateConfiguration } from './validate';
+import { applyConfiguration, validateConfiguration } from './validate';
 
 const { endpointSettings } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds' });
 
@@ -92,6 +89,10 @@ export class EndpointEntity {
   /** Rate-limit slots this run handed out: each is an Update in its history. */
   private slotsHandedOut = 0;
   private changed = true;
+  /** Deleted during this run: its loops stop, and the next run only waits for its documents to settle. */
+  private deletedNow = false;
+  /** A deleted endpoint whose documents are settled: the run ends instead of continuing as new. */
+  ended = false;
 
   constructor(input: EndpointEntityInput) {
     this.nextRun = { ...input, outbox: input.outbox ?? [] };
@@ -107,11 +108,16 @@ export class EndpointEntity {
     return endpointId ? { environment, customerId, endpointId } : { environment, customerId };
   }
 
-  /** Once true, every loop stops at its next safe point and the entity continues as new. */
+  /**
+   * Once true, every loop stops at its next safe point and the entity continues as new (or ends: a deleted endpoint
+   * whose documents are settled). A deletion stops a live run's loops: nothing is probed, replayed or notified any more.
+   */
   readonly draining = (): boolean =>
     workflowInfo().continueAsNewSuggested ||
     workflowInfo().historyLength > this.settings.maxRunEvents ||
-    this.slotsSpent();
+    this.slotsSpent() ||
+    this.deletedNow ||
+    this.ended;
 
   /** The run has handed out its share of slots: it refuses more (see reserveSlot) and continues as new. */
   private slotsSpent(): boolean {
@@ -133,6 +139,7 @@ export class EndpointEntity {
 
   suspend(kind: 'failing' | 'manual', reason: string): void {
     const { state } = this;
+    if (state.status === 'deleted') return;
     // Turned off by the customer while failing: it stays suspended but is no longer probed.
     if (state.status === 'suspended' && kind === 'manual' && state.suspension?.kind === 'failing') {
       state.suspension = { kind, at: state.suspension.at, reason };
@@ -153,7 +160,7 @@ export class EndpointEntity {
 
   reactivate(recovered: boolean): void {
     const { state } = this;
-    if (state.status === 'active') return;
+    if (state.status !== 'suspended') return;
     state.status = 'active';
     state.suspension = undefined;
     this.nextRun.probe = undefined;
@@ -176,13 +183,36 @@ export class EndpointEntity {
     this.nextRun.statusShown = this.state.status;
   }
 
+  /**
+   * Deleted by the customer (through its first endpoint's entity): nothing more is sent for it. Its loops stop, their
+   * positions and the emails and notifications not yet started are dropped (the outbox skips them), and its status
+   * leaves the support desk's lists. The next run waits for its documents to settle, then ends.
+   */
+  markDeleted(deletedAt: string): void {
+    const { state } = this;
+    state.status = 'deleted';
+    state.deletedAt = deletedAt;
+    this.nextRun.replay = undefined;
+    this.nextRun.probe = undefined;
+    this.nextRun.windowEndsAt = undefined;
+    this.nextRun.remindersQuietUntil = undefined;
+    this.deletedNow = true;
+    this.publishStatus();
+    this.publish();
+  }
+
+  /** A deleted endpoint's documents are settled and its first endpoint's entity told: this run is its last. */
+  end(): void {
+    this.ended = true;
+  }
+
   /** Walks the whole bucket again from its oldest document. */
   startPass(reason: ReplayPass['reason']): void {
     this.nextRun.replay = { reason };
   }
 
   private email(kind: EndpointEmailInput['kind']): void {
-    if (!this.state.suspensionEmail) return;
+    if (!this.state.suspensionEmail || this.state.status === 'deleted') return;
     const email = { kind, ...this.where, suspendedAt: this.state.suspension?.at, at: new Date().toISOString() };
     this.nextRun.outbox.push({ kind: 'email', email, afterWindow: kind === 'suspended' });
   }
@@ -206,6 +236,7 @@ export class EndpointEntity {
   /** A notification (or reminder) describing what is pending when it is sent, unless the customer opted out. */
   notify(reminder: boolean): void {
     if (!this.state.notificationUrl || !this.state.preferences.pendingNotifications) return;
+    if (this.state.status === 'deleted') return;
     this.nextRun.outbox.push({ kind: 'notification', notificationId: `ntf_${uuid4()}`, reminder });
   }
 
@@ -218,18 +249,16 @@ export class EndpointEntity {
     setHandler(
       configureEndpointUpdate,
       (config) => {
-        state.url = config.url;
-        state.notificationUrl = config.notificationUrl ?? undefined;
-        state.suspensionEmail = config.suspensionEmail ?? undefined;
-        state.retrySchedule = config.retrySchedule ?? undefined;
-        state.rateLimit = config.rateLimit ?? undefined;
-        state.maxInFlight = config.maxInFlight ?? undefined;
-        if (!config.keepHeaders) state.headers = config.headers ?? undefined;
-        state.secret ??= config.newSecret;
+        applyConfiguration(state, config);
         this.publish();
         return state;
       },
-      { validator: validateConfiguration },
+      {
+        validator: (config) => {
+          refuseIfDeleted(this);
+          validateConfiguration(config);
+        },
+      },
     );
 
     // An Update: the API answers with the headers as stored, and a patch past the limit is refused unrecorded.
@@ -242,6 +271,7 @@ export class EndpointEntity {
       },
       {
         validator: ({ headers }) => {
+          refuseIfDeleted(this);
           if (Object.keys(mergeHeaders(state.headers, headers) ?? {}).length > MAX_HEADERS) {
             const message = `at most ${MAX_HEADERS} headers, with those the endpoint has`;
             throw ApplicationFailure.nonRetryable(message, 'InvalidEndpoint', 'headers');
@@ -286,6 +316,7 @@ export class EndpointEntity {
       },
       {
         validator: ({ newSecret, graceMs }) => {
+          refuseIfDeleted(this);
           if (!state.secret) {
             throw ApplicationFailure.nonRetryable('the webhook has no secret yet: configure it first', 'NoSecret');
           }
@@ -296,19 +327,28 @@ export class EndpointEntity {
       },
     );
 
-    // An Update: the customer is answered once the suspension or reactivation is recorded.
-    setHandler(setActiveUpdate, (active) => {
-      if (active) this.reactivate(false);
-      else this.suspend('manual', 'deactivated by the customer');
-      return state;
-    });
+    // An Update: the customer is answered once the suspension or reactivation is recorded. A deleted endpoint is
+    // never turned back on.
+    setHandler(
+      setActiveUpdate,
+      (active) => {
+        if (active) this.reactivate(false);
+        else this.suspend('manual', 'deactivated by the customer');
+        return state;
+      },
+      { validator: (_active: boolean) => refuseIfDeleted(this) },
+    );
 
     // An Update: the API answers with the preferences as stored.
-    setHandler(updatePreferencesUpdate, (preferences) => {
-      state.preferences = { ...preferences };
-      this.publish();
-      return state;
-    });
+    setHandler(
+      updatePreferencesUpdate,
+      (preferences) => {
+        state.preferences = { ...preferences };
+        this.publish();
+        return state;
+      },
+      { validator: (_preferences) => refuseIfDeleted(this) },
+    );
 
     // An Update: the retried customer creation hands out the new key only once its hash is stored.
     setHandler(
@@ -327,13 +367,19 @@ export class EndpointEntity {
     );
 
     // An Update: the customer's resend is answered once the pass is recorded, so it cannot be lost on the way.
-    setHandler(resendPendingUpdate, () => {
-      // On an active endpoint this is a replay like any other; a suspended one stays suspended.
-      this.startPass(state.status === 'active' ? 'replay' : 'resend');
-    });
+    setHandler(
+      resendPendingUpdate,
+      () => {
+        // On an active endpoint this is a replay like any other; a suspended one stays suspended.
+        this.startPass(state.status === 'active' ? 'replay' : 'resend');
+      },
+      { validator: () => refuseIfDeleted(this) },
+    );
 
     // An Update: the document stores itself only once the suspension is recorded, and then knows the endpoint's status.
     setHandler(reportExhaustedUpdate, ({ documentId, lastError, gone }) => {
+      // An attempt that went out just before the deletion: the endpoint is not suspended, nor anyone told.
+      if (state.status === 'deleted') return;
       state.counters.retriesExhausted += 1;
       this.noteError(lastError);
       this.tellOperator('document.exhausted', { documentId, lastError, reason: gone ? 'gone' : 'retries exhausted' });
@@ -350,7 +396,8 @@ export class EndpointEntity {
       if (state.status === 'suspended' && state.suspension?.kind === 'failing') this.reactivate(true);
     });
 
-    this.registerEndpointList();
+    registerEndpointList(this);
+    registerDeletion(this);
 
     // A signal: nobody waits for an answer, and only the first document of a window (or a restore) sends one.
     setHandler(documentsArrivedSignal, () => {
@@ -360,57 +407,6 @@ export class EndpointEntity {
       }
       this.arrivals += 1;
     });
-  }
-
-  /** The first endpoint's entity: the customer's other endpoints and every route (Updates, refused unrecorded). */
-  private registerEndpointList(): void {
-    const { state } = this;
-    const known = (id: string) => {
-      if (!state.endpoints?.some((endpoint) => endpoint.id === id)) {
-        throw ApplicationFailure.nonRetryable(`endpoint ${id} not found`, UNKNOWN_ENDPOINT);
-      }
-    };
-    setHandler(
-      addEndpointUpdate,
-      ({ max: _max, ...endpoint }) => {
-        state.endpoints = [...(state.endpoints ?? []), endpoint];
-        this.publish();
-        return state;
-      },
-      {
-        validator: ({ id, max }) => {
-          if (state.endpointId) throw ApplicationFailure.nonRetryable('not a first endpoint', UNKNOWN_ENDPOINT);
-          if (state.endpoints?.some((endpoint) => endpoint.id === id)) {
-            throw ApplicationFailure.nonRetryable(`endpoint ${id} exists`, 'EndpointExists');
-          }
-          if ((state.endpoints?.length ?? 0) + 1 >= max) {
-            throw ApplicationFailure.nonRetryable(`at most ${max} endpoints per environment`, TOO_MANY_ENDPOINTS);
-          }
-        },
-      },
-    );
-    setHandler(
-      setEndpointRouteUpdate,
-      ({ id, route }) => {
-        if (id === undefined) state.route = route;
-        else
-          state.endpoints = state.endpoints!.map((endpoint) =>
-            endpoint.id === id ? { ...endpoint, route } : endpoint,
-          );
-        this.publish();
-        return state;
-      },
-      { validator: ({ id }) => void (id === undefined || known(id)) },
-    );
-    setHandler(
-      removeEndpointUpdate,
-      ({ id }) => {
-        state.endpoints = state.endpoints!.filter((endpoint) => endpoint.id !== id);
-        this.publish();
-        return state;
-      },
-      { validator: ({ id }) => known(id) },
-    );
   }
 
   async loadSettings(): Promise<void> {
@@ -446,18 +442,29 @@ export async function endpointEntity(input: EndpointEntityInput): Promise<void> 
   await entity.loadSettings();
   await sealLegacySecrets(entity, sealing);
   await sealLegacyHeaders(entity, sealingHeaders);
-  await supervise({
-    publish: () => entity.publishLoop(),
-    outbox: () => outboxLoop(entity),
-    probe: () => probeLoop(entity),
-    replay: () => replayLoop(entity),
-    notifications: () => notificationLoop(entity),
-    reminders: () => reminderLoop(entity),
-    secretGrace: () => secretGraceLoop(entity),
-  });
+  if (entity.state.status === 'deleted') {
+    // Deleted (in an earlier run): nothing is sent any more; it only waits for its documents to settle.
+    await supervise({
+      publish: () => entity.publishLoop(),
+      outbox: () => outboxLoop(entity),
+      settle: () => settleLoop(entity),
+    });
+  } else {
+    await supervise({
+      publish: () => entity.publishLoop(),
+      outbox: () => outboxLoop(entity),
+      probe: () => probeLoop(entity),
+      replay: () => replayLoop(entity),
+      notifications: () => notificationLoop(entity),
+      reminders: () => reminderLoop(entity),
+      secretGrace: () => secretGraceLoop(entity),
+    });
+  }
   // Continue-as-new keeps history small for an entity that lives for years; handlers under way finish first.
   await condition(allHandlersFinished);
   entity.flushMemo();
+  // A deleted endpoint whose documents are settled: nothing is left for it to do.
+  if (entity.ended) return;
   // The memo goes with the new run: left to the server, the run starts with a stale one (seen: the memo the entity was
   // created with, no URL) until its first task publishes, and every attempt reading the endpoint meanwhile would see
   // no webhook, or an old URL or status. (Commands' attributes are not compared on replay: histories replay alike.)

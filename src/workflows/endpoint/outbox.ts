@@ -42,6 +42,8 @@ export async function outboxLoop(entity: EndpointEntity): Promise<void> {
 
 async function startMessage(message: OutboxMessage, state: EndpointState, settings: EndpointSettings): Promise<void> {
   const { environment, customerId, endpointId } = state;
+  // Queued before the endpoint was deleted: the customer hears nothing more about it (the operator's events still go).
+  if (state.status === 'deleted' && message.kind !== 'operator') return;
   // The first endpoint's messages keep the ids they had before a customer could have several.
   const queue = queueOf(customerId, endpointId);
   const parentClosePolicy = ParentClosePolicy.ABANDON;

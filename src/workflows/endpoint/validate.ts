@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/workflow';
 import { isSigningSecret } from '../../domain/secrets';
 import { parseRetrySchedule } from '../../domain/schedule';
+import type { EndpointState } from '../../domain/schemas';
 import type { ConfigureEndpointInput } from '../messages';
 
 const HTTP_URL = /^https?:\/\/[^\s/]+/i;
@@ -32,4 +33,16 @@ export function validateConfiguration(input: ConfigureEndpointInput): void {
   if (!isSigningSecret(input.newSecret)) {
     throw ApplicationFailure.nonRetryable('newSecret must be a signing secret', 'InvalidEndpoint', 'newSecret');
   }
+}
+
+/** A configuration applied to the endpoint's state: by configureEndpoint, and to a new endpoint's first state. */
+export function applyConfiguration(state: EndpointState, config: ConfigureEndpointInput): void {
+  state.url = config.url;
+  state.notificationUrl = config.notificationUrl ?? undefined;
+  state.suspensionEmail = config.suspensionEmail ?? undefined;
+  state.retrySchedule = config.retrySchedule ?? undefined;
+  state.rateLimit = config.rateLimit ?? undefined;
+  state.maxInFlight = config.maxInFlight ?? undefined;
+  if (!config.keepHeaders) state.headers = config.headers ?? undefined;
+  state.secret ??= config.newSecret;
 }
