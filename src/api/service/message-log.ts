@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { executionInfoFromRaw } from '@temporalio/client/lib/helpers';
 import { z } from 'zod';
 import { EventTypeNameSchema } from '../../domain/event-types';
 import { otherEndpointIds } from '../../domain/endpoints';
@@ -18,9 +19,10 @@ import type { ServiceContext } from './context';
 
 // The message log: a customer's documents, newest first, read from Temporal's visibility (the search attributes every
 // document's workflow carries), for as long as the namespace keeps closed workflows. SQL visibility cannot order by
-// anything but its own order (running first, then by close time), so a page is found by time: a window of CreatedAt
-// holding at least one page and at most WINDOW_MAX documents is narrowed or widened by counts, listed whole, and
-// sorted here. Every request is at most MAX_COUNTS counts and one listing of at most WINDOW_MAX rows.
+// anything but its own order (running first, then by close time): a page is read from the tops of two listings of a
+// window of CreatedAt (pageOfLog says why that is enough) and sorted here. What a request costs is named below: a page
+// at most 2 × MAX_ROUNDS listings (two, page after page) and its rows' deliveries to the other endpoints one listing
+// per IDS_PER_LISTING; the stats 12 counts per endpoint, at most once per STATS_FRESH_MS in each API process.
 
 const Timestamp = z.iso.datetime({ offset: true });
 
@@ -53,29 +55,38 @@ export interface LoggedDocument {
   endpoints?: { endpointId: string; status: DocumentStatus }[];
 }
 
-/** A row of visibility: one run of a delivery's workflow. */
-type Run = LoggedDocument & { workflowId: string; startedAt?: number };
+/** A row of visibility: one run of a delivery's workflow, with when it started and, once closed, when it closed. */
+type Run = LoggedDocument & { workflowId: string; startedAt?: number; closedAt?: number };
 
-/** What the log reads from visibility: a count, and the rows of one window (at most `max`). */
+/** What the log reads from visibility: a count, and the first rows of a listing in visibility's own order. */
 export interface Visibility {
   count(query: string): Promise<number>;
-  list(query: string, max: number): Promise<Run[]>;
+  /**
+   * One call: up to `max` rows in the only order SQL visibility lists in (running runs first, the latest started
+   * first; then closed ones, the latest closed first), and whether more follow.
+   */
+  list(query: string, max: number): Promise<{ rows: Run[]; more: boolean }>;
 }
 
-/** The most rows a window holds before it is narrowed, and the most counts a page may take to find its window. */
-export const WINDOW_MAX = 500;
-const MAX_COUNTS = 48;
-const FIRST_WIDTH_MS = 3_600_000;
-const WIDEN = 8;
+/** Rows one listing reads at most (the frontend's largest page), and the rounds of two listings a page may take. */
+export const ROWS_PER_LISTING = 1_000;
+export const MAX_ROUNDS = 3;
+/**
+ * How far the API's clock, which stamps CreatedAt, may run ahead of Temporal's, which stamps start and close times.
+ * NTP keeps them within milliseconds; a clock further ahead than this could hide a document from a page.
+ */
+export const CLOCK_MARGIN_MS = 5_000;
+const RUNNING = `ExecutionStatus = 'Running'`;
+const CLOSED = `ExecutionStatus != 'Running'`;
 
 /**
- * Where the next page starts: at ms `b` and before, skipping the `n` documents at `b` already shown (those from id `i`
- * up); `w` is the width of the last window, a hint for the next.
+ * Where the next page starts: at ms `b` and before, skipping the documents at `b` from workflow id `i` up (shown
+ * already); `w`, the width of a window expected to hold a page. (`n`, a count earlier versions kept, is ignored.)
  */
 const CursorSchema = z.object({
   b: z.number().int(),
   i: z.string().max(400).optional(),
-  n: z.number().int().min(0).default(0),
+  n: z.number().int().min(0).optional(),
   w: z.number().int().min(1),
 });
 type Cursor = z.infer<typeof CursorSchema>;
@@ -118,7 +129,16 @@ function endpointFilter(endpointId: string | undefined): string[] {
 const between = (query: string, from: number, to: number) =>
   `${query} AND CreatedAt >= '${new Date(from).toISOString()}' AND CreatedAt <= '${new Date(to).toISOString()}'`;
 
-/** One page of the log, newest first, and the cursor of the next when there is one. */
+/**
+ * One page of the log, newest first, and the cursor of the next when there is one. Visibility lists running runs by
+ * start and closed ones by close, never by CreatedAt; but a run starts and closes no earlier than its document was
+ * created. So the two listings of a window (running, closed), read from their tops, hold every document of the window
+ * created after the later of their last rows' times: those are the page, sorted here. A window whose listings end
+ * holds all of its documents; one with too few known narrows (its rows are mostly older ones still open or closed
+ * late), one with too few in all widens. A page is at most MAX_ROUNDS rounds of two listings, and one round when the
+ * cursor's width fits, as it does page after page; a page cut short by the rounds says so by a cursor, never by
+ * leaving a document out.
+ */
 export async function pageOfLog(
   visibility: Visibility,
   query: string,
@@ -129,48 +149,67 @@ export async function pageOfLog(
   const lower = page.since ? Date.parse(page.since) : 0;
   // A minute ahead of this clock: a document an API with a clock a little ahead just stamped is on the first page.
   const upper = cursor?.b ?? (page.until ? Date.parse(page.until) - 1 : now + 60_000);
-  if (upper < lower) return { data: [] };
-  const span = upper - lower + 1;
-  const fromOf = (width: number) => Math.max(lower, upper - width + 1);
-  // The widest window known to hold at most a page, and the narrowest known to hold more than WINDOW_MAX: the window
-  // sought lies between them, and bisection finds it.
-  let small = 0;
-  let large = Infinity;
-  let width = Math.min(cursor?.w ?? FIRST_WIDTH_MS, span);
-  for (let counts = 0; counts < MAX_COUNTS; counts++) {
-    // The documents of the window not shown yet.
-    const count = (await visibility.count(between(query, fromOf(width), upper))) - (cursor?.n ?? 0);
-    if (count > WINDOW_MAX && width > 1) large = width;
-    else if (count <= page.limit && fromOf(width) > lower) small = width;
-    else break;
-    const next =
-      large === Infinity
-        ? Math.min(width * WIDEN, span)
-        : small === 0
-          ? Math.ceil(width / 2)
-          : Math.floor((small + large) / 2);
-    // A millisecond holds more than WINDOW_MAX - page documents: the page is the narrower window's, short but in order.
-    if (next === small) {
-      width = small;
-      break;
+  const shownBefore = (row: Run) =>
+    cursor?.i !== undefined && Date.parse(row.createdAt) === cursor.b && row.workflowId >= cursor.i;
+  // Every document created after `top` (and at or before `upper`) is in `found`.
+  let top = upper;
+  // The first page reads from the top of everything; the next ones from a window the width of a page or two.
+  let width = Math.max(1, cursor?.w ?? upper - lower + 1);
+  const found: Run[] = [];
+  for (let round = 0; round < MAX_ROUNDS && top >= lower && found.length <= page.limit; round++) {
+    const from = Math.max(lower, top - width + 1);
+    const window = between(query, from, top);
+    const [running, closed] = await Promise.all([
+      visibility.list(`${window} AND ${RUNNING}`, ROWS_PER_LISTING),
+      visibility.list(`${window} AND ${CLOSED}`, ROWS_PER_LISTING),
+    ]);
+    // A run a listing has not reached yet started (or closed) no later than its last row: its document was created
+    // no later either, give or take the clocks' margin. A listing that ended hides nothing.
+    const hiddenUpTo = (listing: { rows: Run[]; more: boolean }, time: (row: Run) => number | undefined) =>
+      listing.more ? (time(listing.rows.at(-1)!) ?? top) + CLOCK_MARGIN_MS : from - 1;
+    let known = Math.min(
+      top,
+      Math.max(
+        from - 1,
+        hiddenUpTo(running, (row) => row.startedAt),
+        hiddenUpTo(closed, (row) => row.closedAt),
+      ),
+    );
+    // One millisecond holding more than a listing's rows: what was read of it is taken (the rest of it is skipped).
+    if (known === top && from === top) known = from - 1;
+    const rows = latestRuns([...running.rows, ...closed.rows]);
+    found.push(...rows.filter((row) => Date.parse(row.createdAt) > known && !shownBefore(row)));
+    if (known > from - 1) {
+      // Too many rows to know them all: the window narrows to where the newest of those read were created (as many
+      // as the page still needs), and at least by half.
+      const need = page.limit + 1 - found.length;
+      const older = rows.map((row) => Date.parse(row.createdAt)).filter((at) => at <= known);
+      const nth = older.sort((a, b) => b - a)[Math.min(Math.max(need, 1), older.length) - 1] ?? from;
+      width = Math.max(1, Math.min(known - nth + 1, Math.floor((known - from + 1) / 2)));
+    } else {
+      // All of the window is known, and too few: the rest of the log is read from its top.
+      width = known - lower + 1;
     }
-    width = next;
+    top = known;
   }
-  const from = fromOf(width);
-  const rows = latestRuns(await visibility.list(between(query, from, upper), WINDOW_MAX))
-    .filter((row) => !cursor?.i || Date.parse(row.createdAt) < cursor.b || row.workflowId < cursor.i)
-    .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || (a.workflowId < b.workflowId ? 1 : -1));
-  const data = rows.slice(0, page.limit);
+  found.sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || (a.workflowId < b.workflowId ? 1 : -1));
+  const data = found.slice(0, page.limit);
+  if (found.length <= page.limit && top < lower) return { data };
   const last = data.at(-1);
-  const more = rows.length > page.limit || from > lower;
-  if (!more) return { data };
-  let next: Cursor = { b: from - 1, n: 0, w: width };
-  if (last) {
-    const b = Date.parse(last.createdAt);
-    const shownAtB = data.filter((row) => Date.parse(row.createdAt) === b).length + (cursor?.b === b ? cursor.n : 0);
-    next = { b, i: last.workflowId, n: shownAtB, w: width };
-  }
+  const next: Cursor =
+    last && data.length === page.limit
+      ? { b: Date.parse(last.createdAt), i: last.workflowId, w: widthFor(page.limit, found.length, upper - top, width) }
+      : { b: top, w: width };
   return { data, nextCursor: encodeCursor(next) };
+}
+
+/**
+ * The width of a window expected to hold a page, from `count` documents seen over `span` ms (twice the page: the
+ * rate is uneven); `otherwise` when none were seen.
+ */
+function widthFor(limit: number, count: number, span: number, otherwise: number): number {
+  if (count === 0 || span <= 0) return Math.max(1, otherwise);
+  return Math.max(1, Math.ceil(((span * (limit + 1)) / count) * 2));
 }
 
 /** Each workflow's latest run: a resend or a restore starts a new run of a delivery whose earlier run ended. */
@@ -185,17 +224,16 @@ function latestRuns(runs: Run[]): Run[] {
 
 /** What a query may name: every workflow id here is made of IdSchema ids, an environment and an endpoint id. */
 const SAFE_WORKFLOW_ID = /^[A-Za-z0-9._:~-]+$/;
-/** Workflow ids per listing of current runs, and the rows one reads at most (a few runs each). */
-const IDS_PER_LISTING = 200;
-const RUNS_PER_LISTING = 1_000;
+/** Workflow ids named in one listing of current runs (a page of 50 at 20 endpoints is one listing). */
+export const IDS_PER_LISTING = 1_000;
 
 /**
  * A page's documents as they are now: each row's status is its workflow's latest run's (a resend or restore may have
  * started one the page's listing did not match), a row whose latest run no longer matches `status` is dropped, and a
  * document that went to other endpoints too lists each delivery's status. The deliveries are named, not searched:
  * each row's delivery to each of `otherEndpoints` (the customer's, from its record) and, under a `status` filter, the
- * row's own workflow, read in listings of 200 ids: none for a customer with one endpoint and no filter, at most 10 for
- * a page of 100 with 20.
+ * row's own workflow, in listings of IDS_PER_LISTING ids: none for a customer with one endpoint and no filter, two for
+ * a page of 100 at 20 endpoints. A listing whose runs overflow its rows (deliveries resent many times) is halved.
  */
 export async function currentStatuses(
   visibility: Visibility,
@@ -211,14 +249,22 @@ export async function currentStatuses(
   ]);
   const named = ids.filter((id) => SAFE_WORKFLOW_ID.test(id)).map((id) => `'${id}'`);
   const runs: Run[] = [];
-  for (let at = 0; at < named.length; at += IDS_PER_LISTING) {
+  const read = async (chunk: string[]): Promise<void> => {
     const query =
       `WorkflowType = 'deliverDocument' AND ExecutionStatus != 'ContinuedAsNew' AND ` +
-      `WorkflowId IN (${named.slice(at, at + IDS_PER_LISTING).join(', ')})`;
-    runs.push(...(await visibility.list(query, RUNS_PER_LISTING)));
-  }
+      `WorkflowId IN (${chunk.join(', ')})`;
+    const listing = await visibility.list(query, ROWS_PER_LISTING);
+    if (!listing.more || chunk.length === 1) {
+      runs.push(...listing.rows);
+      return;
+    }
+    const half = Math.ceil(chunk.length / 2);
+    await read(chunk.slice(0, half));
+    await read(chunk.slice(half));
+  };
+  for (let at = 0; at < named.length; at += IDS_PER_LISTING) await read(named.slice(at, at + IDS_PER_LISTING));
   const now = new Map(latestRuns(runs).map((run) => [run.workflowId, run]));
-  return page.flatMap(({ workflowId, startedAt: _startedAt, ...row }) => {
+  return page.flatMap(({ workflowId, startedAt: _startedAt, closedAt: _closedAt, ...row }) => {
     const current = now.get(workflowId)?.status ?? row.status;
     if (status && current !== status) return [];
     const others = otherEndpoints.flatMap((endpointId) => {
@@ -241,23 +287,27 @@ function temporalVisibility(client: Client): Visibility {
       return (await client.workflow.count(query)).count;
     },
     async list(query, max) {
+      // One call, whose page token says whether more follow (the SDK's iterator would read on to find out).
+      const { namespace } = client.options;
+      const response = await client.workflowService.listWorkflowExecutions({ namespace, query, pageSize: max });
       const rows: Run[] = [];
-      for await (const workflow of client.workflow.list({ query, pageSize: Math.min(max, 1000) })) {
+      for (const raw of response.executions) {
+        const workflow = await executionInfoFromRaw(raw, client.options.loadedDataConverter, raw, namespace);
         const attributes = workflow.typedSearchAttributes;
         const createdAt = attributes.get(CreatedAtKey);
-        if (!createdAt) continue;
         rows.push({
           workflowId: workflow.workflowId,
           startedAt: workflow.startTime.getTime(),
+          closedAt: workflow.closeTime?.getTime(),
           id: documentIdOf(workflow.workflowId),
           type: (attributes.get(DocumentTypeKey) ?? 'event') as DocumentType,
           eventType: attributes.get(EventTypeKey),
           status: (attributes.get(DeliveryStatusKey) ?? 'sending') as DocumentStatus,
-          createdAt: createdAt.toISOString(),
+          // Every delivery is started with it; a row without would be no delivery of this service's.
+          createdAt: (createdAt ?? workflow.startTime).toISOString(),
         });
-        if (rows.length >= max) break;
       }
-      return rows;
+      return { rows, more: (response.nextPageToken?.length ?? 0) > 0 };
     },
   };
 }
@@ -270,30 +320,51 @@ type EndpointStats = Record<
   Record<(typeof DELIVERY_STATUSES)[number], number> & { successRate: number | null }
 >;
 
+/** How long an endpoint's counted stats answer again, and how many endpoints' are kept. */
+export const STATS_FRESH_MS = 5_000;
+const STATS_CACHED_MAX = 10_000;
+
 /** The message log of one customer in one environment, and its endpoints' statistics. */
 export function createMessageLogService({ client, endpoints }: Pick<ServiceContext, 'client' | 'endpoints'>) {
   const visibility = temporalVisibility(client);
+
+  /** The 12 counts of an endpoint's stats: each status in each window. */
+  async function countStats(environment: Environment, customerId: string, endpointId: string, now: number) {
+    const query = logQuery(environment, customerId, { endpointId, limit: 1 });
+    const stats = {} as EndpointStats;
+    for (const [window, ms] of Object.entries(STATS_WINDOWS) as [keyof typeof STATS_WINDOWS, number][]) {
+      const since = `CreatedAt >= '${new Date(now - ms).toISOString()}'`;
+      const counts = await Promise.all(
+        DELIVERY_STATUSES.map((status) => visibility.count(`${query} AND ${since} AND DeliveryStatus = '${status}'`)),
+      );
+      const byStatus = Object.fromEntries(DELIVERY_STATUSES.map((status, i) => [status, counts[i]])) as Record<
+        (typeof DELIVERY_STATUSES)[number],
+        number
+      >;
+      const over = byStatus.delivered + byStatus.pending + byStatus.acknowledged + byStatus.expired;
+      stats[window] = { ...byStatus, successRate: over === 0 ? null : byStatus.delivered / over };
+    }
+    return stats;
+  }
+
+  const recentStats = new Map<string, { at: number; stats: Promise<EndpointStats> }>();
   return {
     /**
      * An endpoint's deliveries of documents submitted in the last 24 hours and 7 days, by status, counted by
      * visibility (12 counts, whatever the volume): like Svix's endpoint stats. The success rate is delivered over
-     * those that are over (delivered, pending, acknowledged, expired); null when none is.
+     * those that are over (delivered, pending, acknowledged, expired); null when none is. Counted at most once per
+     * STATS_FRESH_MS per endpoint in each API process, however many readers ask (a portal reloads them after every
+     * action): visibility's budget is the namespace's, shared by every customer.
      */
-    async endpointStats(environment: Environment, customerId: string, endpointId: string, now = Date.now()) {
-      const query = logQuery(environment, customerId, { endpointId, limit: 1 });
-      const stats = {} as EndpointStats;
-      for (const [window, ms] of Object.entries(STATS_WINDOWS) as [keyof typeof STATS_WINDOWS, number][]) {
-        const since = `CreatedAt >= '${new Date(now - ms).toISOString()}'`;
-        const counts = await Promise.all(
-          DELIVERY_STATUSES.map((status) => visibility.count(`${query} AND ${since} AND DeliveryStatus = '${status}'`)),
-        );
-        const byStatus = Object.fromEntries(DELIVERY_STATUSES.map((status, i) => [status, counts[i]])) as Record<
-          (typeof DELIVERY_STATUSES)[number],
-          number
-        >;
-        const over = byStatus.delivered + byStatus.pending + byStatus.acknowledged + byStatus.expired;
-        stats[window] = { ...byStatus, successRate: over === 0 ? null : byStatus.delivered / over };
-      }
+    endpointStats(environment: Environment, customerId: string, endpointId: string, now = Date.now()) {
+      const key = `${environment}/${customerId}/${endpointId}`;
+      const recent = recentStats.get(key);
+      if (recent && now - recent.at < STATS_FRESH_MS) return recent.stats;
+      if (recentStats.size >= STATS_CACHED_MAX) recentStats.clear();
+      const stats = countStats(environment, customerId, endpointId, now);
+      recentStats.set(key, { at: now, stats });
+      // A failed count is not kept: the next reader asks again.
+      stats.catch(() => recentStats.get(key)?.stats === stats && recentStats.delete(key));
       return stats;
     },
 
