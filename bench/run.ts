@@ -19,6 +19,7 @@ import {
 import { createNaiveActivities } from './naive/activities';
 import { benchListings, printListings } from './listings';
 import { benchNoisy, printNoisy } from './noisy';
+import { benchReaders, printReaders } from './readers';
 import { benchSibling, printSibling } from './sibling';
 
 // `npm run bench -- [documents] [concurrency] [--open=N] [--rounds=N] [--cluster] [--json] [--verbose]`: figures only, from one
@@ -37,6 +38,8 @@ import { benchSibling, printSibling } from './sibling';
 //     with --cluster on PostgreSQL + the Temporal server with two workers; --set=KEY=VALUE gives its stack a setting (e.g. --set=WORKER_MAX_CONCURRENT_WORKFLOW_TASKS=10).
 //   - --listings[=N]: only the S3 requests per hot-path read with N (100,000) pending objects (bench/listings.ts).
 //   - --sibling: only what a customer's webhook that never answers costs its other endpoint (bench/sibling.ts).
+//   - --readers[=N]: only what 30 readers at once pay for the message log and the stats of a customer with 20 endpoints
+//     and N (100,000) documents (bench/readers.ts); with --cluster on PostgreSQL + the Temporal server.
 const args = process.argv.slice(2);
 const positional = args.filter((a) => !a.startsWith('--'));
 const flag = (name: string) => args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`));
@@ -46,6 +49,7 @@ const EAGER = Boolean(flag('eager'));
 const NOISY = flag('noisy');
 const LISTINGS = flag('listings');
 const SIBLING = flag('sibling');
+const READERS = flag('readers');
 /** `--set=KEY=VALUE` (repeatable): a setting for the stack's worker and API, to compare tunings in one command. */
 const SETTINGS = Object.fromEntries(
   args
@@ -370,8 +374,23 @@ async function sibling(): Promise<void> {
   }
 }
 
+async function readers(): Promise<void> {
+  const stack = CLUSTER
+    ? await startTestStack({ LOG_LEVEL: 'warn', ...SETTINGS }, { temporal: 'cluster', workers: 2, apis: 1 })
+    : await startTestStack({ LOG_LEVEL: 'warn', ...SETTINGS });
+  try {
+    const figures = await benchReaders(stack, Number(READERS!.split('=')[1] ?? 100_000));
+    const result = { commit: commit(), at: new Date().toISOString(), stack: CLUSTER ? 'cluster' : 'dev', ...figures };
+    if (JSON_OUTPUT) console.log(JSON.stringify(result));
+    else printReaders(figures);
+  } finally {
+    await stack.stop();
+  }
+}
+
 async function main(): Promise<void> {
   if (SIBLING) return sibling();
+  if (READERS) return readers();
   if (NOISY) return noisy();
   if (LISTINGS) return listings();
   const stack = CLUSTER

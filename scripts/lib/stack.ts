@@ -135,12 +135,16 @@ export async function ensureRetention(connection: Connection, namespace: string,
  * and the cluster stack: the id budget the API checks against (the dev server's default is 1,000, which would let an
  * id past a production cluster's limit pass here), and task-queue fairness (Temporal 1.29: pre-release, off by
  * default): a backlog is dispatched in turn by fairness key (customer environment), so one customer's burst queues
- * beside another's, not in front of it (docs/architecture.md, "A failing endpoint costs other customers nothing").
+ * beside another's, not in front of it (docs/architecture.md, "A failing endpoint costs other customers nothing"); and
+ * visibility's rate (the yaml says why).
  */
 export const DEV_SERVER_DYNAMIC_CONFIG = [
   `limit.maxIDLength=${MAX_WORKFLOW_ID_LENGTH}`,
   'matching.useNewMatcher=true',
   'matching.enableFairness=true',
+  // Visibility's rate for the message log and stats (the default, 10 a second, is shared by every customer).
+  'frontend.namespaceRPS.visibility=100',
+  'frontend.namespaceBurstRatio.visibility=2',
 ];
 
 /** The Temporal CLI dev server: a real server on a SQLite file, with the Web UI unless no uiPort is given. */
