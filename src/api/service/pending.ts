@@ -52,6 +52,15 @@ export function createPendingService(
     }
   }
 
+  /** The stored document of a delivery whose state was just read (404 unless it is pending). */
+  async function pulled(environment: Environment, id: string, state: DocumentState) {
+    if (state.status !== 'pending' || !state.objectKey) throw AppError.notFound(`pending document ${id}`);
+    // Acknowledged, delivered or expired between the status read and this one: gone.
+    const stored = await store.read(environment, state.objectKey);
+    if (!stored) throw AppError.notFound(`pending document ${id}`);
+    return { id: stored.id, type: stored.type, createdAt: stored.createdAt, data: stored.data };
+  }
+
   return {
     resend,
 
@@ -80,13 +89,10 @@ export function createPendingService(
 
     /** The stored document, as the receiver would have got it. */
     async pullPending(environment: Environment, customerId: string, id: string, endpointId?: string) {
-      const state = await documents.getDelivery(environment, customerId, id, endpointId);
-      if (state.status !== 'pending' || !state.objectKey) throw AppError.notFound(`pending document ${id}`);
-      // Acknowledged, delivered or expired between the status read and this one: gone.
-      const stored = await store.read(environment, state.objectKey);
-      if (!stored) throw AppError.notFound(`pending document ${id}`);
-      return { id: stored.id, type: stored.type, createdAt: stored.createdAt, data: stored.data };
+      return pulled(environment, id, await documents.getDelivery(environment, customerId, id, endpointId));
     },
+
+    pulled,
 
     async acknowledge(
       environment: Environment,
