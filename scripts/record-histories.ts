@@ -11,7 +11,15 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { waitFor } from './lib/stack';
 import { toolPath } from './lib/tools';
-import { deliveryWorkflowId, endpointWorkflowId, EVENT_TYPE_CATALOG_ID, restoreWorkflowId } from '../src/domain/ids';
+import {
+  deliveryWorkflowId,
+  endpointWorkflowId,
+  EVENT_TYPE_CATALOG_ID,
+  MAX_ID_LENGTH,
+  MAX_WORKFLOW_ID_LENGTH,
+  maxDocumentIdLength,
+  restoreWorkflowId,
+} from '../src/domain/ids';
 import { generateApiKey, hashApiKey } from '../src/lib/api-keys';
 import { SecretSeal } from '../src/lib/secret-seal';
 import { generateWebhookSecret } from '../src/lib/signature';
@@ -92,6 +100,20 @@ async function main() {
       if (res.body?.status !== wanted) throw new Error(JSON.stringify(res.body));
     });
   const record = (name: string, workflowId: string, runId?: string) => recorded.push({ name, workflowId, runId });
+
+  // Since issue 27's one-step endpoints, a deleted endpoint's entity ends: with no document and a schedule of one
+  // second, ten minutes (its settle margin) past its delete. Deleted first, so those minutes pass while the rest is
+  // recorded; its runs and its first endpoint's entity (endpointSettled) are recorded once it has completed.
+  const settled = await customer('h-settled');
+  const settledCreated = await api('POST', '/v1/production/endpoints', settled.production, {
+    url: `${receiver.url}?settled`,
+    retrySchedule: '1s',
+  });
+  if (settledCreated.status !== 201) throw new Error(`POST endpoints: ${JSON.stringify(settledCreated.body)}`);
+  const settledId = settledCreated.body.id as string;
+  const settledDeletion = await api('DELETE', `/v1/production/endpoints/${settledId}`, settled.production);
+  if (settledDeletion.status !== 200) throw new Error(`DELETE endpoint: ${JSON.stringify(settledDeletion.body)}`);
+  const settledDeletedAt = Date.now();
 
   // Documents.
   const first = await customer('h-first');
@@ -215,27 +237,50 @@ async function main() {
   const largeBody = { customerId: 'h-large', id: 'large', type: 'event', data: { blob: 'x'.repeat(200 * 1024) } };
   if ((await api('POST', '/v1/production/documents', ADMIN_KEY, largeBody)).status !== 202) throw new Error('large');
   await status('production', large.production, 'large', 'pending');
-  record('document-large-by-key', deliveryWorkflowId('production', 'h-large', 'large'));
+  // Turned off, so its endpoint's probes (a second apart here) do not go on redelivering it until the run continues.
+  await api('PATCH', '/v1/production/webhook', large.production, { active: false });
+  const largeId = deliveryWorkflowId('production', 'h-large', 'large');
+  record('document-large-by-key', largeId, (await runsOf(largeId))[0]);
 
-  // Since issue 27 a customer's resend that a suspended endpoint's receiver accepts revives it (resendAccepted).
-  const revived = await customer('h-revived', { retrySchedule: '1s' });
-  perDocument.set('revived', (n) => ({ status: n < 3 ? 500 : 200 }));
+  // Since issue 27 a customer's resend that a suspended endpoint's receiver accepts revives it (resendAccepted). A 410
+  // suspends the endpoint at once; its schedule of an hour keeps its probes an hour away (PROBE_MIN_INTERVAL is a
+  // second here), so it is the customer's resend that is delivered and revives it, and the document that waited in
+  // the bucket meanwhile is replayed.
+  const revived = await customer('h-revived', { retrySchedule: '1h' });
+  let revivedAnswers = 410;
+  perDocument.set('revived', () => ({ status: revivedAnswers }));
   perDocument.set('revived-2', () => ({ status: 200 }));
   await submit('production', 'h-revived', 'revived');
   await status('production', revived.production, 'revived', 'pending');
-  await api('PATCH', '/v1/production/webhook', revived.production, { active: false });
-  await api('PATCH', '/v1/production/webhook', revived.production, { active: true });
-  await waitFor('suspended again, failing', async () => {
+  await waitFor('suspended, failing', async () => {
     const res = await api('GET', '/v1/production/webhook', revived.production);
-    if (res.body.status !== 'suspended' || !/replay/.test(res.body.suspensionReason ?? '')) throw new Error('not yet');
+    if (res.body.status !== 'suspended' || !/410/.test(res.body.suspensionReason ?? '')) throw new Error('not yet');
   });
   await submit('production', 'h-revived', 'revived-2');
   await status('production', revived.production, 'revived-2', 'pending');
-  await api('POST', '/v1/production/pending/revived/resend', revived.production);
+  revivedAnswers = 200;
+  const revivedResend = await api('POST', '/v1/production/pending/revived/resend', revived.production);
+  if (revivedResend.status >= 300) throw new Error(`resend: ${JSON.stringify(revivedResend.body)}`);
   await status('production', revived.production, 'revived', 'delivered');
   await status('production', revived.production, 'revived-2', 'delivered');
+  await waitFor('active again', async () => {
+    const res = await api('GET', '/v1/production/webhook', revived.production);
+    if (res.body.status !== 'active') throw new Error(JSON.stringify(res.body));
+  });
   record('document-resend-revived-endpoint', deliveryWorkflowId('production', 'h-revived', 'revived'));
-  record('endpoint-revived-by-resend', endpointWorkflowId('production', 'h-revived'));
+  // The entity's run that took the resendAccepted Update (its runs are short here: it may have continued since).
+  const revivedEntity = endpointWorkflowId('production', 'h-revived');
+  const revivedRun = await waitFor('the run that took resendAccepted', async () => {
+    for (const runId of await runsOf(revivedEntity)) {
+      const { events } = await client.workflow.getHandle(revivedEntity, runId).fetchHistory();
+      const updates = (events ?? []).map(
+        (e) => e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input,
+      );
+      if (updates.some((update) => update?.name === 'resendAccepted')) return runId;
+    }
+    throw new Error('none yet');
+  });
+  record('endpoint-revived-by-resend', revivedEntity, revivedRun);
 
   // Since v10: an entity made before secrets were sealed (its state holds them in the clear) seals them on its next
   // run; and a reactivation whose replay fails everything suspends the endpoint again, so probes resume.
@@ -519,8 +564,8 @@ async function main() {
   // Since issue 27's one-step endpoints: an endpoint created in one step (createEndpoint: the first endpoint's entity
   // lists it and starts its entity, configured), turned off so a document waits for it, then deleted in one step
   // (deleteEndpoint: the first endpoint's entity tells it through an activity, endpointDeleted). Its run stops and
-  // continues as new, deleted, waiting for its documents; a resend of the one waiting sends nothing. (Its last run's
-  // end, endpointSettled, comes only ten minutes past its longest retry interval and its documents: not recorded.)
+  // continues as new, deleted, waiting for its documents; a resend of the one waiting sends nothing. (Its last run
+  // would end ten minutes past its longest retry interval, a day here: h-settled's, above, records that end.)
   const del = await customer('h-delete');
   const created = await api('POST', '/v1/production/endpoints', del.production, { url: `${receiver.url}?deleted` });
   if (created.status !== 201) throw new Error(`POST endpoints: ${JSON.stringify(created.body)}`);
@@ -554,6 +599,70 @@ async function main() {
   });
   // Listed newest first: the live run that was deleted, then the deleted run.
   deletedRuns.reverse().forEach((runId, i) => record(`endpoint-deleted-run-${i + 1}`, deletedEntity, runId));
+
+  // Since issue 27's id budget: the longest customer id (128) and the longest document id it leaves room for, at a
+  // second endpoint that fails. The operator event of its exhausted document has an id past the engine's limit
+  // (it holds the customer, the endpoint and the document): the entity starts its workflow under the shortened id
+  // (fitWorkflowId, behind the patch fit-operator-event-ids), and that workflow sends the event with its whole id.
+  const longCustomer = `h-long-ids-${'0123456789'.repeat(13)}`.slice(0, MAX_ID_LENGTH);
+  const longDocument = `doc-${'abcdefghij'.repeat(13)}`.slice(0, maxDocumentIdLength(longCustomer));
+  const longIds = await customer(longCustomer);
+  const longFailing = await api('POST', '/v1/production/endpoints', longIds.production, {
+    url: `${receiver.url}?long-failing`,
+    retrySchedule: '1s',
+  });
+  if (longFailing.status !== 201) throw new Error(`POST endpoints: ${JSON.stringify(longFailing.body)}`);
+  const longEp = longFailing.body.id as string;
+  fallback = (_n, req) => ({ status: String(req.url).includes('long-failing') ? 500 : 200 });
+  const longSubmitted = await submit('production', longCustomer, longDocument);
+  if (longSubmitted.status !== 202) throw new Error(`long ids: ${JSON.stringify(longSubmitted.body)}`);
+  const exhaustedHead = `operator-event:op_document.exhausted_production_${longCustomer}`;
+  const longEventId = await waitFor('the exhausted event started under a shortened id', async () => {
+    for await (const execution of client.workflow.list({ query: `WorkflowType = 'operatorEvent'` })) {
+      if (execution.workflowId.startsWith(exhaustedHead) && execution.workflowId.includes('#'))
+        return execution.workflowId;
+    }
+    throw new Error('none yet');
+  });
+  fallback = () => ({ status: 200 });
+  if (longEventId.length > MAX_WORKFLOW_ID_LENGTH) throw new Error(`${longEventId.length} characters`);
+  // Its parent: the failing endpoint's entity, in the run that started it (the entity may have continued as new since).
+  const longEvent = await waitFor('the shortened operator event completed', async () => {
+    const described = await client.workflow.getHandle(longEventId).describe();
+    if (described.status.name !== 'COMPLETED') throw new Error(described.status.name);
+    return described;
+  });
+  const longParent = longEvent.parentExecution;
+  if (longParent?.workflowId !== endpointWorkflowId('production', longCustomer, longEp))
+    throw new Error(`started by ${JSON.stringify(longParent)}`);
+  record('operator-event-shortened-id', longEventId, longEvent.runId);
+  record('endpoint-other-long-ids', longParent.workflowId, longParent.runId ?? undefined);
+  // Turned off: no probe a second apart for the rest of the recording.
+  await api('PATCH', `/v1/production/endpoints/${longEp}`, longIds.production, { active: false });
+
+  // The deleted endpoint of h-settled: its entity completes once its settle margin has passed (ten minutes from the
+  // delete, plus its checks), and its first endpoint's entity drops it from the deleted ones it lists.
+  const settledEntity = endpointWorkflowId('production', 'h-settled', settledId);
+  const settledRuns = await waitFor(
+    'the deleted endpoint of h-settled completed',
+    async () => {
+      const runs: { runId: string; status: string }[] = [];
+      for await (const execution of client.workflow.list({ query: `WorkflowId = '${settledEntity}'` })) {
+        runs.push({ runId: execution.runId, status: execution.status.name });
+      }
+      if (runs[0]?.status !== 'COMPLETED') throw new Error(JSON.stringify(runs));
+      return runs.reverse();
+    },
+    Math.max(settledDeletedAt + 15 * 60_000 - Date.now(), 60_000),
+  );
+  settledRuns.forEach(({ runId }, i) => record(`endpoint-settled-run-${i + 1}`, settledEntity, runId));
+  await waitFor('h-settled lists no deleted endpoint', async () => {
+    const held = await client.workflow
+      .getHandle(endpointWorkflowId('production', 'h-settled'))
+      .query(endpointStateQuery);
+    if (held.deletedEndpoints?.length) throw new Error(JSON.stringify(held.deletedEndpoints));
+  });
+  record('endpoint-listing-settled', endpointWorkflowId('production', 'h-settled'));
 
   for (const type of ['endpointEmail', 'pendingNotification', 'sweepColdStores', 'operatorEvent']) {
     await waitFor(`a completed ${type}`, async () => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
@@ -45,6 +46,74 @@ async function replay(
 }
 
 const bundle = (workflowsPath: string) => bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
+
+type Payloads = { payloads?: { data?: string }[] };
+/** The attributes of a recorded event that the assertions about v19 read (the CLI's JSON, payloads in base64). */
+interface RecordedEvent {
+  eventId: string;
+  eventType: string;
+  workflowExecutionStartedEventAttributes?: { input?: Payloads };
+  activityTaskScheduledEventAttributes?: { activityType: { name: string }; input?: Payloads };
+  activityTaskCompletedEventAttributes?: { scheduledEventId: string; result?: Payloads };
+  markerRecordedEventAttributes?: { markerName: string; details?: Record<string, Payloads> };
+  startChildWorkflowExecutionInitiatedEventAttributes?: {
+    workflowId: string;
+    workflowType: { name: string };
+    input?: Payloads;
+  };
+  workflowExecutionUpdateAcceptedEventAttributes?: { acceptedRequest: { input: { name: string; args?: Payloads } } };
+  upsertWorkflowSearchAttributesEventAttributes?: {
+    searchAttributes?: { indexedFields?: Record<string, { data: string }> };
+  };
+}
+
+/** One recorded history's events, read alone (`v19/document-large-by-key`): the whole set is megabytes. */
+function eventsOf(fixture: string): RecordedEvent[] {
+  const file = [`${fixture}.json`, `${fixture}.json.gz`].map((f) => path.join(ROOT, f)).find((f) => existsSync(f));
+  assert.ok(file, `no fixture ${fixture}`);
+  return (readHistory(file) as { events: RecordedEvent[] }).events;
+}
+
+/** A payload list's first value, as the workflow or activity saw it. */
+const decoded = (p?: Payloads) => {
+  const data = p?.payloads?.[0]?.data;
+  return data === undefined ? undefined : JSON.parse(Buffer.from(data, 'base64').toString('utf8'));
+};
+
+/** Every payload an event holds, wherever it is (inputs, results, memos, Update arguments), as decoded text. */
+function payloadTexts(value: unknown): string[] {
+  if (Array.isArray(value)) return value.flatMap(payloadTexts);
+  if (!value || typeof value !== 'object') return [];
+  const { data, metadata } = value as { data?: unknown; metadata?: unknown };
+  if (typeof data === 'string' && metadata && typeof metadata === 'object') {
+    return [Buffer.from(data, 'base64').toString('utf8')];
+  }
+  return Object.values(value).flatMap(payloadTexts);
+}
+
+/** The activities an event list schedules, by name, with their decoded inputs and (when completed) results. */
+function activitiesOf(events: RecordedEvent[]) {
+  return events.flatMap((e, index) => {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (!scheduled) return [];
+    const completed = events.find((c) => c.activityTaskCompletedEventAttributes?.scheduledEventId === e.eventId);
+    return [
+      {
+        name: scheduled.activityType.name,
+        index,
+        input: decoded(scheduled.input),
+        result: decoded(completed?.activityTaskCompletedEventAttributes?.result),
+      },
+    ];
+  });
+}
+
+/** The Updates a run accepted, in order, with their decoded argument. */
+const updatesOf = (events: RecordedEvent[]) =>
+  events.flatMap((e, index) => {
+    const input = e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest.input;
+    return input ? [{ name: input.name, index, arg: decoded(input.args) }] : [];
+  });
 
 /**
  * Workflows live up to 100 days, so every deploy meets histories written by older code. The histories recorded by
@@ -411,6 +480,220 @@ describe('recorded histories replay against today’s workflow code', () => {
     );
     assert.equal(restored.endpointId, job.endpointId);
     assert.equal(restored.restoredFrom, `expired/h-cold~${job.endpointId}/cold-other.json`);
+  });
+
+  it('since v19 routing comes before any attempt: a fanned-out document starts its other deliveries, then attempts its first endpoint', () => {
+    const firstAttempt = (events: RecordedEvent[]) => {
+      const index = events.findIndex((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+      return { index, outcome: decoded(events[index].markerRecordedEventAttributes!.details!.result) };
+    };
+    const childStarts = (events: RecordedEvent[]) =>
+      events.flatMap((e, i) => (e.startChildWorkflowExecutionInitiatedEventAttributes ? [i] : []));
+    // v18: the first endpoint's POST was made (200) before its other delivery was started.
+    const before = eventsOf('v18/document-delivered-and-fanned-out');
+    const sent = firstAttempt(before);
+    assert.equal(sent.outcome.attempt.responseStatusCode, 200);
+    assert.ok(childStarts(before).every((i) => i > sent.index));
+    // v19: the first (local) attempt only routes, sending nothing; the other delivery is started, and only once its
+    // start is recorded is the first endpoint's attempt scheduled, as an activity of a later task.
+    const events = eventsOf('v19/document-delivered-and-fanned-out');
+    const routing = firstAttempt(events);
+    assert.equal(routing.outcome.unsent, true);
+    assert.equal(routing.outcome.attempt.responseStatusCode, undefined);
+    assert.deepEqual(routing.outcome.routes.first, true);
+    assert.equal(routing.outcome.routes.others.length, 1);
+    const [started] = childStarts(events);
+    assert.ok(started > routing.index);
+    const attempts = activitiesOf(events).filter((a) => a.name === 'attemptDelivery');
+    assert.equal(attempts.length, 1);
+    assert.ok(
+      events
+        .slice(started, attempts[0].index)
+        .some((e) => e.eventType === 'EVENT_TYPE_CHILD_WORKFLOW_EXECUTION_STARTED'),
+      'the other delivery has started before the first endpoint is attempted',
+    );
+    assert.equal(attempts[0].input.route, undefined, 'that attempt sends: it does not route again');
+    assert.equal(attempts[0].result.attempt.responseStatusCode, 200);
+    assert.equal(events.at(-1)!.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
+  });
+
+  it('since v19 a large document travels by its bucket key: no event of its history holds its body', () => {
+    const blob = 'x'.repeat(1024);
+    const holding = (events: RecordedEvent[]) => events.filter((e) => payloadTexts(e).some((t) => t.includes(blob)));
+    // v18's large document (200 KB) was in its start, and again in every attempt's input.
+    assert.ok(holding(eventsOf('v18/document-retrying-continued-run-1')).length > 10);
+    const events = eventsOf('v19/document-large-by-key');
+    assert.deepEqual(holding(events), []);
+    const input = decoded(events[0].workflowExecutionStartedEventAttributes!.input);
+    assert.match(input.bodyKey, /^bodies\/[^/]+\/h-large\/large\.[0-9a-f]+\.json$/);
+    assert.ok(!('data' in input), 'no data beside the key');
+    const activities = activitiesOf(events);
+    const attempts = activities.filter((a) => a.name === 'attemptDelivery');
+    assert.equal(
+      attempts.filter((a) => a.input.trigger === 'scheduled').length,
+      15,
+      'the first attempt and 14 retries',
+    );
+    // Attempted by activities, none local: a task that timed out moving megabytes would repeat a local one's POST.
+    assert.ok(!events.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity'));
+    for (const { input: attempt } of attempts) {
+      assert.equal(attempt.document.bodyKey, input.bodyKey);
+      assert.ok(!('data' in attempt.document));
+    }
+    const [archived] = activities.filter((a) => a.name === 'archiveDocument');
+    assert.equal(archived.input.document.bodyKey, input.bodyKey);
+    assert.ok(!('data' in archived.input.document));
+  });
+
+  it("since v19 a customer's resend that a suspended endpoint's receiver accepts revives it: resendAccepted, then a replay", () => {
+    const document = eventsOf('v19/document-resend-revived-endpoint');
+    const [resend] = updatesOf(document).filter((u) => u.name === 'redeliver');
+    assert.deepEqual(resend.arg, { trigger: 'manual', reason: 'resend' });
+    const activities = activitiesOf(document).filter((a) => a.index > resend.index);
+    const attempt = activities.find((a) => a.name === 'attemptDelivery')!;
+    assert.equal(attempt.result.delivered, true);
+    assert.equal(attempt.result.whileSuspended, true);
+    const told = activities.find((a) => a.name === 'reportResendAccepted')!;
+    assert.ok(told.index > attempt.index);
+    assert.deepEqual(told.input, { environment: 'production', customerId: 'h-revived', documentId: 'revived' });
+    // The entity: suspended, it takes the Update, is active again, and replays what waited in the bucket meanwhile.
+    const entity = eventsOf('v19/endpoint-revived-by-resend');
+    assert.equal(decoded(entity[0].workflowExecutionStartedEventAttributes!.input).state.status, 'suspended');
+    const accepted = updatesOf(entity).find((u) => u.name === 'resendAccepted')!;
+    assert.deepEqual(accepted.arg, { documentId: 'revived' });
+    const statusAfter = entity.slice(accepted.index).flatMap((e) => {
+      const field = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.EndpointStatus;
+      return field ? [JSON.parse(Buffer.from(field.data, 'base64').toString('utf8'))] : [];
+    });
+    assert.equal(statusAfter[0], 'active');
+    const replayed = activitiesOf(entity).filter((a) => a.name === 'replayPending' && a.index > accepted.index);
+    assert.ok(replayed.length > 0, 'a replay after the Update');
+    assert.equal(
+      replayed.reduce((sum, a) => sum + (a.result?.delivered ?? 0), 0),
+      1,
+      'the document that waited (revived-2)',
+    );
+  });
+
+  it('since v19 an entity holding header values in the clear seals them first, and no value is in the clear after', () => {
+    const events = eventsOf('v19/endpoint-headers-sealed');
+    const start = decoded(events[0].workflowExecutionStartedEventAttributes!.input);
+    assert.equal(start.state.headers.authorization, 'Bearer recorded', 'made before values were sealed');
+    const sealedAt = events.findIndex(
+      (e) => decoded(e.markerRecordedEventAttributes?.details?.data)?.activity_type === 'sealHeaders',
+    );
+    assert.ok(sealedAt > 0);
+    // Every header value any later event holds (memo, Update arguments and answers): sealed, or removed (null).
+    const headerValues = (value: unknown): unknown[] => {
+      if (!value || typeof value !== 'object') return [];
+      return Object.entries(value).flatMap(([key, inner]) =>
+        key === 'headers' && inner && typeof inner === 'object' ? Object.values(inner) : headerValues(inner),
+      );
+    };
+    const later = events.slice(sealedAt).flatMap(payloadTexts);
+    assert.ok(!later.some((text) => text.includes('Bearer recorded')));
+    const values = later.flatMap((text) => {
+      try {
+        return headerValues(JSON.parse(text));
+      } catch {
+        return [];
+      }
+    });
+    assert.ok(values.length >= 4, `${values.length} header values after the seal`);
+    assert.ok(
+      values.every((v) => v === null || (typeof v === 'string' && v.startsWith('sealed:v1:'))),
+      `${values}`,
+    );
+    // The PATCH's value came sealed by the API: the Update never carried it in the clear.
+    const patch = updatesOf(events).find((u) => u.name === 'patchHeaders')!;
+    assert.equal(patch.arg.headers['X-Tenant'], null);
+    assert.match(patch.arg.headers['X-Region'], /^sealed:v1:/);
+  });
+
+  it('since v19 an endpoint is created and deleted in one step, and a deleted one stops, then ends', () => {
+    const first = eventsOf('v19/endpoint-creating-and-deleting');
+    const updates = updatesOf(first);
+    assert.deepEqual(
+      updates.map((u) => u.name),
+      ['configureEndpoint', 'createEndpoint', 'deleteEndpoint'],
+    );
+    const endpointId = updates[1].arg.endpoint.id;
+    assert.match(endpointId, /^ep_[0-9a-f]{24}$/);
+    // Created: its entity is started (configured) by the Update that lists it.
+    const started = first.findIndex((e) => e.startChildWorkflowExecutionInitiatedEventAttributes);
+    assert.ok(started > updates[1].index && started < updates[2].index);
+    assert.deepEqual(
+      first[started].startChildWorkflowExecutionInitiatedEventAttributes!.workflowId,
+      `endpoint:production:h-delete:${endpointId}`,
+    );
+    // Deleted: the Update tells its entity through an activity before it answers.
+    assert.ok(activitiesOf(first).some((a) => a.name === 'tellEndpointDeleted' && a.index > updates[2].index));
+
+    // Its entity stops at once (the run ends) and goes on deleted, sending nothing: no attempt, probe or replay.
+    const live = eventsOf('v19/endpoint-deleted-run-1');
+    assert.ok(updatesOf(live).some((u) => u.name === 'endpointDeleted'));
+    assert.equal(live.at(-1)!.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW');
+    const deleted = eventsOf('v19/endpoint-deleted-run-2');
+    assert.equal(decoded(deleted[0].workflowExecutionStartedEventAttributes!.input).state.status, 'deleted');
+    const sending = ['attemptDelivery', 'probePending', 'replayPending'];
+    assert.deepEqual(
+      activitiesOf(deleted).filter((a) => sending.includes(a.name)),
+      [],
+    );
+    // A resend of the document that waited for it records an attempt that sent nothing.
+    const delivery = activitiesOf(eventsOf('v19/delivery-to-deleted-endpoint')).filter(
+      (a) => a.name === 'attemptDelivery',
+    );
+    assert.equal(delivery.at(-1)!.result.attempt.error, 'not sent: the endpoint was deleted');
+    assert.equal(delivery.at(-1)!.result.attempt.responseStatusCode, undefined);
+
+    // A deleted endpoint with no document left: its last run tells its first endpoint's entity, and completes.
+    const runs = readdirSync(path.join(ROOT, 'v19'))
+      .filter((f) => f.startsWith('endpoint-settled-run-'))
+      .map((f) => `v19/${f.replace(/\.json(\.gz)?$/, '')}`)
+      .sort((a, b) => Number(a.split('-').pop()) - Number(b.split('-').pop()));
+    assert.ok(runs.length >= 2, 'its live run and its deleted one');
+    const last = eventsOf(runs.at(-1)!);
+    assert.equal(decoded(last[0].workflowExecutionStartedEventAttributes!.input).state.status, 'deleted');
+    // Nothing sent: it reads its bucket prefix, finds it empty past its margin, and tells its first endpoint's entity.
+    assert.ok(activitiesOf(last).every((a) => ['firstPending', 'reportEndpointSettled'].includes(a.name)));
+    const settled = activitiesOf(last).at(-1)!;
+    assert.equal(settled.name, 'reportEndpointSettled');
+    assert.equal(last.at(-1)!.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
+    // Which drops it from the deleted endpoints it lists.
+    const listing = updatesOf(eventsOf('v19/endpoint-listing-settled')).find((u) => u.name === 'endpointSettled');
+    assert.deepEqual(listing?.arg, { id: settled.input.endpointId });
+  });
+
+  it("since v19 an operator event's workflow id past the engine's limit is shortened, behind a patch asked only then", () => {
+    const events = eventsOf('v19/endpoint-other-long-ids');
+    const starts = events.flatMap((e, index) => {
+      const start = e.startChildWorkflowExecutionInitiatedEventAttributes;
+      return start?.workflowType.name === 'operatorEvent' ? [{ index, ...start, event: decoded(start.input) }] : [];
+    });
+    const exhausted = starts.find((s) => s.event.type === 'document.exhausted')!;
+    const whole = `operator-event:${exhausted.event.id}`;
+    assert.ok(whole.length > 255, `${whole.length}`);
+    assert.ok(exhausted.workflowId.length <= 255);
+    // Its head, and 32 hex digits of the whole's SHA-256: 255 characters, the same at every replay.
+    const digest = createHash('sha256').update(whole).digest('hex').slice(0, 32);
+    assert.equal(exhausted.workflowId, `${whole.slice(0, 255 - 33)}#${digest}`);
+    const patches = events.flatMap((e, index) => {
+      const data = e.markerRecordedEventAttributes?.details?.['patch-data'];
+      return data && decoded(data).id === 'fit-operator-event-ids' ? [index] : [];
+    });
+    assert.equal(patches.length, 1);
+    assert.ok(patches[0] < exhausted.index);
+    // An event whose id fits keeps it whole, and asks for no patch.
+    const suspended = starts.find((s) => s.event.type === 'endpoint.suspended')!;
+    assert.equal(suspended.workflowId, `operator-event:${suspended.event.id}`);
+    // The event goes out under its whole id (receivers deduplicate on it); only its workflow's is shortened.
+    const sent = eventsOf('v19/operator-event-shortened-id');
+    assert.equal(decoded(sent[0].workflowExecutionStartedEventAttributes!.input).id, exhausted.event.id);
+    const [send] = activitiesOf(sent);
+    assert.equal(send.name, 'sendOperatorEvent');
+    assert.equal(send.input.id, exhausted.event.id);
+    assert.equal(sent.at(-1)!.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
   });
 
   it('a change that breaks a workflow in flight is caught', async () => {
