@@ -46,11 +46,14 @@ describe('a page of the log and the stats cost a few visibility calls, whatever 
       assert.equal(res.status, 202);
     }
     // Every delivery made and in visibility: nothing runs while the calls are counted.
-    await waitFor('every delivery', () => assert.equal(receiver.received.length, DOCUMENTS + INVOICES * 19), 60_000);
+    await waitFor('every delivery', async () => assert.equal(receiver.received.length, DOCUMENTS + INVOICES * 19));
     await waitFor('the log complete', async () => {
       const page = await api('GET', '/v1/production/documents?limit=100', key);
       assert.equal(page.body.data.length, DOCUMENTS);
-      assert.ok(page.body.data.every((d: { status: string }) => d.status === 'delivered'));
+      assert.ok(
+        page.body.data.every((d: { status: string }) => d.status === 'delivered'),
+        'not all delivered yet',
+      );
       const invoice = page.body.data.find((d: { id: string }) => d.id === 'doc_000');
       assert.equal(invoice.endpoints?.filter((e: { status: string }) => e.status === 'delivered').length, 20);
     });

@@ -225,7 +225,7 @@ function latestRuns(runs: Run[]): Run[] {
 /** What a query may name: every workflow id here is made of IdSchema ids, an environment and an endpoint id. */
 const SAFE_WORKFLOW_ID = /^[A-Za-z0-9._:~-]+$/;
 /** Workflow ids named in one listing of current runs (a page of 50 at 20 endpoints is one listing). */
-export const IDS_PER_LISTING = 1_000;
+const IDS_PER_LISTING = 1_000;
 
 /**
  * A page's documents as they are now: each row's status is its workflow's latest run's (a resend or restore may have
@@ -321,7 +321,7 @@ type EndpointStats = Record<
 >;
 
 /** How long an endpoint's counted stats answer again, and how many endpoints' are kept. */
-export const STATS_FRESH_MS = 5_000;
+const STATS_FRESH_MS = 5_000;
 const STATS_CACHED_MAX = 10_000;
 
 /** The message log of one customer in one environment, and its endpoints' statistics. */
