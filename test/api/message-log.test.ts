@@ -193,7 +193,8 @@ describe('the message log pages through visibility newest first', () => {
 
   it('a cursor it did not give is a 400 naming query.cursor', async () => {
     const { visibility } = visibilityOf([]);
-    for (const cursor of ['nope', Buffer.from('{"b":"x"}').toString('base64url')]) {
+    const forged = (cursor: object) => Buffer.from(JSON.stringify(cursor)).toString('base64url');
+    for (const cursor of ['nope', forged({ b: 'x' }), forged({ b: 9e15, w: 1 }), forged({ b: -9e15, w: 1 })]) {
       await assert.rejects(pageOfLog(visibility, 'q', { limit: 10, cursor }, NOW), (err: Error) => {
         assert.equal((err as { httpStatus?: number }).httpStatus, 400);
         assert.match(err.message, /^query\.cursor: /);

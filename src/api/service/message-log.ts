@@ -84,7 +84,8 @@ const CLOSED = `ExecutionStatus != 'Running'`;
  * already); `w`, the width of a window expected to hold a page. (`n`, a count earlier versions kept, is ignored.)
  */
 const CursorSchema = z.object({
-  b: z.number().int(),
+  // Within the dates JavaScript can write (a forged cursor past them would fail the query's toISOString).
+  b: z.number().int().min(0).max(8.64e15),
   i: z.string().max(400).optional(),
   n: z.number().int().min(0).optional(),
   w: z.number().int().min(1),
