@@ -88,9 +88,8 @@ describe('no document is lost when S3 or the Temporal server goes down', () => {
       90_000,
     );
     assert.equal(receiver.received.length, 3);
-    assert.deepEqual(
-      receiver.received.map((r) => r.headers['webhook-id']),
-      ['t1', 't1', 't2'],
-    );
+    // t1 twice (its refused attempt, its retry), t2 once. After the restart t1's overdue retry and t2's first attempt
+    // race: their order across two documents is no promise.
+    assert.deepEqual(receiver.received.map((r) => r.headers['webhook-id']).sort(), ['t1', 't1', 't2']);
   });
 });
