@@ -199,17 +199,16 @@ export async function pageOfLog(
   const last = data.at(-1);
   const next: Cursor =
     last && data.length === page.limit
-      ? { b: Date.parse(last.createdAt), i: last.workflowId, w: widthFor(page.limit, found.length, upper - top, width) }
+      ? { b: Date.parse(last.createdAt), i: last.workflowId, w: widthFor(page.limit, found.length, upper - top) }
       : { b: top, w: width };
   return { data, nextCursor: encodeCursor(next) };
 }
 
 /**
- * The width of a window expected to hold a page, from `count` documents seen over `span` ms (twice the page: the
- * rate is uneven); `otherwise` when none were seen.
+ * The width of a window expected to hold a page, from the `count` (at least a page) documents seen over the `span` ms
+ * above the page's end (twice the page: the rate is uneven).
  */
-function widthFor(limit: number, count: number, span: number, otherwise: number): number {
-  if (count === 0 || span <= 0) return Math.max(1, otherwise);
+function widthFor(limit: number, count: number, span: number): number {
   return Math.max(1, Math.ceil(((span * (limit + 1)) / count) * 2));
 }
 
