@@ -68,8 +68,15 @@ export interface Visibility {
   list(query: string, max: number): Promise<{ rows: Run[]; more: boolean }>;
 }
 
-/** Rows one listing reads at most (the frontend's largest page), and the rounds of two listings a page may take. */
-export const ROWS_PER_LISTING = 1_000;
+/**
+ * Rows one listing of a page reads: a few pages' worth (200 for a page of 50), since the frontend reads and encodes, and
+ * the API decodes, every row it returns (about 0.5 KB each; 1,000 made 30 readers wait 8 s). Fewer would leave too
+ * little past the clocks' margin at a busy customer's rate.
+ */
+const rowsPerListing = (limit: number) => Math.min(ROWS_PER_LISTING, Math.max(200, 4 * limit));
+/** The frontend's largest page. */
+const ROWS_PER_LISTING = 1_000;
+/** The rounds of two listings a page may take. */
 export const MAX_ROUNDS = 3;
 /**
  * How far the API's clock, which stamps CreatedAt, may run ahead of Temporal's, which stamps start and close times.
@@ -161,8 +168,8 @@ export async function pageOfLog(
     const from = Math.max(lower, top - width + 1);
     const window = between(query, from, top);
     const [running, closed] = await Promise.all([
-      visibility.list(`${window} AND ${RUNNING}`, ROWS_PER_LISTING),
-      visibility.list(`${window} AND ${CLOSED}`, ROWS_PER_LISTING),
+      visibility.list(`${window} AND ${RUNNING}`, rowsPerListing(page.limit)),
+      visibility.list(`${window} AND ${CLOSED}`, rowsPerListing(page.limit)),
     ]);
     // A run a listing has not reached yet started (or closed) no later than its last row: its document was created
     // no later either, give or take the clocks' margin. A listing that ended hides nothing.
@@ -184,12 +191,20 @@ export async function pageOfLog(
       // Too many rows to know them all: the window narrows to where the newest of those read were created (as many
       // as the page still needs), and at least by half.
       const need = page.limit + 1 - found.length;
-      const older = rows.map((row) => Date.parse(row.createdAt)).filter((at) => at <= known);
+      // (Rows a page before showed already are no part of this page.)
+      const older = rows
+        .filter((row) => !shownBefore(row))
+        .map((row) => Date.parse(row.createdAt))
+        .filter((at) => at <= known);
       const nth = older.sort((a, b) => b - a)[Math.min(Math.max(need, 1), older.length) - 1] ?? from;
       width = Math.max(1, Math.min(known - nth + 1, Math.floor((known - from + 1) / 2)));
     } else {
-      // All of the window is known, and too few: the rest of the log is read from its top.
-      width = known - lower + 1;
+      // All of the window is known, and too few: the next is wide enough for the rest of the page at the rate this
+      // one held (twice, as rates are uneven, but within half a listing), or, when it held none, the rest of the log is
+      // read from its top.
+      const need = page.limit + 1 - found.length;
+      const wanted = Math.max(need, Math.min(2 * need, rowsPerListing(page.limit) / 2));
+      width = rows.length === 0 ? known - lower + 1 : Math.ceil(((top - from + 1) * wanted) / rows.length);
     }
     top = known;
   }
@@ -199,14 +214,18 @@ export async function pageOfLog(
   const last = data.at(-1);
   const next: Cursor =
     last && data.length === page.limit
-      ? { b: Date.parse(last.createdAt), i: last.workflowId, w: widthFor(page.limit, found.length, upper - top) }
+      ? {
+          b: Date.parse(last.createdAt),
+          i: last.workflowId,
+          w: widthFor(page.limit, found.length, Date.parse(found[0].createdAt) - top),
+        }
       : { b: top, w: width };
   return { data, nextCursor: encodeCursor(next) };
 }
 
 /**
- * The width of a window expected to hold a page, from the `count` (at least a page) documents seen over the `span` ms
- * above the page's end (twice the page: the rate is uneven).
+ * The width of a window expected to hold a page, from the `count` (at least a page) documents created over the `span`
+ * ms down from the newest of them (twice the page: the rate is uneven; within half a listing).
  */
 function widthFor(limit: number, count: number, span: number): number {
   return Math.max(1, Math.ceil(((span * (limit + 1)) / count) * 2));
