@@ -95,6 +95,17 @@ const ConfigSchema = z.object({
     ),
   TEMPORAL_ADDRESS: z.string().default('localhost:7233'),
   TEMPORAL_NAMESPACE: z.string().default('default'),
+  /**
+   * How the API, the worker and the setup command reach a Temporal cluster that is not on a private network: TLS (on
+   * by itself with a client certificate or an API key), mutual TLS from PEM files (a Kubernetes secret mounted as
+   * files), a CA for a private one, and an API key (Temporal Cloud) sent with every call.
+   */
+  TEMPORAL_TLS: bool,
+  TEMPORAL_TLS_CERT_FILE: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY_FILE: z.string().min(1).optional(),
+  TEMPORAL_TLS_CA_FILE: z.string().min(1).optional(),
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
   TASK_QUEUE: z.string().default('webhook-delivery'),
   S3_ENDPOINT: z.string().url().default('http://localhost:7070'),
   S3_REGION: z.string().default('us-east-1'),
@@ -275,6 +286,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new Error(`invalid configuration: ${problems}`);
   }
   const raw = parsed.data;
+  if (!raw.TEMPORAL_TLS_CERT_FILE !== !raw.TEMPORAL_TLS_KEY_FILE) {
+    throw new Error('invalid configuration: TEMPORAL_TLS_CERT_FILE and TEMPORAL_TLS_KEY_FILE go together (mutual TLS)');
+  }
   if (raw.OPERATOR_WEBHOOK_URL && !raw.OPERATOR_WEBHOOK_SECRET) {
     throw new Error('invalid configuration: OPERATOR_WEBHOOK_SECRET: required with OPERATOR_WEBHOOK_URL');
   }

@@ -11,7 +11,7 @@ import { startMetricsServer } from './lib/metrics-server';
 import { createS3Client, ensureBuckets } from './lib/s3';
 import { installSdkMetrics } from './lib/sdk-metrics';
 import { createSendGuards } from './lib/send-guards';
-import { createEndpointReader, dataConverter } from './lib/temporal';
+import { createEndpointReader, dataConverter, temporalConnectionOptions } from './lib/temporal';
 import { createSlotReserver } from './rate-limit/reserver';
 import { watchWorkerCount } from './lib/worker-count';
 import type { MetricsSinks } from './workflows/sinks';
@@ -96,7 +96,7 @@ async function main(): Promise<void> {
       ? startMetricsServer(config.WORKER_METRICS_PORT, () => metricsText(metrics.registry, sdkMetrics))
       : undefined;
   await ensureBuckets(createS3Client(config), config);
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverter(config) });
   const worker = await createWorker({ connection, client, config, metrics });
   await ensureColdStoreSweep(client, config);

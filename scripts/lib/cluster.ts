@@ -4,10 +4,8 @@ import { chownSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Connection } from '@temporalio/client';
-import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes';
-import { msToTs } from '@temporalio/common/lib/time';
-import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
-import { ensureRetention, portOpen, startChild, waitFor, type Child, type ChildOutput } from './stack';
+import { setUpNamespace } from '../../src/lib/namespace-setup';
+import { portOpen, startChild, waitFor, type Child, type ChildOutput } from './stack';
 import { postgresProgram, temporalSchemaDir, toolPath } from './tools';
 
 // The production topology without Docker: PostgreSQL (Debian's package), the Temporal server built from the Go
@@ -223,29 +221,8 @@ async function prepareNamespace(server: Child, address: string, namespace: strin
     if (server.process.exitCode !== null) throw new Error(`the Temporal server exited (${server.process.exitCode})`);
     return Connection.connect({ address, connectTimeout: 1_000 });
   });
-  const alreadyExists = (err: unknown) => (err as { code?: number }).code === 6;
   try {
-    await connection.workflowService
-      .registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs(retentionMs) })
-      .catch((err) => {
-        if (!alreadyExists(err)) throw err;
-      });
-    await ensureRetention(connection, namespace, retentionMs);
-    await waitFor('the namespace', async () => {
-      // One at a time: a cluster made before an attribute existed has the others, and a batch naming one that exists
-      // is refused whole.
-      for (const { name, type } of SEARCH_ATTRIBUTES) {
-        await connection.operatorService
-          .addSearchAttributes({
-            namespace,
-            searchAttributes: { [name]: encodeSearchAttributeIndexedValueType(type)! },
-          })
-          .catch((err) => {
-            if (!alreadyExists(err)) throw err;
-          });
-      }
-      await connection.workflowService.countWorkflowExecutions({ namespace, query: 'DeliveryStatus = "pending"' });
-    });
+    await waitFor('the namespace', () => setUpNamespace(connection, namespace, retentionMs));
   } finally {
     await connection.close();
   }

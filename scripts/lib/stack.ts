@@ -3,9 +3,9 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
-import { msToTs } from '@temporalio/common/lib/time';
 import { MAX_WORKFLOW_ID_LENGTH } from '../../src/domain/ids';
 import { cliTypeOf, SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
+import { ensureRetention } from '../../src/lib/namespace-setup';
 import { toolPath } from './tools';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -115,19 +115,6 @@ export interface TemporalOptions extends ChildOutput {
   codecEndpoint?: string;
   /** The namespace's retention: the idempotency window (IDEMPOTENCY_WINDOW). */
   retentionMs: number;
-}
-
-/**
- * Sets a namespace's retention, the idempotency window: how long a closed workflow (a delivered document) is kept,
- * and with it, how long its id starts nothing. A namespace made before (the data directory is reused) is updated.
- */
-export async function ensureRetention(connection: Connection, namespace: string, retentionMs: number) {
-  const { config } = await connection.workflowService.describeNamespace({ namespace });
-  if (Number(config?.workflowExecutionRetentionTtl?.seconds ?? 0) * 1000 === retentionMs) return;
-  await connection.workflowService.updateNamespace({
-    namespace,
-    config: { workflowExecutionRetentionTtl: msToTs(retentionMs) },
-  });
 }
 
 /**

@@ -7,7 +7,7 @@ import { logger } from '../lib/logger';
 import { createMetrics, type Metrics } from '../lib/metrics';
 import { createS3Client, ensureBuckets } from '../lib/s3';
 import { installSdkMetrics } from '../lib/sdk-metrics';
-import { createTemporalClient, dataConverter } from '../lib/temporal';
+import { createTemporalClient, dataConverter, temporalConnectionOptions } from '../lib/temporal';
 import { createWorker } from '../worker';
 import { createApp } from './app';
 import { createDeliveryService } from './service';
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
  */
 async function startEmbeddedWorker(config: Config, metrics: Metrics) {
   const sdkMetrics = await installSdkMetrics();
-  const connection = await NativeConnection.connect({ address: config.TEMPORAL_ADDRESS });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverter(config) });
   const worker = await createWorker({ connection, client, config, metrics });
   const done = worker.run();

@@ -1,4 +1,5 @@
-import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { readFileSync } from 'node:fs';
+import { Client, Connection, WorkflowNotFoundError, type TLSConfig } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import type { EndpointReader } from '../activities';
 import type { Config } from '../config';
@@ -6,10 +7,51 @@ import { endpointWorkflowId } from '../domain/ids';
 import type { EndpointState } from '../domain/schemas';
 import { AesGcmPayloadCodec } from './payload-codec';
 
+type ConnectionConfig = Pick<
+  Config,
+  | 'TEMPORAL_ADDRESS'
+  | 'TEMPORAL_TLS'
+  | 'TEMPORAL_TLS_CERT_FILE'
+  | 'TEMPORAL_TLS_KEY_FILE'
+  | 'TEMPORAL_TLS_CA_FILE'
+  | 'TEMPORAL_TLS_SERVER_NAME'
+  | 'TEMPORAL_API_KEY'
+>;
+
+/**
+ * Where and how every process connects to Temporal (the client's and the worker's connections take the same shape).
+ * The PEM files are read here, at start: a rotated certificate takes a restart, as a mounted secret's update does.
+ */
+export function temporalConnectionOptions(config: ConnectionConfig): {
+  address: string;
+  tls?: TLSConfig | true;
+  apiKey?: string;
+} {
+  const files = config.TEMPORAL_TLS_CERT_FILE || config.TEMPORAL_TLS_CA_FILE || config.TEMPORAL_TLS_SERVER_NAME;
+  const useTls = config.TEMPORAL_TLS || Boolean(files) || Boolean(config.TEMPORAL_API_KEY);
+  const tls: TLSConfig = {
+    ...(config.TEMPORAL_TLS_SERVER_NAME ? { serverNameOverride: config.TEMPORAL_TLS_SERVER_NAME } : {}),
+    ...(config.TEMPORAL_TLS_CA_FILE ? { serverRootCACertificate: readFileSync(config.TEMPORAL_TLS_CA_FILE) } : {}),
+    ...(config.TEMPORAL_TLS_CERT_FILE && config.TEMPORAL_TLS_KEY_FILE
+      ? {
+          clientCertPair: {
+            crt: readFileSync(config.TEMPORAL_TLS_CERT_FILE),
+            key: readFileSync(config.TEMPORAL_TLS_KEY_FILE),
+          },
+        }
+      : {}),
+  };
+  return {
+    address: config.TEMPORAL_ADDRESS,
+    ...(useTls ? { tls: Object.keys(tls).length > 0 ? tls : true } : {}),
+    ...(config.TEMPORAL_API_KEY ? { apiKey: config.TEMPORAL_API_KEY } : {}),
+  };
+}
+
 /** A client whose connection opens on first use, so the API can start (and answer 503) before Temporal is up. */
 export function createTemporalClient(config: Config): Client {
   return new Client({
-    connection: Connection.lazy({ address: config.TEMPORAL_ADDRESS }),
+    connection: Connection.lazy(temporalConnectionOptions(config)),
     namespace: config.TEMPORAL_NAMESPACE,
     dataConverter: dataConverter(config),
   });
