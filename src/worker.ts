@@ -91,14 +91,19 @@ async function main(): Promise<void> {
   requirePayloadKeys(config);
   const sdkMetrics = await installSdkMetrics();
   const metrics = createMetrics();
+  let worker: Worker | undefined;
   const metricsServer =
     config.WORKER_METRICS_PORT > 0
-      ? startMetricsServer(config.WORKER_METRICS_PORT, () => metricsText(metrics.registry, sdkMetrics))
+      ? startMetricsServer(
+          config.WORKER_METRICS_PORT,
+          () => metricsText(metrics.registry, sdkMetrics),
+          () => worker?.getState() === 'RUNNING',
+        )
       : undefined;
   await ensureBuckets(createS3Client(config), config);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
   const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverter(config) });
-  const worker = await createWorker({ connection, client, config, metrics });
+  worker = await createWorker({ connection, client, config, metrics });
   await ensureColdStoreSweep(client, config);
   logger.info({ taskQueue: config.TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker running');
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks are done.

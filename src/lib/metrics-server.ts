@@ -1,10 +1,27 @@
 import { createServer, type Server } from 'node:http';
 import { logger } from './logger';
 
-/** The worker's metrics listener: GET /metrics and nothing else. A port already taken names the setting to change. */
-export function startMetricsServer(port: number, text: () => Promise<string>, setting = 'WORKER_METRICS_PORT'): Server {
+/**
+ * The worker's metrics listener: GET /metrics, and GET /healthz for an orchestrator's probes (200 while `healthy()`
+ * says the worker polls its task queue, 503 before and after), nothing else. A port already taken names the setting
+ * to change.
+ */
+export function startMetricsServer(
+  port: number,
+  text: () => Promise<string>,
+  healthy: () => boolean = () => true,
+  setting = 'WORKER_METRICS_PORT',
+): Server {
   const server = createServer((req, res) => {
-    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+    const route = req.url?.split('?')[0];
+    if (req.method === 'GET' && route === '/healthz') {
+      const ok = healthy();
+      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(
+        JSON.stringify({ status: ok ? 'ok' : 'unavailable' }),
+      );
+      return;
+    }
+    if (req.method !== 'GET' || route !== '/metrics') {
       res.writeHead(404).end();
       return;
     }

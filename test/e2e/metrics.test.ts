@@ -97,6 +97,12 @@ describe('GET /metrics on the API and the worker', () => {
     await stack?.stop();
   });
 
+  it("the worker answers an orchestrator's probes on its metrics port while it polls", async () => {
+    const health = await fetch(stack.workerMetricsUrls[0].replace(/\/metrics$/, '/healthz'));
+    assert.equal(health.status, 200);
+    assert.deepEqual(await health.json(), { status: 'ok' });
+  });
+
   it('the API counts submissions, acknowledgements and requests by route pattern and status', () => {
     const api = parse(apiText);
     assert.equal(api.get('webhook_documents_submitted_total{environment="production"}'), 2);
@@ -148,7 +154,7 @@ describe('GET /metrics on the API and the worker', () => {
   });
 
   it('every metric the Grafana dashboard queries is one the API or the worker exports', () => {
-    const dashboard = readFileSync(path.join(ROOT, 'deploy', 'grafana', 'dashboards', 'webhooks.json'), 'utf8');
+    const dashboard = readFileSync(path.join(ROOT, 'deploy', 'helm', 'webhook-delivery', 'dashboards', 'webhooks.json'), 'utf8');
     const exprs = [...dashboard.matchAll(/"expr":\s*"((?:[^"\\]|\\.)*)"/g)].map(
       (m) => JSON.parse(`"${m[1]}"`) as string,
     );
