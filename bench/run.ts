@@ -1,7 +1,11 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { deliveryWorkflowId } from '../src/domain/ids';
 import { dataConverter } from '../src/lib/temporal';
+import { startJaeger } from '../test/helpers/jaeger';
 import { always, startReceiver, type Receiver } from '../test/helpers/receiver';
 import { ADMIN_KEY, apiClient, startTestStack, type TestStack } from '../test/helpers/stack';
 import {
@@ -38,6 +42,8 @@ import { benchSibling, printSibling } from './sibling';
 //     with --cluster on PostgreSQL + the Temporal server with two workers; --set=KEY=VALUE gives its stack a setting (e.g. --set=WORKER_MAX_CONCURRENT_WORKFLOW_TASKS=10).
 //   - --listings[=N]: only the S3 requests per hot-path read with N (100,000) pending objects (bench/listings.ts).
 //   - --sibling: only what a customer's webhook that never answers costs its other endpoint (bench/sibling.ts).
+//   - --tracing: only what tracing costs per document: the same bursts on a stack without and one with
+//     OTEL_EXPORTER_OTLP_ENDPOINT (a Jaeger v2 receiving), side by side, each with its naive ceiling.
 //   - --readers[=N]: only what 30 readers at once pay for the message log and the stats of a customer with 20 endpoints
 //     and N (100,000) documents (bench/readers.ts); with --cluster on PostgreSQL + the Temporal server.
 const args = process.argv.slice(2);
@@ -50,6 +56,7 @@ const NOISY = flag('noisy');
 const LISTINGS = flag('listings');
 const SIBLING = flag('sibling');
 const READERS = flag('readers');
+const TRACING = flag('tracing');
 /** `--set=KEY=VALUE` (repeatable): a setting for the stack's worker and API, to compare tunings in one command. */
 const SETTINGS = Object.fromEntries(
   args
@@ -388,7 +395,60 @@ async function readers(): Promise<void> {
   }
 }
 
+/**
+ * The bursts of the default mode on two stacks in one run: tracing off, then on (exported to a Jaeger v2 started
+ * here, whose own CPU is not counted). Each burst keeps its ratio to the naive ceiling of its own stack.
+ */
+async function tracingCost(): Promise<void> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bench-tracing-'));
+  const jaeger = await startJaeger(dir);
+  try {
+    const rows: { tracing: string; product: Burst; ratio: number }[] = [];
+    for (const [tracing, settings] of [
+      ['off', {}],
+      ['on', { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint }],
+    ] as const) {
+      const stack = await startTestStack({ LOG_LEVEL: 'warn', ...SETTINGS, ...settings });
+      try {
+        const api = apiClient(stack.baseUrl);
+        const receiver = await startReceiver(always(200));
+        try {
+          await customer(api, 'bench', receiver);
+          const { product, ratio } = await alternate(stack, (prefix) => burst(stack, [api], receiver, 'bench', prefix));
+          rows.push({ tracing, product, ratio });
+        } finally {
+          await receiver.close();
+        }
+      } finally {
+        await stack.stop();
+      }
+    }
+    if (JSON_OUTPUT) {
+      console.log(JSON.stringify({ commit: commit(), at: new Date().toISOString(), documents: DOCUMENTS, rows }));
+      return;
+    }
+    const line = (label: string, text: string) => console.log(`${label.padEnd(24)}${text}`);
+    line('stack', `dev server, 1 worker, 1 API; ${DOCUMENTS} documents, concurrency ${CONCURRENCY}, medians`);
+    for (const { tracing, product: p, ratio } of rows) {
+      line(`tracing ${tracing}`, `${p.docsPerSecond} docs/s, ${ratio} of its naive ceiling`);
+      line('', `CPU ms per document: worker ${p.cpuWorkersMs}, API ${p.cpuApisMs}, server ${p.cpuServerMs}`);
+      line('', `${p.eventsPerDocument} history events per document`);
+    }
+    const [off, on] = rows;
+    line(
+      'on / off',
+      `ratio to naive ${(on.ratio / off.ratio).toFixed(2)}, worker CPU ${(
+        on.product.cpuWorkersMs / off.product.cpuWorkersMs
+      ).toFixed(2)}, API CPU ${(on.product.cpuApisMs / off.product.cpuApisMs).toFixed(2)}`,
+    );
+  } finally {
+    await jaeger.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
+  if (TRACING) return tracingCost();
   if (SIBLING) return sibling();
   if (READERS) return readers();
   if (NOISY) return noisy();

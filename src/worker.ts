@@ -12,6 +12,7 @@ import { createS3Client, ensureBuckets } from './lib/s3';
 import { installSdkMetrics } from './lib/sdk-metrics';
 import { createSendGuards } from './lib/send-guards';
 import { createEndpointReader, dataConverter, temporalConnectionOptions } from './lib/temporal';
+import { clientInterceptors, installTracing, workerTracing, type Tracing } from './lib/tracing';
 import { createSlotReserver } from './rate-limit/reserver';
 import { watchWorkerCount } from './lib/worker-count';
 import type { MetricsSinks } from './workflows/sinks';
@@ -28,6 +29,8 @@ export interface WorkerDeps {
   workers?: () => number;
   /** The clock rate-limit slots are reckoned in; a time-skipping test gives its server's. */
   clock?: () => Promise<number>;
+  /** Set when traces are exported (OTEL_EXPORTER_OTLP_ENDPOINT). */
+  tracing?: Tracing;
 }
 
 /** Workflow metrics (src/workflows/sinks.ts) into this process's counters. */
@@ -51,6 +54,7 @@ export async function createWorker({
   options,
   workers = watchWorkerCount(client, config.TEMPORAL_NAMESPACE, config.TASK_QUEUE).current,
   clock,
+  tracing,
 }: WorkerDeps): Promise<Worker> {
   // One per process: every activity and local activity of this worker sends through the same shares and breakers.
   const guards = createSendGuards(config, workers);
@@ -67,14 +71,17 @@ export async function createWorker({
     metrics,
     guards,
     clock,
+    tracer: tracing?.tracer,
   });
+  const traced = workerTracing(tracing);
   return Worker.create({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
     taskQueue: config.TASK_QUEUE,
     workflowsPath: require.resolve('./workflows'),
     activities,
-    sinks: metricsSinks(metrics),
+    sinks: { ...metricsSinks(metrics), ...traced.sinks },
+    interceptors: traced.interceptors,
     dataConverter: dataConverter(config),
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     maxConcurrentActivityTaskExecutions: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
@@ -91,23 +98,32 @@ async function main(): Promise<void> {
   requirePayloadKeys(config);
   const sdkMetrics = await installSdkMetrics();
   const metrics = createMetrics();
-  let worker: Worker | undefined;
+  // Healthy once the worker below runs (the listener starts first, so a slow start shows as not ready).
+  const started: { worker?: Worker } = {};
   const metricsServer =
     config.WORKER_METRICS_PORT > 0
       ? startMetricsServer(
           config.WORKER_METRICS_PORT,
           () => metricsText(metrics.registry, sdkMetrics),
-          () => worker?.getState() === 'RUNNING',
+          () => started.worker?.getState() === 'RUNNING',
         )
       : undefined;
   await ensureBuckets(createS3Client(config), config);
+  const tracing = installTracing(config, 'webhook-worker');
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverter(config) });
-  worker = await createWorker({ connection, client, config, metrics });
+  const client = new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: dataConverter(config),
+    interceptors: clientInterceptors(tracing),
+  });
+  const worker = await createWorker({ connection, client, config, metrics, tracing });
+  started.worker = worker;
   await ensureColdStoreSweep(client, config);
   logger.info({ taskQueue: config.TASK_QUEUE, temporal: config.TEMPORAL_ADDRESS }, 'worker running');
   // Worker.run() returns after SIGINT/SIGTERM once in-flight tasks are done.
   await worker.run();
+  await tracing?.shutdown();
   metricsServer?.close();
   await connection.close();
 }

@@ -14,7 +14,7 @@ import path from 'node:path';
 
 /** The server binaries scripts/install-tools.sh obtains from the package registries. */
 export type ToolName =
-  'temporal' | 'versitygw' | 'temporal-test-server' | 'temporal-server' | 'temporal-sql-tool' | 'postgres';
+  'temporal' | 'versitygw' | 'temporal-test-server' | 'temporal-server' | 'temporal-sql-tool' | 'postgres' | 'jaeger';
 
 const ROOT = path.resolve(__dirname, '../..');
 const INSTALL_SCRIPT = path.join(ROOT, 'scripts', 'install-tools.sh');
@@ -25,6 +25,7 @@ const ENV_VAR: Record<ToolName, string> = {
   'temporal-server': 'TEMPORAL_SERVER_PATH',
   'temporal-sql-tool': 'TEMPORAL_SQL_TOOL_PATH',
   postgres: 'POSTGRES_PATH',
+  jaeger: 'JAEGER_PATH',
 };
 
 /** What obtaining each tool involves, and how long it took on a 2-core machine: shown while a missing one is built. */
@@ -35,6 +36,7 @@ const HOW: Record<ToolName, string> = {
   'temporal-server': 'the Temporal server, built with Go from the module proxy: usually 4-8 minutes',
   'temporal-sql-tool': "Temporal's SQL schema tool, built with Go: usually 1-3 minutes",
   postgres: "PostgreSQL, Debian's package (apt-get, as root): usually under a minute",
+  jaeger: 'Jaeger v2 (an OTLP receiver with a query API), built with Go from the module proxy: usually 4-8 minutes',
 };
 
 /** The cache's bin directory: $TOOLS_DIR/bin, by default .tools/bin in the repository (as in install-tools.sh). */

@@ -1,9 +1,10 @@
+import { SpanKind, SpanStatusCode, type Tracer } from '@opentelemetry/api';
 import { request, type Dispatcher } from 'undici';
 import type { Config } from '../config';
 import type { Attempt, DocumentInput, EndpointState, Environment } from '../domain/schemas';
 import { deliveryBody } from '../domain/delivery-body';
 import { routeMatches } from '../domain/endpoints';
-import { queueOf } from '../domain/ids';
+import { FIRST_ENDPOINT_ID, queueOf } from '../domain/ids';
 import { MAX_RETRY_AFTER_MS, retryScheduleOr } from '../domain/schedule';
 import { verdictOf, type BreakerDecision, type RequestVerdict } from '../lib/circuit-breaker';
 import { isShareFull } from '../lib/endpoint-share';
@@ -126,6 +127,12 @@ function describeError(err: unknown): string {
   return code ? `${code}: ${message}` : message;
 }
 
+/** A failed POST's kind for a span: `timeout` or the error's code (ECONNREFUSED...), never its message. */
+function errorKind(error: string | undefined): string {
+  const kind = error?.split(':')[0] ?? 'error';
+  return /^[A-Za-z_]+$/.test(kind) ? kind : 'error';
+}
+
 /** One signed POST (Standard Webhooks headers) within DELIVERY_TIMEOUT; redirects are not followed. */
 export async function postSigned(
   http: Dispatcher,
@@ -187,6 +194,8 @@ export function createDeliverActivities(deps: {
    * the time-skipping server's in tests, where the two part at every skip.
    */
   clock?: () => Promise<number>;
+  /** Set when traces are exported: each POST is a span of the document's trace. */
+  tracer?: Tracer;
 }) {
   const { http, endpoints, slots, store, bodies, seal, config, metrics } = deps;
   const { shares, breakers, pacer } = deps.guards ?? createSendGuards(config);
@@ -338,8 +347,38 @@ export function createDeliverActivities(deps: {
     }
   }
 
+  /**
+   * The signed POST, as a CLIENT span of the document's trace when traces are exported (the attempt's activity is its
+   * parent): the endpoint, the answer's status or the failure's kind, and its duration. Never the URL (it may carry a
+   * token), a header, the body or the answer's body.
+   */
+  async function send(...args: Parameters<typeof post>): Promise<DeliveryOutcome> {
+    const { tracer } = deps;
+    if (!tracer) return post(...args);
+    const [id, , endpoint] = args;
+    const attributes = {
+      'http.request.method': 'POST',
+      'webhook.endpoint_id': endpoint.endpointId ?? FIRST_ENDPOINT_ID,
+      'webhook.message_id': id,
+    };
+    return tracer.startActiveSpan('POST webhook', { kind: SpanKind.CLIENT, attributes }, async (span) => {
+      try {
+        const outcome = await post(...args);
+        const status = outcome.attempt.responseStatusCode;
+        if (status !== undefined) span.setAttribute('http.response.status_code', status);
+        if (!outcome.delivered) {
+          span.setAttribute('error.type', status !== undefined ? String(status) : errorKind(outcome.attempt.error));
+          span.setStatus({ code: SpanStatusCode.ERROR });
+        }
+        return outcome;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
   /** The signed POST itself; every failure is an outcome written into `attempt`. */
-  async function send(
+  async function post(
     id: string,
     body: string,
     endpoint: EndpointState & { url: string },

@@ -1,3 +1,4 @@
+import type { Tracer } from '@opentelemetry/api';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Client } from '@temporalio/client';
 import type { Transporter } from 'nodemailer';
@@ -36,6 +37,8 @@ export interface ActivityDeps {
   guards?: SendGuards;
   /** The clock rate-limit slots are reckoned in (the Temporal server's): this process's own unless a test says. */
   clock?: () => Promise<number>;
+  /** Set when traces are exported (src/lib/tracing.ts). */
+  tracer?: Tracer;
 }
 
 /** All activities, built from their clients so tests can hand in real servers on their own ports. */

@@ -8,6 +8,8 @@ import { mountRoutes } from './route';
 import { routes } from './routes';
 import { docsAssets } from './routes/docs';
 import type { DeliveryService } from './service';
+import { traceRequests } from './request-spans';
+import type { Tracer } from '@opentelemetry/api';
 
 /** Every answer counted and timed by its route's pattern (never its values: one series per route, not per id). */
 function countRequests(metrics: Metrics): RequestHandler {
@@ -28,15 +30,19 @@ export function createApp({
   config,
   metrics = createMetrics(),
   sdkMetrics,
+  tracer,
 }: {
   service: DeliveryService;
   config: Config;
   metrics?: Metrics;
   /** The Temporal SDK's worker metrics, when this process runs a worker (API_EMBEDDED_WORKER). */
   sdkMetrics?: () => Promise<string>;
+  /** Set when traces are exported (OTEL_EXPORTER_OTLP_ENDPOINT). */
+  tracer?: Tracer;
 }): Express {
   const app = express();
   app.disable('x-powered-by');
+  if (tracer) app.use(traceRequests(tracer));
   app.use(countRequests(metrics));
   app.use(methodNotAllowed(routes));
   app.use(docsAssets());

@@ -8,6 +8,7 @@ import { createMetrics, type Metrics } from '../lib/metrics';
 import { createS3Client, ensureBuckets } from '../lib/s3';
 import { installSdkMetrics } from '../lib/sdk-metrics';
 import { createTemporalClient, dataConverter, temporalConnectionOptions } from '../lib/temporal';
+import { clientInterceptors, installTracing, type Tracing } from '../lib/tracing';
 import { createWorker } from '../worker';
 import { createApp } from './app';
 import { createDeliveryService } from './service';
@@ -18,10 +19,11 @@ async function main(): Promise<void> {
   requirePayloadKeys(config);
   const s3 = createS3Client(config);
   const metrics = createMetrics();
-  const embedded = config.API_EMBEDDED_WORKER ? await startEmbeddedWorker(config, metrics) : undefined;
-  const client = embedded?.client ?? createTemporalClient(config);
+  const tracing = installTracing(config, 'webhook-api');
+  const embedded = config.API_EMBEDDED_WORKER ? await startEmbeddedWorker(config, metrics, tracing) : undefined;
+  const client = embedded?.client ?? createTemporalClient(config, clientInterceptors(tracing));
   const service = createDeliveryService({ client, s3, config, metrics });
-  const app = createApp({ service, config, metrics, sdkMetrics: embedded?.sdkMetrics });
+  const app = createApp({ service, config, metrics, sdkMetrics: embedded?.sdkMetrics, tracer: tracing?.tracer });
 
   // A client announcing a body it never sends does not hold a connection for long.
   const server = createServer(
@@ -43,7 +45,10 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'API shutting down');
     server.close(() => {
       embedded?.worker.shutdown();
-      void (embedded?.done ?? Promise.resolve()).then(() => client.connection.close()).finally(() => process.exit(0));
+      void (embedded?.done ?? Promise.resolve())
+        .then(() => client.connection.close())
+        .then(() => tracing?.shutdown())
+        .finally(() => process.exit(0));
     });
     setTimeout(() => process.exit(0), 5_000).unref();
   };
@@ -55,11 +60,16 @@ async function main(): Promise<void> {
  * A worker in this process, sharing its native connection with the client so that starts can be eager, with the
  * SDK's worker metrics (installed before any connection exists).
  */
-async function startEmbeddedWorker(config: Config, metrics: Metrics) {
+async function startEmbeddedWorker(config: Config, metrics: Metrics, tracing: Tracing | undefined) {
   const sdkMetrics = await installSdkMetrics();
   const connection = await NativeConnection.connect(temporalConnectionOptions(config));
-  const client = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, dataConverter: dataConverter(config) });
-  const worker = await createWorker({ connection, client, config, metrics });
+  const client = new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: dataConverter(config),
+    interceptors: clientInterceptors(tracing),
+  });
+  const worker = await createWorker({ connection, client, config, metrics, tracing });
   const done = worker.run();
   done.catch((err) => {
     logger.fatal({ err }, 'embedded worker failed');

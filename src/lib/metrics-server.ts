@@ -16,9 +16,9 @@ export function startMetricsServer(
     const route = req.url?.split('?')[0];
     if (req.method === 'GET' && route === '/healthz') {
       const ok = healthy();
-      res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(
-        JSON.stringify({ status: ok ? 'ok' : 'unavailable' }),
-      );
+      res
+        .writeHead(ok ? 200 : 503, { 'content-type': 'application/json' })
+        .end(JSON.stringify({ status: ok ? 'ok' : 'unavailable' }));
       return;
     }
     if (req.method !== 'GET' || route !== '/metrics') {

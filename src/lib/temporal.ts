@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { Client, Connection, WorkflowNotFoundError, type TLSConfig } from '@temporalio/client';
+import { Client, Connection, WorkflowNotFoundError, type ClientInterceptors, type TLSConfig } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
 import type { EndpointReader } from '../activities';
 import type { Config } from '../config';
@@ -49,9 +49,10 @@ export function temporalConnectionOptions(config: ConnectionConfig): {
 }
 
 /** A client whose connection opens on first use, so the API can start (and answer 503) before Temporal is up. */
-export function createTemporalClient(config: Config): Client {
+export function createTemporalClient(config: Config, interceptors?: ClientInterceptors): Client {
   return new Client({
     connection: Connection.lazy(temporalConnectionOptions(config)),
+    interceptors,
     namespace: config.TEMPORAL_NAMESPACE,
     dataConverter: dataConverter(config),
   });

@@ -154,7 +154,10 @@ describe('GET /metrics on the API and the worker', () => {
   });
 
   it('every metric the Grafana dashboard queries is one the API or the worker exports', () => {
-    const dashboard = readFileSync(path.join(ROOT, 'deploy', 'helm', 'webhook-delivery', 'dashboards', 'webhooks.json'), 'utf8');
+    const dashboard = readFileSync(
+      path.join(ROOT, 'deploy', 'helm', 'webhook-delivery', 'dashboards', 'webhooks.json'),
+      'utf8',
+    );
     const exprs = [...dashboard.matchAll(/"expr":\s*"((?:[^"\\]|\\.)*)"/g)].map(
       (m) => JSON.parse(`"${m[1]}"`) as string,
     );

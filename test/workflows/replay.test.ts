@@ -137,6 +137,26 @@ describe('recorded histories replay against today’s workflow code', () => {
     assert.deepEqual(withCodec.failures, []);
   });
 
+  it("with tracing on, every fixture replays too: span ids never draw on a workflow's own random numbers", async () => {
+    // Histories recorded without tracing, replayed by a worker that traces (src/workflows/tracing.ts bundled in): a
+    // workflow's jitter and its notification children's ids are drawn with Math.random(), and so are span ids.
+    const histories = fixtures();
+    const workflowBundle = await bundleWorkflowCode({
+      workflowsPath: require.resolve('../../src/workflows'),
+      workflowInterceptorModules: [require.resolve('../../src/workflows/tracing')],
+      logger: new DefaultLogger('WARN'),
+    });
+    const failures: string[] = [];
+    let replayed = 0;
+    const sinks = { exporter: { export: { fn: () => undefined } } };
+    for await (const result of Worker.runReplayHistories({ workflowBundle, sinks }, histories)) {
+      replayed++;
+      if (result.error) failures.push(`${result.workflowId}: ${result.error.message}`);
+    }
+    assert.deepEqual(failures, []);
+    assert.equal(replayed, histories.length);
+  });
+
   it('the heartbeating-attempts patch: histories from before it keep the old timeout, new runs take the new path', () => {
     type Event = {
       eventType: string;
