@@ -11,7 +11,7 @@ import { startMetricsServer } from './lib/metrics-server';
 import { createS3Client, ensureBuckets } from './lib/s3';
 import { installSdkMetrics } from './lib/sdk-metrics';
 import { createSendGuards } from './lib/send-guards';
-import { createEndpointReader, dataConverter, temporalConnectionOptions } from './lib/temporal';
+import { connectWorkerClient, createEndpointReader, dataConverter } from './lib/temporal';
 import { clientInterceptors, installTracing, workerTracing, type Tracing } from './lib/tracing';
 import { createSlotReserver } from './rate-limit/reserver';
 import { watchWorkerCount } from './lib/worker-count';
@@ -110,13 +110,7 @@ async function main(): Promise<void> {
       : undefined;
   await ensureBuckets(createS3Client(config), config);
   const tracing = installTracing(config, 'webhook-worker');
-  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
-  const client = new Client({
-    connection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    dataConverter: dataConverter(config),
-    interceptors: clientInterceptors(tracing),
-  });
+  const { connection, client } = await connectWorkerClient(config, clientInterceptors(tracing));
   const worker = await createWorker({ connection, client, config, metrics, tracing });
   started.worker = worker;
   await ensureColdStoreSweep(client, config);

@@ -1,13 +1,11 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Client } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { loadConfigFromProcess, requirePayloadKeys, type Config } from '../config';
 import { logger } from '../lib/logger';
 import { createMetrics, type Metrics } from '../lib/metrics';
 import { createS3Client, ensureBuckets } from '../lib/s3';
 import { installSdkMetrics } from '../lib/sdk-metrics';
-import { createTemporalClient, dataConverter, temporalConnectionOptions } from '../lib/temporal';
+import { connectWorkerClient, createTemporalClient } from '../lib/temporal';
 import { clientInterceptors, installTracing, type Tracing } from '../lib/tracing';
 import { createWorker } from '../worker';
 import { createApp } from './app';
@@ -62,13 +60,7 @@ async function main(): Promise<void> {
  */
 async function startEmbeddedWorker(config: Config, metrics: Metrics, tracing: Tracing | undefined) {
   const sdkMetrics = await installSdkMetrics();
-  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
-  const client = new Client({
-    connection,
-    namespace: config.TEMPORAL_NAMESPACE,
-    dataConverter: dataConverter(config),
-    interceptors: clientInterceptors(tracing),
-  });
+  const { connection, client } = await connectWorkerClient(config, clientInterceptors(tracing));
   const worker = await createWorker({ connection, client, config, metrics, tracing });
   const done = worker.run();
   done.catch((err) => {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Client, Connection, WorkflowNotFoundError, type ClientInterceptors, type TLSConfig } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
+import { NativeConnection } from '@temporalio/worker';
 import type { EndpointReader } from '../activities';
 import type { Config } from '../config';
 import { endpointWorkflowId } from '../domain/ids';
@@ -46,6 +47,21 @@ export function temporalConnectionOptions(config: ConnectionConfig): {
     ...(useTls ? { tls: Object.keys(tls).length > 0 ? tls : true } : {}),
     ...(config.TEMPORAL_API_KEY ? { apiKey: config.TEMPORAL_API_KEY } : {}),
   };
+}
+
+/**
+ * A worker's connection and a client sharing it (starts made on it can be eager when the worker is in the same
+ * process), with the tracing interceptors when traces are exported.
+ */
+export async function connectWorkerClient(config: Config, interceptors?: ClientInterceptors) {
+  const connection = await NativeConnection.connect(temporalConnectionOptions(config));
+  const client = new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    dataConverter: dataConverter(config),
+    interceptors,
+  });
+  return { connection, client };
 }
 
 /** A client whose connection opens on first use, so the API can start (and answer 503) before Temporal is up. */
