@@ -17,7 +17,11 @@ const code = (err: unknown) => (err as { code?: number }).code;
  */
 export async function ensureRetention(connection: Connection, namespace: string, retentionMs: number) {
   const { config } = await connection.workflowService.describeNamespace({ namespace });
-  if (Number(config?.workflowExecutionRetentionTtl?.seconds ?? 0) * 1000 === retentionMs) return;
+  await updateRetention(connection, namespace, retentionMs, config?.workflowExecutionRetentionTtl?.seconds);
+}
+
+async function updateRetention(connection: Connection, namespace: string, retentionMs: number, seconds: unknown) {
+  if (Number(seconds ?? 0) * 1000 === retentionMs) return; // seconds: a Long or a number
   await connection.workflowService.updateNamespace({
     namespace,
     config: { workflowExecutionRetentionTtl: msToTs(retentionMs) },
@@ -30,21 +34,21 @@ export async function ensureRetention(connection: Connection, namespace: string,
  * an API key may not register one).
  */
 export async function setUpNamespace(connection: Connection, namespace: string, retentionMs: number): Promise<void> {
-  const exists = await connection.workflowService.describeNamespace({ namespace }).then(
-    () => true,
-    (err) => {
-      if (code(err) === NOT_FOUND) return false;
-      throw err;
-    },
-  );
-  if (!exists) {
+  const described = await connection.workflowService.describeNamespace({ namespace }).catch((err) => {
+    if (code(err) === NOT_FOUND) return undefined;
+    throw err;
+  });
+  if (described) {
+    const seconds = described.config?.workflowExecutionRetentionTtl?.seconds;
+    await updateRetention(connection, namespace, retentionMs, seconds);
+  } else {
+    // Registered with its retention (one made by another setup meanwhile is taken as it is, retention and all).
     await connection.workflowService
       .registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs(retentionMs) })
       .catch((err) => {
         if (code(err) !== ALREADY_EXISTS) throw err;
       });
   }
-  await ensureRetention(connection, namespace, retentionMs);
   // One at a time: a cluster made before an attribute existed has the others, and a batch naming one that exists is
   // refused whole.
   for (const { name, type } of SEARCH_ATTRIBUTES) {
