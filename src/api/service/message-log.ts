@@ -187,10 +187,10 @@ export async function pageOfLog(
     if (known === top && from === top) known = from - 1;
     const rows = latestRuns([...running.rows, ...closed.rows]);
     found.push(...rows.filter((row) => Date.parse(row.createdAt) > known && !shownBefore(row)));
+    const need = page.limit + 1 - found.length;
     if (known > from - 1) {
       // Too many rows to know them all: the window narrows to where the newest of those read were created (as many
       // as the page still needs), and at least by half.
-      const need = page.limit + 1 - found.length;
       // (Rows a page before showed already are no part of this page.)
       const older = rows
         .filter((row) => !shownBefore(row))
@@ -200,11 +200,9 @@ export async function pageOfLog(
       width = Math.max(1, Math.min(known - nth + 1, Math.floor((known - from + 1) / 2)));
     } else {
       // All of the window is known, and too few: the next is wide enough for the rest of the page at the rate this
-      // one held (twice, as rates are uneven, but within half a listing), or, when it held none, the rest of the log is
-      // read from its top.
-      const need = page.limit + 1 - found.length;
-      const wanted = Math.max(need, Math.min(2 * need, rowsPerListing(page.limit) / 2));
-      width = rows.length === 0 ? known - lower + 1 : Math.ceil(((top - from + 1) * wanted) / rows.length);
+      // one held, or, when it held none, the rest of the log is read from its top.
+      width =
+        rows.length === 0 ? known - lower + 1 : widthAt(top - from + 1, rows.length, rowsWanted(need, page.limit));
     }
     top = known;
   }
@@ -217,19 +215,17 @@ export async function pageOfLog(
       ? {
           b: Date.parse(last.createdAt),
           i: last.workflowId,
-          w: widthFor(page.limit, found.length, Date.parse(found[0].createdAt) - top),
+          w: widthAt(Date.parse(found[0].createdAt) - top, found.length, rowsWanted(page.limit + 1, page.limit)),
         }
       : { b: top, w: width };
   return { data, nextCursor: encodeCursor(next) };
 }
 
-/**
- * The width of a window expected to hold a page, from the `count` (at least a page) documents created over the `span`
- * ms down from the newest of them (twice the page: the rate is uneven; within half a listing).
- */
-function widthFor(limit: number, count: number, span: number): number {
-  return Math.max(1, Math.ceil(((span * (limit + 1)) / count) * 2));
-}
+/** Rows a window should hold for `need` more documents: twice as many (rates are uneven), within half a listing. */
+const rowsWanted = (need: number, limit: number) => Math.max(need, Math.min(2 * need, rowsPerListing(limit) / 2));
+
+/** A window as wide as `rows` rows take at the rate of `held` rows created over `span` ms. */
+const widthAt = (span: number, held: number, rows: number) => Math.max(1, Math.ceil((span * rows) / held));
 
 /** Each workflow's latest run: a resend or a restore starts a new run of a delivery whose earlier run ended. */
 function latestRuns(runs: Run[]): Run[] {
