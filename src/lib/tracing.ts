@@ -1,6 +1,6 @@
 import type { Resource } from '@opentelemetry/resources';
 import type { ClientInterceptors } from '@temporalio/client';
-import type { InjectedSinks, WorkerOptions } from '@temporalio/worker';
+import type { WorkerOptions } from '@temporalio/worker';
 import type { SpanProcessor, Tracer } from '@opentelemetry/sdk-trace-node';
 import type { Config } from '../config';
 
@@ -62,10 +62,7 @@ export function clientInterceptors(tracing: Tracing | undefined): ClientIntercep
 }
 
 /** A worker's: the workflow interceptors bundled in, a span per activity run, and the sink workflow spans leave by. */
-export function workerTracing(tracing: Tracing | undefined): {
-  interceptors?: WorkerOptions['interceptors'];
-  sinks: InjectedSinks<{ exporter: { export(spans: unknown[]): void } }> | Record<string, never>;
-} {
+export function workerTracing(tracing: Tracing | undefined): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
   if (!tracing) return { sinks: {} };
   const otel = temporalOtel();
   return {

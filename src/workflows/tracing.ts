@@ -34,7 +34,6 @@ import {
 // Signals received, Updates and queries are not traced: a signal or an Update is the API's own trace (its request and
 // the client's span), not the document's, and a query runs live but never on replay.
 
-const ids = () => getRandomStream('webhook-delivery/trace-ids');
 let contextManager: ContextManager | undefined;
 let cached: Tracer | undefined;
 
@@ -49,8 +48,15 @@ function tracer(): Tracer {
   return cached;
 }
 
-/** Ends `span` when `promise` settles, and hands back the same promise: the caller's timing is untouched. */
-function endWith<T>(span: Span, promise: Promise<T>, acceptable?: (err: unknown) => boolean): Promise<T> {
+interface SpanEnd<T> {
+  /** What the span lasts until, from the command's promise. */
+  until?: (result: Promise<T>) => Promise<unknown>;
+  /** An error that is no failure (a run continued as new). */
+  acceptable?: (err: unknown) => boolean;
+}
+
+/** Ends `span` when `promise` settles; the caller keeps the command's own promise, its timing untouched. */
+function endWith(span: Span, promise: Promise<unknown>, acceptable?: (err: unknown) => boolean): void {
   promise.then(
     () => span.end(),
     (err: unknown) => {
@@ -58,31 +64,44 @@ function endWith<T>(span: Span, promise: Promise<T>, acceptable?: (err: unknown)
       span.end();
     },
   );
-  return promise;
 }
 
 export const interceptors = (): WorkflowInterceptors => {
-  const stream = ids();
+  const stream = getRandomStream('webhook-delivery/trace-ids');
   const spans = stream.with(tracer);
-  /** A span (its id from the trace stream) and the context that makes it the parent of what `run` starts. */
+  /**
+   * Runs `run` in a span (its id from the trace stream) that is the parent of what `run` starts, and hands back run's
+   * own promise; the span ends when `until` (by default that promise) settles.
+   */
   const spanned = <T>(
     name: string,
     kind: SpanKind,
     parent: Context | undefined,
-    run: (span: Span, headers: (h: Headers) => Headers) => Promise<T>,
-    acceptable?: (err: unknown) => boolean,
+    run: () => Promise<T>,
+    { until = (p: Promise<T>): Promise<unknown> => p, acceptable }: SpanEnd<T> = {},
   ): Promise<T> => {
     const base = parent ?? context.active();
     const span = stream.with(() =>
       spans.startSpan(name, { kind, attributes: { [WORKFLOW_ID_ATTR_KEY]: workflowInfo().workflowId } }, base),
     );
-    const inSpan = trace.setSpan(base, span);
-    return endWith(
-      span,
-      context.with(inSpan, () => run(span, headersWithContext)),
-      acceptable,
-    );
+    const result = context.with(trace.setSpan(base, span), run);
+    endWith(span, until(result), acceptable);
+    return result;
   };
+  /** A command to another execution, in a CLIENT span whose context its headers carry. */
+  const sent = <I extends { headers: Headers }, T>(
+    name: string,
+    input: I,
+    next: (input: I) => Promise<T>,
+    end?: SpanEnd<T>,
+  ) =>
+    spanned(
+      name,
+      SpanKind.CLIENT,
+      undefined,
+      () => next({ ...input, headers: headersWithContext(input.headers) }),
+      end,
+    );
   return {
     inbound: [
       {
@@ -92,29 +111,17 @@ export const interceptors = (): WorkflowInterceptors => {
             SpanKind.SERVER,
             extractContextFromHeaders(input.headers),
             () => next(input),
-            (err) => err instanceof ContinueAsNew,
+            { acceptable: (err) => err instanceof ContinueAsNew },
           ),
       },
     ],
     outbound: [
       {
-        scheduleActivity: (input, next) =>
-          spanned(`StartActivity:${input.activityType}`, SpanKind.CLIENT, undefined, (_s, headers) =>
-            next({ ...input, headers: headers(input.headers) }),
-          ),
-        scheduleLocalActivity: (input, next) =>
-          spanned(`StartActivity:${input.activityType}`, SpanKind.CLIENT, undefined, (_s, headers) =>
-            next({ ...input, headers: headers(input.headers) }),
-          ),
+        scheduleActivity: (input, next) => sent(`StartActivity:${input.activityType}`, input, next),
+        scheduleLocalActivity: (input, next) => sent(`StartActivity:${input.activityType}`, input, next),
         // The span covers the child's start; the child's own run is its RunWorkflow span, a child of this one.
-        startChildWorkflowExecution: (input, next) => {
-          let started!: Promise<[Promise<string>, Promise<unknown>]>;
-          void spanned(`StartChildWorkflow:${input.workflowType}`, SpanKind.CLIENT, undefined, (_s, headers) => {
-            started = next({ ...input, headers: headers(input.headers) });
-            return started.then(([start]) => start);
-          });
-          return started;
-        },
+        startChildWorkflowExecution: (input, next) =>
+          sent(`StartChildWorkflow:${input.workflowType}`, input, next, { until: (p) => p.then(([start]) => start) }),
         continueAsNew: (input, next) => {
           const span = stream.with(() => spans.startSpan(`ContinueAsNew:${input.options.workflowType}`));
           span.end();
@@ -122,10 +129,7 @@ export const interceptors = (): WorkflowInterceptors => {
             next({ ...input, headers: headersWithContext(input.headers) }),
           );
         },
-        signalWorkflow: (input, next) =>
-          spanned(`SignalWorkflow:${input.signalName}`, SpanKind.CLIENT, undefined, (_s, headers) =>
-            next({ ...input, headers: headers(input.headers) }),
-          ),
+        signalWorkflow: (input, next) => sent(`SignalWorkflow:${input.signalName}`, input, next),
       },
     ],
     internals: [
