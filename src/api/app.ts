@@ -1,3 +1,4 @@
+import { sharingReads } from '../lib/shared-reads';
 import express, { type Express, type RequestHandler } from 'express';
 import type { Config } from '../config';
 import { createMetrics, type Metrics } from '../lib/metrics';
@@ -44,6 +45,8 @@ export function createApp({
   app.disable('x-powered-by');
   if (tracer) app.use(traceRequests(tracer));
   app.use(countRequests(metrics));
+  // A request that writes nothing reads each entity once, however many steps ask (src/lib/shared-reads.ts).
+  app.use((req, _res, next) => (req.method === 'GET' || req.method === 'HEAD' ? sharingReads(next) : next()));
   app.use(methodNotAllowed(routes));
   app.use(docsAssets());
   // Routes that read their own body (the codec's are larger, read once the caller is known) go before this parser.

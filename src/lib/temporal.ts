@@ -1,3 +1,4 @@
+import { sharedRead } from './shared-reads';
 import { readFileSync } from 'node:fs';
 import { Client, Connection, WorkflowNotFoundError, type ClientInterceptors, type TLSConfig } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
@@ -85,15 +86,17 @@ export function dataConverter(config: Config): DataConverter | undefined {
  */
 export function createEndpointReader(client: Client): EndpointReader {
   return {
-    async get(environment, customerId, endpointId) {
-      try {
-        const handle = client.workflow.getHandle(endpointWorkflowId(environment, customerId, endpointId));
-        const description = await handle.describe();
-        return description.memo?.endpoint as EndpointState | undefined;
-      } catch (err) {
-        if (err instanceof WorkflowNotFoundError) return undefined;
-        throw err;
-      }
+    get(environment, customerId, endpointId) {
+      const workflowId = endpointWorkflowId(environment, customerId, endpointId);
+      return sharedRead(`describe:${workflowId}`, async () => {
+        try {
+          const description = await client.workflow.getHandle(workflowId).describe();
+          return description.memo?.endpoint as EndpointState | undefined;
+        } catch (err) {
+          if (err instanceof WorkflowNotFoundError) return undefined;
+          throw err;
+        }
+      });
     },
   };
 }

@@ -69,6 +69,8 @@ describe('a page of the log and the stats cost a few visibility calls, whatever 
     assert.equal(first.calls.CountWorkflowExecutions, 0, 'no search by counts');
     // 50 rows at 19 other endpoints: 950 ids, one listing.
     assert.equal(first.calls.ListWorkflowExecutions, 3);
+    // The customer's entity, read to check the key and to know its endpoints: one describe serves both.
+    assert.equal(first.calls.DescribeWorkflowExecution, 1, 'the entity described once');
     const cursor = first.result.body.nextCursor as string;
     assert.ok(cursor);
     const second = await readCallsOf(stack.metricsUrl, () =>
