@@ -7,6 +7,7 @@ import {
   MAX_ROUNDS,
   CLOCK_MARGIN_MS,
   currentStatuses,
+  deliveriesQuery,
   type LoggedDocument,
   type Visibility,
 } from '../../src/api/service/message-log';
@@ -294,6 +295,77 @@ describe('the message log pages through visibility newest first', () => {
     asked.length = 0;
     assert.deepEqual(await currentStatuses(visibility, [], others), []);
     assert.equal(asked.length, 0, 'an empty page lists nothing');
+  });
+
+  it("reads the page's deliveries in one listing of its span of CreatedAt, by name when the span holds more", async () => {
+    const at = (ms: number) => new Date(NOW - ms).toISOString();
+    const page: Row[] = ['d1', 'd2', 'd3'].map((id, n) => ({
+      workflowId: `delivery:production:acme:${id}`,
+      id,
+      type: 'event',
+      status: 'delivered',
+      createdAt: at(n * 10),
+    }));
+    const delivery = (doc: number, endpointId: string, status: Row['status']): Row => ({
+      ...page[doc],
+      workflowId: `${page[doc].workflowId}:${endpointId}`,
+      status,
+    });
+    // Deliveries in the span: the page's, and one of a document the page does not show (filtered out), ignored.
+    const runs: Row[] = [
+      delivery(0, 'ep_a', 'pending'),
+      delivery(2, 'ep_b', 'delivered'),
+      { ...delivery(1, 'ep_a', 'delivered'), workflowId: 'delivery:production:acme:other:ep_a' },
+    ];
+    const asked: string[] = [];
+    const listed = (more: boolean): Visibility => ({
+      count: async () => assert.fail('no count'),
+      list: async (query) => {
+        asked.push(query);
+        if (query.includes('WorkflowId IN')) {
+          return { rows: runs.filter((r) => query.includes(`'${r.workflowId}'`)), more: false };
+        }
+        const [, from, to] = /CreatedAt >= '([^']+)' AND CreatedAt <= '([^']+)'/.exec(query)!;
+        return { rows: runs.filter((r) => r.createdAt >= from && r.createdAt <= to), more };
+      },
+    });
+    const deliveries = deliveriesQuery('production', 'acme');
+    assert.equal(
+      deliveries,
+      "WorkflowType = 'deliverDocument' AND ExecutionStatus != 'ContinuedAsNew' AND Environment = 'production' AND " +
+        "CustomerId = 'acme' AND EndpointId IS NOT NULL",
+    );
+    const expected = [
+      [
+        'd1',
+        [
+          { endpointId: 'ep_default', status: 'delivered' },
+          { endpointId: 'ep_a', status: 'pending' },
+        ],
+      ],
+      ['d2', undefined],
+      [
+        'd3',
+        [
+          { endpointId: 'ep_default', status: 'delivered' },
+          { endpointId: 'ep_b', status: 'delivered' },
+        ],
+      ],
+    ];
+    const shown = (docs: LoggedDocument[]) => docs.map((doc) => [doc.id, doc.endpoints]);
+    assert.deepEqual(
+      shown(await currentStatuses(listed(false), page, ['ep_a', 'ep_b'], undefined, deliveries)),
+      expected,
+    );
+    assert.deepEqual(asked, [`${deliveries} AND CreatedAt >= '${at(20)}' AND CreatedAt <= '${at(0)}'`]);
+    // A span with more deliveries than a listing holds: the page's are named instead, with the same answer.
+    asked.length = 0;
+    assert.deepEqual(
+      shown(await currentStatuses(listed(true), page, ['ep_a', 'ep_b'], undefined, deliveries)),
+      expected,
+    );
+    assert.equal(asked.length, 2);
+    assert.match(asked[1], /WorkflowId IN \(/);
   });
 
   it('lists each document once, as its newest run (a resend or a restore starts a new run of an ended one)', async () => {
