@@ -95,7 +95,8 @@ const summary = (samples: Timed[]) => ({
   maxMs: Math.round(Math.max(...samples.map((t) => t.ms))),
 });
 
-export async function benchReaders(stack: TestStack, documents: number) {
+/** The customer of the bench on a stack, its documents submitted and delivered; close the receiver when done. */
+export async function populateReaders(stack: TestStack, documents: number, maxPopulateMs = POPULATE_MS) {
   const api = apiClient(stack.baseUrl);
   const receiver = await startReceiver(always(200));
   try {
@@ -107,10 +108,10 @@ export async function benchReaders(stack: TestStack, documents: number) {
     let submitted = 0;
     let deliveries = 0;
     await inParallel('r', documents, SUBMITTERS, async (id) => {
-      while (deliveries - receiver.received.length >= BACKLOG && Date.now() - t0 <= POPULATE_MS) {
+      while (deliveries - receiver.received.length >= BACKLOG && Date.now() - t0 <= maxPopulateMs) {
         await new Promise((r) => setTimeout(r, 100));
       }
-      if (Date.now() - t0 > POPULATE_MS) return;
+      if (Date.now() - t0 > maxPopulateMs) return;
       const n = Number(id.slice(1));
       const eventType = n % 20 === 0 ? `bench.t${1 + ((n / 20) % (ENDPOINTS - 1))}` : undefined;
       const res = await api('POST', '/v1/production/documents', ADMIN_KEY, {
@@ -138,55 +139,74 @@ export async function benchReaders(stack: TestStack, documents: number) {
       DELIVERED_MS,
     ).catch(() => undefined);
     const deliveredMs = Date.now() - t0;
-
-    // One reader alone: what a page costs visibility, over the first PAGES pages.
-    const perPage: number[] = [];
-    let cursor: string | undefined;
-    for (let p = 0; p < PAGES; p++) {
-      const { result, visibility } = await readCallsOf(stack.metricsUrl, () =>
-        timed(
-          api,
-          `/v1/production/documents?limit=${LIMIT}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-          key,
-        ),
-      );
-      perPage.push(visibility);
-      cursor = result.body?.nextCursor;
-    }
-    const statsCalls = (
-      await readCallsOf(stack.metricsUrl, () => timed(api, `/v1/production/endpoints/${endpointIds[1]}/stats`, key))
-    ).visibility;
-
-    const pages: Timed[] = [];
-    const stats: Timed[] = [];
-    for (let wave = 0; wave < WAVES; wave++) {
-      const results = await Promise.all(
-        Array.from({ length: READERS }, (_, n) => reader(api, key, endpointIds, n + wave * READERS)),
-      );
-      for (const r of results) {
-        pages.push(...r.pages);
-        stats.push(r.stats);
-      }
-      // Past the stats' freshness: each wave counts again.
-      await new Promise((r) => setTimeout(r, 6_000));
-    }
     return {
+      key,
+      endpointIds,
+      receiver,
       documents: submitted,
       deliveries,
-      received: receiver.received.length,
-      endpoints: endpointIds.length,
       populateS: Math.round(populateMs / 1000),
       deliveredS: Math.round(deliveredMs / 1000),
-      readers: READERS,
-      waves: WAVES,
-      pagesPerReader: PAGES,
-      limit: LIMIT,
-      visibilityCallsPerPage: perPage,
-      visibilityCallsPerStats: statsCalls,
-      refusals: [...refusals],
-      logPages: summary(pages),
-      stats: summary(stats),
     };
+  } catch (error) {
+    await receiver.close();
+    throw error;
+  }
+}
+
+/** What READERS readers at once, WAVES times, wait for the log and the stats of a populated customer. */
+export async function measureReaders(stack: TestStack, key: string, endpointIds: string[]) {
+  const api = apiClient(stack.baseUrl);
+  refusals.clear();
+  // One reader alone: what a page costs visibility, over the first PAGES pages.
+  const perPage: number[] = [];
+  let cursor: string | undefined;
+  for (let p = 0; p < PAGES; p++) {
+    const { result, visibility } = await readCallsOf(stack.metricsUrl, () =>
+      timed(
+        api,
+        `/v1/production/documents?limit=${LIMIT}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        key,
+      ),
+    );
+    perPage.push(visibility);
+    cursor = result.body?.nextCursor;
+  }
+  const statsCalls = (
+    await readCallsOf(stack.metricsUrl, () => timed(api, `/v1/production/endpoints/${endpointIds[1]}/stats`, key))
+  ).visibility;
+
+  const pages: Timed[] = [];
+  const stats: Timed[] = [];
+  for (let wave = 0; wave < WAVES; wave++) {
+    const results = await Promise.all(
+      Array.from({ length: READERS }, (_, n) => reader(api, key, endpointIds, n + wave * READERS)),
+    );
+    for (const r of results) {
+      pages.push(...r.pages);
+      stats.push(r.stats);
+    }
+    // Past the stats' freshness: each wave counts again.
+    await new Promise((r) => setTimeout(r, 6_000));
+  }
+  return {
+    endpoints: endpointIds.length,
+    readers: READERS,
+    waves: WAVES,
+    pagesPerReader: PAGES,
+    limit: LIMIT,
+    visibilityCallsPerPage: perPage,
+    visibilityCallsPerStats: statsCalls,
+    refusals: [...refusals],
+    logPages: summary(pages),
+    stats: summary(stats),
+  };
+}
+
+export async function benchReaders(stack: TestStack, documents: number) {
+  const { key, endpointIds, receiver, ...populated } = await populateReaders(stack, documents);
+  try {
+    return { ...populated, received: receiver.received.length, ...(await measureReaders(stack, key, endpointIds)) };
   } finally {
     await receiver.close();
   }

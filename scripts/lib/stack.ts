@@ -129,8 +129,9 @@ export const DEV_SERVER_DYNAMIC_CONFIG = [
   `limit.maxIDLength=${MAX_WORKFLOW_ID_LENGTH}`,
   'matching.useNewMatcher=true',
   'matching.enableFairness=true',
-  // Visibility's rate for the message log and stats (the default, 10 a second, is shared by every customer).
-  'frontend.namespaceRPS.visibility=100',
+  // Visibility's rate for the message log and stats (the default, 10 a second, is shared by every customer; 300 and
+  // its burst of 600 answer 30 readers at once, deploy/temporal/dynamicconfig/development-sql.yaml says why).
+  'frontend.namespaceRPS.visibility=300',
   'frontend.namespaceBurstRatio.visibility=2',
 ];
 
