@@ -11,6 +11,7 @@ import { freeClusterPorts, startTemporalCluster } from '../../scripts/lib/cluste
 import { freePort, startNodeScript, startTemporal, waitFor, type Child } from '../../scripts/lib/stack';
 import { startMailSink } from '../../scripts/lib/mail-sink';
 import { TEST_SECRET_KEYS } from './config';
+import { startContainer } from './image';
 import { startS3Proxy } from './s3-proxy';
 import { startTestS3 } from './s3';
 
@@ -30,6 +31,11 @@ export interface StackShape {
   workerS3Proxy?: boolean;
   /** Another checkout to run the worker and API from (an older version: test/e2e/upgrade.test.ts); this one's else. */
   codeRoot?: string;
+  /**
+   * Run the worker and API from this image instead (scripts/build-image.sh: compiled dist/, production dependencies),
+   * each a `podman run` container on the host's network (test/helpers/image.ts).
+   */
+  image?: string;
 }
 
 /**
@@ -93,8 +99,18 @@ export async function startTestStack(overrides: Record<string, string> = {}, sha
   const config = loadConfig(env);
   const log = (name: string, i: number) => path.join(dir, `${name}${i ? `-${i + 1}` : ''}.log`);
   const workerMetricsPorts = await Promise.all(Array.from({ length: workerCount }, () => freePort()));
+  // A process of this checkout (or codeRoot's) from its sources, or the image's compiled one in a container.
+  const startProcess = (
+    name: string,
+    source: string,
+    compiled: string,
+    options: { output: string; env: Record<string, string> },
+  ) =>
+    shape.image
+      ? startContainer(name, shape.image, ['node', compiled], options)
+      : startNodeScript(name, path.join(codeRoot, source), options);
   const startWorker = (i: number) =>
-    startNodeScript(`worker-${i + 1}`, path.join(codeRoot, 'src/worker.ts'), {
+    startProcess(`worker-${i + 1}`, 'src/worker.ts', 'dist/worker.js', {
       output: log('worker', i),
       env: {
         ...env,
@@ -105,7 +121,7 @@ export async function startTestStack(overrides: Record<string, string> = {}, sha
   const workers: Child[] = Array.from({ length: workerCount }, (_, i) => startWorker(i));
   const apiPorts = await Promise.all(Array.from({ length: apiCount }, () => freePort()));
   const startApi = (i: number) =>
-    startNodeScript(`api-${i + 1}`, path.join(codeRoot, 'src/api/server.ts'), {
+    startProcess(`api-${i + 1}`, 'src/api/server.ts', 'dist/api/server.js', {
       output: log('api', i),
       env: { ...env, PORT: String(apiPorts[i]) },
     });
