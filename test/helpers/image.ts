@@ -16,6 +16,8 @@ export async function podman(args: string[], timeoutMs = 60_000): Promise<string
  * base made by debootstrap and every npm package fetched: minutes, hence the bound).
  */
 export async function buildImage(timeoutMs = 15 * 60_000): Promise<{ image: string; size: number }> {
+  // Podman and debootstrap, from Debian when missing (as root; CI runs the same script), as the browser test does.
+  await run('bash', [path.join(ROOT, 'scripts/install-podman.sh')], { timeout: 10 * 60_000 });
   await podman(['--version']).catch((err: unknown) => {
     throw new Error(`podman is needed to build and run the image (docs/operations.md, "The image"): ${String(err)}`);
   });
