@@ -96,7 +96,7 @@ const summary = (samples: Timed[]) => ({
 });
 
 /** The customer of the bench on a stack, its documents submitted and delivered; close the receiver when done. */
-export async function populateReaders(stack: TestStack, documents: number, maxPopulateMs = POPULATE_MS) {
+async function populateReaders(stack: TestStack, documents: number, maxPopulateMs = POPULATE_MS) {
   const api = apiClient(stack.baseUrl);
   const receiver = await startReceiver(always(200));
   try {
@@ -155,7 +155,7 @@ export async function populateReaders(stack: TestStack, documents: number, maxPo
 }
 
 /** What READERS readers at once, WAVES times, wait for the log and the stats of a populated customer. */
-export async function measureReaders(stack: TestStack, key: string, endpointIds: string[]) {
+async function measureReaders(stack: TestStack, key: string, endpointIds: string[]) {
   const api = apiClient(stack.baseUrl);
   refusals.clear();
   // One reader alone: what a page costs visibility, over the first PAGES pages.
