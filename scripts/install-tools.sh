@@ -3,7 +3,7 @@
 # (git-ignored; TOOLS_DIR overrides the .tools directory). Idempotent: a warm run takes well under a second.
 #
 #   scripts/install-tools.sh [temporal] [versitygw] [temporal-test-server] [temporal-server] [temporal-sql-tool]
-#                            [postgres] [jaeger]                                (no arguments: all of them)
+#                            [postgres] [jaeger] [helm] [kubernetes-validate]   (no arguments: all of them)
 #
 # Per tool: the path in its env var, else one on PATH, else the cache, else build/fetch it:
 #   temporal              TEMPORAL_CLI_PATH          go install github.com/temporalio/cli/cmd/temporal
@@ -20,6 +20,10 @@
 #   jaeger                JAEGER_PATH                go build github.com/jaegertracing/jaeger/cmd/jaeger (Jaeger v2) in a
 #                                                    scratch module: its go.mod has a replace directive, which
 #                                                    go install @version refuses
+# The chart's test (helm lint and template) needs:
+#   helm                  HELM_PATH                  go install helm.sh/helm/v4/cmd/helm
+#   kubernetes-validate   KUBERNETES_VALIDATE_PATH   PyPI's kubernetes-validate (the Kubernetes schemas, offline) in a
+#                                                    virtualenv at .tools/kubernetes-validate
 # TEMPORAL_TEST_SERVER_KIND=java|native insists on one kind of test server (a cached or PATH one of the other
 # kind is ignored). TEMPORAL_USE_SDK_DOWNLOAD=1 makes a missing temporal or temporal-test-server non-fatal: on a
 # machine with internet the Temporal SDK downloads those itself.
@@ -34,18 +38,20 @@ TEST_SERVER_MAVEN_VERSION=1.39.0
 TEMPORAL_SERVER_VERSION=v1.29.1
 # Jaeger v2 (the module keeps v1.x tags; cmd/jaeger is the v2 binary, built on the OpenTelemetry Collector).
 JAEGER_VERSION=v1.75.0
+HELM_VERSION=v4.3.2
+KUBERNETES_VALIDATE_VERSION=1.37.0
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mkdir -p "${TOOLS_DIR:-$root/.tools}/bin"
 tools=$(cd "${TOOLS_DIR:-$root/.tools}" && pwd)
 bin=$tools/bin
 
-all=(temporal versitygw temporal-test-server temporal-server temporal-sql-tool postgres jaeger)
+all=(temporal versitygw temporal-test-server temporal-server temporal-sql-tool postgres jaeger helm kubernetes-validate)
 wanted=("$@")
 [ ${#wanted[@]} -gt 0 ] || wanted=("${all[@]}")
 for name in "${wanted[@]}"; do
   case $name in
-    temporal | versitygw | temporal-test-server | temporal-server | temporal-sql-tool | postgres | jaeger) ;;
+    temporal | versitygw | temporal-test-server | temporal-server | temporal-sql-tool | postgres | jaeger | helm | kubernetes-validate) ;;
     *) echo "install-tools.sh: unknown tool '$name' (expected: ${all[*]})" >&2; exit 2 ;;
   esac
 done
@@ -164,6 +170,27 @@ go_build() {
 # go install $2 into the cache as $1; $3 is the binary's name as go names it (the package directory), if not $1.
 go_install() {
   go_build "$1" "${3:-$1}" "go install $2" sh -c 'GOBIN=$PWD/bin go install "$1"' go-install "$2"
+}
+
+# kubernetes-validate from PyPI in its own virtualenv (its schemas of every Kubernetes version ship in the wheel).
+kubernetes_validate_from_pypi() {
+  local venv=$tools/kubernetes-validate
+  if ! command -v python3 >/dev/null; then
+    note "kubernetes-validate: python3 (with venv) is needed to install it from PyPI"
+    return 1
+  fi
+  note "kubernetes-validate: installing from PyPI (first run only; log: $tools/kubernetes-validate.install.log)"
+  # Made in place (a virtualenv's scripts name its interpreter by path); the link to it is made last, once it works.
+  rm -rf "$venv"
+  if ! { python3 -m venv "$venv" &&
+    "$venv/bin/pip" install -q --disable-pip-version-check "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION" &&
+    "$venv/bin/kubernetes-validate" --version; } >"$tools/kubernetes-validate.install.log" 2>&1; then
+    tail -n 20 "$tools/kubernetes-validate.install.log" >&2
+    rm -rf "$venv"
+    return 1
+  fi
+  ln -sfn "$venv/bin/kubernetes-validate" "$bin/kubernetes-validate"
+  say kubernetes-validate "$bin/kubernetes-validate" "pip install kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
 }
 
 # Jaeger v2, built in a scratch module that repeats the replace directive of Jaeger's own go.mod (go install @version
@@ -328,6 +355,8 @@ obtain() {
     temporal-sql-tool) temporal_schema && { resolve temporal-sql-tool TEMPORAL_SQL_TOOL_PATH || rc=$?; } || return 1 ;;
     postgres) resolve postgres POSTGRES_PATH || rc=$? ;;
     jaeger) resolve jaeger JAEGER_PATH || rc=$? ;;
+    helm) resolve helm HELM_PATH || rc=$? ;;
+    kubernetes-validate) resolve kubernetes-validate KUBERNETES_VALIDATE_PATH || rc=$? ;;
   esac
   if [ $rc -ne 1 ]; then return $rc; fi
   case $1 in
@@ -342,6 +371,8 @@ obtain() {
     temporal-sql-tool) go_install temporal-sql-tool "go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION" sql ;;
     postgres) postgres_from_debian ;;
     jaeger) go_build jaeger jaeger "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION" jaeger_module ;;
+    helm) go_install helm "helm.sh/helm/v4/cmd/helm@$HELM_VERSION" ;;
+    kubernetes-validate) kubernetes_validate_from_pypi ;;
   esac
 }
 

@@ -12,9 +12,17 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 
-/** The server binaries scripts/install-tools.sh obtains from the package registries. */
+/** The servers and tools scripts/install-tools.sh obtains from the package registries. */
 export type ToolName =
-  'temporal' | 'versitygw' | 'temporal-test-server' | 'temporal-server' | 'temporal-sql-tool' | 'postgres' | 'jaeger';
+  | 'temporal'
+  | 'versitygw'
+  | 'temporal-test-server'
+  | 'temporal-server'
+  | 'temporal-sql-tool'
+  | 'postgres'
+  | 'jaeger'
+  | 'helm'
+  | 'kubernetes-validate';
 
 const ROOT = path.resolve(__dirname, '../..');
 const INSTALL_SCRIPT = path.join(ROOT, 'scripts', 'install-tools.sh');
@@ -26,6 +34,8 @@ const ENV_VAR: Record<ToolName, string> = {
   'temporal-sql-tool': 'TEMPORAL_SQL_TOOL_PATH',
   postgres: 'POSTGRES_PATH',
   jaeger: 'JAEGER_PATH',
+  helm: 'HELM_PATH',
+  'kubernetes-validate': 'KUBERNETES_VALIDATE_PATH',
 };
 
 /** What obtaining each tool involves, and how long it took on a 2-core machine: shown while a missing one is built. */
@@ -37,6 +47,8 @@ const HOW: Record<ToolName, string> = {
   'temporal-sql-tool': "Temporal's SQL schema tool, built with Go: usually 1-3 minutes",
   postgres: "PostgreSQL, Debian's package (apt-get, as root): usually under a minute",
   jaeger: 'Jaeger v2 (an OTLP receiver with a query API), built with Go from the module proxy: usually 4-8 minutes',
+  helm: 'Helm, built with Go from the module proxy: usually 3-6 minutes',
+  'kubernetes-validate': "the Kubernetes schemas' validator, from PyPI into a virtualenv: usually under 10 seconds",
 };
 
 /** The cache's bin directory: $TOOLS_DIR/bin, by default .tools/bin in the repository (as in install-tools.sh). */
