@@ -7,6 +7,8 @@
 # in a sandbox that refuses setrlimit above the hard limit fail to start otherwise), cgroupfs instead of systemd's
 # cgroup manager, logs and events to files instead of journald, runc, netavark.
 set -euo pipefail
+# shellcheck source=lib/debian-packages.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/debian-packages.sh"
 
 CONF=/etc/containers/containers.conf
 
@@ -15,18 +17,7 @@ command -v podman >/dev/null 2>&1 || missing+=(podman runc catatonit netavark aa
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 
 if [ ${#missing[@]} -gt 0 ]; then
-  if ! command -v apt-get >/dev/null 2>&1; then
-    echo "install-podman: ${missing[*]} missing and apt-get is not available; install podman and debootstrap by hand" >&2
-    exit 1
-  fi
-  if [ "$(id -u)" -ne 0 ]; then
-    echo "install-podman: ${missing[*]} missing; run as root (or: sudo apt-get install podman debootstrap)" >&2
-    exit 1
-  fi
-  echo "install-podman: installing Debian's ${missing[*]}" >&2
-  export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  debian_install install-podman --no-recommends "${missing[@]}"
 fi
 
 if [ ! -e "$CONF" ] && [ "$(id -u)" -eq 0 ]; then

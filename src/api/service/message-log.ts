@@ -110,8 +110,8 @@ function decodeCursor(text: string): Cursor {
   }
 }
 
-/** The query of one customer's documents with the filters asked for; every value is one the schemas let through. */
-export function logQuery(environment: Environment, customerId: string, filters: MessageLogQuery): string {
+/** The clauses of every query of one customer's runs of deliveries; the customer id is one the schemas let through. */
+function customerDeliveries(environment: Environment, customerId: string): string[] {
   IdSchema.parse(customerId);
   return [
     `WorkflowType = 'deliverDocument'`,
@@ -119,6 +119,13 @@ export function logQuery(environment: Environment, customerId: string, filters: 
     `ExecutionStatus != 'ContinuedAsNew'`,
     `Environment = '${environment}'`,
     `CustomerId = '${customerId}'`,
+  ];
+}
+
+/** The query of one customer's documents with the filters asked for; every value is one the schemas let through. */
+export function logQuery(environment: Environment, customerId: string, filters: MessageLogQuery): string {
+  return [
+    ...customerDeliveries(environment, customerId),
     // Without an endpoint: each document once (its own workflow; deliveries to other endpoints carry EndpointId).
     ...endpointFilter(filters.endpointId),
     ...(filters.status ? [`DeliveryStatus = '${filters.status}'`] : []),
@@ -129,14 +136,7 @@ export function logQuery(environment: Environment, customerId: string, filters: 
 
 /** The query of one customer's deliveries to endpoints other than its first (each carries its document's CreatedAt). */
 export function deliveriesQuery(environment: Environment, customerId: string): string {
-  IdSchema.parse(customerId);
-  return [
-    `WorkflowType = 'deliverDocument'`,
-    `ExecutionStatus != 'ContinuedAsNew'`,
-    `Environment = '${environment}'`,
-    `CustomerId = '${customerId}'`,
-    `EndpointId IS NOT NULL`,
-  ].join(' AND ');
+  return [...customerDeliveries(environment, customerId), `EndpointId IS NOT NULL`].join(' AND ');
 }
 
 function endpointFilter(endpointId: string | undefined): string[] {
