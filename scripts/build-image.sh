@@ -47,11 +47,15 @@ import_base() {
     "$base_tar" "$base" >/dev/null
 }
 
+# Node's and npm's versions in a base just made or imported (two container starts: not on every run).
+base_versions() { log "base: $(podman run --rm "$base" node --version), npm $(podman run --rm "$base" npm --version)"; }
+
 if podman image exists "$base"; then
   log "base $base present"
 elif [ -f "$base_tar" ]; then
   log "base: importing $base_tar"
   import_base
+  base_versions
 else
   command -v debootstrap >/dev/null || { log "debootstrap is needed to make the base (apt-get install debootstrap)"; exit 1; }
   t0=$(date +%s)
@@ -80,8 +84,8 @@ else
   mv "$work/base.tar" "$base_tar"
   import_base
   log "base made in $(($(date +%s) - t0)) s"
+  base_versions
 fi
-log "base: $(podman run --rm "$base" node --version), npm $(podman run --rm "$base" npm --version)"
 
 # --- 2. the project ---
 cd "$root"

@@ -1,4 +1,3 @@
-import { sharingReads } from '../lib/shared-reads';
 import express, { type Express, type RequestHandler } from 'express';
 import type { Config } from '../config';
 import { createMetrics, type Metrics } from '../lib/metrics';
@@ -11,6 +10,7 @@ import { docsAssets } from './routes/docs';
 import type { DeliveryService } from './service';
 import { traceRequests } from './request-spans';
 import type { Tracer } from '@opentelemetry/api';
+import { sharingReads } from '../lib/shared-reads';
 
 /** Every answer counted and timed by its route's pattern (never its values: one series per route, not per id). */
 function countRequests(metrics: Metrics): RequestHandler {

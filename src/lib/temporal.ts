@@ -1,4 +1,3 @@
-import { sharedRead } from './shared-reads';
 import { readFileSync } from 'node:fs';
 import { Client, Connection, WorkflowNotFoundError, type ClientInterceptors, type TLSConfig } from '@temporalio/client';
 import type { DataConverter } from '@temporalio/common';
@@ -8,6 +7,7 @@ import type { Config } from '../config';
 import { endpointWorkflowId } from '../domain/ids';
 import type { EndpointState } from '../domain/schemas';
 import { AesGcmPayloadCodec } from './payload-codec';
+import { sharedRead } from './shared-reads';
 
 type ConnectionConfig = Pick<
   Config,

@@ -97,6 +97,6 @@ export async function removeOwnContainers() {
 }
 
 /** `podman rm -f` of these containers, if they exist (cleanup after a test, whatever happened). */
-export async function removeContainers(names: string[]) {
+async function removeContainers(names: string[]) {
   if (names.length) await podman(['rm', '--force', '--ignore', '--time', '5', ...names], 30_000).catch(() => {});
 }

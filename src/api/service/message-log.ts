@@ -22,7 +22,8 @@ import type { ServiceContext } from './context';
 // anything but its own order (running first, then by close time): a page is read from the tops of two listings of a
 // window of CreatedAt (pageOfLog says why that is enough) and sorted here. What a request costs is named below: a page
 // at most 2 × MAX_ROUNDS listings (two, page after page) and its rows' deliveries to the other endpoints one listing
-// (more only when its span of CreatedAt holds more than a listing: then one per IDS_PER_LISTING); the stats 12 counts per endpoint, at most once per STATS_FRESH_MS in each API process.
+// (more only when its span of CreatedAt holds more than a listing: then one per IDS_PER_LISTING); the stats 12 counts
+// per endpoint, at most once per STATS_FRESH_MS in each API process.
 
 const Timestamp = z.iso.datetime({ offset: true });
 
