@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Podman and debootstrap for the image test (test/e2e/image.test.ts builds the image with scripts/build-image.sh and
+# Podman and debootstrap for the image test (test/deploy/image.test.ts builds the image with scripts/build-image.sh and
 # runs the API and the worker from it). Idempotent: does nothing when both are there and podman is configured.
 #
 # Podman is Debian's (bookworm: 4.3), run as root without systemd. Its configuration is written only when

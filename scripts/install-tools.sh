@@ -69,11 +69,14 @@ done
 kind=${TEMPORAL_TEST_SERVER_KIND:-}
 case $kind in '' | native | java) ;; *) echo "TEMPORAL_TEST_SERVER_KIND must be 'native' or 'java', not '$kind'" >&2; exit 2 ;; esac
 
-# One run at a time per cache (parallel test processes may all call this); builds land by rename, never half-written.
-if command -v flock >/dev/null; then
-  exec 9>"$tools/.install.lock"
-  flock -n 9 || { echo "install-tools.sh: waiting for another run on $tools..." >&2; flock 9; }
-fi
+# One build per tool at a time (parallel test processes, and CI's background builds, may all ask for one): a run that
+# wants a tool another run is obtaining waits for that one only, then finds it cached. Builds land by rename, never
+# half-written.
+lock_tool() {
+  command -v flock >/dev/null || return 0
+  exec 9>"$tools/.install.$1.lock"
+  flock -n 9 || { echo "install-tools.sh: waiting for another run to obtain $1..." >&2; flock 9; }
+}
 
 say() { printf '%-21s %s  (%s)\n' "$1" "$2" "$3"; }
 note() { echo "$*" >&2; }
@@ -423,6 +426,7 @@ obtain() {
 
 missing=()
 for name in "${wanted[@]}"; do
+  lock_tool "$name"
   if ! obtain "$name"; then
     if [ "${TEMPORAL_USE_SDK_DOWNLOAD:-}" = 1 ] && { [ "$name" = temporal ] || [ "$name" = temporal-test-server ]; }; then
       say "$name" "-" "missing; TEMPORAL_USE_SDK_DOWNLOAD=1: the Temporal SDK downloads it"

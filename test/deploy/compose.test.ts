@@ -3,13 +3,13 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
-import { Webhook } from 'standardwebhooks';
 import { loadConfig } from '../../src/config';
 import { generatePayloadKey } from '../../src/lib/payload-codec';
 import { createS3Client } from '../../src/lib/s3';
 import { freePort, ROOT, waitFor } from '../../scripts/lib/stack';
 import { toolPath } from '../../scripts/lib/tools';
 import { podman } from '../helpers/image';
+import { assertFirstDelivery } from '../helpers/first-delivery';
 import { always, startReceiver, type Receiver } from '../helpers/receiver';
 import { listKeys } from '../helpers/s3';
 import { apiClient } from '../helpers/stack';
@@ -117,29 +117,7 @@ describe('the compose stack: docker-compose.yml up, a delivery, a suspension and
   });
 
   it('delivers a document once, signed', async () => {
-    const created = await api('POST', '/v1/customers', adminKey, { id: 'acme', name: 'Acme' });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    const key = created.body.apiKeys.production as string;
-    const put = await api('PUT', '/v1/production/webhook', key, { url: ok.url });
-    assert.equal(put.status, 200, JSON.stringify(put.body));
-    const submitted = await api('POST', '/v1/production/documents', adminKey, {
-      customerId: 'acme',
-      id: 'acme_1',
-      type: 'event',
-      data: { from: 'compose' },
-    });
-    assert.deepEqual(submitted, { status: 202, body: { id: 'acme_1', status: 'sending' } });
-    await waitFor(
-      'acme_1 delivered',
-      async () => assert.equal((await api('GET', '/v1/production/documents/acme_1', key)).body.status, 'delivered'),
-      120_000,
-    );
-    assert.equal(ok.received.length, 1, 'delivered once');
-    const payload = new Webhook(put.body.secret as string).verify(
-      ok.received[0].body,
-      ok.received[0].headers as Record<string, string>,
-    );
-    assert.deepEqual((payload as { data: unknown }).data, { from: 'compose' });
+    await assertFirstDelivery(api, adminKey, ok, { customerId: 'acme', data: { from: 'compose' } });
   });
 
   it('suspends a failing endpoint, keeps its document in the bucket and emails its contact through Mailpit', async (t) => {

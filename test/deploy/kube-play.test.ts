@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Connection } from '@temporalio/client';
-import { Webhook } from 'standardwebhooks';
 import { freePort, waitFor } from '../../scripts/lib/stack';
 import { SEARCH_ATTRIBUTES } from '../../src/domain/search-attributes';
 import { TEST_SECRET_KEYS } from '../helpers/config';
@@ -22,6 +21,7 @@ import {
   playedPods,
   removePlayed,
 } from '../helpers/kube';
+import { assertFirstDelivery } from '../helpers/first-delivery';
 import { always, startReceiver, type Receiver } from '../helpers/receiver';
 import { ADMIN_KEY, PAYLOAD_KEYS, apiClient, startTestStack, type TestStack } from '../helpers/stack';
 
@@ -205,36 +205,11 @@ describe('the Helm chart played by podman kube play', () => {
   });
 
   it('delivers a submitted document once, with a valid signature', async () => {
-    const created = await api('POST', '/v1/customers', ADMIN_KEY, { id: 'kube', name: 'Kube' });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    const key = created.body.apiKeys.production as string;
-    const put = await api('PUT', '/v1/production/webhook', key, { url: receiver.url });
-    assert.equal(put.status, 200, JSON.stringify(put.body));
-    const secret = put.body.secret as string;
-
-    const submitted = await api('POST', '/v1/production/documents', ADMIN_KEY, {
+    await assertFirstDelivery(api, ADMIN_KEY, receiver, {
       customerId: 'kube',
-      id: 'kube_1',
-      type: 'event',
       data: { from: 'the chart' },
+      onTimeout: logs,
     });
-    assert.deepEqual(submitted, { status: 202, body: { id: 'kube_1', status: 'sending' } });
-    try {
-      await waitFor('kube_1 to be delivered', async () => {
-        const res = await api('GET', '/v1/production/documents/kube_1', key);
-        if (res.body?.status !== 'delivered') throw new Error(`status ${JSON.stringify(res.body)}`);
-      });
-    } catch (err) {
-      throw new Error(`${String(err)}\n${await logs()}`);
-    }
-    assert.equal(receiver.received.length, 1);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    assert.equal(receiver.received.length, 1, 'delivered once');
-    const payload = new Webhook(secret).verify(
-      receiver.received[0].body,
-      receiver.received[0].headers as Record<string, string>,
-    );
-    assert.deepEqual((payload as { data: unknown }).data, { from: 'the chart' });
   });
 
   it('kube down removes every pod and container it played', async () => {

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { Webhook } from 'standardwebhooks';
-import { ROOT, waitFor } from '../../scripts/lib/stack';
+import { ROOT } from '../../scripts/lib/stack';
 import { buildImage, hostPid, ownContainers, podman, removeOwnContainers } from '../helpers/image';
+import { assertFirstDelivery } from '../helpers/first-delivery';
 import { always, startReceiver, type Receiver } from '../helpers/receiver';
 import { ADMIN_KEY, apiClient, startTestStack, type TestStack } from '../helpers/stack';
 
@@ -83,36 +83,6 @@ describe('the image: API and worker containers built from the Dockerfile', () =>
   });
 
   it('delivers a submitted document once, with a valid signature', async () => {
-    const created = await api('POST', '/v1/customers', ADMIN_KEY, { id: 'img', name: 'Image' });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    const key = created.body.apiKeys.production as string;
-    const put = await api('PUT', '/v1/production/webhook', key, { url: receiver.url });
-    assert.equal(put.status, 200, JSON.stringify(put.body));
-    const secret = put.body.secret as string;
-
-    const submitted = await api('POST', '/v1/production/documents', ADMIN_KEY, {
-      customerId: 'img',
-      id: 'img_1',
-      type: 'event',
-      data: { from: 'the image' },
-    });
-    assert.deepEqual(submitted, { status: 202, body: { id: 'img_1', status: 'sending' } });
-    // The worker bundles its workflows when it starts: the first delivery waits for that, hence a longer bound.
-    await waitFor(
-      'img_1 to be delivered',
-      async () => {
-        const res = await api('GET', '/v1/production/documents/img_1', key);
-        if (res.body?.status !== 'delivered') throw new Error(`status ${JSON.stringify(res.body)}`);
-      },
-      120_000,
-    );
-    assert.equal(receiver.received.length, 1);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    assert.equal(receiver.received.length, 1, 'delivered once');
-    const payload = new Webhook(secret).verify(
-      receiver.received[0].body,
-      receiver.received[0].headers as Record<string, string>,
-    );
-    assert.deepEqual((payload as { data: unknown }).data, { from: 'the image' });
+    await assertFirstDelivery(api, ADMIN_KEY, receiver, { customerId: 'img', data: { from: 'the image' } });
   });
 });
