@@ -87,13 +87,15 @@ export const CLOCK_MARGIN_MS = 5_000;
 const RUNNING = `ExecutionStatus = 'Running'`;
 const CLOSED = `ExecutionStatus != 'Running'`;
 
+/** The latest time JavaScript can write. */
+const LAST_DATE = 8.64e15;
 /**
  * Where the next page starts: at ms `b` and before, skipping the documents at `b` from workflow id `i` up (shown
  * already); `w`, the width of a window expected to hold a page. (`n`, a count earlier versions kept, is ignored.)
  */
 const CursorSchema = z.object({
   // Within the dates JavaScript can write (a forged cursor past them would fail the query's toISOString).
-  b: z.number().int().min(0).max(8.64e15),
+  b: z.number().int().min(0).max(LAST_DATE),
   i: z.string().max(400).optional(),
   n: z.number().int().min(0).optional(),
   w: z.number().int().min(1),
@@ -147,8 +149,14 @@ function endpointFilter(endpointId: string | undefined): string[] {
   return endpointId ? [`EndpointId IS NULL`, `DeliveryStatus != 'routed'`] : [`EndpointId IS NULL`];
 }
 
+/**
+ * The query of runs created from ms `from` to ms `to`, both included: up to `to`'s last microsecond, since the dev
+ * server's SQLite visibility finds a time whose milliseconds end in 0 a little after itself (`CreatedAt <=
+ * '…51.910Z'` misses one created at …51.910, and a page would lose it). PostgreSQL keeps microseconds: exact too.
+ */
 const between = (query: string, from: number, to: number) =>
-  `${query} AND CreatedAt >= '${new Date(from).toISOString()}' AND CreatedAt <= '${new Date(to).toISOString()}'`;
+  `${query} AND CreatedAt >= '${new Date(from).toISOString()}' ` +
+  `AND CreatedAt <= '${new Date(to).toISOString().replace(/Z$/, '999Z')}'`;
 
 /**
  * One page of the log, newest first, and the cursor of the next when there is one. Visibility lists running runs by
