@@ -144,7 +144,8 @@ describe('the compose stack: docker-compose.yml up, a delivery, a suspension and
     assert.equal(webhook.lastError, 'HTTP 500');
     assert.equal(failing.received.length, 3, 'the first attempt and two retries');
 
-    // The compose stack's S3 (versitygw, published on the host) holds the document, pending.
+    // The compose stack's S3 (versitygw, published on the host) holds the document, pending: written just after the
+    // suspension is recorded (the document reports its exhausted retries, then stores itself).
     const config = loadConfig({
       S3_ENDPOINT: `http://127.0.0.1:${ports.s3}`,
       S3_ACCESS_KEY_ID: 'local-access-key',
@@ -153,7 +154,9 @@ describe('the compose stack: docker-compose.yml up, a delivery, a suspension and
     });
     const s3 = createS3Client(config);
     try {
-      assert.equal((await listKeys(s3, config.BUCKET_PRODUCTION, 'pending/wayne/')).length, 1);
+      await waitFor('the document in the bucket', async () =>
+        assert.equal((await listKeys(s3, config.BUCKET_PRODUCTION, 'pending/wayne/')).length, 1),
+      );
     } finally {
       s3.destroy();
     }
