@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from './domain/duration';
+import { HEX_COLOUR } from './domain/portal-sessions';
 import { parseRetrySchedule } from './domain/schedule';
 import { parsePayloadKeys } from './lib/payload-codec';
 import type { Environment } from './domain/schemas';
@@ -138,8 +139,44 @@ const ConfigSchema = z.object({
   SMTP_URL: z.string().default('smtp://localhost:1025'),
   MAIL_FROM: z.string().default('Webhooks <webhooks@localhost>'),
   ALLOW_PRIVATE_URLS: bool,
-  /** Where customers reach the API and its webhook page; used in emails. */
+  /** Where customers reach the API and its webhook page; used in emails and portal links. */
   PUBLIC_URL: z.string().url().optional(),
+  /**
+   * Signs portal links and sessions (32+ characters, the same in every API process). Unset, a key is derived from
+   * ADMIN_API_KEY, so rotating that one ends every portal session too.
+   */
+  PORTAL_SIGNING_KEY: z.string().min(32, 'PORTAL_SIGNING_KEY must be at least 32 characters').optional(),
+  /**
+   * The platform's origins that may show the portal in a frame, space-separated (`https://app.example.com`); unset,
+   * no page may frame it.
+   */
+  PORTAL_FRAME_ANCESTORS: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      const origins = text.split(/[\s,]+/).filter(Boolean);
+      for (const origin of origins) {
+        let parsed: URL | undefined;
+        try {
+          parsed = new URL(origin);
+        } catch {
+          // Reported below.
+        }
+        if (!parsed || !['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== origin.replace(/\/$/, '')) {
+          ctx.addIssue({ code: 'custom', message: `${origin} is not an origin (scheme://host[:port])` });
+          return z.NEVER;
+        }
+      }
+      return origins.map((origin) => new URL(origin).origin);
+    }),
+  /** The portal's look, unless a session's `branding` says otherwise. */
+  PORTAL_BRAND_NAME: z.string().min(1).max(80).default('Webhooks'),
+  PORTAL_LOGO_URL: z.string().url().startsWith('https://', 'PORTAL_LOGO_URL must be an https URL').optional(),
+  PORTAL_ACCENT_COLOR: z
+    .string()
+    .regex(HEX_COLOUR, 'PORTAL_ACCENT_COLOR must be #rrggbb')
+    .default('#2657d9'),
+  PORTAL_THEME: z.enum(['light', 'dark', 'auto']).default('auto'),
   /** How many pending documents a reactivated endpoint receives at once. */
   REPLAY_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
   /** How many pending documents replay reads from the bucket at a time; the entity holds no more than this. */

@@ -102,6 +102,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/portal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The portal a platform embeds for its customer, opened by a portal session's link
+         * @description Framed by the origins in PORTAL_FRAME_ANCESTORS only. Opened by a portal link (`/portal#link=…`), it trades the link for the session and tells its parent page its height (`{ type: "webhook-portal:height", height }`).
+         */
+        get: operations["portalPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/codec/encode": {
         parameters: {
             query?: never;
@@ -238,6 +258,63 @@ export interface paths {
         get: operations["getRestore"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{env}/customers/{customerId}/portal-sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A portal session for one customer, and the single-use link that opens it (for the platform's iframe)
+         * @description Scoped to some endpoints (`endpointIds`) or all, read-only or not, for `expiresInSeconds` (60 to 86,400; an hour by default), in the session's `branding` or the configured one. The link opens the portal once; the customer's API keys are never involved, and keep working for the API.
+         */
+        post: operations["createPortalSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{env}/customers/{customerId}/portal-sessions/{sessionId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End a portal session: its link and its bearer stop working (within 5 s in every API process) */
+        delete: operations["revokePortalSession"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/portal/redeem": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The portal page trades its link's token for the session's bearer, once
+         * @description Answers 401 for a token that is not a portal link of this service (tampered, or signed with another key) and 410 for a link used already, or a session that expired or was revoked.
+         */
+        post: operations["redeemPortalLink"];
         delete?: never;
         options?: never;
         head?: never;
@@ -810,6 +887,68 @@ export interface components {
             /** @description The cold store held more than the cap (10,000): another restore brings the rest */
             more: boolean;
         };
+        PortalSession: {
+            /** @example ps_4fQ9c2b7e0d1a4c6b8e3f5a7 */
+            id: string;
+            customerId: string;
+            /** @enum {string} */
+            environment: "sandbox" | "production";
+            /** @description The endpoints the session covers; null: all of the customer’s */
+            endpointIds: string[] | null;
+            readOnly: boolean;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time
+             * @example 2026-11-29T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time
+             * @example 2026-11-29T12:00:00.000Z
+             */
+            expiresAt: string;
+            branding: components["schemas"]["PortalBranding"];
+            /**
+             * @description The portal, opened once by this link (its token is in the fragment, which browsers never send to servers): put it in an iframe of a page whose origin PORTAL_FRAME_ANCESTORS lists
+             * @example https://webhooks.example.com/portal#link=wpl_eyJ…
+             */
+            url: string;
+        };
+        /** @description The portal's look: the session's branding over the configured one */
+        PortalBranding: {
+            name: string;
+            logoUrl: string | null;
+            /** @example #2657d9 */
+            accentColor: string;
+            /** @enum {string} */
+            theme: "light" | "dark" | "auto";
+        };
+        RedeemedPortalSession: {
+            /** @example ps_4fQ9c2b7e0d1a4c6b8e3f5a7 */
+            id: string;
+            customerId: string;
+            /** @enum {string} */
+            environment: "sandbox" | "production";
+            /** @description The endpoints the session covers; null: all of the customer’s */
+            endpointIds: string[] | null;
+            readOnly: boolean;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time
+             * @example 2026-11-29T12:00:00.000Z
+             */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description ISO 8601 time
+             * @example 2026-11-29T12:00:00.000Z
+             */
+            expiresAt: string;
+            branding: components["schemas"]["PortalBranding"];
+            /** @description The portal's bearer for the customer routes until the session expires or is revoked (wps_…) */
+            sessionToken: string;
+        };
         EventType: {
             /** @example shipment.delivered */
             name: string;
@@ -1191,6 +1330,26 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description The webhook page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    portalPage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The portal */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1831,6 +1990,214 @@ export interface operations {
             };
             /** @description Unknown, or belongs to another customer */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createPortalSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description sandbox or production */
+                env: "sandbox" | "production";
+                customerId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": {
+                    endpointIds?: string[];
+                    /** @default false */
+                    readOnly?: boolean;
+                    /** @default 3600 */
+                    expiresInSeconds?: number;
+                    branding?: {
+                        name?: string;
+                        /** Format: uri */
+                        logoUrl?: string;
+                        accentColor?: string;
+                        /** @enum {string} */
+                        theme?: "light" | "dark" | "auto";
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The session and its link */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PortalSession"];
+                };
+            };
+            /** @description Bad input: `details` names each wrong field (body.*, query.*, params.*) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or unknown key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown, or belongs to another customer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than MAX_BODY_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    revokePortalSession: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description sandbox or production */
+                env: "sandbox" | "production";
+                customerId: string;
+                sessionId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Ended (or it had ended already) */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Bad input: `details` names each wrong field (body.*, query.*, params.*) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or unknown key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown, or belongs to another customer */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    redeemPortalLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    link: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The session */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RedeemedPortalSession"];
+                };
+            };
+            /** @description Bad input: `details` names each wrong field (body.*, query.*, params.*) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or unknown key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A portal link used already, or a portal session expired or revoked */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than MAX_BODY_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The body is not application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

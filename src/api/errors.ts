@@ -38,6 +38,7 @@ export const ERROR_ANSWERS = {
   403: "A customer key used on the other environment's routes",
   404: 'Unknown, or belongs to another customer',
   409: 'Already exists',
+  410: 'A portal link used already, or a portal session expired or revoked',
   413: 'Body larger than MAX_BODY_BYTES',
   415: 'The body is not application/json',
   422: 'Past a limit (the event-type catalog is full)',

@@ -348,3 +348,47 @@ export const DeskEndpointListResponse = z
     nextCursor: z.string().optional().meta({ description: 'Absent on the last page' }),
   })
   .meta({ id: 'DeskEndpointList', description: "With the operator's key: endpoints across customers" });
+
+const Branding = z
+  .object({
+    name: z.string(),
+    logoUrl: z.string().nullable(),
+    accentColor: z.string().meta({ example: '#2657d9' }),
+    theme: z.enum(['light', 'dark', 'auto']),
+  })
+  .meta({ id: 'PortalBranding', description: "The portal's look: the session's branding over the configured one" });
+
+const PortalGrantFields = {
+  id: z.string().meta({ example: 'ps_4fQ9c2b7e0d1a4c6b8e3f5a7' }),
+  customerId: z.string(),
+  environment: z.enum(['sandbox', 'production']),
+  endpointIds: z
+    .array(z.string())
+    .nullable()
+    .meta({ description: 'The endpoints the session covers; null: all of the customer’s' }),
+  readOnly: z.boolean(),
+  createdAt: Timestamp,
+  expiresAt: Timestamp,
+  branding: Branding,
+};
+
+export const PortalSessionResponse = z
+  .object({
+    ...PortalGrantFields,
+    url: z.string().meta({
+      description:
+        'The portal, opened once by this link (its token is in the fragment, which browsers never send to servers): ' +
+        'put it in an iframe of a page whose origin PORTAL_FRAME_ANCESTORS lists',
+      example: 'https://webhooks.example.com/portal#link=wpl_eyJ…',
+    }),
+  })
+  .meta({ id: 'PortalSession' });
+
+export const RedeemedPortalSessionResponse = z
+  .object({
+    ...PortalGrantFields,
+    sessionToken: z.string().meta({
+      description: "The portal's bearer for the customer routes until the session expires or is revoked (wps_…)",
+    }),
+  })
+  .meta({ id: 'RedeemedPortalSession' });

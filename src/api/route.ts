@@ -6,6 +6,7 @@ import { requireAnyKey, requireCustomer, requireOperator } from './auth';
 import type { ErrorStatus } from './errors';
 import type { ZodType } from 'zod';
 import { handle, type Parsed } from './handle';
+import { portalGrantGuard } from './portal-grant';
 import type { DeliveryService } from './service';
 
 // One declaration per route gives Express its handler (`mountRoutes`) and the OpenAPI document its operation
@@ -118,6 +119,7 @@ export function mountRoutes(app: Express, routes: Route[], context: AppContext, 
       if (declaration.access === 'operator') guards.push(operator);
       if (declaration.access === 'customer') guards.push(customer);
       if (declaration.access === 'anyKey') guards.push(anyKey);
+      if (['customer', 'anyKey'].includes(declaration.access)) guards.push(portalGrantGuard(method, path));
     }
     const { params, query, body } = declaration;
     const run = handle({ params, query, body }, (input, req, res) =>

@@ -115,3 +115,8 @@ export const COLD_STORE_SWEEP_SCHEDULE_ID = 'cold-store-sweep';
 
 /** The operator's catalog of event types: one entity for the platform (src/workflows/event-types.ts). */
 export const EVENT_TYPE_CATALOG_ID = 'event-types';
+
+/** A portal session (src/workflows/portal-session.ts). */
+export function portalSessionWorkflowId(environment: Environment, customerId: string, sessionId: string): string {
+  return `portal-session:${environment}:${customerId}:${sessionId}`;
+}

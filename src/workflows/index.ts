@@ -6,3 +6,4 @@ export { endpointEmail } from './endpoint/email';
 export { operatorEvent } from './operator';
 export { restoreDocuments } from './restore';
 export { eventTypeCatalog } from './event-types';
+export { portalSession } from './portal-session';

@@ -1,5 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { CreateEventType, EventType, PatchEventType } from '../domain/event-types';
+import type { PortalGrant } from '../domain/portal-sessions';
 import type {
   Attempt,
   DeletedEndpoint,
@@ -23,6 +24,7 @@ import type {
 //   document ──Signal──► entity               documentsArrived (first of a notification window only)
 //   entity ──activity: Update──► document     redeliver (probe, replay, resend of everything), answered with the outcome
 //   API ──Update──► event-type catalog        createEventType, changeEventType
+//   API ──Update──► portal session            redeemPortalLink, revokePortalSession
 //
 // Request/response is always an Update: the caller awaits the answer, no waiting map, no answer signal, no timeout.
 // Documents do not report each arrival in or departure from the bucket: a burst of thousands of signals to one entity
@@ -202,3 +204,15 @@ export const endpointDeletedUpdate = defineUpdate<EndpointState, [{ deletedAt: s
 export const endpointSettledUpdate = defineUpdate<void, [{ id: string }]>('endpointSettled');
 /** The failure type of an Update refused because the endpoint was deleted (the API answers 404). */
 export const DELETED_ENDPOINT = 'EndpointDeleted';
+
+/**
+ * API ──Update──► portal session: its link traded for the session, once. Refused (unrecorded) when it was used, the
+ * session revoked or past its expiry; answered with the grant.
+ */
+export const redeemPortalLinkUpdate = defineUpdate<PortalGrant, []>('redeemPortalLink');
+/** API ──Update──► portal session: the operator ends it; its link and bearer stop working. */
+export const revokePortalSessionUpdate = defineUpdate<{ revokedAt: string }, []>('revokePortalSession');
+/** The failure types of a refused redeem (the API answers 410 with the reason). */
+export const PORTAL_LINK_USED = 'PortalLinkUsed';
+export const PORTAL_SESSION_REVOKED = 'PortalSessionRevoked';
+export const PORTAL_SESSION_EXPIRED = 'PortalSessionExpired';

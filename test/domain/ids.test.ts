@@ -16,9 +16,11 @@ import {
   maxDocumentIdLength,
   notificationWorkflowId,
   queueOf,
+  portalSessionWorkflowId,
   restoreWorkflowId,
 } from '../../src/domain/ids';
 import { operatorEventStart } from '../../src/domain/operator-events';
+import { newPortalSessionId } from '../../src/lib/portal-tokens';
 import { CreateCustomerSchema, EndpointIdSchema, IdSchema, SubmitDocumentSchema } from '../../src/domain/schemas';
 import { sha256Hex } from '../../src/domain/sha256';
 
@@ -98,7 +100,7 @@ describe('every derived id fits the engine limit the stacks set (limit.maxIDLeng
     assert.ok('test_0123456789abcdef'.length <= maxDocumentIdLength('c'.repeat(128)));
   });
 
-  it("a customer the API creates has its entities', emails', notifications' and restores' ids within it", () => {
+  it("a customer the API creates has its entities', emails', notifications', restores' and portal sessions' ids within it", () => {
     fc.assert(
       fc.property(
         environment,
@@ -115,6 +117,7 @@ describe('every derived id fits the engine limit the stacks set (limit.maxIDLeng
             endpointEmailWorkflowId(env, queue, kind, at.toISOString()),
             notificationWorkflowId(env, queue, `ntf_${uuid}`),
             restoreWorkflowId(env, customer, `rst_${uuid.replaceAll('-', '')}`),
+            portalSessionWorkflowId(env, customer, newPortalSessionId()),
           ]) {
             assert.ok(id.length <= LIMIT, id);
           }

@@ -3,6 +3,7 @@ import { PatchEndpointSchema, PutEndpointSchema } from '../../domain/endpoints';
 import { EndpointIdSchema } from '../../domain/schemas';
 import { EventTypeNameSchema } from '../../domain/event-types';
 import { customerOf } from '../auth';
+import { coversEndpoint } from '../../domain/portal-sessions';
 import { presentEndpoint } from '../present';
 import { AppError } from '../errors';
 import {
@@ -81,7 +82,9 @@ export const endpointRoutes = [
         return;
       }
       const views = await service.listEndpoints(customer.environment, customer.customerId);
-      const shown = query.status ? views.filter((view) => view.state.status === query.status) : views;
+      // A portal session scoped to some endpoints lists those only.
+      const granted = views.filter((view) => !customer.session || coversEndpoint(customer.session, view.id));
+      const shown = query.status ? granted.filter((view) => view.state.status === query.status) : granted;
       res.json({ data: shown.map((view) => presentEndpoint(view, config)) });
     },
   }),

@@ -6,6 +6,7 @@ import { endpointRoutes } from './endpoints';
 import { eventTypeRoutes } from './event-types';
 import { operatorRoutes } from './operator';
 import { pageRoutes } from './page';
+import { portalSessionRoutes } from './portal-sessions';
 import { endpointPendingRoutes, firstEndpointPendingRoutes } from './pending';
 import { serviceRoutes } from './service';
 
@@ -16,6 +17,7 @@ export const routes: Route[] = [
   ...pageRoutes,
   ...codecRoutes,
   ...operatorRoutes,
+  ...portalSessionRoutes,
   ...eventTypeRoutes,
   ...customerRoutes,
   ...firstEndpointPendingRoutes,

@@ -15,6 +15,7 @@ import { createEndpointDirectory, createEndpointService } from './endpoints';
 import { createEventTypeService } from './event-types';
 import { createMessageLogService } from './message-log';
 import { createPendingService } from './pending';
+import { createPortalSessionService } from './portal-sessions';
 import { createPendingEverywhere } from './pending-everywhere';
 import { createResendService } from './resend';
 import { createRestoreService } from './restore';
@@ -63,6 +64,7 @@ export function createDeliveryService({
     ...createPendingEverywhere(context, pending, documents),
     ...createResendService(context, documents, pending),
     ...createRestoreService(context),
+    ...createPortalSessionService(context),
 
     /** Healthy when Temporal answers and both buckets exist. */
     async checkHealth(): Promise<void> {

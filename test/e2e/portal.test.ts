@@ -1,0 +1,260 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { chromium, type Browser } from 'playwright-core';
+import { ROOT, waitFor } from '../../scripts/lib/stack';
+import { always, startReceiver, type Receiver } from '../helpers/receiver';
+import { ADMIN_KEY, apiClient, startTestStack, type TestStack } from '../helpers/stack';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+/**
+ * The platform's own page, on an origin of its own (another loopback address: another site, as a platform's is): it
+ * embeds the portal link it is given in an iframe, and sizes the frame by the height messages the portal sends.
+ */
+async function startPlatform(host: string): Promise<{ origin: string; server: Server }> {
+  const server = createServer((req, res) => {
+    const src = new URL(req.url ?? '/', 'http://x').searchParams.get('portal') ?? '';
+    res.setHeader('content-type', 'text/html; charset=utf-8');
+    res.end(`<!doctype html><html><head><title>Platform</title></head><body>
+<h1>Acme platform: webhook settings</h1>
+<iframe id="portal" title="Webhook settings" style="width:100%;height:300px;border:0"></iframe>
+<script>
+  window.heights = [];
+  addEventListener('message', function (event) {
+    if (!event.data || event.data.type !== 'webhook-portal:height') return;
+    window.heights.push({ origin: event.origin, height: event.data.height });
+    document.getElementById('portal').style.height = event.data.height + 'px';
+  });
+  document.getElementById('portal').src = ${JSON.stringify(src)};
+</script></body></html>`);
+  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  return { origin: `http://${host}:${(server.address() as AddressInfo).port}`, server };
+}
+
+describe('the portal a platform embeds: signed single-use links, sessions, the frame', () => {
+  let stack: TestStack;
+  let api: ReturnType<typeof apiClient>;
+  let browser: Browser;
+  let platform: Awaited<ReturnType<typeof startPlatform>>;
+  let stranger: Awaited<ReturnType<typeof startPlatform>>;
+  let receivers: Receiver[];
+  let key: string;
+  let legacyId: string;
+
+  before(async () => {
+    if (!existsSync(CHROMIUM))
+      execFileSync('bash', [path.join(ROOT, 'scripts/install-browser.sh')], { stdio: ['ignore', 2, 2] });
+    [platform, stranger] = await Promise.all([startPlatform('127.0.0.2'), startPlatform('127.0.0.3')]);
+    receivers = await Promise.all([startReceiver(always(200)), startReceiver(always(200)), startReceiver(always(500))]);
+    stack = await startTestStack({
+      RETRY_SCHEDULE_PRODUCTION: '1s',
+      DELIVERY_TIMEOUT: '2s',
+      PORTAL_FRAME_ANCESTORS: platform.origin,
+      PORTAL_BRAND_NAME: 'Webhooks by Acme',
+      // The portal's writes are logged at info, naming the session.
+      LOG_LEVEL: 'info',
+    });
+    api = apiClient(stack.baseUrl);
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+    });
+    // The customer of the issue: the webhook, an endpoint for shipment events, one answering 500 (suspended, pending).
+    key = (await api('POST', '/v1/customers', ADMIN_KEY, { id: 'portal-co', name: 'Portal Co' })).body.apiKeys
+      .production;
+    await api('PUT', '/v1/production/webhook', key, { url: receivers[0].url });
+    await api('POST', '/v1/production/endpoints', key, {
+      url: receivers[1].url,
+      filterTypes: ['shipment.*'],
+      description: 'tracking',
+    });
+    legacyId = (
+      await api('POST', '/v1/production/endpoints', key, {
+        url: receivers[2].url,
+        retrySchedule: '1s',
+        description: 'legacy',
+      })
+    ).body.id;
+    for (const id of ['p1', 'p2'])
+      await api('POST', '/v1/production/documents', ADMIN_KEY, {
+        customerId: 'portal-co',
+        id,
+        type: 'summary',
+        data: {},
+      });
+    await waitFor('the failing endpoint suspended with both', async () => {
+      const res = await api('GET', `/v1/production/endpoints/${legacyId}`, key);
+      assert.deepEqual([res.body.status, res.body.pendingCount], ['suspended', 2]);
+    });
+  });
+  after(async () => {
+    await browser?.close();
+    await stack?.stop();
+    await Promise.all((receivers ?? []).map((r) => r.close()));
+    for (const p of [platform, stranger]) p?.server.close();
+  });
+
+  const createSession = (body: unknown, auth = ADMIN_KEY) =>
+    api('POST', '/v1/production/customers/portal-co/portal-sessions', auth, body);
+
+  /** The platform's page embedding `url`, the portal's frame in it once loaded, and the page's trade of its link. */
+  async function embed(url: string, at = platform) {
+    const page = await browser.newPage({ viewport: { width: 1100, height: 900 }, timezoneId: 'Europe/Berlin' });
+    const redeemed = page.waitForResponse((res) => res.url().endsWith('/v1/portal/redeem'), { timeout: 10_000 });
+    redeemed.catch(() => undefined);
+    await page.goto(`${at.origin}/?portal=${encodeURIComponent(url)}`);
+    const frame = () => page.frames().find((f) => f !== page.mainFrame() && f.url().startsWith(new URL(url).origin));
+    return { page, frame, redeemed };
+  }
+
+  it('is asked for by the operator only, with each wrong field named (400), for a customer that exists', async () => {
+    assert.equal((await createSession({}, key)).status, 401, "the customer's key asks for no sessions");
+    for (const [body, field] of [
+      [{ expiresInSeconds: 5 }, 'body.expiresInSeconds'],
+      [{ expiresInSeconds: 86_401 }, 'body.expiresInSeconds'],
+      [{ branding: { accentColor: 'red;}' } }, 'body.branding.accentColor'],
+      [{ branding: { logoUrl: 'http://insecure.example/logo.png' } }, 'body.branding.logoUrl'],
+      [{ endpointIds: ['ep_nope'] }, 'body.endpointIds.0'],
+      [{ readOnly: 'yes' }, 'body.readOnly'],
+      [{ extra: 1 }, 'body'],
+    ] as const) {
+      const res = await createSession(body);
+      assert.equal(res.status, 400, JSON.stringify(body));
+      assert.equal(res.body.error.details[0].path, field, JSON.stringify(body));
+    }
+    const unknown = await api('POST', '/v1/production/customers/nobody/portal-sessions', ADMIN_KEY, {});
+    assert.equal(unknown.status, 404);
+    for (const token of ['', 'wpl_nope', 'wps_x.y']) {
+      const res = await api('POST', '/v1/portal/redeem', undefined, { link: token });
+      assert.ok([400, 401].includes(res.status), `${res.status} for ${token}`);
+    }
+  });
+
+  it('opens once in the platform’s frame, in its branding, and every action names the session', async () => {
+    const created = await createSession({ branding: { name: 'Acme Logistics', accentColor: '#aa3300' } });
+    assert.equal(created.status, 201);
+    assert.deepEqual(created.body.branding, {
+      name: 'Acme Logistics',
+      logoUrl: null,
+      accentColor: '#aa3300',
+      theme: 'auto',
+    });
+    assert.match(created.body.url, /^http:\/\/localhost:\d+\/portal#link=wpl_/);
+    const { page, frame, redeemed } = await embed(created.body.url);
+    await waitFor('the portal in the frame', async () => assert.ok(frame(), 'not yet'));
+    const portal = frame()!;
+    await portal.locator('#endpoint-rows tr').nth(2).waitFor();
+    assert.equal(await portal.textContent('#brand-name'), 'Acme Logistics');
+    assert.equal(await portal.locator('#key-section').isHidden(), true, 'no API key asked for');
+    assert.equal(
+      await portal.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--accent').trim()"),
+      '#aa3300',
+    );
+    // The link left the address bar: nobody copies it from there.
+    assert.equal(new URL(portal.url()).hash, '');
+    // The platform sized its frame by the portal's height messages, from the portal's origin.
+    await waitFor('a height message', async () => {
+      const heights = (await page.evaluate('window.heights')) as { origin: string; height: number }[];
+      assert.ok(heights.length > 0 && heights.at(-1)!.height > 300, JSON.stringify(heights));
+      assert.equal(heights[0].origin, new URL(created.body.url).origin);
+    });
+
+    // An action in the frame: a pending document at the suspended endpoint acknowledged; the log names the session.
+    await portal.locator(`#endpoint-rows tr[data-endpoint="${legacyId}"]`).getByTestId('open-endpoint').click();
+    const row = portal.locator('#pending-rows tr[data-document="p1"]');
+    await row.waitFor();
+    await row.getByTestId('acknowledge').click();
+    await waitFor('p1 acknowledged', async () => {
+      const res = await api('GET', `/v1/production/endpoints/${legacyId}/pending/p1`, key);
+      assert.equal(res.status, 404);
+    });
+    const line = await waitFor('the action in the API log', async () => {
+      const log = stack.logs('api');
+      const lines = log.split('\n').filter((l) => l.includes('"portal request"') && l.includes('"DELETE"'));
+      assert.equal(lines.length, 1, log.slice(-2_000));
+      return JSON.parse(lines[0]);
+    });
+    assert.deepEqual([line.portalSession, line.customerId, line.status], [created.body.id, 'portal-co', 204]);
+
+    // The same link again (the frame reloaded with it, or someone who saw it): refused, with a page that says so.
+    const again = await embed(created.body.url);
+    await waitFor('the second frame', async () => assert.ok(again.frame(), 'not yet'));
+    await again.frame()!.locator('#portal-ended-reason').waitFor();
+    assert.match((await again.frame()!.textContent('#portal-ended-reason')) ?? '', /used already/);
+    assert.equal(await again.frame()!.locator('#endpoints').isHidden(), true);
+    assert.deepEqual([(await redeemed).status(), (await again.redeemed).status()], [200, 410]);
+    await Promise.all([page.close(), again.page.close()]);
+  });
+
+  it('no other origin may frame it; a read-only session scoped to one endpoint changes nothing; a revoke ends it', async () => {
+    const created = await createSession({ readOnly: true, endpointIds: [legacyId] });
+    assert.equal(created.status, 201);
+    // A page the platform did not name: Chromium refuses to show the portal in its frame, and the link stays unused.
+    const elsewhere = await embed(created.body.url, stranger);
+    await elsewhere.page.waitForTimeout(1_000);
+    const blocked = elsewhere.page.frames().find((f) => f !== elsewhere.page.mainFrame());
+    assert.equal(await blocked?.locator('#brand-name').count(), 0, 'no portal inside a stranger’s frame');
+    await elsewhere.page.close();
+
+    const { page, frame, redeemed } = await embed(created.body.url);
+    await waitFor('the portal in the frame', async () => assert.ok(frame(), 'not yet'));
+    const portal = frame()!;
+    // The bearer the page got for its link (kept in the page's memory: a frame's storage may be denied, as here).
+    const bearer = ((await (await redeemed).json()) as { sessionToken: string }).sessionToken;
+    await portal.locator('#endpoint-rows tr').first().waitFor();
+    assert.deepEqual(
+      await portal.locator('#endpoint-rows tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-endpoint'))),
+      [legacyId],
+      'its one endpoint',
+    );
+    assert.equal(await portal.textContent('#brand-name'), 'Webhooks by Acme', 'the configured branding');
+    const row = portal.locator('#pending-rows tr[data-document="p2"]');
+    await row.waitFor();
+    await row.getByTestId('acknowledge').click();
+    await waitFor('the refusal beside the action', async () =>
+      assert.match((await portal.textContent('#error')) ?? '', /read-only/),
+    );
+    assert.equal(
+      (await api('GET', `/v1/production/endpoints/${legacyId}/pending/p2`, key)).status,
+      200,
+      'still pending',
+    );
+
+    // Its bearer reaches nothing outside its grant, whatever the page does.
+    assert.match(bearer, /^wps_/);
+    assert.equal((await api('GET', '/v1/production/webhook', bearer)).status, 403, 'not the webhook');
+    assert.equal((await api('GET', `/v1/production/endpoints/${legacyId}`, bearer)).status, 200);
+    assert.equal((await api('GET', `/v1/sandbox/endpoints/${legacyId}`, bearer)).status, 403, 'not sandbox');
+    assert.equal((await api('GET', '/v1/production/documents', bearer)).status, 403, 'one endpoint at a time');
+    assert.equal((await api('GET', `/v1/production/documents?endpointId=${legacyId}`, bearer)).status, 200);
+    assert.equal((await api('POST', `/v1/production/endpoints/${legacyId}/test`, bearer, {})).status, 403);
+
+    // Revoked: the next call from the frame ends the session in the page; the customer's key keeps working.
+    const revoked = await api(
+      'DELETE',
+      `/v1/production/customers/portal-co/portal-sessions/${created.body.id}`,
+      ADMIN_KEY,
+    );
+    assert.equal(revoked.status, 204);
+    await waitFor('the bearer refused', async () =>
+      assert.equal((await api('GET', `/v1/production/endpoints/${legacyId}`, bearer)).status, 410),
+    );
+    await portal.click('#refresh');
+    await portal.locator('#portal-ended-reason').waitFor();
+    assert.match((await portal.textContent('#portal-ended-reason')) ?? '', /ended/);
+    assert.equal((await api('GET', '/v1/production/webhook', key)).status, 200);
+    const unknown = await api(
+      'DELETE',
+      '/v1/production/customers/portal-co/portal-sessions/ps_000000000000000000000000',
+      ADMIN_KEY,
+    );
+    assert.equal(unknown.status, 404);
+    await page.close();
+  });
+});
