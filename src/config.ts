@@ -172,10 +172,7 @@ const ConfigSchema = z.object({
   /** The portal's look, unless a session's `branding` says otherwise. */
   PORTAL_BRAND_NAME: z.string().min(1).max(80).default('Webhooks'),
   PORTAL_LOGO_URL: z.string().url().startsWith('https://', 'PORTAL_LOGO_URL must be an https URL').optional(),
-  PORTAL_ACCENT_COLOR: z
-    .string()
-    .regex(HEX_COLOUR, 'PORTAL_ACCENT_COLOR must be #rrggbb')
-    .default('#2657d9'),
+  PORTAL_ACCENT_COLOR: z.string().regex(HEX_COLOUR, 'PORTAL_ACCENT_COLOR must be #rrggbb').default('#2657d9'),
   PORTAL_THEME: z.enum(['light', 'dark', 'auto']).default('auto'),
   /** How many pending documents a reactivated endpoint receives at once. */
   REPLAY_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),

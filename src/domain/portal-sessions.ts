@@ -36,12 +36,7 @@ export const CreatePortalSessionSchema = z
     /** The endpoints the session may see and act on; absent, all of the customer's. */
     endpointIds: z.array(EndpointIdSchema).min(1).max(20).optional(),
     readOnly: z.boolean().default(false),
-    expiresInSeconds: z
-      .number()
-      .int()
-      .min(PORTAL_SESSION_MIN_SECONDS)
-      .max(PORTAL_SESSION_MAX_SECONDS)
-      .default(3_600),
+    expiresInSeconds: z.number().int().min(PORTAL_SESSION_MIN_SECONDS).max(PORTAL_SESSION_MAX_SECONDS).default(3_600),
     branding: BrandingSchema.optional(),
   })
   .strict();

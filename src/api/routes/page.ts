@@ -68,7 +68,7 @@ export const pageRoutes = [
     tag: 'Portal',
     summary: "The portal a platform embeds for its customer, opened by a portal session's link",
     description:
-      "Framed by the origins in PORTAL_FRAME_ANCESTORS only. Opened by a portal link (`/portal#link=…`), it trades the " +
+      'Framed by the origins in PORTAL_FRAME_ANCESTORS only. Opened by a portal link (`/portal#link=…`), it trades the ' +
       'link for the session and tells its parent page its height (`{ type: "webhook-portal:height", height }`).',
     access: 'public',
     responses: { 200: htmlPage('The portal') },

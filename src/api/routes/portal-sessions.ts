@@ -74,7 +74,9 @@ export const portalSessionRoutes = [
     errors: [401, 410],
     handler: async ({ body }, _req, res, { service, config }) => {
       const session = await service.redeemPortalLink(body.link);
-      res.set('Cache-Control', 'no-store').json({ ...presentGrant(session, config), sessionToken: session.sessionToken });
+      res
+        .set('Cache-Control', 'no-store')
+        .json({ ...presentGrant(session, config), sessionToken: session.sessionToken });
     },
   }),
 ];
