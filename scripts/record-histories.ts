@@ -4,6 +4,7 @@
  * `npm test` replays them all against today's code, so a change that would break a workflow in flight fails CI.
  *
  *   npm run histories -- v2        # a new version's fixtures; existing ones are never regenerated in place
+ *   npm run histories -- v20 --only portal-sessions   # one new shape's fixtures alone, in minutes (v20's were)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -18,6 +19,7 @@ import {
   MAX_ID_LENGTH,
   MAX_WORKFLOW_ID_LENGTH,
   maxDocumentIdLength,
+  portalSessionWorkflowId,
   restoreWorkflowId,
 } from '../src/domain/ids';
 import { generateApiKey, hashApiKey } from '../src/lib/api-keys';
@@ -30,6 +32,11 @@ import { ADMIN_KEY, apiClient, startTestStack } from '../test/helpers/stack';
 const version = process.argv[2];
 if (!version || !/^v\d+$/.test(version)) {
   console.error('usage: npm run histories -- v<N>   (a version directory that does not exist yet)');
+  process.exit(2);
+}
+const only = process.argv[3] === '--only' ? process.argv[4] : undefined;
+if (only !== undefined && only !== 'portal-sessions') {
+  console.error('--only takes portal-sessions');
   process.exit(2);
 }
 const dir = path.resolve(__dirname, '..', 'test', 'fixtures', 'histories', version);
@@ -100,6 +107,31 @@ async function main() {
       if (res.body?.status !== wanted) throw new Error(JSON.stringify(res.body));
     });
   const record = (name: string, workflowId: string, runId?: string) => recorded.push({ name, workflowId, runId });
+
+  // Since v20: portal sessions, one opened by its link and revoked (completed), one opened and still running.
+  await customer('h-portal');
+  for (const name of ['portal-session-revoked', 'portal-session-open']) {
+    const created = await api('POST', '/v1/production/customers/h-portal/portal-sessions', ADMIN_KEY, {
+      readOnly: name.endsWith('open'),
+      expiresInSeconds: 3_600,
+    });
+    if (created.status !== 201) throw new Error(`POST portal-sessions: ${JSON.stringify(created.body)}`);
+    const link = new URL(created.body.url as string).hash.replace(/^#link=/, '');
+    if ((await api('POST', '/v1/portal/redeem', undefined, { link })).status !== 200) throw new Error('redeem');
+    if ((await api('POST', '/v1/portal/redeem', undefined, { link })).status !== 410) throw new Error('redeem twice');
+    const id = created.body.id as string;
+    if (name.endsWith('revoked')) {
+      const revoked = await api('DELETE', `/v1/production/customers/h-portal/portal-sessions/${id}`, ADMIN_KEY);
+      if (revoked.status !== 204) throw new Error(`DELETE portal session: ${revoked.status}`);
+    }
+    record(name, portalSessionWorkflowId('production', 'h-portal', id));
+  }
+  if (only === 'portal-sessions') {
+    save(stack, recorded);
+    await Promise.all([receiver.close(), notifications.close(), operator.close(), client.connection.close()]);
+    await stack.stop();
+    return;
+  }
 
   // Since issue 27's one-step endpoints, a deleted endpoint's entity ends: with no document and a schedule of one
   // second, ten minutes (its settle margin) past its delete. Deleted first, so those minutes pass while the rest is
@@ -680,6 +712,19 @@ async function main() {
     });
   }
 
+  save(stack, recorded);
+  await receiver.close();
+  await notifications.close();
+  await operator.close();
+  await client.connection.close();
+  await stack.stop();
+}
+
+/** Each recorded workflow's history, as the CLI writes it, into this version's directory. */
+function save(
+  stack: Awaited<ReturnType<typeof startTestStack>>,
+  recorded: { name: string; workflowId: string; runId?: string }[],
+) {
   mkdirSync(dir, { recursive: true });
   for (const { name, workflowId, runId } of recorded) {
     // The CLI's JSON is the format Worker.runReplayHistories reads and operators already know.
@@ -707,11 +752,6 @@ async function main() {
     else writeFileSync(path.join(dir, `${name}.json`), json);
     console.log(`${version}/${name}.json  ${workflowId}  ${JSON.parse(json).events.length} events`);
   }
-  await receiver.close();
-  await notifications.close();
-  await operator.close();
-  await client.connection.close();
-  await stack.stop();
 }
 
 main().catch((err) => {

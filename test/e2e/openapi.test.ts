@@ -332,6 +332,22 @@ describe('the OpenAPI document describes every route and every answer', () => {
     const nobody = { ...env, customerId: 'nobody' };
     assert.equal((await call('post', restore, { params: nobody, key: ADMIN_KEY, body: {} })).status, 404);
 
+    // Portal sessions: one asked for, its link redeemed once (then 410), the session revoked; the portal page.
+    const sessions = '/v1/{env}/customers/{customerId}/portal-sessions';
+    const session = await call('post', sessions, {
+      params: { ...env, customerId: 'acme' },
+      key: ADMIN_KEY,
+      body: { readOnly: true, expiresInSeconds: 600 },
+    });
+    assert.equal(session.status, 201);
+    const link = new URL(session.body.url).hash.replace(/^#link=/, '');
+    assert.equal((await call('post', '/v1/portal/redeem', { body: { link } })).status, 200);
+    assert.equal((await call('post', '/v1/portal/redeem', { body: { link } })).status, 410);
+    assert.equal((await call('post', '/v1/portal/redeem', { body: { link: `${link}x` } })).status, 401);
+    const ended = { ...env, customerId: 'acme', sessionId: session.body.id };
+    assert.equal((await call('delete', `${sessions}/{sessionId}`, { params: ended, key: ADMIN_KEY })).status, 204);
+    await call('get', '/portal');
+
     await call('patch', '/v1/{env}/webhook', { params: env, key: production, body: { active: false } });
 
     // Endpoints: the first is the webhook; another is added, read, changed, rotated and removed.

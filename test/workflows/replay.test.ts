@@ -707,6 +707,20 @@ describe('recorded histories replay against today’s workflow code', () => {
     assert.equal(sent.at(-1)!.eventType, 'EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED');
   });
 
+  it('since v20 a portal session records its link used once (a second try leaves no event) and ends when revoked', () => {
+    const names = (fixture: string) => eventsOf(fixture).map((e) => e.eventType.replace('EVENT_TYPE_', ''));
+    const updates = (fixture: string) =>
+      eventsOf(fixture).flatMap((e) => {
+        const name = e.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest.input.name;
+        return name ? [name] : [];
+      });
+    // Both links were tried twice: the second was refused by the validator, unrecorded.
+    assert.deepEqual(updates('v20/portal-session-open'), ['redeemPortalLink']);
+    assert.equal(names('v20/portal-session-open').at(-1), 'WORKFLOW_EXECUTION_UPDATE_COMPLETED', 'still open');
+    assert.deepEqual(updates('v20/portal-session-revoked'), ['redeemPortalLink', 'revokePortalSession']);
+    assert.deepEqual(names('v20/portal-session-revoked').slice(-2), ['TIMER_CANCELED', 'WORKFLOW_EXECUTION_COMPLETED']);
+  });
+
   it('a change that breaks a workflow in flight is caught', async () => {
     const delivered = fixtures().filter((f) => f.workflowId.endsWith('/document-delivered-first-attempt'));
     const broken = await bundle(require.resolve('../fixtures/broken-workflows'));
