@@ -124,4 +124,34 @@ describe('cluster: Temporal on PostgreSQL, two workers, two APIs', () => {
     const objects = await listKeys(stack.s3, stack.config.BUCKET_PRODUCTION, 'pending/vanished/');
     assert.equal(new Set(objects.map((k) => k.split('_').pop())).size, vanished.length, 'one object per document');
   });
+
+  it('a portal link opens once across both APIs, and a revoke at one ends the session at the other', async () => {
+    const [first, second] = stack.baseUrls.map((url) => apiClient(url));
+    const key = (await first('POST', '/v1/customers', ADMIN_KEY, { id: 'portal-two', name: 'Two' })).body.apiKeys
+      .production as string;
+    const created = await first('POST', '/v1/production/customers/portal-two/portal-sessions', ADMIN_KEY, {});
+    assert.equal(created.status, 201);
+    const link = new URL(created.body.url as string).hash.replace(/^#link=/, '');
+    // Both at once, one at each API: exactly one opens it.
+    const tries = await Promise.all(
+      [first, second].map((api) => api('POST', '/v1/portal/redeem', undefined, { link })),
+    );
+    assert.deepEqual(tries.map((t) => t.status).sort(), [200, 410]);
+    const bearer = tries.find((t) => t.status === 200)!.body.sessionToken as string;
+    for (const api of [first, second]) assert.equal((await api('GET', '/v1/production/webhook', bearer)).status, 200);
+    const revoked = await second(
+      'DELETE',
+      `/v1/production/customers/portal-two/portal-sessions/${created.body.id}`,
+      ADMIN_KEY,
+    );
+    assert.equal(revoked.status, 204);
+    assert.equal((await second('GET', '/v1/production/webhook', bearer)).status, 410, 'at once where it was revoked');
+    const started = Date.now();
+    await waitFor('the other API to refuse it', async () =>
+      assert.equal((await first('GET', '/v1/production/webhook', bearer)).status, 410),
+    );
+    // Within the 5 s an API trusts a running session for, and a poll or two.
+    assert.ok(Date.now() - started < 8_000, `refused after ${Date.now() - started} ms`);
+    assert.equal((await first('GET', '/v1/production/webhook', key)).status, 200, "the customer's key still works");
+  });
 });
