@@ -142,8 +142,8 @@ const ConfigSchema = z.object({
   /** Where customers reach the API and its webhook page; used in emails and portal links. */
   PUBLIC_URL: z.string().url().optional(),
   /**
-   * Signs portal links and sessions (32+ characters, the same in every API process). Unset, a key is derived from
-   * ADMIN_API_KEY, so rotating that one ends every portal session too.
+   * Signs portal links and sessions (32+ characters, the same in every API process). Unset, keys are derived from
+   * SECRET_KEYS (src/lib/portal-tokens.ts).
    */
   PORTAL_SIGNING_KEY: z.string().min(32, 'PORTAL_SIGNING_KEY must be at least 32 characters').optional(),
   /**

@@ -7,15 +7,20 @@ import { AppError } from './errors';
 import type { Method } from './route';
 
 /**
- * What a customer route acts on, read from its path: one endpoint (`{endpointId}`), the first endpoint (the webhook
- * and its pending documents), documents (one endpoint's, named by `?endpointId=`), or the customer as a whole.
+ * What a customer route acts on, read from its path: one endpoint (`{endpointId}`), the first endpoint (the webhook),
+ * the pending documents of every endpoint (`/pending`), documents (one endpoint's at a time, named by `?endpointId=`),
+ * or the customer as a whole. A route of none of these is refused at start: each new customer route must say what a
+ * portal session scoped to some endpoints may do there.
  */
-type PortalTarget = 'endpoint' | 'first' | 'documents' | 'customer';
-function portalTarget(path: string): PortalTarget {
+export type PortalTarget = 'endpoint' | 'first' | 'everywhere' | 'documents' | 'customer';
+const CUSTOMER_WIDE = ['/v1/{env}/preferences', '/v1/{env}/endpoints', '/v1/event-types', '/v1/event-types/{name}'];
+export function portalTarget(path: string): PortalTarget {
   if (path.includes('{endpointId}')) return 'endpoint';
-  if (/^\/v1\/\{env\}\/(webhook|pending)(\/|$)/.test(path)) return 'first';
+  if (/^\/v1\/\{env\}\/webhook(\/|$)/.test(path)) return 'first';
+  if (/^\/v1\/\{env\}\/pending(\/|$)/.test(path)) return 'everywhere';
   if (/^\/v1\/\{env\}\/documents(\/|$)/.test(path)) return 'documents';
-  return 'customer';
+  if (CUSTOMER_WIDE.includes(path)) return 'customer';
+  throw new Error(`${path}: a customer route src/api/portal-grant.ts does not place (what may a scoped session do?)`);
 }
 
 const forbidden = (message: string) => new AppError('forbidden', message, 403);
@@ -35,7 +40,8 @@ export function portalGrantGuard(method: Method, path: string): RequestHandler {
       next();
       return;
     }
-    res.once('finish', () =>
+    // 'close' as well as a complete answer: a write whose caller left is logged too.
+    res.once('close', () =>
       logger[writes ? 'info' : 'debug'](
         {
           portalSession: session.sessionId,
@@ -56,6 +62,8 @@ export function portalGrantGuard(method: Method, path: string): RequestHandler {
     const covered = `this portal session covers ${session.endpointIds.join(', ')} only`;
     if (target === 'customer') {
       if (writes) throw forbidden(`${covered}: it cannot change what is the whole customer's`);
+    } else if (target === 'everywhere') {
+      throw forbidden(`${covered}: read an endpoint's pending documents at /v1/{env}/endpoints/{endpointId}/pending`);
     } else {
       const endpointId =
         target === 'endpoint'

@@ -34,12 +34,17 @@ export class PortalTokenError extends Error {
 }
 
 /**
- * The signing key: PORTAL_SIGNING_KEY, or one derived from the operator's key (every API process has it), which a
- * platform that rotates its operator key therefore also rotates its sessions with.
+ * The keys: the first signs, any verifies. PORTAL_SIGNING_KEY alone, or else one derived from each of SECRET_KEYS
+ * (random 32-byte keys every API process has): never from the operator's key, which a person may have chosen and
+ * every token would then let its holder guess at offline. A SECRET_KEYS rotation (a new key first, the old kept)
+ * keeps sessions signed before it working.
  */
-export function portalSigningKey(signingKey: string | undefined, operatorKey: () => string): Buffer {
-  if (signingKey) return Buffer.from(signingKey, 'utf8');
-  return Buffer.from(hkdfSync('sha256', operatorKey(), 'webhook-delivery', 'portal-sessions', 32));
+export function portalSigningKeys(signingKey: string | undefined, secretKeys: { key: Buffer }[]): Buffer[] {
+  if (signingKey) return [Buffer.from(signingKey, 'utf8')];
+  if (secretKeys.length === 0) throw new Error('SECRET_KEYS is not set: portal sessions need a key to be signed with');
+  return secretKeys.map(({ key }) =>
+    Buffer.from(hkdfSync('sha256', key, 'webhook-delivery', 'portal-sessions', 32)),
+  );
 }
 
 /** A new session id: 24 base62 characters of random bytes (base64url without its two symbols). */
@@ -61,14 +66,22 @@ export function signPortalToken(key: Buffer, kind: PortalTokenKind, payload: Por
 /** Whether `token` looks like a token of `kind` (a bearer that is no API key goes here). */
 export const isPortalToken = (token: string, kind: PortalTokenKind): boolean => token.startsWith(PREFIX[kind]);
 
-/** The payload of a token this key signed for `kind`, unexpired at `now`; a PortalTokenError otherwise. */
-export function verifyPortalToken(key: Buffer, kind: PortalTokenKind, token: string, now: number): PortalTokenPayload {
+/** The payload of a token one of `keys` signed for `kind`, unexpired at `now`; a PortalTokenError otherwise. */
+export function verifyPortalToken(
+  keys: Buffer[],
+  kind: PortalTokenKind,
+  token: string,
+  now: number,
+): PortalTokenPayload {
   const match = /^wp[ls]_([A-Za-z0-9_-]{1,4096})\.([A-Za-z0-9_-]{43})$/.exec(token);
   if (!match || !isPortalToken(token, kind)) throw new PortalTokenError('invalid');
   const [, body, signature] = match;
   const given = Buffer.from(signature, 'base64url');
-  const expected = mac(key, kind, body);
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new PortalTokenError('invalid');
+  const signed = keys.some((key) => {
+    const expected = mac(key, kind, body);
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  });
+  if (!signed) throw new PortalTokenError('invalid');
   let payload: PortalTokenPayload;
   try {
     payload = PayloadSchema.parse(JSON.parse(Buffer.from(body, 'base64url').toString('utf8')));

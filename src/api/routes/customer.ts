@@ -21,6 +21,7 @@ import {
   WebhookResponse,
 } from '../responses';
 import { customerOf } from '../auth';
+import { coversEndpoint } from '../../domain/portal-sessions';
 import { MessageLogQuerySchema } from '../service/message-log';
 import { AppError } from '../errors';
 
@@ -173,8 +174,14 @@ export const customerRoutes = [
     responses: { 200: response('The document', DocumentResponse) },
     errors: [404],
     handler: async ({ params, query }, _req, res, { service }) => {
-      const { customerId, environment } = customerOf(res);
-      res.json(presentDocument(await service.getDocument(environment, customerId, params.id, query.endpointId)));
+      const { customerId, environment, session } = customerOf(res);
+      const document = await service.getDocument(environment, customerId, params.id, query.endpointId);
+      // A portal session scoped to some endpoints sees its endpoints' deliveries only.
+      const grant = session?.endpointIds && session;
+      const shown = grant
+        ? { ...document, deliveries: document.deliveries?.filter((d) => coversEndpoint(grant, d.endpointId)) }
+        : document;
+      res.json(presentDocument(shown));
     },
   }),
 
@@ -186,8 +193,12 @@ export const customerRoutes = [
     responses: { 202: response('Attempted now', ResentToEndpointResponse) },
     errors: [404, 409],
     handler: async ({ params }, _req, res, { service }) => {
-      const { customerId, environment } = customerOf(res);
-      res.status(202).json(await service.resendToEndpoint(environment, customerId, params.id, params.endpointId));
+      const { customerId, environment, session } = customerOf(res);
+      // A portal session scoped to some endpoints resends there only what went there: no other endpoint's document.
+      const sentThereOnly = Boolean(session?.endpointIds);
+      res
+        .status(202)
+        .json(await service.resendToEndpoint(environment, customerId, params.id, params.endpointId, sentThereOnly));
     },
   }),
 ];

@@ -1,13 +1,12 @@
 import { ApplicationFailure, WorkflowNotFoundError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
-import { operatorKey } from '../../config';
 import { otherEndpointIds } from '../../domain/endpoints';
 import { FIRST_ENDPOINT_ID, portalSessionWorkflowId } from '../../domain/ids';
 import type { CreatePortalSession, PortalGrant } from '../../domain/portal-sessions';
 import type { Environment } from '../../domain/schemas';
 import {
   newPortalSessionId,
-  portalSigningKey,
+  portalSigningKeys,
   PortalTokenError,
   signPortalToken,
   verifyPortalToken,
@@ -20,6 +19,7 @@ import {
   revokePortalSessionUpdate,
 } from '../../workflows/messages';
 import type { portalSession } from '../../workflows/portal-session';
+import { logger } from '../../lib/logger';
 import { AppError } from '../errors';
 import { rethrowTemporal } from '../temporal-errors';
 import type { ServiceContext } from './context';
@@ -41,6 +41,8 @@ export interface PortalSessionAuth {
 const SESSION_CHECK_MS = 5_000;
 /** Sessions whose check one process keeps (a map entry each, about 100 bytes). */
 const SESSION_CHECKS_KEPT = 10_000;
+/** How long a link opens its session: the platform asks for one each time it shows the portal. */
+const LINK_MS = 10 * 60_000;
 
 /** A refusal of a link or a session: 401 for what is no token of ours, 410 for one that was but is used or over. */
 const refusal = (reason: 'invalid' | 'used' | 'revoked' | 'expired', message: string) =>
@@ -60,8 +62,8 @@ const ENDED_BY_FAILURE: Record<string, 'used' | 'revoked' | 'expired'> = {
  * API process has (src/lib/portal-tokens.ts); the once and the revoke are the session's workflow's.
  */
 export function createPortalSessionService({ client, endpoints, config, clock }: ServiceContext) {
-  let signingKey: Buffer | undefined;
-  const key = () => (signingKey ??= portalSigningKey(config.PORTAL_SIGNING_KEY, () => operatorKey(config)));
+  let signingKeys: Buffer[] | undefined;
+  const keys = () => (signingKeys ??= portalSigningKeys(config.PORTAL_SIGNING_KEY, config.SECRET_KEYS));
   const handle = (environment: Environment, customerId: string, sessionId: string) =>
     client.workflow.getHandle<typeof portalSession>(portalSessionWorkflowId(environment, customerId, sessionId));
   const checks = new Map<string, { running: boolean; until: number }>();
@@ -69,7 +71,7 @@ export function createPortalSessionService({ client, endpoints, config, clock }:
   // The workflows' clock (the server's), which a session's expiry is on.
   async function verify(kind: 'link' | 'session', token: string) {
     try {
-      return verifyPortalToken(key(), kind, token, await clock());
+      return verifyPortalToken(keys(), kind, token, await clock());
     } catch (err) {
       if (!(err instanceof PortalTokenError)) throw err;
       throw refusal(err.reason, err.message);
@@ -89,10 +91,15 @@ export function createPortalSessionService({ client, endpoints, config, clock }:
       if (!(err instanceof WorkflowNotFoundError)) rethrowTemporal(err, {});
       isRunning = false;
     }
+    remember(id, { running: isRunning, until: now + SESSION_CHECK_MS });
+    return isRunning;
+  }
+
+  /** A check kept, the oldest dropped past SESSION_CHECKS_KEPT. */
+  function remember(id: string, check: { running: boolean; until: number }) {
     checks.delete(id);
     if (checks.size >= SESSION_CHECKS_KEPT) checks.delete(checks.keys().next().value!);
-    checks.set(id, { running: isRunning, until: now + SESSION_CHECK_MS });
-    return isRunning;
+    checks.set(id, check);
   }
 
   return {
@@ -125,12 +132,14 @@ export function createPortalSessionService({ client, endpoints, config, clock }:
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       });
-      const link = signPortalToken(key(), 'link', {
+      // The link is for showing the portal now: a link left in a page or a history opens nothing after LINK_MS.
+      const link = signPortalToken(keys()[0], 'link', {
         sid: grant.sessionId,
         cid: customerId,
         env: environment,
-        exp: Date.parse(grant.expiresAt),
+        exp: Math.min(Date.parse(grant.expiresAt), now + LINK_MS),
       });
+      logger.info({ portalSession: grant.sessionId, customerId, environment }, 'portal session created');
       // In the fragment: a browser never sends it to a server, so no log, proxy or Referer holds it.
       return { ...grant, url: `${config.publicUrl}/portal#link=${link}` };
     },
@@ -144,7 +153,9 @@ export function createPortalSessionService({ client, endpoints, config, clock }:
       } catch (err) {
         // Its workflow ended (expired or revoked) before the link's own expiry says so, or long enough ago that
         // Temporal forgot it.
-        if (err instanceof WorkflowNotFoundError) throw refusal('expired', 'this portal link has expired');
+        if (err instanceof WorkflowNotFoundError) {
+          throw refusal('expired', 'this portal session has ended (expired or revoked): ask for a new link');
+        }
         rethrowTemporal(err, {
           refused: (failure) => {
             const reason = failure instanceof ApplicationFailure ? ENDED_BY_FAILURE[failure.type ?? ''] : undefined;
@@ -152,7 +163,11 @@ export function createPortalSessionService({ client, endpoints, config, clock }:
           },
         });
       }
-      const session = signPortalToken(key(), 'session', {
+      logger.info(
+        { portalSession: grant.sessionId, customerId: grant.customerId, environment: grant.environment },
+        'portal link redeemed',
+      );
+      const session = signPortalToken(keys()[0], 'session', {
         sid: grant.sessionId,
         cid: grant.customerId,
         env: grant.environment,
@@ -166,13 +181,20 @@ export function createPortalSessionService({ client, endpoints, config, clock }:
     /** Ends a session: its link and its bearer stop working. 404 for a session this customer never had. */
     async revokePortalSession(environment: Environment, customerId: string, sessionId: string) {
       const session = handle(environment, customerId, sessionId);
+      let running: boolean;
       try {
-        const { status } = await session.describe();
-        if (status.name === 'RUNNING') await session.executeUpdate(revokePortalSessionUpdate);
+        running = (await session.describe()).status.name === 'RUNNING';
       } catch (err) {
         rethrowTemporal(err, { notFound: `portal session ${sessionId}` });
       }
-      checks.set(portalSessionWorkflowId(environment, customerId, sessionId), { running: false, until: Infinity });
+      try {
+        if (running) await session.executeUpdate(revokePortalSessionUpdate);
+      } catch (err) {
+        // It ended (its expiry came) between the two calls: ended already, as asked.
+        if (!(err instanceof WorkflowNotFoundError)) rethrowTemporal(err, {});
+      }
+      remember(portalSessionWorkflowId(environment, customerId, sessionId), { running: false, until: Infinity });
+      logger.info({ portalSession: sessionId, customerId, environment }, 'portal session revoked');
     },
 
     /** Who a session's bearer is: 401 for no bearer of ours, 410 once it expired or was revoked. */

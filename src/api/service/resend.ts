@@ -80,12 +80,16 @@ export function createResendService(
   }
 
   return {
-    /** 404: no such document or endpoint; 409: still on its retry schedule, or expired (an operator restores it). */
+    /**
+     * 404: no such document or endpoint (or, `sentThereOnly`, a document that never went to that endpoint); 409: still
+     * on its retry schedule, or expired (an operator restores it).
+     */
     async resendToEndpoint(
       environment: Environment,
       customerId: string,
       id: string,
       endpointId: string,
+      sentThereOnly = false,
     ): Promise<ResendAnswer> {
       const other = otherEndpoint(endpointId);
       const first = await endpoints.get(environment, customerId);
@@ -93,6 +97,10 @@ export function createResendService(
       if (other && !otherEndpointIds(first).includes(other)) throw AppError.notFound(`endpoint ${endpointId}`);
       const delivery = await deliveryOf(environment, customerId, id, other);
       const status = delivery?.state?.status;
+      // The first endpoint's delivery is the document's own workflow, `routed` when it went to others only.
+      if (sentThereOnly && (!delivery || status === 'routed')) {
+        throw AppError.notFound(`document ${id} at endpoint ${endpointId}`);
+      }
       if (delivery?.running) {
         if (status === 'pending') {
           await pending.resend(environment, customerId, id, other);
