@@ -42,9 +42,7 @@ export class PortalTokenError extends Error {
 export function portalSigningKeys(signingKey: string | undefined, secretKeys: { key: Buffer }[]): Buffer[] {
   if (signingKey) return [Buffer.from(signingKey, 'utf8')];
   if (secretKeys.length === 0) throw new Error('SECRET_KEYS is not set: portal sessions need a key to be signed with');
-  return secretKeys.map(({ key }) =>
-    Buffer.from(hkdfSync('sha256', key, 'webhook-delivery', 'portal-sessions', 32)),
-  );
+  return secretKeys.map(({ key }) => Buffer.from(hkdfSync('sha256', key, 'webhook-delivery', 'portal-sessions', 32)));
 }
 
 /** A new session id: 24 base62 characters of random bytes (base64url without its two symbols). */
