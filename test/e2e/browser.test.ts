@@ -406,12 +406,25 @@ describe('the webhook page in headless Chromium against the real stack', () => {
       const rows = page.locator('#endpoint-rows tr');
       await rows.nth(2).waitFor();
       const table: string[][] = [];
-      for (let i = 0; i < (await rows.count()); i++)
-        table.push((await rows.nth(i).locator('td').allTextContents()).slice(0, 5));
+      for (let i = 0; i < (await rows.count()); i++) {
+        const cells = await rows.nth(i).locator('td').allTextContents();
+        const name = await rows.nth(i).locator('td .name').textContent();
+        const id = await rows.nth(i).locator('td .id-note').textContent();
+        table.push([name!, id!, ...cells.slice(1, 5)]);
+      }
+      // Each by the name the customer gave it, its id secondary.
       assert.deepEqual(table, [
-        ['webhook', summaries.url, 'summaries', 'active', '0'],
-        ['tracking', shipments.url, 'shipment.*', 'active', '0'],
-        ['legacy', failing.url, 'everything', 'suspended', '2'],
+        ['webhook', 'ep_default', summaries.url, 'summaries', 'active', '0'],
+        ['tracking', table[1][1], shipments.url, 'shipment.*', 'active', '0'],
+        ['legacy', failingId, failing.url, 'everything', 'suspended', '2'],
+      ]);
+      assert.deepEqual(await page.locator('#endpoints th').allTextContents(), [
+        'Endpoint',
+        'URL',
+        'Receives',
+        'Status',
+        'Pending',
+        '',
       ]);
 
       // The failing one, opened: its own status and pending documents, and its attempts of a document.
@@ -422,7 +435,9 @@ describe('the webhook page in headless Chromium against the real stack', () => {
         await page.click('#refresh');
         await expectText(page, '#success-rate', '0% (0 delivered, 2 not)', 2_000);
       });
-      assert.match((await page.textContent('#webhook-title')) ?? '', new RegExp(`endpoint ${failingId} \\(legacy\\)`));
+      // Titled by its name; its id is a secondary line.
+      assert.equal(await page.textContent('#webhook-title'), 'legacy');
+      assert.equal(await page.textContent('#endpoint-id'), `Production · ${failingId}`);
       const pendingRows = page.locator('#pending-rows tr');
       await pendingRows.nth(1).waitFor();
       assert.deepEqual(
@@ -490,7 +505,7 @@ describe('the webhook page in headless Chromium against the real stack', () => {
       await page.locator('#new-secret').waitFor({ state: 'visible' });
       assert.match(await page.inputValue('#new-secret'), /^whsec_/);
       await rows.nth(3).waitFor();
-      assert.equal(await rows.nth(3).locator('td').first().textContent(), 'audit');
+      assert.equal(await rows.nth(3).locator('td .name').textContent(), 'audit');
       assert.equal((await api('GET', '/v1/production/endpoints', key)).body.data.length, 4);
       assert.deepEqual(problems, [], 'no script error and no CSP violation');
       await page.close();

@@ -165,10 +165,29 @@ describe('the portal a platform embeds: signed single-use links, sessions, the f
       assert.equal(heights[0].origin, new URL(created.body.url).origin);
     });
 
-    // An action in the frame: a pending document at the suspended endpoint acknowledged; the log names the session.
+    // One view per endpoint: the webhook (which delivered both) has nothing waiting, in its card and in its list,
+    // while the suspended endpoint's two documents are in its own card and list only.
+    await portal.locator('#pending-empty').waitFor();
+    assert.equal(await portal.textContent('#pending-count'), '0');
+    assert.equal(await portal.locator('#pending-rows tr').count(), 0, 'no other endpoint’s documents');
+    assert.equal(await portal.textContent('#webhook-title'), 'Production webhook');
     await portal.locator(`#endpoint-rows tr[data-endpoint="${legacyId}"]`).getByTestId('open-endpoint').click();
     const row = portal.locator('#pending-rows tr[data-document="p1"]');
     await row.waitFor();
+    assert.equal(await portal.textContent('#pending-count'), '2');
+    assert.deepEqual(
+      await portal.locator('#pending-rows tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-document'))),
+      ['p1', 'p2'],
+    );
+    // Titled by its description, the id secondary; its notice speaks of this endpoint, in the customer's words.
+    assert.equal(await portal.textContent('#webhook-title'), 'legacy');
+    assert.match((await portal.textContent('#endpoint-id')) ?? '', new RegExp(legacyId));
+    const notice = (await portal.textContent('#suspended-notice')) ?? '';
+    assert.match(notice, /reactivate this endpoint/);
+    assert.doesNotMatch(notice, /webhook/);
+    const words = (await portal.evaluate('document.body.innerText')) as string;
+    assert.doesNotMatch(words, /\b(bucket|routed|Gets)\b/, 'no jargon on the page');
+    assert.match(words, /waiting for you to pull or resend/i);
     await row.getByTestId('acknowledge').click();
     await waitFor('p1 acknowledged', async () => {
       const res = await api('GET', `/v1/production/endpoints/${legacyId}/pending/p1`, key);
