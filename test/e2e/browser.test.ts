@@ -268,6 +268,12 @@ describe('the webhook page in headless Chromium against the real stack', () => {
       // The attempt log of the document that suspended the endpoint.
       await row('p_1').getByTestId('attempts').click();
       await expectText(page, '#attempts-document', 'p_1');
+      // The attempts card is brought into view and focus is on its heading: a keyboard or screen-reader user is there.
+      await waitFor('focus on the attempts', async () =>
+        assert.equal(await page.evaluate('document.activeElement.id'), 'attempts-title'),
+      );
+      const heading = (await page.locator('#attempts-title').boundingBox())!;
+      assert.ok(heading.y >= 0 && heading.y < 1400, `the heading in view: ${JSON.stringify(heading)}`);
       // Two on its schedule, then any probes of the suspended endpoint: every one answered 500.
       const log = await page.locator('#attempt-rows tr').allTextContents();
       assert.ok(log.length >= 2, log.join(' | '));
@@ -293,11 +299,14 @@ describe('the webhook page in headless Chromium against the real stack', () => {
 
       // Resend one while the endpoint still fails: the resend's attempt shows in its log, and it stays pending.
       await row('p_2').getByTestId('resend').click();
+      // Said beside the pending table, where the button is; the next action there clears it.
+      await expectText(page, '#pending-said', 'Resending p_2 now; its attempt log shows the outcome.');
       await waitFor('the resend attempt in the log', async () => {
         await row('p_2').getByTestId('attempts').click();
         await expectText(page, '#attempts-document', 'p_2', 2_000);
         assert.match((await page.locator('#attempt-rows').textContent()) ?? '', /resend/);
       });
+      assert.equal(await page.locator('#pending-said').textContent(), '', 'cleared by the next action there');
 
       // Settings and preferences, saved through the API.
       await page.fill('#edit-notification-url', notifications.url);
@@ -305,7 +314,7 @@ describe('the webhook page in headless Chromium against the real stack', () => {
       await page.fill('#edit-schedule', '2s');
       await page.uncheck('#pref-notifications');
       await page.click('#save-settings');
-      await expectText(page, '#message', 'Saved.');
+      await expectText(page, '#settings-said', 'Saved.');
       const saved = (await api('GET', '/v1/production/webhook', key)).body;
       assert.equal(saved.notificationUrl, notifications.url);
       assert.equal(saved.suspensionEmail, 'ops@portal-co.example');
@@ -475,7 +484,23 @@ describe('the webhook page in headless Chromium against the real stack', () => {
         assert.equal(rows.length, attempts.length + 1, rows.join(' | '));
         assert.match(rows.at(-1)!, /resend.*HTTP 500/);
       });
-      await expectText(page, '#message', 'Resent: attempted now.');
+      await expectText(page, '#attempt-log-said', 'Resent: attempted now.');
+
+      // Find of an id that is no document: said beside Find, and the last document's attempts are gone.
+      const before = problems.length;
+      await page.fill('#log-id', 'nope_1');
+      await page.click('#log-find');
+      await expectText(
+        page,
+        '#message-log-error',
+        'No document nope_1 was sent to this endpoint: check the id (it is case-sensitive).',
+      );
+      assert.equal(await page.isVisible('#message-log-error'), true);
+      assert.equal(await page.isHidden('#attempt-log'), true, 'no other document’s attempts on show');
+      // Chromium logs the API's 404 for it: expected, and the only console line it causes.
+      assert.deepEqual(problems.splice(before), [
+        'console: Failed to load resource: the server responded with a status of 404 (Not Found)',
+      ]);
 
       // Ten attempts to a page, opened at the latest: resent until it has 12, the log pages back to the first.
       const attemptCount = async () =>

@@ -175,6 +175,8 @@ describe('the portal a platform embeds: signed single-use links, sessions, the f
     const row = portal.locator('#pending-rows tr[data-document="p1"]');
     await row.waitFor();
     assert.equal(await portal.textContent('#pending-count'), '2');
+    // Open moved focus to the endpoint's card.
+    assert.equal(await portal.evaluate('document.activeElement.id'), 'webhook-title');
     assert.deepEqual(
       await portal.locator('#pending-rows tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-document'))),
       ['p1', 'p2'],
@@ -237,7 +239,7 @@ describe('the portal a platform embeds: signed single-use links, sessions, the f
     await row.waitFor();
     await row.getByTestId('acknowledge').click();
     await waitFor('the refusal beside the action', async () =>
-      assert.match((await portal.textContent('#error')) ?? '', /read-only/),
+      assert.match((await portal.textContent('#pending-error')) ?? '', /read-only/),
     );
     assert.equal(
       (await api('GET', `/v1/production/endpoints/${legacyId}/pending/p2`, key)).status,
