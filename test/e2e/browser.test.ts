@@ -178,7 +178,14 @@ describe('the webhook page in headless Chromium against the real stack', () => {
     assert.equal(await toggle.getAttribute('id'), 'active-toggle');
     assert.equal(await toggle.isChecked(), false);
     await expectText(page, '#pending-count', '2');
-    assert.match((await page.locator('#last-error').textContent()) ?? '', /500/);
+    // The receiver's last answer, at a time in the viewer's zone; not the breaker's "not sent" with a raw UTC time.
+    await waitFor('the last answer', async () =>
+      assert.match((await page.locator('#last-error').textContent()) ?? '', /^HTTP 500 at .*UTC/),
+    );
+    assert.doesNotMatch(
+      (await page.locator('#last-error').textContent()) ?? '',
+      /circuit breaker|not sent|\d{4}-\d\d-\d\dT/,
+    );
     assert.ok(await page.locator('#suspended-at').getAttribute('datetime'), 'suspended since is shown');
     await expectText(page, '#suspension-email', 'ops@browser-co.example');
     if (process.env.UPDATE_SCREENSHOT === '1') {
@@ -206,6 +213,11 @@ describe('the webhook page in headless Chromium against the real stack', () => {
     assert.equal(await page.locator('#pending-rows tr').count(), 0);
     await expectText(page, '#pending-said', 'Every pending document was redelivered.');
     await expectText(page, '#status', 'active');
+    // Recovered: no stale last error, now or after a Refresh.
+    await expectText(page, '#last-error', '—');
+    await page.click('#refresh');
+    await expectText(page, '#status', 'active');
+    await expectText(page, '#last-error', '—');
 
     assert.deepEqual(problems, [], 'no script error and no CSP violation');
     assert.ok(!page.url().includes(key) && !requestedUrls.some((u) => u.includes(key)), 'the key never is in a URL');

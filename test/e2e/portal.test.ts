@@ -181,6 +181,13 @@ describe('the portal a platform embeds: signed single-use links, sessions, the f
       await portal.locator('#pending-rows tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-document'))),
       ['p1', 'p2'],
     );
+    // Its last error is the receiver's answer; every time is in the viewer's zone (Berlin: GMT+1 in winter, or CET).
+    await waitFor('the last answer', async () =>
+      assert.match((await portal.textContent('#last-error')) ?? '', /^HTTP 500 at .*(GMT\+[12]|CES?T)/),
+    );
+    assert.match((await portal.textContent('#suspended-at')) ?? '', /GMT\+[12]|CES?T/);
+    for (const id of ['#last-error', '#suspension-reason', '#pending-rows'])
+      assert.doesNotMatch((await portal.textContent(id)) ?? '', /\d{4}-\d\d-\d\dT|circuit breaker/, id);
     // Titled by its description, the id secondary; its notice speaks of this endpoint, in the customer's words.
     assert.equal(await portal.textContent('#webhook-title'), 'legacy');
     assert.match((await portal.textContent('#endpoint-id')) ?? '', new RegExp(legacyId));
