@@ -371,7 +371,13 @@ describe('the webhook page in headless Chromium against the real stack', () => {
       const key = (await api('POST', '/v1/customers', ADMIN_KEY, { id: 'multi-portal', name: 'Multi' })).body.apiKeys
         .production as string;
       assert.equal(
-        (await api('POST', '/v1/event-types', ADMIN_KEY, { name: 'shipment.delivered', kind: 'event' })).status,
+        (
+          await api('POST', '/v1/event-types', ADMIN_KEY, {
+            name: 'shipment.delivered',
+            kind: 'event',
+            description: 'A parcel reached its recipient',
+          })
+        ).status,
         201,
       );
       await api('PUT', '/v1/production/endpoints/ep_default', key, { url: summaries.url, kinds: ['summary'] });
@@ -474,8 +480,34 @@ describe('the webhook page in headless Chromium against the real stack', () => {
       assert.equal(await logRows.first().getAttribute('data-document'), 'm_e1');
       assert.match((await logRows.first().locator('time').textContent()) ?? '', /UTC$/);
       assert.match((await page.textContent('#log-zone')) ?? '', /UTC/);
+      // The event-type filter offers the catalog, each type with its description.
+      await waitFor('the catalog offered', async () =>
+        assert.deepEqual(
+          await page
+            .locator('#event-type-options option')
+            .evaluateAll((os) => os.map((o) => [o.getAttribute('value'), o.getAttribute('label')])),
+          [['shipment.delivered', 'A parcel reached its recipient']],
+        ),
+      );
+      assert.equal(await page.getAttribute('#log-event-type', 'list'), 'event-type-options');
+      // A value the API would refuse: said in words beside the field, not the API's validation text; nothing asked.
+      await page.fill('#log-event-type', 'shipment.*');
+      await page.click('#log-search');
+      await expectText(
+        page,
+        '#message-log-error',
+        'Search one event type at a time, such as shipment.delivered: families like shipment.* are for endpoints, not for the log.',
+      );
+      assert.equal(await page.getAttribute('#log-event-type', 'aria-invalid'), 'true');
+      await page.fill('#log-event-type', 'shipment delivered');
+      await page.click('#log-search');
+      const refusal = (await page.textContent('#message-log-error')) ?? '';
+      assert.match(refusal, /not an event type name/);
+      assert.doesNotMatch(refusal, /query\.|pattern|must match/);
       await page.fill('#log-event-type', 'shipment.delivered');
       await page.click('#log-search');
+      assert.equal(await page.textContent('#message-log-error'), '');
+      assert.equal(await page.getAttribute('#log-event-type', 'aria-invalid'), 'false');
       await waitFor('the filtered log', async () =>
         assert.deepEqual(await logRows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-document'))), [
           'm_e1',
