@@ -305,7 +305,15 @@ describe('the webhook page in headless Chromium against the real stack', () => {
       assert.deepEqual(JSON.parse(readFileSync(file!, 'utf8')).data, { id: 'p_1' });
 
       // Acknowledge one: gone from the table and from the bucket.
+      // Asked inline first: Cancel changes nothing and gives focus back; Confirm acknowledges.
       await row('p_3').getByTestId('acknowledge').click();
+      assert.match((await row('p_3').locator('.confirm').textContent()) ?? '', /Acknowledge p_3\?/);
+      assert.equal(await page.evaluate('document.activeElement.textContent'), 'Confirm');
+      await row('p_3').getByTestId('cancel').click();
+      assert.equal(await page.evaluate('document.activeElement.textContent'), 'Acknowledge');
+      assert.equal((await status('p_3')).status, 'pending', 'nothing acknowledged on Cancel');
+      await row('p_3').getByTestId('acknowledge').click();
+      await row('p_3').getByTestId('confirm').click();
       await row('p_3').waitFor({ state: 'detached' });
       assert.equal((await status('p_3')).status, 'acknowledged');
 
@@ -336,6 +344,10 @@ describe('the webhook page in headless Chromium against the real stack', () => {
 
       // A new secret, shown once, different from the first; the old one still signs for the grace.
       await page.click('#rotate-secret');
+      assert.equal(await page.isHidden('#rotate-secret'), true, 'the question in its place');
+      assert.equal(await page.isHidden('#new-secret'), true, 'nothing rotated before Confirm');
+      assert.equal((await api('GET', '/v1/production/webhook', key)).body.previousSecretExpiresAt, undefined);
+      await page.locator('#settings .confirm').getByTestId('confirm').click();
       await page.locator('#new-secret').waitFor({ state: 'visible' });
       const newSecret = await page.inputValue('#new-secret');
       assert.match(newSecret, /^whsec_/);

@@ -176,7 +176,9 @@ describe('the portal a platform embeds: signed single-use links, sessions, the f
     await row.waitFor();
     assert.equal(await portal.textContent('#pending-count'), '2');
     // Open moved focus to the endpoint's card.
-    assert.equal(await portal.evaluate('document.activeElement.id'), 'webhook-title');
+    await waitFor('focus on the endpoint’s card', async () =>
+      assert.equal(await portal.evaluate('document.activeElement.id'), 'webhook-title'),
+    );
     assert.deepEqual(
       await portal.locator('#pending-rows tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-document'))),
       ['p1', 'p2'],
@@ -197,7 +199,9 @@ describe('the portal a platform embeds: signed single-use links, sessions, the f
     const words = (await portal.evaluate('document.body.innerText')) as string;
     assert.doesNotMatch(words, /\b(bucket|routed|Gets)\b/, 'no jargon on the page');
     assert.match(words, /waiting for you to pull or resend/i);
+    // Asked inline, in the frame (no window.confirm, which a cross-origin frame may not show).
     await row.getByTestId('acknowledge').click();
+    await row.getByTestId('confirm').click();
     await waitFor('p1 acknowledged', async () => {
       const res = await api('GET', `/v1/production/endpoints/${legacyId}/pending/p1`, key);
       assert.equal(res.status, 404);
@@ -245,6 +249,7 @@ describe('the portal a platform embeds: signed single-use links, sessions, the f
     const row = portal.locator('#pending-rows tr[data-document="p2"]');
     await row.waitFor();
     await row.getByTestId('acknowledge').click();
+    await row.getByTestId('confirm').click();
     await waitFor('the refusal beside the action', async () =>
       assert.match((await portal.textContent('#pending-error')) ?? '', /read-only/),
     );
