@@ -152,6 +152,9 @@ describe('the portal a platform embeds: signed single-use links, sessions, the f
     await portal.locator('#endpoint-rows tr').nth(2).waitFor();
     assert.equal(await portal.textContent('#brand-name'), 'Acme Logistics');
     assert.equal(await portal.locator('#key-section').isHidden(), true, 'no API key asked for');
+    // A session that may write: its controls, and no read-only note.
+    assert.equal(await portal.isVisible('#rotate-secret'), true);
+    assert.equal(await portal.isVisible('[data-testid="read-only-note"]'), false);
     assert.equal(
       await portal.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--accent').trim()"),
       '#aa3300',
@@ -248,11 +251,23 @@ describe('the portal a platform embeds: signed single-use links, sessions, the f
     assert.equal(await portal.textContent('#brand-name'), 'Webhooks by Acme', 'the configured branding');
     const row = portal.locator('#pending-rows tr[data-document="p2"]');
     await row.waitFor();
-    await row.getByTestId('acknowledge').click();
-    await row.getByTestId('confirm').click();
-    await waitFor('the refusal beside the action', async () =>
-      assert.match((await portal.textContent('#pending-error')) ?? '', /read-only/),
-    );
+    // Read-only: no control that writes is offered (what reads stays), the toggle and the settings are disabled,
+    // and each card says why.
+    assert.deepEqual(await row.locator('button').allTextContents(), ['Download', 'Attempts']);
+    for (const id of ['#resend-all', '#rotate-secret', '#save-settings', '#add-endpoint'])
+      assert.equal(await portal.isHidden(id), true, `${id} hidden`);
+    assert.equal(await portal.isDisabled('#active-toggle'), true);
+    for (const id of ['#edit-url', '#edit-email', '#edit-schedule', '#pref-notifications'])
+      assert.equal(await portal.isDisabled(id), true, `${id} disabled`);
+    const notes = portal.locator('[data-testid="read-only-note"]');
+    assert.equal(await notes.count(), 4);
+    for (const note of await notes.all()) {
+      assert.equal(await note.isVisible(), true);
+      assert.match((await note.innerText()).trim(), /^Read-only access/);
+    }
+    await row.getByTestId('attempts').click();
+    await portal.locator('#attempt-log').waitFor();
+    assert.equal(await portal.isHidden('#attempts-resend'), true, 'no resend from the attempts');
     assert.equal(
       (await api('GET', `/v1/production/endpoints/${legacyId}/pending/p2`, key)).status,
       200,
