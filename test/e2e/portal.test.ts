@@ -182,8 +182,11 @@ describe('the portal a platform embeds: signed single-use links, sessions, the f
     await waitFor('focus on the endpoint’s card', async () =>
       assert.equal(await portal.evaluate('document.activeElement.id'), 'webhook-title'),
     );
+    // (Both became pending within the same moment: in either order.)
     assert.deepEqual(
-      await portal.locator('#pending-rows tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-document'))),
+      (
+        await portal.locator('#pending-rows tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-document')))
+      ).sort(),
       ['p1', 'p2'],
     );
     // Its last error is the receiver's answer; every time is in the viewer's zone (Berlin: GMT+1 in winter, or CET).
@@ -216,6 +219,50 @@ describe('the portal a platform embeds: signed single-use links, sessions, the f
       return JSON.parse(lines[0]);
     });
     assert.deepEqual([line.portalSession, line.customerId, line.status], [created.body.id, 'portal-co', 204]);
+
+    // Layout, in the platform's frame. At 1280 px every table (the endpoints, pending, attempts, log) fits its card.
+    await portal.locator('#pending-rows tr[data-document="p2"]').getByTestId('attempts').click();
+    await portal.locator('#attempt-rows tr').first().waitFor();
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await waitFor('the tables inside their cards at 1280 px', async () => {
+      const overflows = (await portal.evaluate(`Array.from(document.querySelectorAll('table'))
+        .filter((t) => t.offsetParent !== null)
+        .map((t) => {
+          const card = t.closest('.card').getBoundingClientRect();
+          const table = t.getBoundingClientRect();
+          return { id: t.closest('.card').id, over: Math.round(table.right - card.right) };
+        })`)) as { id: string; over: number }[];
+      assert.deepEqual(
+        overflows.map((o) => o.id),
+        ['endpoints', 'pending', 'attempt-log', 'message-log'],
+      );
+      assert.ok(
+        overflows.every((o) => o.over <= 0),
+        JSON.stringify(overflows),
+      );
+    });
+    // At 390 px (a phone): no sideways scrolling, rows stacked, each endpoint's status and Open in view.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await waitFor('the phone layout', async () => {
+      const widths = (await portal.evaluate(
+        '[document.documentElement.scrollWidth, document.documentElement.clientWidth]',
+      )) as number[];
+      assert.ok(widths[0] <= widths[1] && widths[0] <= 390, `scrollWidth, clientWidth: ${widths}`);
+    });
+    assert.equal(
+      await portal.evaluate("getComputedStyle(document.querySelector('#endpoint-rows tr')).display"),
+      'block',
+    );
+    const frameBox = (await page.locator('#portal').boundingBox())!;
+    for (const tr of await portal.locator('#endpoint-rows tr').all()) {
+      for (const target of [tr.locator('td[data-status]'), tr.getByTestId('open-endpoint')]) {
+        const box = (await target.boundingBox())!;
+        assert.ok(await target.isVisible(), 'visible');
+        assert.ok(box.x >= frameBox.x && box.x + box.width <= frameBox.x + frameBox.width, JSON.stringify(box));
+      }
+    }
+    assert.equal(await portal.locator('#endpoint-rows td[data-status]').first().getAttribute('data-label'), 'Status');
+    await page.setViewportSize({ width: 1100, height: 900 });
 
     // The same link again (the frame reloaded with it, or someone who saw it): refused, with a page that says so.
     const again = await embed(created.body.url);
