@@ -5,12 +5,17 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Frame } from 'playwright-core';
 import { ROOT, waitFor } from '../../scripts/lib/stack';
 import { always, startReceiver, type Receiver } from '../helpers/receiver';
 import { ADMIN_KEY, apiClient, startTestStack, type TestStack } from '../helpers/stack';
 
 const CHROMIUM = '/usr/bin/chromium';
+
+/** Waits until the portal's endpoint card is titled `title`. */
+async function expectTitle(portal: Frame, title: string) {
+  await waitFor(`the card of ${title}`, async () => assert.equal(await portal.textContent('#webhook-title'), title));
+}
 
 /**
  * The platform's own page, on an origin of its own (another loopback address: another site, as a platform's is): it
@@ -65,6 +70,19 @@ describe('the portal a platform embeds: signed single-use links, sessions, the f
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
     });
+    // The catalog the portal offers: one type, with an example its test events carry.
+    const eventType = await api('POST', '/v1/event-types', ADMIN_KEY, {
+      name: 'shipment.delivered',
+      kind: 'event',
+      description: 'A parcel reached its recipient',
+      schema: {
+        type: 'object',
+        required: ['trackingId'],
+        properties: { trackingId: { type: 'string' } },
+        examples: [{ trackingId: 'TRK-1' }],
+      },
+    });
+    assert.equal(eventType.status, 201, JSON.stringify(eventType.body));
     // The customer of the issue: the webhook, an endpoint for shipment events, one answering 500 (suspended, pending).
     key = (await api('POST', '/v1/customers', ADMIN_KEY, { id: 'portal-co', name: 'Portal Co' })).body.apiKeys
       .production;
@@ -264,6 +282,32 @@ describe('the portal a platform embeds: signed single-use links, sessions, the f
     assert.equal(await portal.locator('#endpoint-rows td[data-status]').first().getAttribute('data-label'), 'Status');
     await page.setViewportSize({ width: 1100, height: 900 });
 
+    // A test event to the shipment endpoint: a type from the catalog, its example shown before it goes; the receiver
+    // gets it and it shows in that endpoint's log.
+    const trackingId = (await api('GET', '/v1/production/endpoints', key)).body.data[1].id as string;
+    await portal.locator(`#endpoint-rows tr[data-endpoint="${trackingId}"]`).getByTestId('open-endpoint').click();
+    await expectTitle(portal, 'tracking');
+    await portal.locator('#test-type option[value="shipment.delivered"]').waitFor({ state: 'attached' });
+    assert.deepEqual(JSON.parse(await portal.inputValue('#test-payload')), { test: true }, 'a plain test at first');
+    await portal.selectOption('#test-type', 'shipment.delivered');
+    assert.deepEqual(JSON.parse(await portal.inputValue('#test-payload')), { trackingId: 'TRK-1' });
+    await portal.click('#send-test');
+    const testRow = portal.locator('#log-rows tr[data-document^="test_"]');
+    await testRow.waitFor({ timeout: 15_000 });
+    const testId = (await testRow.getAttribute('data-document'))!;
+    assert.equal(await testRow.locator('td').nth(2).textContent(), 'shipment.delivered');
+    await waitFor('the test event said sent', async () =>
+      assert.match(
+        (await portal.textContent('#test-event-said')) ?? '',
+        new RegExp(`Sent ${testId}: it is in the message log`),
+      ),
+    );
+    await waitFor('the test event at the receiver', async () => {
+      const got = receivers[1].received.find((r) => r.headers['webhook-id'] === testId);
+      assert.ok(got, 'not yet');
+      assert.match(got.body, /"trackingId":"TRK-1"/);
+    });
+
     // The same link again (the frame reloaded with it, or someone who saw it): refused, with a page that says so.
     const again = await embed(created.body.url);
     await waitFor('the second frame', async () => assert.ok(again.frame(), 'not yet'));
@@ -301,7 +345,7 @@ describe('the portal a platform embeds: signed single-use links, sessions, the f
     // Read-only: no control that writes is offered (what reads stays), the toggle and the settings are disabled,
     // and each card says why.
     assert.deepEqual(await row.locator('button').allTextContents(), ['Download', 'Attempts']);
-    for (const id of ['#resend-all', '#rotate-secret', '#save-settings', '#add-endpoint'])
+    for (const id of ['#resend-all', '#rotate-secret', '#save-settings', '#add-endpoint', '#test-event'])
       assert.equal(await portal.isHidden(id), true, `${id} hidden`);
     assert.equal(await portal.isDisabled('#active-toggle'), true);
     for (const id of ['#edit-url', '#edit-email', '#edit-schedule', '#pref-notifications'])
