@@ -473,6 +473,8 @@ describe('the webhook page in headless Chromium against the real stack', () => {
         await page.click('#refresh');
         await expectText(page, '#success-rate', '0% (0 delivered, 2 not)', 2_000);
       });
+      // And over the last 7 days, in the same card.
+      await expectText(page, '#success-rate-7d', '0% (0 delivered, 2 not)');
       // Titled by its name; its id is a secondary line.
       assert.equal(await page.textContent('#webhook-title'), 'legacy');
       assert.equal(await page.textContent('#endpoint-id'), `Production · ${failingId}`);
@@ -587,6 +589,33 @@ describe('the webhook page in headless Chromium against the real stack', () => {
       await rows.nth(3).waitFor();
       assert.equal(await rows.nth(3).locator('td .name').textContent(), 'audit');
       assert.equal((await api('GET', '/v1/production/endpoints', key)).body.data.length, 4);
+
+      // The failing endpoint deleted from its card: the question says what becomes of its two pending documents,
+      // and so does the answer; it leaves the list. The first endpoint offers no delete (the API refuses it).
+      await rows.first().getByTestId('open-endpoint').click();
+      await expectText(page, '#webhook-title', 'Production webhook');
+      assert.equal(await page.isHidden('#delete-endpoint'), true);
+      await page.locator(`#endpoint-rows tr[data-endpoint="${failingId}"]`).getByTestId('open-endpoint').click();
+      await expectText(page, '#webhook-title', 'legacy');
+      await expectText(page, '#pending-count', '2');
+      await page.click('#delete-endpoint');
+      const question = (await page.locator('#settings .confirm').textContent()) ?? '';
+      assert.match(
+        question,
+        /^Delete legacy\? Nothing more is sent to it\. Its 2 pending document\(s\) are kept until they expire/,
+      );
+      await page.locator('#settings .confirm').getByTestId('confirm').click();
+      await waitFor('legacy deleted', async () =>
+        assert.equal((await api('GET', `/v1/production/endpoints/${failingId}`, key)).status, 404),
+      );
+      await waitFor('said in the endpoints card', async () =>
+        assert.match(
+          (await page.textContent('#endpoints-said')) ?? '',
+          /^Deleted legacy\. Its 2 pending document\(s\) are kept until .* UTC at the latest/,
+        ),
+      );
+      await page.locator(`#endpoint-rows tr[data-endpoint="${failingId}"]`).waitFor({ state: 'detached' });
+      await expectText(page, '#webhook-title', 'Production webhook');
       assert.deepEqual(problems, [], 'no script error and no CSP violation');
       await page.close();
     } finally {
