@@ -280,6 +280,16 @@ describe('the portal a platform embeds: signed single-use links, sessions, the f
       }
     }
     assert.equal(await portal.locator('#endpoint-rows td[data-status]').first().getAttribute('data-label'), 'Status');
+    // Stacked by CSS, still a table to a screen reader: its rows and cells by role, each cell named by its column.
+    assert.equal(
+      await portal
+        .getByRole('table')
+        .filter({ has: portal.locator('#endpoint-rows') })
+        .count(),
+      1,
+    );
+    assert.equal(await portal.locator('#endpoint-rows').getByRole('row').count(), 3);
+    assert.equal(await portal.getByRole('cell', { name: 'suspended' }).count(), 1);
     await page.setViewportSize({ width: 1100, height: 900 });
 
     // A test event to the shipment endpoint: a type from the catalog, its example shown before it goes; the receiver
