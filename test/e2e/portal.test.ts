@@ -165,6 +165,12 @@ describe('the portal a platform embeds: signed single-use links, sessions, the f
     });
     assert.match(created.body.url, /^http:\/\/localhost:\d+\/portal#link=wpl_/);
     const { page, frame, redeemed } = await embed(created.body.url);
+    // Every script error or CSP refusal in the frame (Chromium reports the frame's console on the page).
+    const problems: string[] = [];
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('console', (msg) => {
+      if (/Content Security Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
+    });
     await waitFor('the portal in the frame', async () => assert.ok(frame(), 'not yet'));
     const portal = frame()!;
     await portal.locator('#endpoint-rows tr').nth(2).waitFor();
@@ -325,6 +331,7 @@ describe('the portal a platform embeds: signed single-use links, sessions, the f
     assert.match((await again.frame()!.textContent('#portal-ended-reason')) ?? '', /used already/);
     assert.equal(await again.frame()!.locator('#endpoints').isHidden(), true);
     assert.deepEqual([(await redeemed).status(), (await again.redeemed).status()], [200, 410]);
+    assert.deepEqual(problems, [], 'no script error and no CSP refusal in the frame');
     await Promise.all([page.close(), again.page.close()]);
   });
 
