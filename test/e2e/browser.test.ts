@@ -178,7 +178,14 @@ describe('the webhook page in headless Chromium against the real stack', () => {
     assert.equal(await toggle.getAttribute('id'), 'active-toggle');
     assert.equal(await toggle.isChecked(), false);
     await expectText(page, '#pending-count', '2');
-    assert.match((await page.locator('#last-error').textContent()) ?? '', /500/);
+    // The receiver's last answer, at a time in the viewer's zone; not the breaker's "not sent" with a raw UTC time.
+    await waitFor('the last answer', async () =>
+      assert.match((await page.locator('#last-error').textContent()) ?? '', /^HTTP 500 at .*UTC/),
+    );
+    assert.doesNotMatch(
+      (await page.locator('#last-error').textContent()) ?? '',
+      /circuit breaker|not sent|\d{4}-\d\d-\d\dT/,
+    );
     assert.ok(await page.locator('#suspended-at').getAttribute('datetime'), 'suspended since is shown');
     await expectText(page, '#suspension-email', 'ops@browser-co.example');
     if (process.env.UPDATE_SCREENSHOT === '1') {
@@ -200,12 +207,17 @@ describe('the webhook page in headless Chromium against the real stack', () => {
     await documentStatus('doc_1', 'delivered');
     await documentStatus('doc_2', 'delivered');
 
-    // The page's Refresh shows the emptied bucket.
-    await waitFor('the page to show no pending document', async () => {
-      await page.click('#refresh');
-      await expectText(page, '#pending-count', '0', 2_000);
-    });
+    // The page follows the redelivery by itself, without Refresh: the count and the list empty.
+    await expectText(page, '#pending-count', '0', 30_000);
+    await page.locator('#pending-empty').waitFor({ state: 'visible', timeout: 30_000 });
+    assert.equal(await page.locator('#pending-rows tr').count(), 0);
+    await expectText(page, '#pending-said', 'Every pending document was redelivered.');
     await expectText(page, '#status', 'active');
+    // Recovered: no stale last error, now or after a Refresh.
+    await expectText(page, '#last-error', '—');
+    await page.click('#refresh');
+    await expectText(page, '#status', 'active');
+    await expectText(page, '#last-error', '—');
 
     assert.deepEqual(problems, [], 'no script error and no CSP violation');
     assert.ok(!page.url().includes(key) && !requestedUrls.some((u) => u.includes(key)), 'the key never is in a URL');
@@ -268,6 +280,12 @@ describe('the webhook page in headless Chromium against the real stack', () => {
       // The attempt log of the document that suspended the endpoint.
       await row('p_1').getByTestId('attempts').click();
       await expectText(page, '#attempts-document', 'p_1');
+      // The attempts card is brought into view and focus is on its heading: a keyboard or screen-reader user is there.
+      await waitFor('focus on the attempts', async () =>
+        assert.equal(await page.evaluate('document.activeElement.id'), 'attempts-title'),
+      );
+      const heading = (await page.locator('#attempts-title').boundingBox())!;
+      assert.ok(heading.y >= 0 && heading.y < 1400, `the heading in view: ${JSON.stringify(heading)}`);
       // Two on its schedule, then any probes of the suspended endpoint: every one answered 500.
       const log = await page.locator('#attempt-rows tr').allTextContents();
       assert.ok(log.length >= 2, log.join(' | '));
@@ -287,17 +305,28 @@ describe('the webhook page in headless Chromium against the real stack', () => {
       assert.deepEqual(JSON.parse(readFileSync(file!, 'utf8')).data, { id: 'p_1' });
 
       // Acknowledge one: gone from the table and from the bucket.
+      // Asked inline first: Cancel changes nothing and gives focus back; Confirm acknowledges.
       await row('p_3').getByTestId('acknowledge').click();
+      assert.match((await row('p_3').locator('.confirm').textContent()) ?? '', /Acknowledge p_3\?/);
+      assert.equal(await page.evaluate('document.activeElement.textContent'), 'Confirm');
+      await row('p_3').getByTestId('cancel').click();
+      assert.equal(await page.evaluate('document.activeElement.textContent'), 'Acknowledge');
+      assert.equal((await status('p_3')).status, 'pending', 'nothing acknowledged on Cancel');
+      await row('p_3').getByTestId('acknowledge').click();
+      await row('p_3').getByTestId('confirm').click();
       await row('p_3').waitFor({ state: 'detached' });
       assert.equal((await status('p_3')).status, 'acknowledged');
 
       // Resend one while the endpoint still fails: the resend's attempt shows in its log, and it stays pending.
       await row('p_2').getByTestId('resend').click();
+      // Said beside the pending table, where the button is; the next action there clears it.
+      await expectText(page, '#pending-said', 'Resending p_2 now; its attempt log shows the outcome.');
       await waitFor('the resend attempt in the log', async () => {
         await row('p_2').getByTestId('attempts').click();
         await expectText(page, '#attempts-document', 'p_2', 2_000);
         assert.match((await page.locator('#attempt-rows').textContent()) ?? '', /resend/);
       });
+      assert.equal(await page.locator('#pending-said').textContent(), '', 'cleared by the next action there');
 
       // Settings and preferences, saved through the API.
       await page.fill('#edit-notification-url', notifications.url);
@@ -305,7 +334,7 @@ describe('the webhook page in headless Chromium against the real stack', () => {
       await page.fill('#edit-schedule', '2s');
       await page.uncheck('#pref-notifications');
       await page.click('#save-settings');
-      await expectText(page, '#message', 'Saved.');
+      await expectText(page, '#settings-said', 'Saved.');
       const saved = (await api('GET', '/v1/production/webhook', key)).body;
       assert.equal(saved.notificationUrl, notifications.url);
       assert.equal(saved.suspensionEmail, 'ops@portal-co.example');
@@ -315,6 +344,10 @@ describe('the webhook page in headless Chromium against the real stack', () => {
 
       // A new secret, shown once, different from the first; the old one still signs for the grace.
       await page.click('#rotate-secret');
+      assert.equal(await page.isHidden('#rotate-secret'), true, 'the question in its place');
+      assert.equal(await page.isHidden('#new-secret'), true, 'nothing rotated before Confirm');
+      assert.equal((await api('GET', '/v1/production/webhook', key)).body.previousSecretExpiresAt, undefined);
+      await page.locator('#settings .confirm').getByTestId('confirm').click();
       await page.locator('#new-secret').waitFor({ state: 'visible' });
       const newSecret = await page.inputValue('#new-secret');
       assert.match(newSecret, /^whsec_/);
@@ -330,10 +363,9 @@ describe('the webhook page in headless Chromium against the real stack', () => {
         await waitFor(`${id} delivered`, async () => assert.equal((await status(id)).status, 'delivered'));
       // Sent with the header's value as it was set, before and after the page saved the settings.
       assert.deepEqual(new Set(hook.received.map((r) => r.headers.authorization)), new Set([token]));
-      await waitFor('an empty table', async () => {
-        await page.click('#pending-first');
-        await page.locator('#pending-empty').waitFor({ state: 'visible', timeout: 2_000 });
-      });
+      // The table empties by itself (no Refresh, no First page).
+      await page.locator('#pending-empty').waitFor({ state: 'visible', timeout: 30_000 });
+      assert.equal(await page.locator('#pending-rows tr').count(), 0);
       assert.deepEqual(problems, [], 'no script error and no CSP violation');
       await page.close();
     } finally {
@@ -351,7 +383,13 @@ describe('the webhook page in headless Chromium against the real stack', () => {
       const key = (await api('POST', '/v1/customers', ADMIN_KEY, { id: 'multi-portal', name: 'Multi' })).body.apiKeys
         .production as string;
       assert.equal(
-        (await api('POST', '/v1/event-types', ADMIN_KEY, { name: 'shipment.delivered', kind: 'event' })).status,
+        (
+          await api('POST', '/v1/event-types', ADMIN_KEY, {
+            name: 'shipment.delivered',
+            kind: 'event',
+            description: 'A parcel reached its recipient',
+          })
+        ).status,
         201,
       );
       await api('PUT', '/v1/production/endpoints/ep_default', key, { url: summaries.url, kinds: ['summary'] });
@@ -406,12 +444,25 @@ describe('the webhook page in headless Chromium against the real stack', () => {
       const rows = page.locator('#endpoint-rows tr');
       await rows.nth(2).waitFor();
       const table: string[][] = [];
-      for (let i = 0; i < (await rows.count()); i++)
-        table.push((await rows.nth(i).locator('td').allTextContents()).slice(0, 5));
+      for (let i = 0; i < (await rows.count()); i++) {
+        const cells = await rows.nth(i).locator('td').allTextContents();
+        const name = await rows.nth(i).locator('td .name').textContent();
+        const id = await rows.nth(i).locator('td .id-note').textContent();
+        table.push([name!, id!, ...cells.slice(1, 5)]);
+      }
+      // Each by the name the customer gave it, its id secondary.
       assert.deepEqual(table, [
-        ['webhook', summaries.url, 'summaries', 'active', '0'],
-        ['tracking', shipments.url, 'shipment.*', 'active', '0'],
-        ['legacy', failing.url, 'everything', 'suspended', '2'],
+        ['webhook', 'ep_default', summaries.url, 'summaries', 'active', '0'],
+        ['tracking', table[1][1], shipments.url, 'shipment.*', 'active', '0'],
+        ['legacy', failingId, failing.url, 'everything', 'suspended', '2'],
+      ]);
+      assert.deepEqual(await page.locator('#endpoints th').allTextContents(), [
+        'Endpoint',
+        'URL',
+        'Receives',
+        'Status',
+        'Pending',
+        '',
       ]);
 
       // The failing one, opened: its own status and pending documents, and its attempts of a document.
@@ -422,7 +473,11 @@ describe('the webhook page in headless Chromium against the real stack', () => {
         await page.click('#refresh');
         await expectText(page, '#success-rate', '0% (0 delivered, 2 not)', 2_000);
       });
-      assert.match((await page.textContent('#webhook-title')) ?? '', new RegExp(`endpoint ${failingId} \\(legacy\\)`));
+      // And over the last 7 days, in the same card.
+      await expectText(page, '#success-rate-7d', '0% (0 delivered, 2 not)');
+      // Titled by its name; its id is a secondary line.
+      assert.equal(await page.textContent('#webhook-title'), 'legacy');
+      assert.equal(await page.textContent('#endpoint-id'), `Production · ${failingId}`);
       const pendingRows = page.locator('#pending-rows tr');
       await pendingRows.nth(1).waitFor();
       assert.deepEqual(
@@ -439,8 +494,34 @@ describe('the webhook page in headless Chromium against the real stack', () => {
       assert.equal(await logRows.first().getAttribute('data-document'), 'm_e1');
       assert.match((await logRows.first().locator('time').textContent()) ?? '', /UTC$/);
       assert.match((await page.textContent('#log-zone')) ?? '', /UTC/);
+      // The event-type filter offers the catalog, each type with its description.
+      await waitFor('the catalog offered', async () =>
+        assert.deepEqual(
+          await page
+            .locator('#event-type-options option')
+            .evaluateAll((os) => os.map((o) => [o.getAttribute('value'), o.getAttribute('label')])),
+          [['shipment.delivered', 'A parcel reached its recipient']],
+        ),
+      );
+      assert.equal(await page.getAttribute('#log-event-type', 'list'), 'event-type-options');
+      // A value the API would refuse: said in words beside the field, not the API's validation text; nothing asked.
+      await page.fill('#log-event-type', 'shipment.*');
+      await page.click('#log-search');
+      await expectText(
+        page,
+        '#message-log-error',
+        'Search one event type at a time, such as shipment.delivered: families like shipment.* are for endpoints, not for the log.',
+      );
+      assert.equal(await page.getAttribute('#log-event-type', 'aria-invalid'), 'true');
+      await page.fill('#log-event-type', 'shipment delivered');
+      await page.click('#log-search');
+      const refusal = (await page.textContent('#message-log-error')) ?? '';
+      assert.match(refusal, /not an event type name/);
+      assert.doesNotMatch(refusal, /query\.|pattern|must match/);
       await page.fill('#log-event-type', 'shipment.delivered');
       await page.click('#log-search');
+      assert.equal(await page.textContent('#message-log-error'), '');
+      assert.equal(await page.getAttribute('#log-event-type', 'aria-invalid'), 'false');
       await waitFor('the filtered log', async () =>
         assert.deepEqual(await logRows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-document'))), [
           'm_e1',
@@ -460,7 +541,23 @@ describe('the webhook page in headless Chromium against the real stack', () => {
         assert.equal(rows.length, attempts.length + 1, rows.join(' | '));
         assert.match(rows.at(-1)!, /resend.*HTTP 500/);
       });
-      await expectText(page, '#message', 'Resent: attempted now.');
+      await expectText(page, '#attempt-log-said', 'Resent: attempted now.');
+
+      // Find of an id that is no document: said beside Find, and the last document's attempts are gone.
+      const before = problems.length;
+      await page.fill('#log-id', 'nope_1');
+      await page.click('#log-find');
+      await expectText(
+        page,
+        '#message-log-error',
+        'No document nope_1 was sent to this endpoint: check the id (it is case-sensitive).',
+      );
+      assert.equal(await page.isVisible('#message-log-error'), true);
+      assert.equal(await page.isHidden('#attempt-log'), true, 'no other document’s attempts on show');
+      // Chromium logs the API's 404 for it: expected, and the only console line it causes.
+      assert.deepEqual(problems.splice(before), [
+        'console: Failed to load resource: the server responded with a status of 404 (Not Found)',
+      ]);
 
       // Ten attempts to a page, opened at the latest: resent until it has 12, the log pages back to the first.
       const attemptCount = async () =>
@@ -490,8 +587,35 @@ describe('the webhook page in headless Chromium against the real stack', () => {
       await page.locator('#new-secret').waitFor({ state: 'visible' });
       assert.match(await page.inputValue('#new-secret'), /^whsec_/);
       await rows.nth(3).waitFor();
-      assert.equal(await rows.nth(3).locator('td').first().textContent(), 'audit');
+      assert.equal(await rows.nth(3).locator('td .name').textContent(), 'audit');
       assert.equal((await api('GET', '/v1/production/endpoints', key)).body.data.length, 4);
+
+      // The failing endpoint deleted from its card: the question says what becomes of its two pending documents,
+      // and so does the answer; it leaves the list. The first endpoint offers no delete (the API refuses it).
+      await rows.first().getByTestId('open-endpoint').click();
+      await expectText(page, '#webhook-title', 'Production webhook');
+      assert.equal(await page.isHidden('#delete-endpoint'), true);
+      await page.locator(`#endpoint-rows tr[data-endpoint="${failingId}"]`).getByTestId('open-endpoint').click();
+      await expectText(page, '#webhook-title', 'legacy');
+      await expectText(page, '#pending-count', '2');
+      await page.click('#delete-endpoint');
+      const question = (await page.locator('#settings .confirm').textContent()) ?? '';
+      assert.match(
+        question,
+        /^Delete legacy\? Nothing more is sent to it\. Its 2 pending document\(s\) are kept until they expire/,
+      );
+      await page.locator('#settings .confirm').getByTestId('confirm').click();
+      await waitFor('legacy deleted', async () =>
+        assert.equal((await api('GET', `/v1/production/endpoints/${failingId}`, key)).status, 404),
+      );
+      await waitFor('said in the endpoints card', async () =>
+        assert.match(
+          (await page.textContent('#endpoints-said')) ?? '',
+          /^Deleted legacy\. Its 2 pending document\(s\) are kept until .* UTC at the latest/,
+        ),
+      );
+      await page.locator(`#endpoint-rows tr[data-endpoint="${failingId}"]`).waitFor({ state: 'detached' });
+      await expectText(page, '#webhook-title', 'Production webhook');
       assert.deepEqual(problems, [], 'no script error and no CSP violation');
       await page.close();
     } finally {
