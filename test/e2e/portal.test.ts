@@ -336,7 +336,7 @@ describe('the portal a platform embeds: signed single-use links, sessions, the f
   });
 
   it('no other origin may frame it; a read-only session scoped to one endpoint changes nothing; a revoke ends it', async () => {
-    const created = await createSession({ readOnly: true, endpointIds: [legacyId] });
+    const created = await createSession({ readOnly: true, endpointIds: [legacyId], branding: { theme: 'dark' } });
     assert.equal(created.status, 201);
     // A page the platform did not name: Chromium refuses to show the portal in its frame, and the link stays unused.
     const elsewhere = await embed(created.body.url, stranger);
@@ -356,7 +356,13 @@ describe('the portal a platform embeds: signed single-use links, sessions, the f
       [legacyId],
       'its one endpoint',
     );
-    assert.equal(await portal.textContent('#brand-name'), 'Webhooks by Acme', 'the configured branding');
+    assert.equal(await portal.textContent('#brand-name'), 'Webhooks by Acme', 'the configured name');
+    // The session's theme over the configured one (auto): the dark palette.
+    assert.equal(await portal.evaluate("document.documentElement.getAttribute('data-theme')"), 'dark');
+    assert.equal(
+      await portal.evaluate("getComputedStyle(document.documentElement).getPropertyValue('--bg').trim()"),
+      '#12161d',
+    );
     const row = portal.locator('#pending-rows tr[data-document="p2"]');
     await row.waitFor();
     // Read-only: no control that writes is offered (what reads stays), the toggle and the settings are disabled,
